@@ -1,0 +1,144 @@
+"""The store interface every backend implements, and the payload schema.
+
+One *collection* per user-visible "database". Each collection holds one point per
+semantic shot, with one **named vector per encoder** (e.g. ``clip-vit-l-14-openai``),
+so that other encoders (multilingual text, OCR, transcript) can be added beside it
+later without migrating.
+
+Payload of a shot point (all backends):
+
+``video_id`` (str), ``source`` (str, file name), ``shot_index`` (int), ``scene`` (int),
+``class_id`` (int), ``start_s`` (float), ``end_s`` (float), ``thumbnail`` (str, path
+relative to the data directory).
+
+Point ids are deterministic UUIDs of ``(video_id, shot_index)`` (:func:`point_id`), so
+re-ingesting a video overwrites its points instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol, Sequence
+
+import numpy as np
+
+#: Namespace for point ids. Never change it: ids already stored depend on it.
+POINT_NAMESPACE = uuid.UUID("6f6b0f1e-8a51-4c1e-9d0b-2b7c1b0e5a11")
+
+PAYLOAD_FIELDS = ("video_id", "source", "shot_index", "scene", "class_id", "start_s", "end_s", "thumbnail")
+
+
+def point_id(video_id: str, shot_index: int) -> str:
+    """Deterministic point id of one shot."""
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{video_id}:{shot_index}"))
+
+
+@dataclass(frozen=True)
+class StoredPoint:
+    """A point as read back from a store: id, score (for queries), payload, optional vectors."""
+
+    id: str
+    payload: dict
+    score: float = 0.0
+    vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class CollectionOptions:
+    """How a collection is created.
+
+    ``shard_number``, ``replication_factor``, ``on_disk_vectors`` and
+    ``scalar_quantization`` only apply to a Qdrant server/cluster. ``exact_below``,
+    ``hnsw_m``, ``hnsw_ef_construct`` and ``hnsw_ef`` control index search: below
+    ``exact_below`` points a query is exact (brute force); above it, HNSW.
+    """
+
+    shard_number: int | None = None
+    replication_factor: int | None = None
+    on_disk_vectors: bool = False
+    scalar_quantization: bool = False
+    exact_below: int = 20_000
+    hnsw_m: int = 16
+    hnsw_ef_construct: int = 200
+    hnsw_ef: int = 256
+
+
+class VectorStore(Protocol):
+    """One facade over the embedded stores and a Qdrant server.
+
+    All methods raise :class:`pipeline.errors.StoreError` (or a subclass) on failure,
+    and :class:`pipeline.errors.UnknownDatabaseError` for a collection that does not
+    exist (except ``ensure_collection``, ``has_collection`` and ``list_collections``).
+    """
+
+    #: ``"edge"``, ``"local"`` or ``"server"``.
+    kind: str
+
+    def list_collections(self) -> list[str]: ...
+
+    def has_collection(self, name: str) -> bool: ...
+
+    def ensure_collection(self, name: str, vectors: dict[str, int], options: CollectionOptions | None = None) -> None:
+        """Create the collection if missing, with named cosine vectors ``{name: dim}``;
+        add a named vector missing from an existing collection where the backend can,
+        else raise StoreError. Creates a payload index on ``video_id``."""
+        ...
+
+    def vector_names(self, name: str) -> dict[str, int]:
+        """The collection's named vectors and their dimensions."""
+        ...
+
+    def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
+        """Insert or replace points. Returns only once the store has confirmed the write."""
+        ...
+
+    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
+        """Delete the video's points whose ``shot_index >= min_shot_index`` (confirmed)."""
+        ...
+
+    def query(
+        self,
+        name: str,
+        vector_name: str,
+        vector: np.ndarray,
+        k: int,
+        video_ids: Sequence[str] | None = None,
+        one_per_video: bool = False,
+    ) -> list[StoredPoint]:
+        """Top-k by cosine similarity, best first; optionally restricted to some videos,
+        and optionally keeping only the best shot of each video (still k results when
+        k videos match)."""
+        ...
+
+    def recommend(
+        self,
+        name: str,
+        vector_name: str,
+        positive: Sequence[str],
+        negative: Sequence[str],
+        k: int,
+        video_ids: Sequence[str] | None = None,
+        one_per_video: bool = False,
+    ) -> list[StoredPoint]:
+        """Qdrant's recommend (average-vector strategy) from stored point ids; the
+        example points themselves are excluded from the results."""
+        ...
+
+    def retrieve(self, name: str, ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:
+        """Points by id (missing ids are skipped), in the order asked."""
+        ...
+
+    def count(self, name: str, video_id: str | None = None) -> int: ...
+
+    def scroll(self, name: str, with_vectors: bool = False, batch_size: int = 256) -> Iterator[StoredPoint]:
+        """Every point of the collection, in a stable order."""
+        ...
+
+    def drop_collection(self, name: str) -> None: ...
+
+    def flush(self) -> None:
+        """Make every acknowledged write durable on disk (no-op for a server)."""
+        ...
+
+    def close(self) -> None: ...
