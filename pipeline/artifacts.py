@@ -1,0 +1,150 @@
+"""The data directory: per-video artifacts, and the catalog of each database.
+
+Layout (every write atomic, see :mod:`pipeline.atomic`)::
+
+    <data>/videos/<video_id>/info.json                    probe result + source name
+    <data>/videos/<video_id>/<vector_name>/timestamps.npy  (N,) float64 seconds
+    <data>/videos/<video_id>/<vector_name>/embeddings.npy  (N, D) float32, L2-normalised
+    <data>/videos/<video_id>/<vector_name>/segmentation.json
+    <data>/videos/<video_id>/<vector_name>/shot_embeddings.npy
+    <data>/videos/<video_id>/<vector_name>/meta.json      options that produced the above
+    <data>/videos/<video_id>/<vector_name>/thumbs/shot_0000.jpg
+    <data>/catalog/<db>.json                              videos confirmed in database <db>
+    <data>/edge/ or <data>/qdrant/                        the embedded vector store
+
+Each stage reads the previous stage's files, so a stage can be re-run alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import atomic
+from pipeline.errors import ConfigError, MediaError
+from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation
+
+_DB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_VIDEO_ID = re.compile(r"^[0-9a-f]{20}$")
+
+
+def check_db_name(name: str) -> str:
+    """Database names become directory and collection names: keep them plain."""
+    if not isinstance(name, str) or not _DB_NAME.match(name):
+        raise ConfigError(
+            f"invalid database name {name!r}: use 1-64 letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+def check_video_id(video_id: str) -> str:
+    if not isinstance(video_id, str) or not _VIDEO_ID.match(video_id):
+        raise ConfigError(f"invalid video id {video_id!r}")
+    return video_id
+
+
+def content_id(path: str | Path, chunk_size: int = 4 << 20) -> str:
+    """Video id: BLAKE2b (80 bits) of the file's bytes. Same content, same id, whatever the name."""
+    digest = hashlib.blake2b(digest_size=10)
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(chunk_size):
+                digest.update(chunk)
+    except OSError as err:
+        raise MediaError(path, f"cannot be read ({err.strerror or err})") from err
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """Paths under one data directory. Every path is built from checked names only."""
+
+    root: Path
+
+    def video_dir(self, video_id: str) -> Path:
+        return self.root / "videos" / check_video_id(video_id)
+
+    def encoder_dir(self, video_id: str, vector_name: str) -> Path:
+        if not re.match(r"^[a-z0-9][a-z0-9-]{0,99}$", vector_name):
+            raise ConfigError(f"invalid vector name {vector_name!r}")
+        return self.video_dir(video_id) / vector_name
+
+    def thumb_path(self, video_id: str, vector_name: str, shot_index: int) -> Path:
+        return self.encoder_dir(video_id, vector_name) / "thumbs" / f"shot_{shot_index:04d}.jpg"
+
+    def catalog_path(self, db: str) -> Path:
+        return self.root / "catalog" / f"{check_db_name(db)}.json"
+
+    def relative(self, path: Path) -> str:
+        return str(Path(path).relative_to(self.root))
+
+    def resolve(self, relative: str) -> Path:
+        """A path stored in a payload, back to a file inside the data directory (never outside)."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ConfigError(f"path {relative!r} points outside the data directory")
+        return path
+
+    # --- frame embeddings and segmentation -------------------------------------------------
+
+    def save_frames(self, frames: FrameEmbeddings, vector_name: str) -> None:
+        folder = self.encoder_dir(frames.video_id, vector_name)
+        atomic.write_npy(folder / "timestamps.npy", frames.timestamps.astype(np.float64))
+        atomic.write_npy(folder / "embeddings.npy", frames.embeddings.astype(np.float32))
+
+    def load_frames(self, video_id: str, vector_name: str) -> FrameEmbeddings:
+        folder = self.encoder_dir(video_id, vector_name)
+        return FrameEmbeddings(
+            video_id=video_id,
+            timestamps=atomic.read_npy(folder / "timestamps.npy"),
+            embeddings=atomic.read_npy(folder / "embeddings.npy"),
+        )
+
+    def save_segmentation(self, segmentation: Segmentation, vector_name: str) -> None:
+        folder = self.encoder_dir(segmentation.video_id, vector_name)
+        atomic.write_npy(folder / "shot_embeddings.npy", segmentation.shot_embeddings.astype(np.float32))
+        atomic.write_json(folder / "segmentation.json", segmentation.to_json())
+
+    def load_segmentation(self, video_id: str, vector_name: str) -> Segmentation:
+        folder = self.encoder_dir(video_id, vector_name)
+        return Segmentation.from_json(
+            atomic.read_json(folder / "segmentation.json"), atomic.read_npy(folder / "shot_embeddings.npy")
+        )
+
+    def read_meta(self, video_id: str, vector_name: str) -> dict | None:
+        path = self.encoder_dir(video_id, vector_name) / "meta.json"
+        return atomic.read_json(path) if path.exists() else None
+
+    def write_meta(self, video_id: str, vector_name: str, meta: dict) -> None:
+        atomic.write_json(self.encoder_dir(video_id, vector_name) / "meta.json", meta)
+
+    # --- catalog -------------------------------------------------------------------------------
+
+    def catalog(self, db: str) -> dict[str, IndexedVideo]:
+        path = self.catalog_path(db)
+        if not path.exists():
+            return {}
+        data = atomic.read_json(path)
+        return {vid: IndexedVideo(**entry) for vid, entry in data["videos"].items()}
+
+    def record_indexed(self, db: str, entry: IndexedVideo) -> None:
+        videos = self.catalog(db)
+        videos[entry.video_id] = entry
+        self._write_catalog(db, videos)
+
+    def forget(self, db: str, video_id: str) -> None:
+        videos = self.catalog(db)
+        if videos.pop(video_id, None) is not None:
+            self._write_catalog(db, videos)
+
+    def _write_catalog(self, db: str, videos: dict[str, IndexedVideo]) -> None:
+        ordered = dict(sorted(videos.items(), key=lambda item: item[1].source))
+        atomic.write_json(self.catalog_path(db), {"videos": {vid: asdict(v) for vid, v in ordered.items()}})
+
+    def catalog_databases(self) -> list[str]:
+        folder = self.root / "catalog"
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []

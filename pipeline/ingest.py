@@ -1,0 +1,231 @@
+"""Ingest: video file -> sampled frames -> CLIP embeddings -> semantic shots -> Qdrant.
+
+Stages write their artifacts before the next one starts (see :mod:`pipeline.artifacts`),
+and the order of writes makes a crash at any point harmless:
+
+1. frame embeddings, segmentation and thumbnails are written atomically;
+2. the shots are upserted (deterministic ids, so a re-run overwrites) and stale shots
+   of an earlier segmentation are deleted; the store is flushed;
+3. only then does the catalog record the video as indexed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from pipeline import atomic
+from pipeline.artifacts import DataLayout, check_db_name, content_id
+from pipeline.decode import VIDEO_EXTENSIONS, DecodeOptions, FrameBatch, iter_frames, probe
+from pipeline.errors import BuscaError, MediaError
+from pipeline.protocols import ImageTextEncoder
+from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation, VideoInfo
+from pipeline.segment import SegmentOptions, segment
+from pipeline.store.base import VectorStore, point_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """``keep_frames`` keeps every sampled frame as a JPEG under ``videos/<id>/frames``
+    (the analysis mode needs them); otherwise only one thumbnail per shot is kept.
+    ``force`` recomputes artifacts even when ones made with the same options exist."""
+
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+    segment: SegmentOptions = field(default_factory=SegmentOptions)
+    keep_frames: bool = False
+    force: bool = False
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class PreparedVideo:
+    """Everything computed for one video, before it touches a database."""
+
+    video_id: str
+    info: VideoInfo
+    frames: FrameEmbeddings
+    segmentation: Segmentation
+    vector_name: str
+    reused: bool
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    path: str
+    status: str  # "indexed" | "failed"
+    video_id: str | None = None
+    n_shots: int = 0
+    n_scenes: int = 0
+    seconds: float = 0.0
+    reused: bool = False
+    error: str | None = None
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders walked recursively for video extensions, sorted by path."""
+    paths: list[Path] = []
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            paths.extend(sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS))
+        else:
+            paths.append(item)
+    return paths
+
+
+def _prefetch(iterator: Iterator[FrameBatch], depth: int = 3) -> Iterator[FrameBatch]:
+    """Decode in a background thread while the encoder works (PyAV releases the GIL)."""
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def worker() -> None:
+        try:
+            for item in iterator:
+                items.put(item)
+        except BaseException as err:  # handed to the consumer, which re-raises it
+            items.put(err)
+        items.put(done)
+
+    threading.Thread(target=worker, daemon=True, name="decode").start()
+    while (item := items.get()) is not done:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def embed_video(
+    path: Path, video_id: str, info: VideoInfo, encoder: ImageTextEncoder, options: DecodeOptions,
+    frames_dir: Path, progress: bool = True,
+) -> FrameEmbeddings:
+    """Decode, save each sampled frame as a JPEG in ``frames_dir``, and embed every frame."""
+    frames_dir.mkdir(parents=True, exist_ok=True)
+    expected = max(1, int(info.duration_s * options.fps) + 1)
+    times, chunks = [], []
+    with tqdm(total=expected, desc=f"{path.name[:30]}", unit="frame", leave=False, disable=not progress) as bar:
+        for batch in _prefetch(iter_frames(path, options)):
+            for offset, image in enumerate(batch.images):
+                Image.fromarray(image).save(frames_dir / f"{batch.first_index + offset:06d}.jpg", quality=85)
+            chunks.append(encoder.encode_images(batch.images))
+            times.append(batch.timestamps)
+            bar.update(len(batch.images))
+    return FrameEmbeddings(video_id, np.concatenate(times), np.concatenate(chunks).astype(np.float32))
+
+
+def _write_thumbnails(layout: DataLayout, seg: Segmentation, vector_name: str, frames_dir: Path) -> None:
+    for shot in seg.shots:
+        source = frames_dir / f"{shot.keyframe:06d}.jpg"
+        atomic.write_bytes(layout.thumb_path(seg.video_id, vector_name, shot.index), source.read_bytes())
+
+
+def _options_meta(encoder: ImageTextEncoder, options: IngestOptions) -> dict:
+    return {"encoder": encoder.name, "decode": asdict(options.decode), "segment": asdict(options.segment)}
+
+
+def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions) -> bool:
+    if options.force or layout.read_meta(video_id, encoder.vector_name) != _options_meta(encoder, options):
+        return False
+    return not options.keep_frames or (layout.video_dir(video_id) / "frames").is_dir()
+
+
+def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
+                  options: IngestOptions = IngestOptions()) -> PreparedVideo:
+    """Probe, embed and segment one video, reusing artifacts made with the same options."""
+    path = Path(path)
+    info = probe(path)
+    video_id = content_id(path)
+    vector_name = encoder.vector_name
+    if _reusable(layout, video_id, encoder, options):
+        frames = layout.load_frames(video_id, vector_name)
+        seg = layout.load_segmentation(video_id, vector_name)
+        return PreparedVideo(video_id, info, frames, seg, vector_name, reused=True)
+    frames_dir = layout.video_dir(video_id) / "frames"
+    shutil.rmtree(frames_dir, ignore_errors=True)
+    frames = embed_video(path, video_id, info, encoder, options.decode, frames_dir, options.progress)
+    layout.save_frames(frames, vector_name)
+    seg = segment(frames, options.segment)
+    layout.save_segmentation(seg, vector_name)
+    _write_thumbnails(layout, seg, vector_name, frames_dir)
+    if not options.keep_frames:
+        shutil.rmtree(frames_dir, ignore_errors=True)
+    atomic.write_json(layout.video_dir(video_id) / "info.json", {**asdict(info), "video_id": video_id})
+    layout.write_meta(video_id, vector_name, _options_meta(encoder, options))
+    return PreparedVideo(video_id, info, frames, seg, vector_name, reused=False)
+
+
+def shot_payloads(prepared: PreparedVideo, layout: DataLayout, source: str) -> list[dict]:
+    """The Qdrant payload of each shot (schema in :mod:`pipeline.store.base`)."""
+    return [
+        {
+            "video_id": prepared.video_id,
+            "source": source,
+            "shot_index": shot.index,
+            "scene": shot.scene,
+            "class_id": shot.class_id,
+            "start_s": round(shot.start_s, 3),
+            "end_s": round(shot.end_s, 3),
+            "thumbnail": layout.relative(layout.thumb_path(prepared.video_id, prepared.vector_name, shot.index)),
+        }
+        for shot in prepared.segmentation.shots
+    ]
+
+
+def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout, db: str,
+                source: str | None = None) -> IndexedVideo:
+    """Upsert the shots, drop stale ones, flush, then record the video in the catalog."""
+    seg = prepared.segmentation
+    source = source or Path(prepared.info.path).name
+    store.ensure_collection(db, {prepared.vector_name: int(seg.shot_embeddings.shape[1])})
+    ids = [point_id(prepared.video_id, shot.index) for shot in seg.shots]
+    store.upsert(db, ids, {prepared.vector_name: seg.shot_embeddings}, shot_payloads(prepared, layout, source))
+    store.delete_video(db, prepared.video_id, min_shot_index=len(seg.shots))
+    store.flush()
+    entry = IndexedVideo(
+        video_id=prepared.video_id, source=source, path=str(Path(prepared.info.path).resolve()),
+        duration_s=prepared.info.duration_s, n_frames=len(prepared.frames.timestamps), n_shots=len(seg.shots),
+        n_scenes=len(seg.scenes), n_classes=seg.n_classes, encoder=prepared.vector_name,
+        indexed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    layout.record_indexed(db, entry)
+    return entry
+
+
+def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
+               options: IngestOptions = IngestOptions()) -> IngestResult:
+    """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause."""
+    started = time.perf_counter()
+    try:
+        prepared = prepare_video(path, encoder, layout, options)
+        entry = index_video(prepared, store, layout, db)
+    except BuscaError as err:
+        log.warning("%s", err)
+        return IngestResult(str(path), "failed", error=str(err), seconds=time.perf_counter() - started)
+    except Exception as err:  # a bug or an unforeseen library error: report it, keep the batch going
+        log.exception("unexpected error while ingesting %s", path)
+        error = MediaError(path, f"unexpected {type(err).__name__}: {err}")
+        return IngestResult(str(path), "failed", error=str(error), seconds=time.perf_counter() - started)
+    return IngestResult(str(path), "indexed", entry.video_id, entry.n_shots, entry.n_scenes,
+                        time.perf_counter() - started, prepared.reused)
+
+
+def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store: VectorStore,
+                 layout: DataLayout, db: str, options: IngestOptions = IngestOptions()) -> list[IngestResult]:
+    """Ingest files and folders into database ``db``; one bad file never stops the others."""
+    check_db_name(db)
+    paths = expand_inputs(inputs)
+    results = []
+    for path in tqdm(paths, desc="videos", unit="video", disable=not options.progress or len(paths) < 2):
+        results.append(ingest_one(path, encoder, store, layout, db, options))
+    return results
