@@ -1,0 +1,1 @@
+"""Front ends (CLI, Gradio UI) and the composition root that wires services together."""

@@ -1,0 +1,110 @@
+"""The command line: ``python -m app COMMAND``. Errors become one line on stderr and exit 1.
+
+Exit codes: 0 success; 1 an error (nothing done); 2 bad usage; 3 a batch finished but
+some items failed (each failure is reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Sequence
+
+from app.config import ENVIRONMENT, Settings
+from pipeline.errors import BuscaError
+
+EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="data directory (env BUSCA_DATA_DIR, default ./data)")
+    parser.add_argument("--db", help="database name (env BUSCA_DB, default 'archivo')")
+    parser.add_argument("--qdrant-url", help="Qdrant server/cluster URL instead of the embedded store (env BUSCA_QDRANT_URL)")
+    parser.add_argument("--qdrant-api-key", help="API key for --qdrant-url (env BUSCA_QDRANT_API_KEY)")
+    parser.add_argument("--store", choices=["edge", "local", "memory"], help="embedded store backend (env BUSCA_STORE, default edge)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+
+
+def _add_model(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clip-model", help="open_clip spec, e.g. ViT-L-14/openai, hf-hub:org/repo, local-dir:/path "
+                        "(env BUSCA_CLIP_MODEL)")
+    parser.add_argument("--device", help="auto, cuda, mps or cpu (env BUSCA_DEVICE)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    env_help = "\n".join(f"  {name:22} {desc} (default: {default or 'unset'})"
+                         for name, (default, desc) in ENVIRONMENT.items())
+    parser = argparse.ArgumentParser(
+        prog="python -m app", description="BuscaEscenas: semantic shot search for video archives.",
+        epilog="Without a command, the web app starts.\n\nEnvironment:\n" + env_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    ingest = sub.add_parser("ingest", help="index video files and folders into a database")
+    ingest.add_argument("inputs", nargs="+", help="video files or folders (searched recursively)")
+    ingest.add_argument("--fps", type=float, help="frames sampled per second (env BUSCA_FPS, default 2)")
+    ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
+    ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
+    ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
+    _add_common(ingest)
+    _add_model(ingest)
+
+    search = sub.add_parser("search", help="search shots by text, image or both")
+    search.add_argument("--text", help="description of the scene")
+    search.add_argument("--image", help="example image (JPG, PNG, WEBP, AVIF)")
+    search.add_argument("--image-weight", type=float, default=0.5, help="weight of the image with --text (0..1)")
+    search.add_argument("--k", type=int, default=10, help="number of results")
+    search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
+    search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
+    search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_common(search)
+    _add_model(search)
+
+    videos = sub.add_parser("videos", help="list the videos indexed in a database")
+    videos.add_argument("--json", action="store_true")
+    _add_common(videos)
+
+    dbs = sub.add_parser("databases", help="list databases")
+    _add_common(dbs)
+
+    serve = sub.add_parser("serve", help="start the web app (the default without a command)")
+    serve.add_argument("--host", help="bind address (env BUSCA_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env BUSCA_PORT, default 7860)")
+    _add_common(serve)
+    _add_model(serve)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env().override(
+        data_dir=getattr(args, "data_dir", None), db=getattr(args, "db", None),
+        qdrant_url=getattr(args, "qdrant_url", None), qdrant_api_key=getattr(args, "qdrant_api_key", None),
+        store=getattr(args, "store", None), clip_model=getattr(args, "clip_model", None),
+        device=getattr(args, "device", None), fps=getattr(args, "fps", None),
+    )
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    command = args.command or "serve"
+    try:
+        settings = _settings(args)
+        from app import commands  # the heavy imports wait until a command runs
+
+        return getattr(commands, f"run_{command}")(args, settings)
+    except BuscaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
