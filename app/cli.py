@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from app.config import ENVIRONMENT, Settings
 from pipeline.errors import BuscaError

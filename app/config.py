@@ -33,7 +33,7 @@ class Settings:
     fps: float
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
 
         def get(name: str) -> str:
@@ -54,7 +54,7 @@ class Settings:
             fps=fps,
         )
 
-    def override(self, **changes) -> "Settings":
+    def override(self, **changes) -> Settings:
         """Apply CLI flags that were given (``None`` means 'not given')."""
         given = {k: v for k, v in changes.items() if v is not None}
         if "data_dir" in given:

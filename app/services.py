@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from pipeline.store.factory import open_store
+
 from app.config import Settings
 from models.clip import ClipOptions, OpenClipEncoder
 from pipeline.artifacts import DataLayout
 from pipeline.store.base import VectorStore
-from pipeline.store.factory import open_store
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class Services:
     encoder: OpenClipEncoder
 
     @classmethod
-    def start(cls, settings: Settings) -> "Services":
+    def start(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
                            backend=settings.store)

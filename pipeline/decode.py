@@ -11,9 +11,9 @@ threading, which PERFORMANCE.md measured at 10-18x real time for 720p-1080p H.26
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import av
 import numpy as np

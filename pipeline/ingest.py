@@ -16,10 +16,10 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -196,7 +196,7 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
         video_id=prepared.video_id, source=source, path=str(Path(prepared.info.path).resolve()),
         duration_s=prepared.info.duration_s, n_frames=len(prepared.frames.timestamps), n_shots=len(seg.shots),
         n_scenes=len(seg.scenes), n_classes=seg.n_classes, encoder=prepared.vector_name,
-        indexed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     layout.record_indexed(db, entry)
     return entry

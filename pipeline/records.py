@@ -112,7 +112,7 @@ class Segmentation:
         }
 
     @classmethod
-    def from_json(cls, data: dict, shot_embeddings: np.ndarray) -> "Segmentation":
+    def from_json(cls, data: dict, shot_embeddings: np.ndarray) -> Segmentation:
         return cls(
             video_id=data["video_id"],
             frame_classes=np.asarray(data["frame_classes"], dtype=np.int64),

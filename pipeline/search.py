@@ -10,8 +10,8 @@ transcripts, on-screen text) can be fused in:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def fuse_vectors(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.
     """Weighted sum of L2-normalised vectors, re-normalised. Zero-weight vectors are ignored."""
     if len(vectors) != len(weights) or not vectors:
         raise QueryError("fuse_vectors needs as many weights as vectors, and at least one")
-    total = sum(w * normalise(v) for v, w in zip(vectors, weights) if w)
+    total = sum(w * normalise(v) for v, w in zip(vectors, weights, strict=True) if w)
     if isinstance(total, int):
         raise QueryError("every fusion weight is zero")
     return normalise(total)
