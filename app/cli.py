@@ -7,6 +7,7 @@ some items failed (each failure is reported).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -16,6 +17,11 @@ from app.config import ENVIRONMENT, Settings
 from pipeline.errors import BuscaError
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
+
+
+#: Modules that add commands: each has ``add_parsers(sub, add_common, add_model)`` and sets
+#: ``handler="module:function"`` on its parsers. Their top-level imports must stay light.
+COMMAND_MODULES = ("app.commands_eval", "app.commands_analyze")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
     ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
     ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
+    ingest.set_defaults(handler="app.commands:run_ingest")
     _add_common(ingest)
     _add_model(ingest)
 
@@ -60,21 +67,33 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
     search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    search.set_defaults(handler="app.commands:run_search")
     _add_common(search)
     _add_model(search)
 
     videos = sub.add_parser("videos", help="list the videos indexed in a database")
     videos.add_argument("--json", action="store_true")
+    videos.set_defaults(handler="app.commands:run_videos")
     _add_common(videos)
 
     dbs = sub.add_parser("databases", help="list databases")
+    dbs.set_defaults(handler="app.commands:run_databases")
     _add_common(dbs)
 
     serve = sub.add_parser("serve", help="start the web app (the default without a command)")
     serve.add_argument("--host", help="bind address (env BUSCA_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env BUSCA_PORT, default 7860)")
+    serve.set_defaults(handler="app.commands:run_serve")
     _add_common(serve)
     _add_model(serve)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+            continue
+        module.add_parsers(sub, _add_common, _add_model)
     return parser
 
 
@@ -91,12 +110,12 @@ def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    command = args.command or "serve"
+    handler = getattr(args, "handler", "app.commands:run_serve")
     try:
         settings = _settings(args)
-        from app import commands  # the heavy imports wait until a command runs
-
-        return getattr(commands, f"run_{command}")(args, settings)
+        module_name, function = handler.split(":")
+        module = importlib.import_module(module_name)  # heavy imports wait until a command runs
+        return getattr(module, function)(args, settings)
     except BuscaError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR

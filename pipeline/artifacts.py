@@ -9,6 +9,7 @@ Layout (every write atomic, see :mod:`pipeline.atomic`)::
     <data>/videos/<video_id>/<vector_name>/shot_embeddings.npy
     <data>/videos/<video_id>/<vector_name>/meta.json      options that produced the above
     <data>/videos/<video_id>/<vector_name>/thumbs/shot_0000.jpg
+    <data>/media/<video_id>.<ext>                         the video itself (hard link or copy), for playback
     <data>/catalog/<db>.json                              videos confirmed in database <db>
     <data>/edge/ or <data>/qdrant/                        the embedded vector store
 
@@ -75,6 +76,10 @@ class DataLayout:
 
     def thumb_path(self, video_id: str, vector_name: str, shot_index: int) -> Path:
         return self.encoder_dir(video_id, vector_name) / "thumbs" / f"shot_{shot_index:04d}.jpg"
+
+    def media_path(self, video_id: str, suffix: str) -> Path:
+        suffix = suffix.lower() if re.match(r"^\.[A-Za-z0-9]{1,5}$", suffix) else ".bin"
+        return self.root / "media" / f"{check_video_id(video_id)}{suffix}"
 
     def catalog_path(self, db: str) -> Path:
         return self.root / "catalog" / f"{check_db_name(db)}.json"

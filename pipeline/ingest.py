@@ -12,6 +12,7 @@ and the order of writes makes a crash at any point harmless:
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import shutil
 import threading
@@ -28,7 +29,7 @@ from tqdm.auto import tqdm
 from pipeline import atomic
 from pipeline.artifacts import DataLayout, check_db_name, content_id
 from pipeline.decode import VIDEO_EXTENSIONS, DecodeOptions, FrameBatch, iter_frames, probe
-from pipeline.errors import BuscaError, MediaError
+from pipeline.errors import BuscaError, ConfigError, MediaError
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation, VideoInfo
 from pipeline.segment import SegmentOptions, segment
@@ -41,13 +42,22 @@ log = logging.getLogger(__name__)
 class IngestOptions:
     """``keep_frames`` keeps every sampled frame as a JPEG under ``videos/<id>/frames``
     (the analysis mode needs them); otherwise only one thumbnail per shot is kept.
-    ``force`` recomputes artifacts even when ones made with the same options exist."""
+    ``force`` recomputes artifacts even when ones made with the same options exist.
+    ``media`` puts the video itself under ``<data>/media`` so the web app can play it
+    without serving anything outside the data directory: ``"link"`` (a hard link, or a
+    copy across file systems), ``"copy"``, or ``"none"`` (playback then needs the original
+    path to be served by other means)."""
 
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     segment: SegmentOptions = field(default_factory=SegmentOptions)
     keep_frames: bool = False
     force: bool = False
     progress: bool = True
+    media: str = "link"
+
+    def __post_init__(self) -> None:
+        if self.media not in ("link", "copy", "none"):
+            raise ConfigError(f"media must be link, copy or none, got {self.media!r}")
 
 
 @dataclass(frozen=True)
@@ -182,8 +192,33 @@ def shot_payloads(prepared: PreparedVideo, layout: DataLayout, source: str) -> l
     ]
 
 
+def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> Path:
+    """The video under ``<data>/media/<video_id><ext>`` (hard link or copy); the original if ``none``."""
+    if mode == "none":
+        return source.resolve()
+    target = layout.media_path(video_id, source.suffix)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        if mode == "link":
+            try:
+                os.link(source, tmp)
+            except OSError:
+                shutil.copyfile(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise MediaError(source, f"cannot be placed in the data directory ({err})") from err
+    return target
+
+
 def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout, db: str,
-                source: str | None = None) -> IndexedVideo:
+                source: str | None = None, media_path: Path | None = None) -> IndexedVideo:
     """Upsert the shots, drop stale ones, flush, then record the video in the catalog."""
     seg = prepared.segmentation
     source = source or Path(prepared.info.path).name
@@ -193,7 +228,7 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
     store.delete_video(db, prepared.video_id, min_shot_index=len(seg.shots))
     store.flush()
     entry = IndexedVideo(
-        video_id=prepared.video_id, source=source, path=str(Path(prepared.info.path).resolve()),
+        video_id=prepared.video_id, source=source, path=str(media_path or Path(prepared.info.path).resolve()),
         duration_s=prepared.info.duration_s, n_frames=len(prepared.frames.timestamps), n_shots=len(seg.shots),
         n_scenes=len(seg.scenes), n_classes=seg.n_classes, encoder=prepared.vector_name,
         indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -208,7 +243,8 @@ def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout
     started = time.perf_counter()
     try:
         prepared = prepare_video(path, encoder, layout, options)
-        entry = index_video(prepared, store, layout, db)
+        media = place_media(Path(path), prepared.video_id, layout, options.media)
+        entry = index_video(prepared, store, layout, db, media_path=media)
     except BuscaError as err:
         log.warning("%s", err)
         return IngestResult(str(path), "failed", error=str(err), seconds=time.perf_counter() - started)
