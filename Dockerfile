@@ -1,0 +1,37 @@
+# BuscaEscenas on one GPU box. torch 2.14.1 wheels bring their own CUDA 13 libraries; the base
+# image supplies the runtime environment the NVIDIA container toolkit expects.
+FROM nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
+
+ENV DEBIAN_FRONTEND=noninteractive \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    BUSCA_DATA_DIR=/data \
+    BUSCA_HOST=0.0.0.0 \
+    BUSCA_PORT=7860 \
+    HF_HOME=/models/huggingface \
+    XDG_CACHE_HOME=/models/cache \
+    PYTHON=python3
+
+# The same install steps .ci/run exercises, runtime part only (no test browser or test media).
+RUN apt-get update -q \
+    && apt-get install -y -q --no-install-recommends python3 python3-venv sudo \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 1000 busca \
+    && mkdir -p /app /data /models \
+    && chown busca:busca /app /data /models
+
+WORKDIR /app
+COPY --chown=busca:busca requirements.txt install.sh ./
+RUN ./install.sh --runtime && rm -rf /var/lib/apt/lists/* && chown -R busca:busca /app/.venv
+COPY --chown=busca:busca app ./app
+COPY --chown=busca:busca pipeline ./pipeline
+COPY --chown=busca:busca models ./models
+
+USER busca
+VOLUME ["/data", "/models"]
+EXPOSE 7860
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+    CMD ["/app/.venv/bin/python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BUSCA_PORT', '7860') + '/', timeout=4)"]
+ENTRYPOINT ["/app/.venv/bin/python", "-m", "app"]
+CMD ["serve"]
