@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from testkit import slideshow_images
 
+from app.cli import main
 from pipeline.artifacts import DataLayout
 from pipeline.decode import DecodeOptions
 from pipeline.ingest import IngestOptions, ingest_paths
@@ -112,7 +113,9 @@ def _cli(args, data: Path, model_dir: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_cli_ingest_search_videos(tmp_path, slideshow, tiny_clip_dir):
+def test_cli_ingest_search_videos(tmp_path, slideshow, tiny_clip_dir, monkeypatch, capsys):
+    """``python -m app`` in a real subprocess for ingest, then the other commands through the same
+    ``main()`` in-process (saves a torch import per call)."""
     data = tmp_path / "data"
     bad = tmp_path / "bad.mp4"
     bad.write_text("garbage")
@@ -120,23 +123,29 @@ def test_cli_ingest_search_videos(tmp_path, slideshow, tiny_clip_dir):
     assert ingest.returncode == 3, ingest.stderr
     assert "FAILED" in ingest.stdout and "bad.mp4" in ingest.stdout and "1 indexed, 1 failed" in ingest.stderr
 
-    found = _cli(["search", "--text", "a cat", "--k", "2", "--json"], data, tiny_clip_dir)
-    assert found.returncode == 0, found.stderr
-    hits = json.loads(found.stdout)
+    for name, value in {"BUSCA_DATA_DIR": str(data), "BUSCA_CLIP_MODEL": f"local-dir:{tiny_clip_dir}",
+                        "BUSCA_DEVICE": "cpu", "BUSCA_DB": "pruebas"}.items():
+        monkeypatch.setenv(name, value)
+
+    def run(*args):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, err = run("search", "--text", "a cat", "--k", "2", "--json")
+    assert code == 0, err
+    hits = json.loads(out)
     assert 1 <= len(hits) <= 2 and hits[0]["source"] == "slideshow.mp4" and Path(hits[0]["thumbnail_path"]).is_file()
-
-    table = _cli(["search", "--text", "a cat"], data, tiny_clip_dir)
-    assert table.returncode == 0 and "slideshow.mp4" in table.stdout and "score" in table.stdout
-
-    listed = _cli(["videos"], data, tiny_clip_dir)
-    assert listed.returncode == 0 and "slideshow.mp4" in listed.stdout
-
-    empty = _cli(["search", "--db", "nada"], data, tiny_clip_dir)
-    assert empty.returncode == 1 and empty.stderr.startswith("error: empty query")
-    missing = _cli(["search", "--text", "x", "--db", "nada"], data, tiny_clip_dir)
-    assert missing.returncode == 1 and "database 'nada' does not exist" in missing.stderr
-    bad_image = _cli(["search", "--image", str(bad)], data, tiny_clip_dir)
-    assert bad_image.returncode == 1 and "bad.mp4" in bad_image.stderr
+    code, out, _ = run("search", "--text", "a cat")
+    assert code == 0 and "slideshow.mp4" in out and "score" in out
+    code, out, _ = run("videos")
+    assert code == 0 and "slideshow.mp4" in out
+    code, _, err = run("search", "--db", "nada")
+    assert code == 1 and err.startswith("error: empty query")
+    code, _, err = run("search", "--text", "x", "--db", "nada")
+    assert code == 1 and "database 'nada' does not exist" in err
+    code, _, err = run("search", "--image", str(bad))
+    assert code == 1 and "bad.mp4" in err
 
 
 def test_search_rejects_empty_queries():
