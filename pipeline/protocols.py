@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from pipeline.records import TranscriptSegment
 
 
 class ImageTextEncoder(Protocol):
@@ -27,4 +30,50 @@ class ImageTextEncoder(Protocol):
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Texts to ``(N, dim)`` float32, L2-normalised."""
+        ...
+
+
+#: A frame handed to a describer: an image file, or an RGB ``uint8 (H, W, 3)`` array.
+Frame = str | Path | np.ndarray
+
+
+class Transcriber(Protocol):
+    """Speech recognition over a media file (faster-whisper in ``models.whisper``)."""
+
+    #: Human-readable model spec, e.g. ``"whisper:small/int8"``.
+    name: str
+
+    def transcribe(self, media: str | Path, video_id: str = "") -> list[TranscriptSegment]:
+        """Timed segments in order; ``[]`` for a file without audio or without speech."""
+        ...
+
+    def unload(self) -> None:
+        """Free the model; the next call loads it again."""
+        ...
+
+
+class Describer(Protocol):
+    """A vision-language model that answers with text (meant to be JSON) about a few frames.
+
+    ``instructions`` is the system message, ``text`` the user message that goes with the
+    frames. ``schema`` is the JSON schema the answer must follow: backends that can
+    constrain decoding use it (OpenAI-compatible ``response_format``); the prompt made by
+    :mod:`pipeline.analysis.prompts` also spells it out, so the others can ignore it.
+    A retry passes the model's ``previous_output`` and a ``correction`` message, which
+    backends append as an assistant turn and a user turn.
+
+    Raises :class:`pipeline.errors.ModelError` when the model cannot run at all (missing
+    weights, server unreachable); a bad *answer* is returned as text for the caller to judge.
+    """
+
+    #: Human-readable model spec, e.g. ``"Qwen/Qwen2.5-VL-7B-Instruct"``.
+    name: str
+    #: Seconds spent in the last call, split by part: ``{"prepare_s": ..., "model_s": ...}``.
+    last_timings: dict[str, float]
+
+    def describe(self, frames: Sequence[Frame], text: str, instructions: str, schema: dict | None = None,
+                 previous_output: str | None = None, correction: str | None = None) -> str:
+        ...
+
+    def unload(self) -> None:
         ...

@@ -170,3 +170,21 @@ class SearchHit:
         data["start_tc"] = self.start_tc
         data["end_tc"] = self.end_tc
         return data
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    """A stretch of recognised speech. ``video_id`` is empty when the transcript was made
+    from a file before it had an id."""
+
+    video_id: str
+    start_s: float
+    end_s: float
+    text: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> TranscriptSegment:
+        return cls(str(data.get("video_id", "")), float(data["start_s"]), float(data["end_s"]), str(data["text"]))

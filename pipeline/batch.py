@@ -1,0 +1,225 @@
+"""Resumable batch jobs: many items through the same stages, one stage at a time.
+
+A job is a directory::
+
+    <job>/manifest.json       stages, items, and each item's per-stage status (atomic writes)
+    <job>/items/<item_id>/    where the stage functions write their artifacts
+    <job>/.lock               held while a process runs the job (flock: gone when it dies)
+
+Stages run in order over *all* items before the next stage starts (whisperX style), so
+each stage's model is loaded once (``Stage.setup``) and freed (``Stage.teardown``) before
+the next stage's model comes in. An item goes through a stage only when every earlier
+stage is ``done`` for it. A failure is recorded on the item (``failed`` + the message)
+and the batch goes on with the other items; the item's later stages wait.
+
+Resuming (just run the job again): ``done`` stages are never redone; a stage left
+``running`` by a killed process is run again; ``failed`` ones are retried unless
+``retry_failed=False``. A stage with nothing to do does not load its model.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from pipeline import atomic
+from pipeline.errors import BuscaError, ConfigError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+Status = Literal["pending", "running", "done", "failed"]
+
+
+class StageState(BaseModel):
+    status: Status = "pending"
+    error: str | None = None
+    outputs: dict = Field(default_factory=dict)
+    attempts: int = 0
+    seconds: float | None = None
+    finished_at: str | None = None
+
+
+class ItemState(BaseModel):
+    id: str
+    source: str
+    stages: dict[str, StageState]
+
+
+class Manifest(BaseModel):
+    version: int = 1
+    created_at: str
+    stages: list[str]
+    items: list[ItemState]
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What a stage function gets for one item: its source, its folder, and the outputs
+    of the stages it already went through (by stage name)."""
+
+    item_id: str
+    source: str
+    dir: Path
+    outputs: Mapping[str, dict]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """``run(ctx) -> outputs`` (a JSON-able dict, stored in the manifest). ``setup``/``teardown``
+    load and free what the stage needs, once for all items."""
+
+    name: str
+    run: Callable[[StageContext], dict | None]
+    setup: Callable[[], None] | None = None
+    teardown: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    job_dir: Path
+    counts: dict[str, dict[str, int]]  # stage -> status -> items
+    failed: list[tuple[str, str, str]]  # (item id, stage, error)
+
+    @property
+    def complete(self) -> bool:
+        return all(c.get("done", 0) == sum(c.values()) for c in self.counts.values())
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _item_id(index: int, source: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(source.rstrip("/")).stem or "item")[:40].strip("_")
+    return f"{index:04d}-{stem or 'item'}"
+
+
+def create_job(job_dir: Path, sources: Sequence[str], stages: Sequence[str]) -> Manifest:
+    """Make a job (or return the existing one when it has the same sources and stages)."""
+    job_dir = Path(job_dir)
+    if (job_dir / MANIFEST).exists():
+        manifest = read_manifest(job_dir)
+        if [i.source for i in manifest.items] != list(sources) or manifest.stages != list(stages):
+            raise ConfigError(f"{job_dir} already holds a different job; choose another job directory")
+        return manifest
+    if not sources or len(set(stages)) != len(stages) or not stages:
+        raise ConfigError("a job needs at least one source and distinct stage names")
+    items = [ItemState(id=_item_id(i, str(s)), source=str(s), stages={n: StageState() for n in stages})
+             for i, s in enumerate(sources)]
+    manifest = Manifest(created_at=_now(), stages=list(stages), items=items)
+    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+    return manifest
+
+
+def read_manifest(job_dir: Path) -> Manifest:
+    path = Path(job_dir) / MANIFEST
+    try:
+        return Manifest.model_validate(atomic.read_json(path))
+    except FileNotFoundError as err:
+        raise ConfigError(f"{job_dir} is not a batch job (no {MANIFEST}); create it first") from err
+    except (OSError, ValueError, ValidationError) as err:
+        raise ConfigError(f"{path} is not a readable job manifest ({err})") from err
+
+
+class _JobLock:
+    def __init__(self, job_dir: Path):
+        self.path = Path(job_dir) / ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> _JobLock:
+        import fcntl
+
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            os.close(self.fd)
+            raise ConfigError(f"the batch job in {self.path.parent} is already running in another process") from err
+        return self
+
+    def __exit__(self, *exc) -> None:
+        os.close(self.fd)
+
+
+def _needs(item: ItemState, stage: str, order: list[str], retry_failed: bool) -> bool:
+    state = item.stages[stage]
+    earlier_done = all(item.stages[s].status == "done" for s in order[: order.index(stage)])
+    wanted = state.status in ("pending", "running") or (state.status == "failed" and retry_failed)
+    return earlier_done and wanted
+
+
+def _context(job_dir: Path, item: ItemState, order: list[str]) -> StageContext:
+    folder = job_dir / "items" / item.id
+    folder.mkdir(parents=True, exist_ok=True)
+    outputs = {s: item.stages[s].outputs for s in order if item.stages[s].status == "done"}
+    return StageContext(item.id, item.source, folder, outputs)
+
+
+def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) -> None:
+    state = item.stages[stage.name]
+    state.status, state.error, state.attempts = "running", None, state.attempts + 1
+    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+    started = time.perf_counter()
+    try:
+        outputs = stage.run(_context(job_dir, item, manifest.stages)) or {}
+        state.status, state.outputs = "done", dict(outputs)
+    except BuscaError as err:
+        state.status, state.error = "failed", str(err)
+        log.warning("item %s, stage %s: %s", item.id, stage.name, err)
+    except Exception as err:  # a bug or an unforeseen library error: record it, keep the batch going
+        log.exception("item %s, stage %s: unexpected error", item.id, stage.name)
+        state.status, state.error = "failed", f"unexpected {type(err).__name__}: {err}"
+    state.seconds, state.finished_at = round(time.perf_counter() - started, 3), _now()
+    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+
+
+def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True,
+            progress: Callable[[str, int, int], None] | None = None) -> JobSummary:
+    """Run (or resume) the job with these stage implementations, named as in the manifest.
+    ``progress(stage, done, total)`` is called after each item."""
+    job_dir = Path(job_dir)
+    by_name = {s.name: s for s in stages}
+    with _JobLock(job_dir):
+        manifest = read_manifest(job_dir)
+        missing = [n for n in manifest.stages if n not in by_name]
+        if missing:
+            raise ConfigError(f"no implementation for stage(s) {', '.join(missing)} of the job in {job_dir}")
+        for name in manifest.stages:
+            todo = [i for i in manifest.items if _needs(i, name, manifest.stages, retry_failed)]
+            if not todo:
+                continue
+            stage = by_name[name]
+            log.info("stage %s: %d item(s)", name, len(todo))
+            if stage.setup:
+                stage.setup()
+            try:
+                for done, item in enumerate(todo, start=1):
+                    _run_item(job_dir, manifest, item, stage)
+                    if progress:
+                        progress(name, done, len(todo))
+            finally:
+                if stage.teardown:
+                    stage.teardown()
+    return job_status(job_dir)
+
+
+def job_status(job_dir: Path) -> JobSummary:
+    manifest = read_manifest(job_dir)
+    counts: dict[str, dict[str, int]] = {s: {} for s in manifest.stages}
+    failed = []
+    for item in manifest.items:
+        for name, state in item.stages.items():
+            counts[name][state.status] = counts[name].get(state.status, 0) + 1
+            if state.status == "failed":
+                failed.append((item.id, name, state.error or ""))
+    return JobSummary(Path(job_dir), counts, failed)
