@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +19,24 @@ ENVIRONMENT = {
     "BUSCA_QDRANT_URL": ("", "Qdrant server or cluster URL; when set, the embedded store is not used"),
     "BUSCA_QDRANT_API_KEY": ("", "API key for the Qdrant server"),
     "BUSCA_FPS": ("2", "frames sampled per second of video"),
+    # The web app's settings (read by app/ui/settings.py when it starts):
+    "BUSCA_HOST": ("127.0.0.1", "web app bind address; 0.0.0.0 exposes it to the network (set BUSCA_AUTH)"),
+    "BUSCA_PORT": ("7860", "web app port"),
+    "BUSCA_AUTH": ("", "web app login as user:password (several: comma-separated)"),
+    "BUSCA_AUTH_FILE": ("", "file with one user:password per line, instead of BUSCA_AUTH"),
+    "BUSCA_MAX_UPLOAD_MB": ("200", "largest file the web app accepts, in MB"),
+    "BUSCA_INGEST_ROOT": ("", "folders the web app may ingest from, ':'-separated; unset means the data dir's parent"),
+    "BUSCA_LANG": ("es", "web app language: es or en"),
+    # Analysis mode (python -m app analyze; read by AnalysisSettings):
+    "BUSCA_WHISPER_MODEL": ("auto", "faster-whisper size or CTranslate2 dir; auto: large-v3 on GPU, small on CPU"),
+    "BUSCA_AUDIO_LANG": ("es", "language spoken in the videos (es, en, ...); auto detects it per video"),
+    "BUSCA_VLM_BACKEND": ("transformers", "vision-language model: transformers (local) or openai (a server)"),
+    "BUSCA_VLM_MODEL": ("Qwen/Qwen2.5-VL-7B-Instruct", "Hugging Face id or local dir; with openai, the served name"),
+    "BUSCA_VLM_URL": ("", "OpenAI-compatible server up to /v1, e.g. http://localhost:8000/v1 (vLLM)"),
+    "BUSCA_VLM_API_KEY": ("", "API key for BUSCA_VLM_URL"),
+    "BUSCA_ALLOWED_HOSTS": ("", "video hosts allowed for URLs besides YouTube, comma-separated"),
+    "BUSCA_MAX_DURATION_S": ("7200", "longest video a URL may point to, in seconds"),
+    "BUSCA_MAX_DOWNLOAD_MB": ("2048", "largest download from a URL, in MB"),
 }
 
 
@@ -60,3 +79,70 @@ class Settings:
         if "data_dir" in given:
             given["data_dir"] = Path(given["data_dir"]).expanduser()
         return replace(self, **given)
+
+
+VLM_BACKENDS = ("transformers", "openai")
+
+
+def _number(env, name: str) -> float:
+    raw = env.get(name, ENVIRONMENT[name][0]).strip()
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from err
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """The analysis mode's settings. ``audio_lang`` ``None`` means: detect the language."""
+
+    whisper_model: str
+    audio_lang: str | None
+    vlm_backend: str
+    vlm_model: str
+    vlm_url: str | None
+    vlm_api_key: str | None
+    allowed_hosts: tuple[str, ...]
+    max_duration_s: float
+    max_download_mb: float
+
+    def __post_init__(self) -> None:
+        if self.vlm_backend not in VLM_BACKENDS:
+            raise ConfigError(f"unknown VLM backend {self.vlm_backend!r}: use {' or '.join(VLM_BACKENDS)}")
+        if self.audio_lang is not None and not re.fullmatch(r"[a-z]{2,3}", self.audio_lang):
+            raise ConfigError(f"audio language must be a code such as es or en, or auto; got {self.audio_lang!r}")
+
+    @staticmethod
+    def parse_lang(value: str) -> str | None:
+        value = value.strip().lower()
+        return None if value == "auto" else value
+
+    @staticmethod
+    def parse_hosts(value: str) -> tuple[str, ...]:
+        return tuple(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip())
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> AnalysisSettings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return env.get(name, ENVIRONMENT[name][0]).strip()
+
+        return cls(
+            whisper_model=get("BUSCA_WHISPER_MODEL") or "auto",
+            audio_lang=cls.parse_lang(get("BUSCA_AUDIO_LANG") or "es"),
+            vlm_backend=get("BUSCA_VLM_BACKEND").lower(),
+            vlm_model=get("BUSCA_VLM_MODEL") or ENVIRONMENT["BUSCA_VLM_MODEL"][0],
+            vlm_url=get("BUSCA_VLM_URL") or None,
+            vlm_api_key=get("BUSCA_VLM_API_KEY") or None,
+            allowed_hosts=cls.parse_hosts(get("BUSCA_ALLOWED_HOSTS")),
+            max_duration_s=_number(env, "BUSCA_MAX_DURATION_S"),
+            max_download_mb=_number(env, "BUSCA_MAX_DOWNLOAD_MB"),
+        )
+
+    def override(self, **changes) -> AnalysisSettings:
+        """Apply CLI flags that were given (``None`` means 'not given')."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})

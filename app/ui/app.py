@@ -1,0 +1,141 @@
+"""Composition of the web app: header (database, language), three tabs, launch options.
+
+:func:`build_app` makes the ``gr.Blocks`` from a :class:`UiContext`; :func:`launch_options`
+gives the safe ``launch()`` arguments; :func:`serve` does both and blocks until stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+import gradio as gr
+
+from app.config import Settings
+from app.services import Services
+from app.ui.context import Refresh, Texts, UiContext
+from app.ui.explore_tab import build_explore_tab
+from app.ui.i18n import LANGUAGES, check_lang
+from app.ui.ingest_tab import build_ingest_tab
+from app.ui.search_tab import build_search_tab
+from app.ui.settings import UiSettings, served_paths
+from app.ui.style import CSS
+
+log = logging.getLogger(__name__)
+
+
+def _header(ctx: UiContext) -> tuple[gr.Dropdown, gr.Radio]:
+    tx = ctx.texts
+    with gr.Row(elem_id="be-header", equal_height=True):
+        with gr.Column(scale=4):
+            heading = "# BuscaEscenas\n\n{}"
+            tx.bind(gr.Markdown(heading.format(tx("subtitle")), elem_id="be-title"), fmt=heading, value="subtitle")
+        db = tx.bind(gr.Dropdown(choices=ctx.databases(), value=ctx.services.settings.db, allow_custom_value=True,
+                                 label=tx("database"), info=tx("database_info"), scale=2, elem_id="be-db"),
+                     label="database", info="database_info")
+        lang = tx.bind(gr.Radio([(name, code) for code, name in LANGUAGES.items()], value=tx.lang,
+                                label=tx("language"), scale=1, elem_id="be-lang"), label="language")
+    return db, lang
+
+
+def build_app(ctx: UiContext) -> gr.Blocks:
+    """The Blocks app. Every event that a client may call has a stable ``api_name``."""
+    tx = ctx.texts
+    with gr.Blocks(title="BuscaEscenas", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+        lang = gr.State(tx.lang)
+        db, lang_radio = _header(ctx)
+        with gr.Tabs():
+            with gr.Tab(tx("tab_search"), id="search", elem_id="be-tab-search") as tab:
+                tx.bind(tab, label="tab_search")
+                refreshers = build_search_tab(ctx, db, lang)
+            with gr.Tab(tx("tab_ingest"), id="ingest", elem_id="be-tab-ingest") as tab:
+                tx.bind(tab, label="tab_ingest")
+                ingest_refreshers, ingest_events = build_ingest_tab(ctx, db, lang)
+            with gr.Tab(tx("tab_explore"), id="explore", elem_id="be-tab-explore") as tab:
+                tx.bind(tab, label="tab_explore")
+                refreshers += ingest_refreshers + build_explore_tab(ctx, db, lang)
+        _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events)
+    return demo
+
+
+def _wire_common(ctx: UiContext, demo: gr.Blocks, db: gr.Dropdown, lang: gr.State, lang_radio: gr.Radio,
+                 refreshers: list[Refresh], ingest_events: list) -> None:
+    """Language switch, page load (``?lang=``, fresh database list), lists that follow the database."""
+    tx = ctx.texts
+
+    def relabel(code: str):
+        code = check_lang(code)
+        return [code, *tx.updates(code)]
+
+    def on_load(request: gr.Request):
+        wanted = request.query_params.get("lang") if request else None
+        return gr.update(choices=ctx.databases()), check_lang(wanted) if wanted else gr.update()
+
+    def refresh(name: str | None, code: str):
+        return [fn(name, code) for _, fn in refreshers]
+
+    def videos(db: str) -> list[dict]:
+        """The videos indexed in a database (catalog entries)."""
+        return [asdict(v) for v in ctx.videos(db).values()]
+
+    followers = [component for component, _ in refreshers]
+    lang_radio.change(relabel, [lang_radio], [lang, *tx.components], api_visibility="private", queue=False).then(
+        refresh, [db, lang], followers, api_visibility="private")
+    demo.load(on_load, None, [db, lang_radio], api_visibility="private", queue=False).then(
+        refresh, [db, lang], followers, api_visibility="private")
+    db.change(refresh, [db, lang], followers, api_visibility="private")
+    for event in ingest_events:
+        event.then(refresh, [db, lang], followers, api_visibility="private")
+    gr.api(ctx.databases, api_name="databases")
+    gr.api(videos, api_name="videos")
+
+
+def launch_options(settings: Settings, ui: UiSettings) -> dict:
+    """``launch()`` arguments: bind address, login, upload cap, what may and may not be served."""
+    allowed, blocked = served_paths(settings.data_dir, (ui.auth_file,) if ui.auth_file else ())
+    return {
+        "server_name": ui.host,
+        "server_port": ui.port,
+        "auth": list(ui.auth) or None,
+        "auth_message": "BuscaEscenas",
+        "max_file_size": ui.max_upload_mb * 1024 * 1024,
+        "allowed_paths": allowed,
+        "blocked_paths": blocked,
+        "ssr_mode": False,
+        "footer_links": ["api", "settings"],
+        "css": CSS,
+        "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                                font_mono=["ui-monospace", "monospace"]),
+    }
+
+
+def start(settings: Settings, ui: UiSettings, services: Services | None = None) -> tuple[UiContext, gr.Blocks]:
+    """Services (made here unless given), context and app, ready for ``demo.launch(**launch_options(...))``."""
+    owned = services is None
+    services = services or Services.start(settings)
+    ctx = UiContext(services, ui, Texts(ui.lang))
+    try:
+        allowed, _ = served_paths(settings.data_dir)
+        gr.set_static_paths(allowed)  # thumbnails and videos are served in place, never copied to the cache
+        demo = build_app(ctx)
+        demo.queue(default_concurrency_limit=4)
+    except BaseException:
+        ctx.close()
+        if owned:
+            services.close()
+        raise
+    return ctx, demo
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
+    ui = UiSettings.from_env(settings).override(host=host, port=port)
+    if not ui.is_loopback and not ui.auth:
+        log.warning("the web app listens on %s without a login: set BUSCA_AUTH=user:password", ui.host)
+    ctx, demo = start(settings, ui)
+    try:
+        demo.launch(**launch_options(settings, ui))
+    finally:
+        demo.close()
+        ctx.close()
+        ctx.services.close()
+    return 0

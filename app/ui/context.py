@@ -1,0 +1,116 @@
+"""What every handler shares: the long-lived services, the web settings, the texts registry.
+
+One :class:`UiContext` is made at start-up; handlers are methods of small classes that
+hold it, so nothing is a module global.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from app.services import Services
+from app.ui.i18n import DEFAULT_LANG, check_lang, t
+from app.ui.settings import UiSettings
+from pipeline.artifacts import check_db_name
+from pipeline.errors import BuscaError
+from pipeline.explore import MapCache
+from pipeline.records import IndexedVideo
+
+log = logging.getLogger(__name__)
+
+#: A component whose value follows the chosen database: ``(component, fn(db, lang) -> value)``.
+Refresh = tuple[Any, Callable[[str | None, str], Any]]
+
+
+class Texts:
+    """Registry of translatable component properties, to relabel the page on a language change."""
+
+    def __init__(self, lang: str = DEFAULT_LANG):
+        self.lang = check_lang(lang)
+        self._entries: list[tuple[gr.components.Component | gr.blocks.BlockContext, dict[str, str]]] = []
+
+    def __call__(self, key: str, **values: object) -> str:
+        return t(self.lang, key, **values)
+
+    def bind(self, component, values: dict | None = None, fmt: str = "{}", **props: str):
+        """Register ``component``'s properties (``label="key"``...), each text formatted with
+        ``values`` and wrapped in ``fmt`` (e.g. ``"## {}"``); returns the component."""
+        self._entries.append((component, {"props": props, "values": values or {}, "fmt": fmt}))
+        return component
+
+    @property
+    def components(self) -> list:
+        return [component for component, _ in self._entries]
+
+    def updates(self, lang: str) -> list[dict]:
+        """One ``gr.update`` per registered component, in :attr:`components` order."""
+        out = []
+        for _, entry in self._entries:
+            values, fmt = entry["values"], entry["fmt"]
+            out.append(gr.update(**{prop: fmt.format(t(lang, key, **values)) for prop, key in entry["props"].items()}))
+        return out
+
+
+@dataclass
+class UiContext:
+    services: Services
+    ui: UiSettings
+    texts: Texts
+    maps: MapCache = field(default_factory=MapCache)
+    export_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="buscaescenas-export-")))
+    _encoder_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def layout(self):
+        return self.services.layout
+
+    def ready_encoder(self):
+        """The encoder, loaded once under a lock (concurrent first requests would load it twice)."""
+        with self._encoder_lock:
+            _ = self.services.encoder.dim
+        return self.services.encoder
+
+    def databases(self) -> list[str]:
+        names = self.services.databases()
+        return names if self.services.settings.db in names else [self.services.settings.db, *names]
+
+    def require_db(self, db: str | None, lang: str) -> str:
+        """The checked database name; a clear error when it is missing or has no shot."""
+        if not db:
+            raise gr.Error(t(lang, "no_database"))
+        try:
+            check_db_name(db)
+            exists = self.services.store.has_collection(db) and self.services.store.count(db) > 0
+        except BuscaError as err:
+            raise gr.Error(str(err)) from err
+        if not exists:
+            raise gr.Error(t(lang, "empty_db", db=db))
+        return db
+
+    def videos(self, db: str | None) -> dict[str, IndexedVideo]:
+        try:
+            return self.layout.catalog(check_db_name(db)) if db else {}
+        except BuscaError:
+            return {}
+
+    def export_path(self, name: str) -> Path:
+        """A fresh file in this app's export folder; files older than an hour are removed."""
+        cutoff = time.time() - 3600
+        for old in self.export_dir.glob("*/"):
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(dir=self.export_dir))
+        return folder / name
+
+    def close(self) -> None:
+        shutil.rmtree(self.export_dir, ignore_errors=True)

@@ -1,0 +1,48 @@
+"""``python -m app`` with no command starts the web app on 127.0.0.1 and stops cleanly on Ctrl+C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_python_m_app_serves_the_page_and_exits_zero_on_interrupt(tmp_path, tiny_clip_dir, port):
+    env = {**os.environ, "BUSCA_DATA_DIR": str(tmp_path / "data"), "BUSCA_CLIP_MODEL": f"local-dir:{tiny_clip_dir}",
+           "BUSCA_DEVICE": "cpu", "BUSCA_PORT": str(port), "BUSCA_LANG": "en", "BUSCA_AUTH": ""}
+    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        page = _wait_for_page(f"http://127.0.0.1:{port}/", process, timeout=90)
+        assert "BuscaEscenas" in page
+        config = httpx.get(f"http://127.0.0.1:{port}/config", timeout=10).json()
+        assert "Describe the scene in words" in str(config)  # BUSCA_LANG=en
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert f"http://127.0.0.1:{port}" in output
+
+
+def _wait_for_page(url: str, process: subprocess.Popen, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the app exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            response = httpx.get(url, timeout=5)
+            if response.status_code == 200:
+                return response.text
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"no page at {url} after {timeout} s")
