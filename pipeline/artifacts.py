@@ -3,6 +3,7 @@
 Layout (every write atomic, see :mod:`pipeline.atomic`)::
 
     <data>/videos/<video_id>/info.json                    probe result + source name
+    <data>/videos/<video_id>/frames/000000.jpg            sampled frames, while ingesting (kept with keep_frames)
     <data>/videos/<video_id>/<vector_name>/timestamps.npy  (N,) float64 seconds
     <data>/videos/<video_id>/<vector_name>/embeddings.npy  (N, D) float32, L2-normalised
     <data>/videos/<video_id>/<vector_name>/segmentation.json
@@ -73,6 +74,10 @@ class DataLayout:
         if not re.match(r"^[a-z0-9][a-z0-9-]{0,99}$", vector_name):
             raise ConfigError(f"invalid vector name {vector_name!r}")
         return self.video_dir(video_id) / vector_name
+
+    def frame_path(self, video_id: str, index: int) -> Path:
+        """Where ingest writes sampled frame ``index`` as JPEG (kept only with ``keep_frames``)."""
+        return self.video_dir(video_id) / "frames" / f"{int(index):06d}.jpg"
 
     def thumb_path(self, video_id: str, vector_name: str, shot_index: int) -> Path:
         return self.encoder_dir(video_id, vector_name) / "thumbs" / f"shot_{shot_index:04d}.jpg"

@@ -118,25 +118,25 @@ def _prefetch(iterator: Iterator[FrameBatch], depth: int = 3) -> Iterator[FrameB
 
 def embed_video(
     path: Path, video_id: str, info: VideoInfo, encoder: ImageTextEncoder, options: DecodeOptions,
-    frames_dir: Path, progress: bool = True,
+    layout: DataLayout, progress: bool = True,
 ) -> FrameEmbeddings:
-    """Decode, save each sampled frame as a JPEG in ``frames_dir``, and embed every frame."""
-    frames_dir.mkdir(parents=True, exist_ok=True)
+    """Decode, save each sampled frame as a JPEG (``layout.frame_path``), and embed every frame."""
+    layout.frame_path(video_id, 0).parent.mkdir(parents=True, exist_ok=True)
     expected = max(1, int(info.duration_s * options.fps) + 1)
     times, chunks = [], []
     with tqdm(total=expected, desc=f"{path.name[:30]}", unit="frame", leave=False, disable=not progress) as bar:
         for batch in _prefetch(iter_frames(path, options)):
             for offset, image in enumerate(batch.images):
-                Image.fromarray(image).save(frames_dir / f"{batch.first_index + offset:06d}.jpg", quality=85)
+                Image.fromarray(image).save(layout.frame_path(video_id, batch.first_index + offset), quality=85)
             chunks.append(encoder.encode_images(batch.images))
             times.append(batch.timestamps)
             bar.update(len(batch.images))
     return FrameEmbeddings(video_id, np.concatenate(times), np.concatenate(chunks).astype(np.float32))
 
 
-def _write_thumbnails(layout: DataLayout, seg: Segmentation, vector_name: str, frames_dir: Path) -> None:
+def _write_thumbnails(layout: DataLayout, seg: Segmentation, vector_name: str) -> None:
     for shot in seg.shots:
-        source = frames_dir / f"{shot.keyframe:06d}.jpg"
+        source = layout.frame_path(seg.video_id, shot.keyframe)
         atomic.write_bytes(layout.thumb_path(seg.video_id, vector_name, shot.index), source.read_bytes())
 
 
@@ -163,11 +163,11 @@ def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayou
         return PreparedVideo(video_id, info, frames, seg, vector_name, reused=True)
     frames_dir = layout.video_dir(video_id) / "frames"
     shutil.rmtree(frames_dir, ignore_errors=True)
-    frames = embed_video(path, video_id, info, encoder, options.decode, frames_dir, options.progress)
+    frames = embed_video(path, video_id, info, encoder, options.decode, layout, options.progress)
     layout.save_frames(frames, vector_name)
     seg = segment(frames, options.segment)
     layout.save_segmentation(seg, vector_name)
-    _write_thumbnails(layout, seg, vector_name, frames_dir)
+    _write_thumbnails(layout, seg, vector_name)
     if not options.keep_frames:
         shutil.rmtree(frames_dir, ignore_errors=True)
     atomic.write_json(layout.video_dir(video_id) / "info.json", {**asdict(info), "video_id": video_id})

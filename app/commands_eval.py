@@ -1,0 +1,338 @@
+"""CLI commands for evaluation and scale-out: ``evaluate``, ``migrate``, ``backup``, ``restore``.
+
+Top-level imports stay light (``app.cli`` imports this module to build its parser); the
+pipeline, the stores and the models are imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from app.config import Settings
+
+EVALUATE_EPILOG = """\
+Log formats (by extension, or --format):
+  plain  VIDEO HH:MM:SS[.mmm] - HH:MM:SS[.mmm] DESCRIPTION (TRANSLATION)
+         a trailing parenthesised part is the translation (--no-paren-translation keeps it in the text)
+  csv    video,start,end,text[,translation]  (positional, or named in a header row)
+  tsv    the same, tab-separated
+  jsonl  {"video": ..., "start": ..., "end": ..., "text": ..., "translation": ...} per line
+
+Configurations (--config, repeatable; --compare alone = text vs text+translation at weight 0.5):
+  NAME:query=text|translation|text+translation[,weight=W][,model=SPEC]   (es/en = text/translation)
+  or JSON: '{"name": "b", "query": "es+en", "weight": 0.3}'
+
+Metrics: video-level R@K (one-per-video ranking), shot-level R@K (a shot of the logged video
+overlapping the logged span, --min-overlap), video among the top-K shots, MRR, median rank.
+"""
+
+MIGRATE_EPILOG = """\
+Stores: 'embedded' (the --store backend, default edge), 'edge', 'local', or a server URL.
+--from defaults to the configured store (BUSCA_QDRANT_URL / --qdrant-url, else embedded).
+
+  python -m app migrate --db archivo --to http://qdrant:6333 --shards 3 --replication-factor 2
+  python -m app migrate --db archivo --from http://qdrant:6333 --to embedded
+
+Collection options (server/cluster only; flags win over environment):
+  --shards N                BUSCA_SHARD_NUMBER
+  --replication-factor N    BUSCA_REPLICATION_FACTOR
+  --on-disk-vectors         BUSCA_ON_DISK_VECTORS=1
+  --scalar-quantization     BUSCA_SCALAR_QUANTIZATION=1   (int8, quantile 0.99, kept in RAM)
+"""
+
+
+def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    ev = sub.add_parser("evaluate", help="recall of a database against time-coded logs (R@K, MRR)",
+                        epilog=EVALUATE_EPILOG, formatter_class=fmt)
+    ev.add_argument("logs", help="log file: plain lines, .csv, .tsv or .jsonl")
+    ev.add_argument("--format", default="auto", choices=["auto", "plain", "csv", "tsv", "jsonl"])
+    ev.add_argument("--no-paren-translation", action="store_true",
+                    help="plain logs: keep a trailing (parenthesised) part in the description")
+    ev.add_argument("--config", action="append", metavar="SPEC", help="a configuration to evaluate (repeatable)")
+    ev.add_argument("--compare", action="store_true", help="without --config: text vs text+translation (0.5)")
+    ev.add_argument("--ks", default="1,2,5,10,20,50", help="K values of R@K")
+    ev.add_argument("--depth", type=int, default=100, help="shots/videos fetched per query; deeper ranks are misses")
+    ev.add_argument("--min-overlap", default="0", help="shot-level match: seconds (1.5, 1.5s) or percentage "
+                    "of the shorter interval (50%%); default: any overlap")
+    ev.add_argument("--out", help="write evaluation.md and evaluation.json into this directory")
+    ev.add_argument("--json", action="store_true", help="print the JSON report instead of the Markdown summary")
+    ev.set_defaults(handler="app.commands_eval:run_evaluate")
+    add_common(ev)
+    add_model(ev)
+
+    mg = sub.add_parser("migrate", help="copy a database between the embedded store and a Qdrant server",
+                        epilog=MIGRATE_EPILOG, formatter_class=fmt)
+    mg.add_argument("--to", required=True, dest="to_store", help="destination: embedded, edge, local or URL")
+    mg.add_argument("--from", dest="from_store", help="source: embedded, edge, local or URL")
+    mg.add_argument("--to-db", help="name in the destination (default: the same)")
+    mg.add_argument("--to-api-key", help="API key of a destination server (default: --qdrant-api-key)")
+    mg.add_argument("--from-api-key", help="API key of a source server (default: --qdrant-api-key)")
+    mg.add_argument("--replace", action="store_true", help="drop a non-empty destination database first")
+    mg.add_argument("--batch-size", type=int, default=512)
+    _add_collection_flags(mg)
+    mg.set_defaults(handler="app.commands_eval:run_migrate")
+    add_common(mg)
+
+    bk = sub.add_parser("backup", help="export a database (points, vectors, catalog) to a directory")
+    bk.add_argument("--out", required=True, help="new or empty directory")
+    bk.set_defaults(handler="app.commands_eval:run_backup")
+    add_common(bk)
+
+    rs = sub.add_parser("restore", help="restore a backup made by `backup` into the configured store",
+                        description="Restore a backup (points, vectors and catalog) into the configured store. "
+                        "The database keeps its backed-up name unless --db gives another (BUSCA_DB is not used).")
+    rs.add_argument("directory", help="the backup directory")
+    rs.add_argument("--replace", action="store_true", help="drop a non-empty database of that name first")
+    _add_collection_flags(rs)
+    rs.set_defaults(handler="app.commands_eval:run_restore")
+    add_common(rs)
+
+
+def _add_collection_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shards", type=int, help="shard_number (env BUSCA_SHARD_NUMBER)")
+    parser.add_argument("--replication-factor", type=int, help="replication_factor (env BUSCA_REPLICATION_FACTOR)")
+    parser.add_argument("--on-disk-vectors", action="store_true", default=None,
+                        help="keep original vectors on disk (env BUSCA_ON_DISK_VECTORS)")
+    parser.add_argument("--scalar-quantization", action="store_true", default=None,
+                        help="int8 scalar quantization (env BUSCA_SCALAR_QUANTIZATION)")
+
+
+# --- evaluate -------------------------------------------------------------------------------
+
+
+def evaluate_options(args: argparse.Namespace):
+    from pipeline.evaluate_config import (
+        COMPARE_DEFAULT,
+        EvalConfig,
+        EvaluateOptions,
+        parse_config,
+        parse_ks,
+        parse_min_overlap,
+    )
+    from pipeline.evaluate_logs import LogOptions
+
+    if args.config:
+        configs = tuple(parse_config(spec) for spec in args.config)
+    else:
+        configs = COMPARE_DEFAULT if args.compare else (EvalConfig(),)
+    return EvaluateOptions(configs=configs, ks=parse_ks(args.ks), depth=args.depth,
+                           overlap=parse_min_overlap(args.min_overlap),
+                           log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation),
+                           progress=sys.stderr.isatty())
+
+
+def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.cli import EXIT_OK, print_json
+    from app.services import Services
+    from models.clip import ClipOptions, OpenClipEncoder
+    from pipeline.artifacts import check_db_name
+    from pipeline.evaluate import evaluate
+
+    check_db_name(settings.db)
+    options = evaluate_options(args)
+    services = Services.start(settings)
+    try:
+        encoders = {c.model: OpenClipEncoder(ClipOptions(model=c.model, device=settings.device))
+                    for c in options.configs if c.model}
+        report = evaluate(args.logs, services.store, services.encoder, services.layout, settings.db, options, encoders)
+    finally:
+        services.close()
+    if args.out:
+        for path in report.write(args.out):
+            print(f"wrote {path}", file=sys.stderr)
+    if report.excluded:
+        print(f"{len(report.excluded)} of {report.total_entries} log entries excluded (listed in the report)",
+              file=sys.stderr)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        sys.stdout.write(report.to_markdown(per_query=False))
+    return EXIT_OK
+
+
+# --- migrate, backup, restore ------------------------------------------------------------------
+
+
+def _flag_or_env(value, env: Mapping[str, str], name: str, kind: type):
+    if value is not None:
+        return value
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if kind is bool:
+        return raw.lower() in ("1", "true", "yes", "on")
+    try:
+        return kind(raw)
+    except ValueError as err:
+        from pipeline.errors import ConfigError
+
+        raise ConfigError(f"{name} must be {kind.__name__}, got {raw!r}") from err
+
+
+def collection_options(args: argparse.Namespace, env: Mapping[str, str] | None = None):
+    """CollectionOptions from the migrate/restore flags, else the BUSCA_* environment."""
+    from pipeline.store.base import CollectionOptions
+
+    env = os.environ if env is None else env
+    return CollectionOptions(
+        shard_number=_flag_or_env(args.shards, env, "BUSCA_SHARD_NUMBER", int),
+        replication_factor=_flag_or_env(args.replication_factor, env, "BUSCA_REPLICATION_FACTOR", int),
+        on_disk_vectors=bool(_flag_or_env(args.on_disk_vectors, env, "BUSCA_ON_DISK_VECTORS", bool)),
+        scalar_quantization=bool(_flag_or_env(args.scalar_quantization, env, "BUSCA_SCALAR_QUANTIZATION", bool)),
+    )
+
+
+def endpoint(spec: str, settings: Settings, api_key: str | None) -> tuple[str, dict]:
+    """``embedded``/``edge``/``local``/URL -> (label, keyword arguments of ``open_store``)."""
+    from pipeline.errors import ConfigError
+
+    spec = spec.strip()
+    if spec.startswith(("http://", "https://")):
+        return spec, {"url": spec, "api_key": api_key}
+    backend = settings.store if spec == "embedded" else spec
+    if backend not in ("edge", "local"):
+        raise ConfigError(f"unknown store {spec!r}: use embedded, edge, local or a http(s):// URL")
+    return backend, {"backend": backend}
+
+
+def _progress(label: str):
+    from tqdm.auto import tqdm
+
+    bar = tqdm(desc=label, unit="shot", disable=not sys.stderr.isatty())
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def _prepare_destination(store, name: str, vectors: dict[str, int], options, replace: bool) -> None:
+    from pipeline.errors import StoreError
+
+    if store.has_collection(name) and store.count(name) > 0:
+        if not replace:
+            raise StoreError(f"database {name!r} already has {store.count(name)} points in the {store.kind} store: "
+                             "pass --replace to drop it first, or choose another name")
+        store.drop_collection(name)
+    store.ensure_collection(name, vectors, options)
+
+
+def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.cli import EXIT_OK
+    from pipeline.artifacts import DataLayout, check_db_name
+    from pipeline.errors import ConfigError, UnknownDatabaseError
+    from pipeline.store.factory import open_store
+    from pipeline.store.transfer import copy_collection
+
+    name = check_db_name(settings.db)
+    dst_name = check_db_name(args.to_db or name)
+    key = settings.qdrant_api_key
+    src_label, src_kw = endpoint(args.from_store or settings.qdrant_url or "embedded", settings, args.from_api_key or key)
+    dst_label, dst_kw = endpoint(args.to_store, settings, args.to_api_key or key)
+    if src_label == dst_label and name == dst_name:
+        raise ConfigError(f"source and destination are both {src_label} {name!r}: give another --to or --to-db")
+    options = collection_options(args)
+    src = open_store(settings.data_dir, **src_kw)
+    try:
+        if not src.has_collection(name):
+            raise UnknownDatabaseError(name, src.list_collections())
+        dst = open_store(settings.data_dir, **dst_kw)
+        try:
+            _prepare_destination(dst, dst_name, src.vector_names(name), options, args.replace)
+            bar, update = _progress(f"{name} -> {dst_name}")
+            with bar:
+                copied = copy_collection(src, dst, name, dst_name, batch_size=args.batch_size, progress=update)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    _copy_catalog(DataLayout(settings.data_dir), name, dst_name)
+    print(f"copied {copied} shots of '{name}' from {src_label} to {dst_label} as '{dst_name}'")
+    if dst_label.startswith("http"):
+        print(f"point the app at it: BUSCA_QDRANT_URL={dst_label} (and BUSCA_QDRANT_API_KEY), same --data-dir",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _copy_catalog(layout, name: str, dst_name: str) -> None:
+    from pipeline import atomic
+
+    source = layout.catalog_path(name)
+    if dst_name != name and source.exists():
+        atomic.write_bytes(layout.catalog_path(dst_name), source.read_bytes())
+
+
+CATALOG_FILE = "catalog.json"
+
+
+def run_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from app.cli import EXIT_OK
+    from pipeline import atomic
+    from pipeline.artifacts import DataLayout, check_db_name
+    from pipeline.errors import UnknownDatabaseError
+    from pipeline.store.factory import open_store
+    from pipeline.store.transfer import export_collection
+
+    name = check_db_name(settings.db)
+    out = Path(args.out)
+    store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
+                       backend=settings.store)
+    try:
+        if not store.has_collection(name):
+            raise UnknownDatabaseError(name, store.list_collections())
+        bar, update = _progress(f"backup {name}")
+        with bar:
+            written = export_collection(store, name, out, progress=update)
+    finally:
+        store.close()
+    catalog = DataLayout(settings.data_dir).catalog_path(name)
+    atomic.write_bytes(out / CATALOG_FILE, catalog.read_bytes() if catalog.exists() else b'{"videos": {}}')
+    print(f"backed up {written} shots of '{name}' and its catalog to {out}")
+    return EXIT_OK
+
+
+def _backup_vectors(directory: Path) -> tuple[str, dict[str, int]]:
+    from pipeline import atomic
+    from pipeline.errors import ConfigError
+    from pipeline.store.transfer import MANIFEST
+
+    try:
+        manifest = atomic.read_json(directory / MANIFEST)
+        return manifest["name"], {v["name"]: int(v["dim"]) for v in manifest["vectors"]}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ConfigError(f"{directory} is not a backup made by `python -m app backup` ({err})") from err
+
+
+def run_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from app.cli import EXIT_OK
+    from pipeline import atomic
+    from pipeline.artifacts import DataLayout, check_db_name
+    from pipeline.store.factory import open_store
+    from pipeline.store.transfer import import_collection
+
+    directory = Path(args.directory)
+    exported, vectors = _backup_vectors(directory)
+    name = check_db_name(args.db or exported)  # --db here means "restore under this name"
+    store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
+                       backend=settings.store)
+    try:
+        _prepare_destination(store, name, vectors, collection_options(args), args.replace)
+        bar, update = _progress(f"restore {name}")
+        with bar:
+            restored = import_collection(store, directory, name, progress=update)
+    finally:
+        store.close()
+    catalog = directory / CATALOG_FILE
+    if catalog.exists():
+        atomic.write_bytes(DataLayout(settings.data_dir).catalog_path(name), catalog.read_bytes())
+    else:
+        print(f"warning: {directory} has no {CATALOG_FILE}: the videos of '{name}' are not listed", file=sys.stderr)
+    print(f"restored {restored} shots into '{name}' ({store.kind} store)")
+    return EXIT_OK

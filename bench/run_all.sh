@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Run every benchmark with quick defaults; each prints JSON, saved as bench/results/<name>.json
+# (stderr beside it as <name>.log). A missing benchmark is skipped; a failing one is reported
+# and the others still run. Exit status: 0 if all that exist succeeded, 1 otherwise.
+#
+#   bench/run_all.sh                 # quick: a few minutes on 2 CPU cores
+#   BENCH_FULL=1 bench/run_all.sh    # longer: 1k/20k/100k shots, longer videos (tens of minutes)
+#   (1M shots: python bench/search.py --sizes 1000000 --backends edge --exact-below 2000000)
+#   PYTHON=python3 bench/run_all.sh  # another interpreter (default: .venv/bin/python)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-.venv/bin/python}
+OUT=bench/results
+mkdir -p "$OUT"
+
+if [[ "${BENCH_FULL:-0}" == 1 ]]; then
+    INGEST_ARGS=()
+    SEGMENT_ARGS=()
+    STORE_ARGS=(--sizes 1000,20000,100000 --skip-local-above 20000)
+    SEARCH_ARGS=(--sizes 1000,20000,100000 --local-max 20000)
+else
+    INGEST_ARGS=(--max-encode-frames 4 --skip-end-to-end)
+    SEGMENT_ARGS=(--quick --repeat 1)
+    STORE_ARGS=(--sizes 1000,20000 --skip-local-above 1000 --queries 50)
+    SEARCH_ARGS=(--sizes 1000,20000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10)
+fi
+
+failed=()
+run() {  # run NAME ARGS...
+    local name=$1 script=bench/$1.py
+    shift
+    if [[ ! -f $script ]]; then
+        echo "skip  $name ($script does not exist)"
+        return
+    fi
+    local started=$SECONDS
+    if "$PYTHON" "$script" "$@" >"$OUT/$name.json.tmp" 2>"$OUT/$name.log"; then
+        mv "$OUT/$name.json.tmp" "$OUT/$name.json"
+        echo "ok    $name ($((SECONDS - started)) s) -> $OUT/$name.json"
+    else
+        rm -f "$OUT/$name.json.tmp"
+        failed+=("$name")
+        echo "FAIL  $name ($((SECONDS - started)) s), see $OUT/$name.log"
+    fi
+}
+
+run ingest "${INGEST_ARGS[@]}"
+run segment "${SEGMENT_ARGS[@]}"
+run store "${STORE_ARGS[@]}"
+run search "${SEARCH_ARGS[@]}" "${SEARCH_ARGS[@]}"
+
+if ((${#failed[@]})); then
+    echo "failed: ${failed[*]}" >&2
+    exit 1
+fi

@@ -1,0 +1,216 @@
+"""Evaluate a database against documentalists' time-coded logs, as the original system was judged.
+
+Each log entry's description is a text query; the logged video (matched to the catalog by
+file name) and span are the right answer. For every configuration (see
+:mod:`pipeline.evaluate_config`) each query fetches the top ``depth`` shots twice, as a
+plain shot ranking and one per video, and three ranks are kept (see
+:data:`pipeline.evaluate_report.DEFINITIONS`):
+
+- **video-level**: the logged video's place in the one-per-video ranking;
+- **shot-level**: the first shot that comes from the logged video and overlaps the span;
+- **video among shots**: the first shot of the logged video in the plain shot ranking.
+
+From the ranks come R@K, MRR and the median rank (:mod:`pipeline.evaluate_metrics`, pure
+numpy). The search is injected (:data:`SearchFn`) so the ranking logic is testable without
+a model or a store.
+
+Log entries are matched to indexed videos by file name: the exact name of the catalog's
+``source`` first, then case-insensitively, then by name without extension. An entry whose
+video is not indexed, or that lacks a query part a configuration needs, is *excluded* and
+listed in the report, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from pipeline.artifacts import DataLayout
+from pipeline.errors import ConfigError, UnknownDatabaseError
+from pipeline.evaluate_config import EvalConfig, EvaluateOptions, parse_config
+from pipeline.evaluate_logs import LogEntry, LogFormatError, LogOptions, read_log
+from pipeline.evaluate_metrics import (
+    OverlapOptions,
+    dedupe_videos,
+    first_hit_rank,
+    shot_matches,
+    summarize,
+)
+from pipeline.evaluate_report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
+from pipeline.protocols import ImageTextEncoder
+from pipeline.records import IndexedVideo, SearchHit
+from pipeline.search import fuse_vectors, to_hits
+from pipeline.store.base import VectorStore
+
+__all__ = ["EvalConfig", "EvaluateOptions", "EvaluationReport", "LogEntry", "LogFormatError", "LogOptions",
+           "SearchFn", "Target", "evaluate", "match_entries", "parse_config", "query_ranks", "rank_queries"]
+
+log = logging.getLogger(__name__)
+
+#: ``search(vector, k, one_per_video) -> hits, best first``.
+SearchFn = Callable[[np.ndarray, int, bool], Sequence[SearchHit]]
+ANY_OVERLAP = OverlapOptions()
+DEFAULT_OPTIONS = EvaluateOptions()
+
+
+@dataclass(frozen=True)
+class Target:
+    """The right answer of one query: any of ``video_ids`` (several when one file name was
+    indexed more than once), during ``[start_s, end_s]``."""
+
+    video_ids: frozenset[str]
+    start_s: float
+    end_s: float
+
+
+def query_ranks(target: Target, shots: Sequence[SearchHit], videos: Sequence[SearchHit],
+                overlap: OverlapOptions = ANY_OVERLAP) -> QueryRanks:
+    """Ranks of one query from its plain shot ranking and its one-per-video ranking."""
+    ranked_videos = dedupe_videos([h.video_id for h in videos])
+    return QueryRanks(
+        video_rank=first_hit_rank(v in target.video_ids for v in ranked_videos),
+        shot_rank=first_hit_rank(h.video_id in target.video_ids
+                                 and shot_matches(h.start_s, h.end_s, target.start_s, target.end_s, overlap)
+                                 for h in shots),
+        video_in_shots_rank=first_hit_rank(h.video_id in target.video_ids for h in shots),
+        top_video=videos[0].source if videos else None,
+    )
+
+
+def rank_queries(targets: Sequence[Target], vectors: np.ndarray, search: SearchFn, depth: int,
+                 overlap: OverlapOptions = ANY_OVERLAP, progress: bool = False) -> list[QueryRanks]:
+    """Search every query vector (top ``depth`` shots, and top ``depth`` videos) and rank it."""
+    ranks = []
+    for target, vector in tqdm(list(zip(targets, vectors, strict=True)), desc="queries", unit="query",
+                               leave=False, disable=not progress):
+        ranks.append(query_ranks(target, search(vector, depth, False), search(vector, depth, True), overlap))
+    return ranks
+
+
+def _name_keys(name: str) -> tuple[str, str, str]:
+    base = re.split(r"[\\/]", name.strip())[-1]
+    return base, base.casefold(), base.rsplit(".", 1)[0].casefold() if "." in base else base.casefold()
+
+
+def match_entries(entries: Sequence[LogEntry], catalog: Mapping[str, IndexedVideo]
+                  ) -> tuple[list[tuple[LogEntry, frozenset[str]]], list[Excluded]]:
+    """Pair each entry with the catalog videos of its file name; the rest are excluded."""
+    indexes: tuple[dict[str, set[str]], ...] = ({}, {}, {})
+    for video in catalog.values():
+        for index, key in zip(indexes, _name_keys(video.source), strict=True):
+            index.setdefault(key, set()).add(video.video_id)
+    matched, excluded = [], []
+    for entry in entries:
+        found = next((index[key] for index, key in zip(indexes, _name_keys(entry.video), strict=True)
+                      if key in index), None)
+        if found:
+            matched.append((entry, frozenset(found)))
+        else:
+            excluded.append(Excluded(entry.line, entry.video, "video not indexed in this database"))
+    return matched, excluded
+
+
+def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequence[EvalConfig]
+                   ) -> tuple[list[tuple[LogEntry, frozenset[str]]], list[Excluded]]:
+    """Entries that every configuration can query; the same entries are compared across configurations."""
+    needs = [c for c in configs if "translation" in c.query]
+    kept, excluded = [], []
+    for entry, ids in matched:
+        if needs and not entry.translation:
+            excluded.append(Excluded(entry.line, entry.video, f"no translation, needed by configuration "
+                                                              f"{needs[0].name!r}"))
+        else:
+            kept.append((entry, ids))
+    return kept, excluded
+
+
+def query_vectors(entries: Sequence[LogEntry], config: EvalConfig, encoder: ImageTextEncoder) -> np.ndarray:
+    """One L2-normalised query vector per entry (texts encoded once each, then fused)."""
+    columns = {"text": [e.text for e in entries], "translation": [e.translation or "" for e in entries]}
+    unique = sorted({t for part in config.query for t in columns[part]})
+    table = dict(zip(unique, encoder.encode_texts(unique), strict=True))
+    weights = {"text": 1.0 - config.weight, "translation": config.weight} if len(config.query) > 1 else None
+    rows = []
+    for i in range(len(entries)):
+        parts = [table[columns[part][i]] for part in config.query]
+        rows.append(fuse_vectors(parts, [weights[p] for p in config.query] if weights else [1.0]))
+    return np.asarray(rows, dtype=np.float32).reshape(len(entries), -1)
+
+
+def store_search(store: VectorStore, db: str, vector_name: str) -> SearchFn:
+    def search(vector: np.ndarray, k: int, one_per_video: bool) -> list[SearchHit]:
+        return to_hits(store.query(db, vector_name, vector, k, one_per_video=one_per_video))
+
+    return search
+
+
+def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
+                    encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions) -> ConfigResult:
+    started = time.perf_counter()
+    entries = [entry for entry, _ in matched]
+    targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in matched]
+    vectors = query_vectors(entries, config, encoder)
+    ranks = rank_queries(targets, vectors, search, options.depth, options.overlap, options.progress)
+    return ConfigResult(
+        config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
+        video=summarize([r.video_rank for r in ranks], options.ks),
+        shot=summarize([r.shot_rank for r in ranks], options.ks),
+        video_in_shots=summarize([r.video_in_shots_rank for r in ranks], options.ks),
+    )
+
+
+def _encoder_for(config: EvalConfig, encoder: ImageTextEncoder, encoders: Mapping[str, ImageTextEncoder] | None,
+                 store: VectorStore, db: str) -> ImageTextEncoder:
+    chosen = encoder if config.model is None else (encoders or {}).get(config.model)
+    if chosen is None:
+        raise ConfigError(f"configuration {config.name!r} names model {config.model!r}, but no encoder was "
+                          "given for it")
+    available = store.vector_names(db)
+    if chosen.vector_name not in available:
+        raise ConfigError(f"configuration {config.name!r}: database {db!r} has no vectors of "
+                          f"{chosen.name} ({chosen.vector_name}); it holds {', '.join(available) or 'none'}. "
+                          "Ingest with that model first, or pick another --clip-model")
+    return chosen
+
+
+def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder: ImageTextEncoder,
+             layout: DataLayout, db: str, options: EvaluateOptions = DEFAULT_OPTIONS,
+             encoders: Mapping[str, ImageTextEncoder] | None = None) -> EvaluationReport:
+    """Evaluate database ``db`` against a log file (or parsed entries).
+
+    ``encoder`` serves configurations without a ``model``; ``encoders`` maps the model specs
+    that configurations name to their encoders. Raises ConfigError (LogFormatError for a
+    malformed log) or UnknownDatabaseError.
+    """
+    entries = read_log(logs, options.log) if isinstance(logs, str | Path) else list(logs)
+    if not store.has_collection(db):
+        raise UnknownDatabaseError(db, store.list_collections())
+    chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
+    catalog = layout.catalog(db)
+    matched, excluded = match_entries(entries, catalog)
+    matched, lacking = _require_parts(matched, options.configs)
+    excluded = sorted(excluded + lacking, key=lambda e: e.line)
+    if not matched:
+        example = f" (e.g. line {excluded[0].line}: {excluded[0].video}: {excluded[0].reason})" if excluded else ""
+        raise ConfigError(f"none of the {len(entries)} log entries can be evaluated against database {db!r}"
+                          f"{example}. Check that the logged file names match the indexed videos "
+                          "(`python -m app videos`)")
+    log.info("evaluating %d of %d log entries on %s", len(matched), len(entries), db)
+    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options)
+               for config, enc in zip(options.configs, chosen, strict=True)]
+    corpus = CorpusStats(videos=len(catalog), shots=store.count(db),
+                         duration_s=float(sum(v.duration_s for v in catalog.values())))
+    return EvaluationReport(
+        logs=str(logs) if isinstance(logs, str | Path) else "(entries)", db=db,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"), corpus=corpus, total_entries=len(entries),
+        entries=tuple(entry for entry, _ in matched), excluded=tuple(excluded), options=options,
+        results=tuple(results),
+    )

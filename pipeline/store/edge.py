@@ -1,0 +1,390 @@
+"""Qdrant Edge backend (``qdrant-edge-py`` 0.9), the embedded default: ``kind = "edge"``.
+
+Layout under the root directory (``<data>/edge``)::
+
+    .busca.lock              flock held while an EdgeStore has the root open (one process)
+    <db>/collection.json     vector names/dims and CollectionOptions, written atomically
+    <db>/shard/              the EdgeShard: segments, WAL, edge_config.json
+
+A database exists once its ``collection.json`` exists; a folder without one is what a crash
+during creation leaves, and is replaced when that database is created again.
+
+What Edge 0.9's Python API lacks, emulated here:
+
+* **group-by** (``one_per_video``): over-fetch, keep the best shot of each video, and query
+  again excluding the videos already found, until k videos or the collection is exhausted.
+  With exact search this gives exactly Qdrant's ``group_by`` result.
+* **recommend with the average-vector strategy** (Edge has best-score and sum-scores only):
+  the query vector is built as Qdrant builds it, ``2·mean(positive) − mean(negative)`` over
+  the stored (normalised) vectors, and the examples are excluded with a ``has_id`` filter.
+
+Index: Edge runs no background optimizer. Segments under ``exact_below`` points stay plain;
+:meth:`EdgeStore.flush` runs the optimizer, which builds HNSW (``hnsw_m``,
+``hnsw_ef_construct``) for larger segments. A query is exact while the database has fewer
+than ``exact_below`` points, else HNSW with ``ef = max(hnsw_ef, k)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.atomic import read_json, write_json
+from pipeline.errors import BuscaError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
+from pipeline.store.base import CollectionOptions, StoredPoint
+from pipeline.store.common import (
+    average_vector,
+    best_per_video,
+    check_batch,
+    check_name,
+    check_query,
+    plain_payload,
+    query_vector,
+    valid_name,
+)
+from pipeline.store.lock import DirectoryLock
+
+log = logging.getLogger(__name__)
+
+META_FILE = "collection.json"
+SHARD_DIR = "shard"
+META_FORMAT = 1
+FULL_SCAN_KB = 10_000  # filtered searches over fewer vectors than this scan them exactly
+UPSERT_BATCH = 1024
+
+
+def _qe() -> Any:
+    try:
+        import qdrant_edge
+    except ImportError as err:
+        raise StoreError(
+            "Qdrant Edge is not installed: run `pip install qdrant-edge-py==0.9.0` (pinned in "
+            "requirements.txt), or choose the 'local' store backend"
+        ) from err
+    return qdrant_edge
+
+
+@contextmanager
+def _edge_errors(action: str, name: str) -> Iterator[None]:
+    """The bindings raise plain ``Exception``: name the database and the operation."""
+    try:
+        yield
+    except BuscaError:
+        raise
+    except Exception as err:
+        raise StoreError(f"Qdrant Edge could not {action} in database {name!r}: {err}") from err
+
+
+@dataclass(frozen=True)
+class _Collection:
+    name: str
+    shard: Any
+    vectors: dict[str, int]
+    options: CollectionOptions
+
+
+def _shard_config(vectors: dict[str, int], options: CollectionOptions) -> Any:
+    qe = _qe()
+    threshold_kb = max(1, math.ceil(options.exact_below * max(vectors.values()) * 4 / 1024))
+    return qe.EdgeConfig(
+        vectors={n: qe.EdgeVectorParams(size=d, distance=qe.Distance.Cosine) for n, d in vectors.items()},
+        hnsw_config=qe.HnswIndexConfig(
+            m=options.hnsw_m, ef_construct=options.hnsw_ef_construct, full_scan_threshold=FULL_SCAN_KB
+        ),
+        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=threshold_kb),
+    )
+
+
+def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions) -> None:
+    write_json(folder / META_FILE, {"format": META_FORMAT, "vectors": vectors, "options": asdict(options)})
+
+
+def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions]:
+    path = folder / META_FILE
+    try:
+        meta = read_json(path)
+        known = {f.name for f in fields(CollectionOptions)}
+        options = CollectionOptions(**{k: v for k, v in meta.get("options", {}).items() if k in known})
+        return {str(n): int(d) for n, d in meta["vectors"].items()}, options
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise StoreError(f"{path} is unreadable ({err}): restore the database from an export, or drop it") from err
+
+
+def _stored(record: Any, score: float = 0.0) -> StoredPoint:
+    vectors = {n: np.asarray(v, dtype=np.float32) for n, v in (record.vector or {}).items()}
+    return StoredPoint(id=str(record.id), payload=dict(record.payload or {}), score=score, vectors=vectors)
+
+
+def _filter(video_ids: Sequence[str] | None = None, exclude_videos: Sequence[str] = (),
+            exclude_ids: Sequence[str] = ()) -> Any:
+    qe = _qe()
+    must = [qe.FieldCondition("video_id", match=qe.MatchAny(list(video_ids)))] if video_ids is not None else []
+    must_not = []
+    if exclude_videos:
+        must_not.append(qe.FieldCondition("video_id", match=qe.MatchAny(list(exclude_videos))))
+    if exclude_ids:
+        must_not.append(qe.HasIdCondition({str(i) for i in exclude_ids}))
+    return qe.Filter(must=must, must_not=must_not) if must or must_not else None
+
+
+class EdgeStore:
+    """One EdgeShard per database under ``root``; one process at a time (flock on the root)."""
+
+    kind = "edge"
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._lock = DirectoryLock(self.root)
+        self._lock.acquire()
+        self._open: dict[str, _Collection] = {}
+        self._mutex = threading.RLock()
+        self._closed = False
+        for leftover in self.root.glob(".dropped-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    def __repr__(self) -> str:
+        return f"EdgeStore({str(self.root)!r})"
+
+    def __enter__(self) -> EdgeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- collections -------------------------------------------------------------------------
+
+    def list_collections(self) -> list[str]:
+        self._check_open()
+        return sorted(p.name for p in self.root.iterdir() if valid_name(p.name) and (p / META_FILE).is_file())
+
+    def has_collection(self, name: str) -> bool:
+        self._check_open()
+        return valid_name(name) and (self.root / name / META_FILE).is_file()
+
+    def ensure_collection(self, name: str, vectors: dict[str, int], options: CollectionOptions | None = None) -> None:
+        check_name(name)
+        if not vectors or any(int(d) < 1 for d in vectors.values()):
+            raise StoreError(f"database {name!r} needs at least one named vector with a positive dimension")
+        vectors = {str(n): int(d) for n, d in vectors.items()}
+        with self._mutex:
+            if self.has_collection(name):
+                self._add_vectors(self._get(name), vectors)
+            else:
+                self._create(name, vectors, options or CollectionOptions())
+
+    def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions) -> None:
+        folder = self.root / name
+        if folder.exists():
+            log.warning("replacing %s: a database creation was interrupted there", folder)
+            shutil.rmtree(folder)
+        qe = _qe()
+        with _edge_errors("create the shard", name):
+            shard = qe.EdgeShard.create(str(folder / SHARD_DIR), _shard_config(vectors, options))
+            shard.update(qe.UpdateOperation.create_field_index("video_id", qe.PayloadSchemaType.Keyword))
+            shard.flush()
+        _write_meta(folder, vectors, options)
+        self._open[name] = _Collection(name, shard, vectors, options)
+        log.info("created Edge database %r with vectors %s", name, vectors)
+
+    def _add_vectors(self, c: _Collection, vectors: dict[str, int]) -> None:
+        for vname, dim in vectors.items():
+            if vname in c.vectors and c.vectors[vname] != dim:
+                raise StoreError(
+                    f"database {c.name!r} stores {vname!r} vectors of dimension {c.vectors[vname]}, not {dim}: "
+                    "index into another database"
+                )
+        missing = {n: d for n, d in vectors.items() if n not in c.vectors}
+        if not missing:
+            return
+        qe = _qe()
+        with _edge_errors("add named vectors", c.name):
+            for vname, dim in missing.items():
+                c.shard.update(qe.UpdateOperation.create_dense_vector(vname, dim, qe.Distance.Cosine))
+            c.shard.flush()
+        merged = {**c.vectors, **missing}
+        _write_meta(self.root / c.name, merged, c.options)
+        self._open[c.name] = replace(c, vectors=merged)
+        log.info("database %r: added vectors %s", c.name, missing)
+
+    def _get(self, name: str) -> _Collection:
+        self._check_open()
+        c = self._open.get(name)
+        if c is not None:
+            return c
+        with self._mutex:
+            if name in self._open:
+                return self._open[name]
+            if not self.has_collection(name):
+                raise UnknownDatabaseError(name, self.list_collections())
+            vectors, options = _read_meta(self.root / name)
+            c = _Collection(name, self._load_shard(name), vectors, options)
+            self._open[name] = c
+            return c
+
+    def _load_shard(self, name: str) -> Any:
+        path = self.root / name / SHARD_DIR
+        try:
+            return _qe().EdgeShard.load(str(path))
+        except BuscaError:
+            raise
+        except Exception as err:
+            if "WouldBlock" in str(err):
+                raise StoreLockedError(self.root) from err
+            raise StoreError(f"Qdrant Edge could not open database {name!r} at {path}: {err}") from err
+
+    def vector_names(self, name: str) -> dict[str, int]:
+        return dict(self._get(name).vectors)
+
+    def drop_collection(self, name: str) -> None:
+        with self._mutex:
+            if not self.has_collection(name):
+                raise UnknownDatabaseError(name, self.list_collections())
+            c = self._open.pop(name, None)
+            if c is not None:
+                with _edge_errors("close the shard", name):
+                    c.shard.close()
+            trash = self.root / f".dropped-{uuid.uuid4().hex}"
+            os.replace(self.root / name, trash)
+            shutil.rmtree(trash)
+            log.info("dropped Edge database %r", name)
+
+    # -- points ------------------------------------------------------------------------------
+
+    def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
+        c = self._get(name)
+        arrays = check_batch(name, c.vectors, ids, vectors, payloads)
+        qe = _qe()
+        with _edge_errors("upsert points", name):
+            for start in range(0, len(ids), UPSERT_BATCH):
+                stop = min(len(ids), start + UPSERT_BATCH)
+                rows = {v: a[start:stop].tolist() for v, a in arrays.items()}
+                points = [
+                    qe.Point(str(ids[i]), {v: r[i - start] for v, r in rows.items()}, plain_payload(payloads[i]))
+                    for i in range(start, stop)
+                ]
+                c.shard.update(qe.UpdateOperation.upsert_points(points))
+
+    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
+        c = self._get(name)
+        qe = _qe()
+        must = [qe.FieldCondition("video_id", match=qe.MatchValue(video_id))]
+        if min_shot_index > 0:
+            must.append(qe.FieldCondition("shot_index", range=qe.RangeFloat(gte=float(min_shot_index))))
+        with _edge_errors("delete points", name):
+            c.shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must)))
+
+    def query(self, name: str, vector_name: str, vector: np.ndarray, k: int, video_ids: Sequence[str] | None = None,
+              one_per_video: bool = False) -> list[StoredPoint]:
+        c = self._get(name)
+        q = query_vector(name, c.vectors, vector_name, vector, k)
+        if video_ids is not None and len(video_ids) == 0:
+            return []
+        return self._nearest(c, vector_name, q, k, video_ids, (), one_per_video)
+
+    def recommend(self, name: str, vector_name: str, positive: Sequence[str], negative: Sequence[str], k: int,
+                  video_ids: Sequence[str] | None = None, one_per_video: bool = False) -> list[StoredPoint]:
+        c = self._get(name)
+        check_query(name, c.vectors, vector_name, k)
+        if not positive:
+            raise QueryError("recommend needs at least one positive example shot")
+        examples = [str(i) for i in [*positive, *negative]]
+        found = {p.id: p.vectors.get(vector_name) for p in self.retrieve(name, examples, with_vectors=True)}
+        missing = [i for i in examples if found.get(i) is None]
+        if missing:
+            raise QueryError(f"example shots not found in database {name!r}: {', '.join(missing[:5])}")
+        q = average_vector([found[str(i)] for i in positive], [found[str(i)] for i in negative])
+        if video_ids is not None and len(video_ids) == 0:
+            return []
+        return self._nearest(c, vector_name, q, k, video_ids, examples, one_per_video)
+
+    def _nearest(self, c: _Collection, using: str, q: np.ndarray, k: int, video_ids: Sequence[str] | None,
+                 exclude_ids: Sequence[str], one_per_video: bool) -> list[StoredPoint]:
+        qe = _qe()
+        with _edge_errors("count points", c.name):
+            exact = c.shard.info().points_count < c.options.exact_below
+        params = qe.SearchParams(exact=True) if exact else qe.SearchParams(hnsw_ef=max(c.options.hnsw_ef, k))
+        query = qe.Query.Nearest(q.tolist(), using=using)
+
+        def fetch(limit: int, exclude_videos: list[str]) -> list[StoredPoint]:
+            request = qe.QueryRequest(limit=limit, query=query, filter=_filter(video_ids, exclude_videos, exclude_ids),
+                                      with_payload=True, with_vector=False, params=params)
+            with _edge_errors("search", c.name):
+                hits = c.shard.query(request)
+            return [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
+
+        return best_per_video(fetch, k) if one_per_video else fetch(k, [])
+
+    def retrieve(self, name: str, ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:
+        c = self._get(name)
+        if not ids:
+            return []
+        with _edge_errors("retrieve points", name):
+            records = c.shard.retrieve([str(i) for i in ids], True, bool(with_vectors))
+        by_id = {str(r.id): _stored(r) for r in records}
+        return [by_id[str(i)] for i in ids if str(i) in by_id]
+
+    def count(self, name: str, video_id: str | None = None) -> int:
+        c = self._get(name)
+        qe = _qe()
+        flt = None if video_id is None else qe.Filter(must=[qe.FieldCondition("video_id", match=qe.MatchValue(video_id))])
+        with _edge_errors("count points", name):
+            return int(c.shard.count(qe.CountRequest(exact=True, filter=flt)))
+
+    def scroll(self, name: str, with_vectors: bool = False, batch_size: int = 256) -> Iterator[StoredPoint]:
+        c = self._get(name)  # raise UnknownDatabaseError now, not at the first next()
+        return self._scroll(c, bool(with_vectors), max(1, batch_size))
+
+    def _scroll(self, c: _Collection, with_vectors: bool, batch_size: int) -> Iterator[StoredPoint]:
+        qe = _qe()
+        offset = None
+        while True:
+            request = qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=with_vectors)
+            with _edge_errors("scroll points", c.name):
+                records, offset = c.shard.scroll(request)
+            yield from (_stored(r) for r in records)
+            if offset is None:
+                return
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Flush every open shard to disk, then let the optimizer build HNSW where due."""
+        self._check_open()
+        for c in list(self._open.values()):
+            with _edge_errors("flush", c.name):
+                c.shard.flush()
+            start = time.perf_counter()
+            with _edge_errors("optimize segments", c.name):
+                changed = c.shard.optimize()
+            if changed:
+                log.info("database %r: segments optimized in %.1f s", c.name, time.perf_counter() - start)
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                for c in self._open.values():
+                    with _edge_errors("close", c.name):
+                        c.shard.flush()
+                        c.shard.close()
+            finally:
+                self._open.clear()
+                self._lock.release()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the Edge store at {self.root} is closed: open it again")
