@@ -1,9 +1,10 @@
 """Benchmark pipeline.segment on synthetic 768-d CLIP-like streams of 10 min, 1 h and 3 h at 3 fps.
 
-Prints one JSON object: per video length, the segmentation time (best of --repeat runs),
-frames/s, peak memory (tracemalloc peak of the numpy/Python allocations made by ``segment``,
-measured in a separate run, and the process's max RSS), and quality against the generator's
-ground truth (class ARI, shot-boundary F1 within ±1 sample), plus the growth of time per frame.
+Prints one JSON object: per video length, the segmentation wall time (best of --repeat runs)
+and that run's process CPU time (steadier on a shared machine), frames/s, peak memory
+(tracemalloc peak of the numpy/Python allocations made by ``segment``, measured in a separate
+run, and the process's max RSS), quality against the generator's ground truth (class ARI,
+shot-boundary F1 within ±1 sample), whether repeated runs agree, and the growth of time per frame.
 Each length runs in its own subprocess so that max RSS belongs to that length alone.
 
     python bench/segment.py            # 1,800 / 10,800 / 32,400 frames
@@ -85,11 +86,12 @@ def measure(n_frames: int, repeat: int) -> dict:
     options = SegmentOptions()
     segment(synthetic(300, seed=1)[0], options)  # warm-up: lazy imports of sklearn and hdbscan
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    times, results = [], []
+    times, cpu_times, results = [], [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         seg = segment(frames, options)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
         results.append(json.dumps(seg.to_json()))
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
@@ -103,6 +105,7 @@ def measure(n_frames: int, repeat: int) -> dict:
         "video_minutes": round(n_frames / FPS / 60, 1),
         "seconds": round(best, 2),
         "seconds_all_runs": [round(t, 2) for t in times],
+        "cpu_seconds": round(cpu_times[times.index(best)], 2),
         "frames_per_s": round(n_frames / best),
         "us_per_frame": round(best / n_frames * 1e6),
         "hdbscan_frames": n_frames if cap is None or n_frames <= cap else len(range(0, n_frames, -(-n_frames // cap))),

@@ -350,6 +350,7 @@ def test_json_round_trip_keeps_the_segmentation():
         ("shot_threshold", float("nan")),
         ("shot_window_s", 0.0),
         ("min_shot_s", -1.0),
+        ("blas_threads", 0),
         ("random_state", "zero"),
     ],
 )
