@@ -22,7 +22,7 @@ else
     INGEST_ARGS=(--max-encode-frames 4 --skip-end-to-end)
     SEGMENT_ARGS=(--quick --repeat 1)
     STORE_ARGS=(--sizes 1000,20000 --skip-local-above 1000 --queries 50)
-    SEARCH_ARGS=(--sizes 1000,20000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10)
+    SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10)
 fi
 
 failed=()

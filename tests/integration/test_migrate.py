@@ -138,3 +138,35 @@ def test_collection_options_from_flags_and_environment():
     options = collection_options(args, env)
     assert (options.shard_number, options.replication_factor, options.on_disk_vectors,
             options.scalar_quantization) == (3, 2, True, True)
+
+
+@pytest.mark.server
+def test_migrate_to_a_server_and_back_with_collection_options(data, monkeypatch):
+    """Needs a Qdrant server: BUSCA_TEST_QDRANT_URL (and BUSCA_TEST_QDRANT_API_KEY if it has one)."""
+    import os
+
+    url = os.environ.get("BUSCA_TEST_QDRANT_URL")
+    if not url:
+        pytest.skip("no Qdrant server: set BUSCA_TEST_QDRANT_URL (e.g. http://localhost:6333) to run this test")
+    key = ["--qdrant-api-key", os.environ["BUSCA_TEST_QDRANT_API_KEY"]] if os.environ.get("BUSCA_TEST_QDRANT_API_KEY") \
+        else []
+    queries = _unit(np.random.default_rng(3).standard_normal((3, 16)))
+    original = snapshot(data, "edge", "arch", queries)
+    name = f"busca_test_migrate_{os.getpid()}"
+    base = ["--data-dir", str(data), "--db", "arch", *key]
+    assert run("migrate", *base, "--to", url, "--to-db", name, "--shards", "2", "--scalar-quantization") == 0
+    from qdrant_client import QdrantClient
+
+    client = QdrantClient(url=url, api_key=key[1] if key else None)
+    try:
+        info = client.get_collection(name)  # the options reached the server
+        assert info.config.params.shard_number == 2 and info.config.quantization_config is not None
+    finally:
+        client.close()
+    try:
+        assert run("migrate", *base[:2], "--db", name, *key, "--from", url, "--to", "edge", "--to-db", "back") == 0
+        assert_same(original, snapshot(data, "edge", "back", queries))
+    finally:
+        server = open_store(data, url=url, api_key=key[1] if key else None)
+        server.drop_collection(name)
+        server.close()
