@@ -2,10 +2,13 @@
 # image supplies the runtime environment the NVIDIA container toolkit expects.
 FROM nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
+# BUSCA_INGEST_ROOT: the only folder the web app may ingest from (mount the archive there);
+# left unset it would default to the data directory's parent, which is / here.
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     BUSCA_DATA_DIR=/data \
+    BUSCA_INGEST_ROOT=/archive \
     BUSCA_HOST=0.0.0.0 \
     BUSCA_PORT=7860 \
     HF_HOME=/models/huggingface \
@@ -13,12 +16,15 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PYTHON=python3
 
 # The same install steps .ci/run exercises, runtime part only (no test browser or test media).
+# The build runs as root, so install.sh needs no sudo. Versions come from the base image's
+# Ubuntu release; pinning them would break the build at each Ubuntu point update.
+# hadolint ignore=DL3008
 RUN apt-get update -q \
-    && apt-get install -y -q --no-install-recommends python3 python3-venv sudo \
+    && apt-get install -y -q --no-install-recommends python3 python3-venv \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 busca \
-    && mkdir -p /app /data /models \
+    && mkdir -p /app /data /models /archive \
     && chown busca:busca /app /data /models
 
 WORKDIR /app
@@ -28,7 +34,8 @@ COPY --chown=busca:busca app ./app
 COPY --chown=busca:busca pipeline ./pipeline
 COPY --chown=busca:busca models ./models
 
-USER busca
+# busca (numeric, so that runAsNonRoot-style checks can verify it is not root)
+USER 1000:1000
 VOLUME ["/data", "/models"]
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \

@@ -20,7 +20,10 @@ Each stage reads the previous stage's files, so a stage can be re-run alone.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -141,15 +144,38 @@ class DataLayout:
         data = atomic.read_json(path)
         return {vid: IndexedVideo(**entry) for vid, entry in data["videos"].items()}
 
+    @contextmanager
+    def _catalog_lock(self, db: str) -> Iterator[None]:
+        """Exclusive ``flock`` on ``catalog/.<db>.lock`` around a read-modify-write of the catalog:
+        processes sharing a data directory (several ingests against one Qdrant server) would
+        otherwise overwrite each other's entries. The kernel drops it when its holder dies."""
+        path = self.catalog_path(db)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: one writer per data directory
+            yield
+            return
+        fd = os.open(path.with_name(f".{path.stem}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a writer that was killed
+                stale.unlink(missing_ok=True)
+            yield
+        finally:
+            os.close(fd)
+
     def record_indexed(self, db: str, entry: IndexedVideo) -> None:
-        videos = self.catalog(db)
-        videos[entry.video_id] = entry
-        self._write_catalog(db, videos)
+        with self._catalog_lock(db):
+            videos = self.catalog(db)
+            videos[entry.video_id] = entry
+            self._write_catalog(db, videos)
 
     def forget(self, db: str, video_id: str) -> None:
-        videos = self.catalog(db)
-        if videos.pop(video_id, None) is not None:
-            self._write_catalog(db, videos)
+        with self._catalog_lock(db):
+            videos = self.catalog(db)
+            if videos.pop(video_id, None) is not None:
+                self._write_catalog(db, videos)
 
     def _write_catalog(self, db: str, videos: dict[str, IndexedVideo]) -> None:
         ordered = dict(sorted(videos.items(), key=lambda item: item[1].source))

@@ -76,13 +76,26 @@ def _open(path: Path) -> av.container.InputContainer:
         raise MediaError(path, f"cannot be opened as media ({err})") from err
 
 
-def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
+def _is_still_image(container: av.container.InputContainer) -> bool:
+    """FFmpeg opens a lone JPEG/PNG/WEBP... (whatever its extension) with an image demuxer."""
+    name = container.format.name
+    return name.endswith("_pipe") or name in ("image2", "image2pipe")
+
+
+def _video_stream(container: av.container.InputContainer, path: Path,
+                  max_pixels: int | None = None) -> av.video.stream.VideoStream:
+    if _is_still_image(container):
+        raise MediaError(path, f"is a still image ({container.format.name.removesuffix('_pipe')}), not a video")
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams}) or ["none"]
         raise MediaError(path, f"has no video stream (streams found: {', '.join(kinds)})")
     stream = container.streams.video[0]
     if stream.codec_context is None or not stream.codec_context.name:
-        raise MediaError(path, "video codec is not supported by this FFmpeg build")
+        raise MediaError(path, "video codec is not supported by this FFmpeg build (no decoder for it): "
+                               "re-encode the file, e.g. ffmpeg -i IN -c:v libx264 OUT.mp4")
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if max_pixels is not None and width and height and width * height > max_pixels:
+        raise MediaError(path, f"resolution {width}x{height} exceeds the limit of {max_pixels} pixels")
     return stream
 
 
@@ -94,15 +107,17 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return 0.0
 
 
-def probe(path: str | Path) -> VideoInfo:
-    """Read duration, frame rate, size, rotation and audio presence; decodes one frame only."""
+def probe(path: str | Path, max_pixels: int | None = None) -> VideoInfo:
+    """Read duration, frame rate, size, rotation and audio presence; decodes one frame only
+    (none when the resolution is above ``max_pixels``)."""
     path = Path(path)
     with _open(path) as container:
-        stream = _video_stream(container, path)
+        stream = _video_stream(container, path, max_pixels)
         fps = float(stream.average_rate or stream.guessed_rate or 0.0)
-        first = next(_decode(container, stream, path), None)
+        errors: list[av.error.FFmpegError] = []
+        first = next(_decode(container, stream, errors), None)
         if first is None:
-            raise MediaError(path, "no decodable video frames")
+            raise MediaError(path, _no_frames(errors))
         return VideoInfo(
             path=str(path),
             duration_s=_duration(container, stream),
@@ -141,27 +156,27 @@ def iter_frames(path: str | Path, options: DecodeOptions = DecodeOptions()) -> I
     Timestamps are seconds from the start of the video stream. A frame is kept when its
     time reaches the next sampling instant; instants advance on a fixed grid, so a
     variable-frame-rate file is sampled evenly in time. Raises :class:`MediaError` when
-    no frame can be decoded; a file that breaks off mid-way keeps what was decoded and
-    logs a warning naming the file and the time.
+    no frame can be decoded; a file that breaks off mid-way (a decoding error, or frames
+    that end well before the duration the file declares, as in a truncated file whose index
+    is at the start) keeps what was decoded and logs a warning naming the file and the time.
     """
     path = Path(path)
     step = 1.0 / options.fps
     with _open(path) as container:
-        stream = _video_stream(container, path)
-        width, height = stream.codec_context.width, stream.codec_context.height
-        if width and height and width * height > options.max_pixels:
-            raise MediaError(path, f"resolution {width}x{height} exceeds the limit of {options.max_pixels} pixels")
+        stream = _video_stream(container, path, options.max_pixels)
         stream.thread_type = "AUTO"
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else None
-        next_time, index = 0.0, 0
+        next_time, index, last = 0.0, 0, None
         times: list[float] = []
         images: list[np.ndarray] = []
-        for frame in _decode(container, stream, path):
+        errors: list[av.error.FFmpegError] = []
+        for frame in _decode(container, stream, errors):
             if frame.time is None:
                 continue
             if origin is None:
                 origin = float(frame.time)
             t = float(frame.time) - origin
+            last = t if last is None else max(last, t)
             if t + 1e-6 < next_time:
                 continue
             times.append(max(t, 0.0))
@@ -176,15 +191,29 @@ def iter_frames(path: str | Path, options: DecodeOptions = DecodeOptions()) -> I
             yield FrameBatch(index, np.asarray(times), images)
             index += len(images)
         if index == 0:
-            raise MediaError(path, "no decodable video frames")
+            raise MediaError(path, _no_frames(errors))
+        frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else step
+        _warn_if_cut_short(path, errors, last or 0.0, _duration(container, stream), max(1.0, 2 * step, 2 * frame_s))
 
 
-def _decode(container: av.container.InputContainer, stream, path: Path) -> Iterator[av.VideoFrame]:
-    last_time = 0.0
+def _no_frames(errors: list[av.error.FFmpegError]) -> str:
+    cause = f" (FFmpeg: {errors[0]})" if errors else ""
+    return f"no decodable video frames{cause}: the video data is damaged or not what the container declares"
+
+
+def _warn_if_cut_short(path: Path, errors: list, last_s: float, declared_s: float, slack_s: float) -> None:
+    """One warning when decoding stopped on an error, or ended more than ``slack_s`` before the
+    declared duration (a truncated file whose index, at the start, promises more)."""
+    if errors:
+        log.warning("%s: decoding stopped at %.1f s (%s); indexing the frames decoded so far", path, last_s, errors[0])
+    elif declared_s - last_s > slack_s:
+        log.warning("%s: decoding ended at %.1f s but the file declares %.1f s: it looks truncated or damaged; "
+                    "only the first %.1f s are indexed", path, last_s, declared_s, last_s)
+
+
+def _decode(container: av.container.InputContainer, stream, errors: list) -> Iterator[av.VideoFrame]:
+    """Frames until the end or the first FFmpeg error (appended to ``errors``, not raised)."""
     try:
-        for frame in container.decode(stream):
-            if frame.time is not None:
-                last_time = frame.time
-            yield frame
+        yield from container.decode(stream)
     except av.error.FFmpegError as err:
-        log.warning("%s: decoding stopped at %.1f s (%s); keeping the frames decoded so far", path, last_time, err)
+        errors.append(err)

@@ -150,17 +150,29 @@ def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, opti
     return not options.keep_frames or (layout.video_dir(video_id) / "frames").is_dir()
 
 
+def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> None:
+    """Temporary files that a killed run of this stage left behind (atomic.write_bytes names them
+    ``.<name>.<random>.tmp``; nothing reads them): ``info.json``'s and the encoder folder's."""
+    video_dir, encoder_dir = layout.video_dir(video_id), layout.encoder_dir(video_id, vector_name)
+    for tmp in [*video_dir.glob(".info.json.*.tmp"), *encoder_dir.rglob(".*.tmp")]:
+        tmp.unlink(missing_ok=True)
+
+
 def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
                   options: IngestOptions = IngestOptions()) -> PreparedVideo:
     """Probe, embed and segment one video, reusing artifacts made with the same options."""
     path = Path(path)
-    info = probe(path)
+    info = probe(path, options.decode.max_pixels)
     video_id = content_id(path)
     vector_name = encoder.vector_name
     if _reusable(layout, video_id, encoder, options):
         frames = layout.load_frames(video_id, vector_name)
         seg = layout.load_segmentation(video_id, vector_name)
         return PreparedVideo(video_id, info, frames, seg, vector_name, reused=True)
+    # meta.json says "the artifacts match these options": drop it before any artifact changes, so
+    # that a run killed half-way is never mistaken for a finished one (it is written last).
+    (layout.encoder_dir(video_id, vector_name) / "meta.json").unlink(missing_ok=True)
+    _remove_temp_files(layout, video_id, vector_name)
     frames_dir = layout.video_dir(video_id) / "frames"
     shutil.rmtree(frames_dir, ignore_errors=True)
     frames = embed_video(path, video_id, info, encoder, options.decode, layout, options.progress)
