@@ -50,7 +50,9 @@ class StageState(BaseModel):
 
 
 class ItemState(BaseModel):
-    id: str
+    #: ``NNNN-stem``: a folder name under ``items/``; checked again when read back, so an
+    #: edited manifest cannot send a stage outside the job directory.
+    id: str = Field(pattern=r"^\d{4}-[A-Za-z0-9_-]{1,40}$")
     source: str
     stages: dict[str, StageState]
 

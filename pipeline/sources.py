@@ -68,11 +68,18 @@ class UrlPolicy:
         return any(host == h or host.endswith("." + h) for h in (*self.allowed_hosts, *self.extra_hosts))
 
 
+#: Non-public ranges that older Python ``ipaddress`` tables (before the CVE-2024-4032 fix,
+#: e.g. 3.11.7) call global: IETF protocol assignments, 6to4 and NAT64 prefixes.
+_NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in ("192.0.0.0/24", "2002::/16", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
 def address_problem(address: str) -> str | None:
     """Why a connection to this IP address is refused, or None when it is public."""
     ip = ipaddress.ip_address(address)
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if any(ip.version == net.version and ip in net for net in _NOT_PUBLIC):
+        return f"{address} is not a public address"
     for label in ("loopback", "link_local", "unspecified", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{label}"):
             return f"{address} is a {label.replace('_', '-')} address"

@@ -56,7 +56,6 @@ NON_PUBLIC_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169
 NON_PUBLIC_V6 = ("::1/128", "::/128", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8")
 PUBLIC_IP = "142.250.184.14"
 #: CPython before 3.11.10 / 3.12.4 (CVE-2024-4032) takes these for global addresses.
-OUTDATED_IPADDRESS = ipaddress.ip_address("192.0.0.8").is_global
 
 
 def non_public_addresses() -> st.SearchStrategy[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -91,9 +90,6 @@ def test_literal_non_public_addresses_are_refused_even_when_allowlisted(ip, sche
         validate_url(f"{scheme}://{host}{port}/watch?v=x", policy, resolve=_resolver({}))
 
 
-@pytest.mark.xfail(OUTDATED_IPADDRESS, strict=True,
-                   reason="pipeline.sources relies on this Python's ipaddress tables, which predate the "
-                          "CVE-2024-4032 fix: IETF protocol (192.0.0.0/24) and 6to4 (2002::/16) addresses pass")
 @pytest.mark.parametrize("address", ["192.0.0.8", "192.0.0.200", "2002:a00:1::"])
 def test_ietf_protocol_and_6to4_addresses_are_refused(address):
     with pytest.raises(UrlError, match="non-public address"):
