@@ -155,7 +155,11 @@ class QdrantClientStore:
         vectors = {str(n): int(d) for n, d in vectors.items()}
         self._known_vectors.pop(name, None)
         if not self.has_collection(name):
-            self._create(name, vectors, options or CollectionOptions())
+            try:
+                self._create(name, vectors, options or CollectionOptions())
+            except StoreError:
+                if not self.has_collection(name):  # else another client created it meanwhile
+                    raise
         self._add_vectors(name, vectors)
 
     def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions) -> None:
