@@ -13,6 +13,21 @@ import numpy as np
 from pipeline.timecode import format_timecode
 
 
+class TimeSpan:
+    """Mixin for records with ``start_s``/``end_s``: their ``HH:MM:SS.mmm`` timecodes."""
+
+    start_s: float
+    end_s: float
+
+    @property
+    def start_tc(self) -> str:
+        return format_timecode(self.start_s)
+
+    @property
+    def end_tc(self) -> str:
+        return format_timecode(self.end_s)
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What probing a media file tells us, before any frame is decoded."""
@@ -64,7 +79,7 @@ class Scene:
 
 
 @dataclass(frozen=True)
-class Shot:
+class Shot(TimeSpan):
     """A run of consecutive, nearby frames inside one scene."""
 
     video_id: str
@@ -76,14 +91,6 @@ class Shot:
     keyframe: int
     start_s: float
     end_s: float
-
-    @property
-    def start_tc(self) -> str:
-        return format_timecode(self.start_s)
-
-    @property
-    def end_tc(self) -> str:
-        return format_timecode(self.end_s)
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,7 @@ class IndexedVideo:
 
 
 @dataclass(frozen=True)
-class SearchHit:
+class SearchHit(TimeSpan):
     """One ranked shot."""
 
     rank: int
@@ -155,14 +162,6 @@ class SearchHit:
     end_s: float
     thumbnail: str
     extra: dict = field(default_factory=dict, compare=False)
-
-    @property
-    def start_tc(self) -> str:
-        return format_timecode(self.start_s)
-
-    @property
-    def end_tc(self) -> str:
-        return format_timecode(self.end_s)
 
     def to_json(self) -> dict:
         data = asdict(self)
