@@ -1,4 +1,4 @@
-"""Composition of the web app: header (database, language), three tabs, launch options.
+"""Composition of the web app: header (database, language), the tabs, launch options.
 
 :func:`build_app` makes the ``gr.Blocks`` from a :class:`UiContext`; :func:`launch_options`
 gives the safe ``launch()`` arguments; :func:`serve` does both and blocks until stopped.
@@ -13,6 +13,10 @@ import gradio as gr
 
 from app.config import Settings
 from app.services import Services
+from app.ui.analysis_models import AnalysisConfig
+from app.ui.analysis_tab import build_analysis_tab
+from app.ui.batch_tab import build_batch_tab
+from app.ui.config_tab import build_config_tab
 from app.ui.context import Refresh, Texts, UiContext
 from app.ui.explore_tab import build_explore_tab
 from app.ui.i18n import LANGUAGES, check_lang
@@ -43,6 +47,8 @@ def build_app(ctx: UiContext) -> gr.Blocks:
     tx = ctx.texts
     with gr.Blocks(title="BuscaEscenas", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         lang = gr.State(tx.lang)
+        # A session's analysis settings. Made here: a State directly inside gr.Tabs breaks the tab bar (Gradio 6).
+        config = gr.State(AnalysisConfig.from_settings(ctx.analysis_env))
         db, lang_radio = _header(ctx)
         with gr.Tabs():
             with gr.Tab(tx("tab_search"), id="search", elem_id="be-tab-search") as tab:
@@ -54,8 +60,24 @@ def build_app(ctx: UiContext) -> gr.Blocks:
             with gr.Tab(tx("tab_explore"), id="explore", elem_id="be-tab-explore") as tab:
                 tx.bind(tab, label="tab_explore")
                 refreshers += ingest_refreshers + build_explore_tab(ctx, db, lang)
+            refreshers += _analysis_tabs(ctx, lang, config, lang_radio)
         _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events)
     return demo
+
+
+def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio: gr.Radio) -> list[Refresh]:
+    """The analysis tabs (video, batch, settings) over one per-session configuration."""
+    tx = ctx.texts
+    with gr.Tab(tx("tab_analysis"), id="analysis", elem_id="be-tab-analysis") as tab:
+        tx.bind(tab, label="tab_analysis")
+        video_line = build_analysis_tab(ctx, config, lang, lang_radio)
+    with gr.Tab(tx("tab_batch"), id="batch", elem_id="be-tab-batch") as tab:
+        tx.bind(tab, label="tab_batch")
+        batch_line, refreshers = build_batch_tab(ctx, config, lang, lang_radio)
+    with gr.Tab(tx("tab_config"), id="config", elem_id="be-tab-config") as tab:
+        tx.bind(tab, label="tab_config")
+        build_config_tab(ctx, config, lang, [video_line, batch_line])
+    return refreshers
 
 
 def _wire_common(ctx: UiContext, demo: gr.Blocks, db: gr.Dropdown, lang: gr.State, lang_radio: gr.Radio,

@@ -18,7 +18,9 @@ from typing import Any
 
 import gradio as gr
 
+from app.config import AnalysisSettings
 from app.services import Services
+from app.ui.analysis_models import AnalysisModels
 from app.ui.i18n import DEFAULT_LANG, check_lang, t
 from app.ui.settings import UiSettings
 from pipeline.artifacts import check_db_name
@@ -69,6 +71,18 @@ class UiContext:
     maps: MapCache = field(default_factory=MapCache)
     export_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="buscaescenas-export-")))
     _encoder_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The analysis tabs: BUSCA_* analysis settings (read at start-up), the models they load.
+    analysis_env: AnalysisSettings = field(default_factory=AnalysisSettings.from_env)
+    analysis_models: AnalysisModels | None = None
+
+    def __post_init__(self) -> None:
+        if self.analysis_models is None:
+            self.analysis_models = AnalysisModels(self.services.settings.device)
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Where the batch analysis jobs live: ``<data>/jobs/<job_id>``."""
+        return self.layout.root / "jobs"
 
     @property
     def layout(self):
@@ -114,3 +128,4 @@ class UiContext:
 
     def close(self) -> None:
         shutil.rmtree(self.export_dir, ignore_errors=True)
+        self.analysis_models.close()

@@ -114,9 +114,10 @@ def read_auth_file(path: Path) -> tuple[tuple[str, str], ...]:
 
 def served_paths(data_dir: Path, also_blocked: tuple[Path, ...] = ()) -> tuple[list[str], list[str]]:
     """What the web server may serve (thumbnails and placed media) and what it must never
-    serve (the vector stores, the catalog, configuration such as the login file), as
-    ``(allowed, blocked)``; blocked paths win over allowed ones."""
+    serve (the vector stores, the catalog, the analysis jobs and URL downloads, configuration
+    such as the login file), as ``(allowed, blocked)``; blocked paths win over allowed ones."""
     root = data_dir.expanduser().resolve()
     allowed = [root / "videos", root / "media"]
-    blocked = [root / "edge", root / "qdrant", root / "catalog", root / "config", *also_blocked]
+    blocked = [root / "edge", root / "qdrant", root / "catalog", root / "config", root / "jobs", root / "downloads",
+               *also_blocked]
     return [str(p) for p in allowed], [str(p) for p in blocked]

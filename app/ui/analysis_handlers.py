@@ -1,0 +1,137 @@
+"""Handlers of the "Análisis de vídeo" and "Configuración" tabs, and what the batch tab shares.
+
+A session's :class:`~app.ui.analysis_models.AnalysisConfig` lives in a ``gr.State``;
+``/save_config`` checks it (no model is loaded) and replaces it. ``/analyze_video`` takes an
+upload or a URL (through :func:`pipeline.sources.resolve_source`, i.e. the one URL validator),
+gets the models for the session's configuration from the context, and runs
+:func:`pipeline.analysis.video.analyze_video`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import gradio as gr
+from pydantic import ValidationError
+
+from app.config import AnalysisSettings
+from app.ui.analysis_format import config_markdown, shots_html, summary_markdown
+from app.ui.analysis_models import AnalysisConfig, SharedEncoder
+from app.ui.context import UiContext
+from app.ui.i18n import check_lang, t
+from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
+from pipeline.analysis.run import AnalysisOptions
+from pipeline.analysis.schema import VideoAnalysis
+from pipeline.analysis.video import analyze_video
+from pipeline.decode import DecodeOptions
+from pipeline.errors import BuscaError
+from pipeline.ingest import IngestOptions
+from pipeline.sources import SourceOptions, SourceVideo, UrlPolicy, looks_like_url, resolve_source
+
+log = logging.getLogger(__name__)
+
+#: Gradio fills a Progress default per event; the pipeline's tqdm bars show up in it.
+TRACK_TQDM = gr.Progress(track_tqdm=True)
+#: The analysis events share one slot: models are replaced only between analyses.
+ANALYSIS_QUEUE = {"concurrency_id": "analysis", "concurrency_limit": 1}
+
+
+def session_setup(ctx: UiContext, config: AnalysisConfig | None) -> tuple[AnalysisSettings, AnalysisOptions]:
+    """The checked settings and options of a session's configuration (the defaults when it has none)."""
+    config = config if isinstance(config, AnalysisConfig) else AnalysisConfig.from_settings(ctx.analysis_env)
+    try:
+        return config.check(ctx.analysis_env), config.options()
+    except BuscaError as err:
+        raise gr.Error(str(err)) from err
+
+
+def source_options(ctx: UiContext, settings: AnalysisSettings) -> SourceOptions:
+    """Where URLs are downloaded (``<data>/downloads``) and what they may be."""
+    return SourceOptions(cache_dir=ctx.layout.root / "downloads", policy=UrlPolicy(extra_hosts=settings.allowed_hosts),
+                         max_duration_s=settings.max_duration_s,
+                         max_filesize_bytes=int(settings.max_download_mb * 1024 * 1024))
+
+
+def ingest_options(ctx: UiContext) -> IngestOptions:
+    return IngestOptions(decode=DecodeOptions(fps=ctx.services.settings.fps))
+
+
+def _file_stem(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", Path(text).stem)[:60].strip("._") or "video"
+
+
+class AnalysisHandlers:
+    def __init__(self, ctx: UiContext):
+        self.ctx = ctx
+
+    def _source(self, file: str | None, url: str | None, settings: AnalysisSettings, lang: str) -> SourceVideo:
+        url = (url or "").strip()
+        if file and url:
+            raise gr.Error(t(lang, "both_sources"))
+        if not file and not url:
+            raise gr.Error(t(lang, "no_video"))
+        if url and not looks_like_url(url):
+            raise gr.Error(t(lang, "not_a_url", url=url))  # a typed path would read the server's files
+        try:
+            return resolve_source(url or Path(file), source_options(self.ctx, settings))
+        except BuscaError as err:
+            raise gr.Error(str(err)) from err
+
+    def analyze_video(self, file: str | None, url: str | None, config: AnalysisConfig | None, lang: str,
+                      progress=TRACK_TQDM):
+        """One video: its shots (keyframe, time range, transcript, JSON), its summary, the JSON file."""
+        lang = check_lang(lang)
+        settings, options = session_setup(self.ctx, config)
+        video = self._source(file, url, settings, lang)
+        name = video.title or video.path.name
+        progress(0, desc=t(lang, "analysis_running", source=name))
+        try:
+            models = self.ctx.analysis_models
+            encoder = SharedEncoder(self.ctx.ready_encoder)
+            analysis = analyze_video(video.path, encoder, models.transcriber(settings), models.describer(settings),
+                                     self.ctx.layout, options, ingest_options(self.ctx), source=name)
+        except BuscaError as err:
+            raise gr.Error(str(err)) from err
+        target = self.ctx.export_path(f"{_file_stem(name)}.analysis.json")
+        target.write_text(analysis.model_dump_json(indent=1), encoding="utf-8")
+        log.info("analysed %s: %d shots, %d failed", name, analysis.summary.shots_total, analysis.summary.shots_failed)
+        return (summary_markdown(analysis, lang), shots_html(analysis, lang), analysis.model_dump(mode="json"),
+                gr.update(value=str(target), visible=True))
+
+    @staticmethod
+    def relabel(analysis: dict | None, config: AnalysisConfig | None, lang: str):
+        """The shown analysis and the configuration line, in another language."""
+        lang = check_lang(lang)
+        line = config_markdown(config, lang) if isinstance(config, AnalysisConfig) else gr.update()
+        try:
+            shown = VideoAnalysis.model_validate(analysis) if analysis else None
+        except ValidationError:
+            shown = None
+        if shown is None:
+            return gr.update(), shots_html(None, lang), line
+        return summary_markdown(shown, lang), shots_html(shown, lang), line
+
+
+class ConfigHandlers:
+    def __init__(self, ctx: UiContext):
+        self.ctx = ctx
+
+    def save(self, audio_lang: str, whisper_model: str, frames_per_shot: float, vlm_backend: str, vlm_model: str,
+             vlm_url: str, vlm_api_key: str, instructions: str, lang: str):
+        """Check the settings (no model is loaded) and keep them for this session's analyses."""
+        lang = check_lang(lang)
+        try:
+            config = AnalysisConfig.from_form(audio_lang, whisper_model, frames_per_shot, vlm_backend, vlm_model,
+                                              vlm_url, vlm_api_key, instructions)
+            config.check(self.ctx.analysis_env)
+        except BuscaError as err:
+            raise gr.Error(str(err)) from err
+        line = config_markdown(config, lang)
+        return config, t(lang, "config_saved", line=line), line, line
+
+    @staticmethod
+    def restore() -> str:
+        """The default (Spanish) analysis instructions."""
+        return DEFAULT_INSTRUCTIONS

@@ -1,0 +1,183 @@
+"""The analysis tabs' settings per session, and the models they need, owned by the context.
+
+:class:`AnalysisConfig` is what the "Configuración" tab edits; each browser session keeps
+its own in a ``gr.State`` (the defaults come from the ``BUSCA_*`` analysis variables).
+:class:`AnalysisModels` holds one transcriber and one describer, made for the configuration
+of the analysis that asks for them and loaded lazily by the models themselves; an analysis
+with another configuration replaces them, unloading the old one first. The analysis events
+share one concurrency slot, so a model is never replaced while an analysis uses it.
+:class:`SharedEncoder` lends the search encoder to the analysis stages without its
+``unload``: a batch must not free the model a concurrent search is using.
+No gradio here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from app.config import AnalysisSettings
+from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
+from pipeline.analysis.run import AnalysisOptions
+from pipeline.errors import ConfigError
+from pipeline.protocols import Describer, ImageTextEncoder, Transcriber
+
+log = logging.getLogger(__name__)
+
+WHISPER_SIZES = ("auto", "tiny", "base", "small", "medium", "large-v3")
+AUDIO_LANGS = ("es", "en", "ca", "eu", "gl", "pt", "fr", "auto")
+MAX_FRAMES_PER_SHOT = 8
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """One session's analysis settings. ``audio_lang`` ``"auto"`` detects the language."""
+
+    audio_lang: str = "es"
+    whisper_model: str = "auto"
+    vlm_backend: str = "transformers"
+    vlm_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    vlm_url: str = ""
+    vlm_api_key: str = ""
+    frames_per_shot: int = 4
+    instructions: str = DEFAULT_INSTRUCTIONS
+
+    @classmethod
+    def from_settings(cls, settings: AnalysisSettings) -> AnalysisConfig:
+        """The server's defaults; its API key stays out (it would reach every page): see :meth:`settings`."""
+        return cls(audio_lang=settings.audio_lang or "auto", whisper_model=settings.whisper_model,
+                   vlm_backend=settings.vlm_backend, vlm_model=settings.vlm_model, vlm_url=settings.vlm_url or "")
+
+    @classmethod
+    def from_form(cls, audio_lang: str | None, whisper_model: str | None, frames_per_shot: float | None,
+                  vlm_backend: str | None, vlm_model: str | None, vlm_url: str | None, vlm_api_key: str | None,
+                  instructions: str | None) -> AnalysisConfig:
+        """From the tab's fields (strings trimmed); :meth:`check` says whether it can work."""
+        try:
+            frames = int(frames_per_shot if frames_per_shot is not None else 4)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"frames per shot must be a whole number, got {frames_per_shot!r}") from err
+        return cls(audio_lang=(audio_lang or "es").strip().lower(), whisper_model=(whisper_model or "").strip() or "auto",
+                   vlm_backend=(vlm_backend or "").strip().lower(), vlm_model=(vlm_model or "").strip(),
+                   vlm_url=(vlm_url or "").strip(), vlm_api_key=(vlm_api_key or "").strip(),
+                   frames_per_shot=frames, instructions=(instructions or "").strip())
+
+    def settings(self, base: AnalysisSettings) -> AnalysisSettings:
+        """``base`` (URL limits, allowed hosts) with this session's models; raises ConfigError.
+        An empty API key means the server's own (``BUSCA_VLM_API_KEY``), and only for the
+        server's own URL: it is never sent to a URL a user typed."""
+        if not self.vlm_model:
+            raise ConfigError("the vision-language model is empty: give a Hugging Face id, a local directory "
+                              "or the name the server gives the model")
+        key = self.vlm_api_key or (base.vlm_api_key if self.vlm_url == (base.vlm_url or "") else None)
+        return replace(base, whisper_model=self.whisper_model, audio_lang=AnalysisSettings.parse_lang(self.audio_lang),
+                       vlm_backend=self.vlm_backend, vlm_model=self.vlm_model, vlm_url=self.vlm_url or None,
+                       vlm_api_key=key or None)
+
+    def options(self) -> AnalysisOptions:
+        if not 1 <= self.frames_per_shot <= MAX_FRAMES_PER_SHOT:
+            raise ConfigError(f"frames per shot must be between 1 and {MAX_FRAMES_PER_SHOT}, "
+                              f"got {self.frames_per_shot}")
+        return AnalysisOptions(instructions=self.instructions, frames_per_shot=self.frames_per_shot)
+
+    def check(self, base: AnalysisSettings) -> AnalysisSettings:
+        """The settings, after every check that needs no model (the server URL included)."""
+        settings = self.settings(base)
+        self.options()
+        if settings.vlm_backend == "openai":
+            from models.vlm_openai import OpenAIVLMOptions
+
+            if not settings.vlm_url:
+                raise ConfigError("the openai backend needs the server's base URL, e.g. http://localhost:8000/v1")
+            OpenAIVLMOptions(base_url=settings.vlm_url, model=settings.vlm_model)
+        return settings
+
+
+def make_transcriber(settings: AnalysisSettings, device: str) -> Transcriber:
+    """faster-whisper as the CLI makes it (CTranslate2 runs on cpu or cuda; others fall back to auto)."""
+    from models.whisper import WhisperTranscriber
+
+    kind = device.split(":")[0]
+    return WhisperTranscriber(settings.whisper_model, device=kind if kind in ("cpu", "cuda") else "auto",
+                              language=settings.audio_lang)
+
+
+def make_describer(settings: AnalysisSettings, device: str) -> Describer:
+    from app.commands_analyze import make_describer as make
+
+    return make(settings, device)
+
+
+def _unload(model: object) -> None:
+    unload = getattr(model, "unload", None)
+    if callable(unload):
+        unload()
+
+
+class AnalysisModels:
+    """One transcriber and one describer, for the configuration last asked for."""
+
+    def __init__(self, device: str,
+                 transcriber_factory: Callable[[AnalysisSettings, str], Transcriber] = make_transcriber,
+                 describer_factory: Callable[[AnalysisSettings, str], Describer] = make_describer):
+        self.device = device
+        self._factories = {"transcriber": transcriber_factory, "describer": describer_factory}
+        self._slots: dict[str, tuple[tuple, object]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(kind: str, settings: AnalysisSettings) -> tuple:
+        if kind == "transcriber":
+            return settings.whisper_model, settings.audio_lang
+        if settings.vlm_backend == "openai":
+            return settings.vlm_backend, settings.vlm_model, settings.vlm_url, settings.vlm_api_key
+        return settings.vlm_backend, settings.vlm_model
+
+    def _get(self, kind: str, settings: AnalysisSettings):
+        key = self.key(kind, settings)
+        with self._lock:
+            current = self._slots.get(kind)
+            if current is not None and current[0] == key:
+                return current[1]
+            if current is not None:
+                log.info("analysis %s changed: unloading %s", kind, getattr(current[1], "name", "?"))
+                self._slots.pop(kind)
+                _unload(current[1])
+            model = self._factories[kind](settings, self.device)
+            self._slots[kind] = (key, model)
+            return model
+
+    def transcriber(self, settings: AnalysisSettings) -> Transcriber:
+        return self._get("transcriber", settings)
+
+    def describer(self, settings: AnalysisSettings) -> Describer:
+        return self._get("describer", settings)
+
+    def close(self) -> None:
+        with self._lock:
+            for _, model in self._slots.values():
+                _unload(model)
+            self._slots.clear()
+
+
+class SharedEncoder:
+    """The app's CLIP encoder for the analysis stages, without ``load``/``unload``."""
+
+    def __init__(self, ready: Callable[[], ImageTextEncoder]):
+        self._ready = ready
+        encoder = ready()
+        self.name, self.vector_name = encoder.name, encoder.vector_name
+
+    @property
+    def dim(self) -> int:
+        return self._ready().dim
+
+    def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        return self._ready().encode_images(images)
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        return self._ready().encode_texts(texts)

@@ -1,0 +1,143 @@
+"""Handlers of the "Análisis masivo" tab: many videos -> one resumable :mod:`pipeline.batch` job
+with the analysis stages (fetch -> segment -> transcribe -> describe), then its exports
+(:func:`pipeline.analysis.export.export_job`: JSONL, CSV and a ZIP of everything).
+
+The job is written to ``<data>/jobs/<job_id>`` before it runs, so an interrupted one (a
+closed page, a restarted server) is resumed from the job list; finished work is not redone.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from app.ui.analysis_format import BATCH_COLUMNS, batch_rows, config_markdown
+from app.ui.analysis_handlers import TRACK_TQDM, ingest_options, session_setup, source_options
+from app.ui.analysis_models import AnalysisConfig, SharedEncoder
+from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, place_uploads, source_lines
+from app.ui.context import UiContext
+from app.ui.i18n import check_lang, t
+from app.ui.ingest_handlers import FolderRefused
+from pipeline.analysis.export import Exported, ItemResult, export_job, job_results
+from pipeline.analysis.video import STAGES, analysis_stages
+from pipeline.batch import create_job, run_job
+from pipeline.errors import BuscaError
+
+log = logging.getLogger(__name__)
+
+
+class BatchHandlers:
+    def __init__(self, ctx: UiContext):
+        self.ctx = ctx
+
+    # ------------------------------------------------------------------ display
+
+    @staticmethod
+    def table(items: list[ItemResult], lang: str) -> pd.DataFrame:
+        return pd.DataFrame(batch_rows(items, lang), columns=[t(lang, c) for c in BATCH_COLUMNS])
+
+    @staticmethod
+    def summary(job_id: str, items: list[ItemResult], lang: str) -> str:
+        counts = {s: sum(i.status == s for i in items) for s in ("done", "failed", "pending")}
+        return t(lang, "batch_summary", job=job_id, **counts)
+
+    def relabel(self, job_id: str | None, config: AnalysisConfig | None, lang: str):
+        """The shown job's table and summary and the configuration line, in another language."""
+        lang = check_lang(lang)
+        line = config_markdown(config, lang) if isinstance(config, AnalysisConfig) else gr.update()
+        try:
+            items = job_results(job_dir(self.ctx.jobs_dir, job_id)) if job_id else []
+        except BuscaError:
+            items = []
+        return self.table(items, lang), self.summary(job_id, items, lang) if items else gr.update(), line
+
+    def job_choices(self, lang: str, value: str | None = None):
+        """The job list (newest first) as a dropdown update."""
+        jobs = list_jobs(self.ctx.jobs_dir)
+        choices = [(t(lang, "job_label", job=j.job_id, n=j.items, done=j.done), j.job_id) for j in jobs]
+        return gr.update(choices=choices, value=value) if value else gr.update(choices=choices)
+
+    def jobs(self) -> list[dict]:
+        """The analysis jobs on this server, newest first."""
+        return [{"job_id": j.job_id, "items": j.items, "done": j.done, "created_at": j.created_at}
+                for j in list_jobs(self.ctx.jobs_dir)]
+
+    # ------------------------------------------------------------------ events
+
+    def analyze_batch(self, files: list[str] | None, lines: str | None, config: AnalysisConfig | None, lang: str,
+                      progress=TRACK_TQDM) -> Iterator[tuple]:
+        """Uploads plus one URL or server path per line -> a new job, run to the end."""
+        lang = check_lang(lang)
+        session_setup(self.ctx, config)  # a bad configuration is reported before any job is made
+        roots = self.ctx.ui.ingest_roots
+        try:
+            paths, skipped = line_sources(source_lines(lines), roots)
+        except FolderRefused as err:
+            raise gr.Error(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
+        if not files and not paths:
+            raise gr.Error(t(lang, "no_sources"))
+        if skipped:
+            gr.Warning(t(lang, "skipped_outside", n=len(skipped), paths=", ".join(skipped[:5])))
+        folder = self.ctx.jobs_dir / new_job_id()
+        try:
+            sources = list(dict.fromkeys(place_uploads(files or [], folder / "uploads") + paths))
+            create_job(folder, sources, STAGES)
+        except BuscaError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise gr.Error(str(err)) from err
+        yield from self._run(folder, config, lang, progress)
+
+    def resume_batch(self, job_id: str | None, config: AnalysisConfig | None, lang: str,
+                     progress=TRACK_TQDM) -> Iterator[tuple]:
+        """Run a previous job again: finished stages are kept, failed and unfinished ones are redone."""
+        lang = check_lang(lang)
+        if not job_id:
+            raise gr.Error(t(lang, "no_job"))
+        try:
+            folder = job_dir(self.ctx.jobs_dir, job_id)
+        except BuscaError as err:
+            raise gr.Error(str(err)) from err
+        yield from self._run(folder, config, lang, progress)
+
+    def _run(self, folder: Path, config: AnalysisConfig | None, lang: str, progress) -> Iterator[tuple]:
+        settings, options = session_setup(self.ctx, config)
+        job_id = folder.name
+        items = job_results(folder)
+        yield (self.table(items, lang), t(lang, "batch_started", job=job_id, n=len(items)),
+               self.job_choices(lang, job_id), gr.update(value=None, visible=False), job_id)
+
+        def stage_done(stage: str, done: int, total: int) -> None:
+            progress((done, total), desc=t(lang, f"stage_{stage}"), unit=t(lang, "video").lower())
+
+        def shot_done(done: int, total: int, message: str) -> None:
+            progress((done, total), desc=f"{t(lang, 'stage_describe')} · {message}", unit=t(lang, "planos").lower())
+
+        models = self.ctx.analysis_models
+        try:
+            stages = analysis_stages(self.ctx.layout, source_options(self.ctx, settings),
+                                     SharedEncoder(self.ctx.ready_encoder), models.transcriber(settings),
+                                     models.describer(settings), options, ingest_options(self.ctx),
+                                     shot_progress=shot_done)
+            run_job(folder, stages, progress=stage_done)
+            exported = export_job(folder)
+        except BuscaError as err:
+            raise gr.Error(str(err)) from err
+        summary = self.summary(job_id, exported.items, lang)
+        log.info("job %s: %s", job_id, summary)
+        yield (self.table(exported.items, lang), summary, self.job_choices(lang, job_id),
+               gr.update(value=self._downloads(job_id, exported), visible=True), job_id)
+
+    def _downloads(self, job_id: str, exported: Exported) -> list[str]:
+        """Copies of the exports in the app's export folder (the data directory is not served)."""
+        first = self.ctx.export_path(f"{job_id}-{exported.jsonl.name}")
+        out = []
+        for path in (exported.jsonl, exported.csv, exported.zip):
+            target = first.parent / f"{job_id}-{path.name}"
+            shutil.copyfile(path, target)
+            out.append(str(target))
+        return out
