@@ -34,6 +34,8 @@ ENVIRONMENT = {
     "BUSCA_VLM_MODEL": ("Qwen/Qwen2.5-VL-7B-Instruct", "Hugging Face id or local dir; with openai, the served name"),
     "BUSCA_VLM_URL": ("", "OpenAI-compatible server up to /v1, e.g. http://localhost:8000/v1 (vLLM)"),
     "BUSCA_VLM_API_KEY": ("", "API key for BUSCA_VLM_URL"),
+    "BUSCA_VLM_URLS": ("", "other model servers web users may pick, comma-separated (default: only BUSCA_VLM_URL)"),
+    "BUSCA_UI_MODELS": ("restricted", "restricted: web users pick only allowed model servers and no model folders; open: anything"),
     "BUSCA_ALLOWED_HOSTS": ("", "video hosts allowed for URLs besides YouTube, comma-separated"),
     "BUSCA_MAX_DURATION_S": ("7200", "longest video a URL may point to, in seconds"),
     "BUSCA_MAX_DOWNLOAD_MB": ("2048", "largest download from a URL, in MB"),
@@ -108,10 +110,16 @@ class AnalysisSettings:
     allowed_hosts: tuple[str, ...]
     max_duration_s: float
     max_download_mb: float
+    #: Model servers a web user may choose besides ``vlm_url`` (``BUSCA_VLM_URLS``).
+    vlm_urls: tuple[str, ...] = ()
+    #: ``restricted`` or ``open``: what web users may choose in the Configuración tab.
+    ui_models: str = "restricted"
 
     def __post_init__(self) -> None:
         if self.vlm_backend not in VLM_BACKENDS:
             raise ConfigError(f"unknown VLM backend {self.vlm_backend!r}: use {' or '.join(VLM_BACKENDS)}")
+        if self.ui_models not in ("restricted", "open"):
+            raise ConfigError(f"BUSCA_UI_MODELS must be restricted or open, got {self.ui_models!r}")
         if self.audio_lang is not None and not re.fullmatch(r"[a-z]{2,3}", self.audio_lang):
             raise ConfigError(f"audio language must be a code such as es or en, or auto; got {self.audio_lang!r}")
 
@@ -141,6 +149,8 @@ class AnalysisSettings:
             allowed_hosts=cls.parse_hosts(get("BUSCA_ALLOWED_HOSTS")),
             max_duration_s=_number(env, "BUSCA_MAX_DURATION_S"),
             max_download_mb=_number(env, "BUSCA_MAX_DOWNLOAD_MB"),
+            vlm_urls=tuple(u.strip() for u in get("BUSCA_VLM_URLS").split(",") if u.strip()),
+            ui_models=get("BUSCA_UI_MODELS").lower(),
         )
 
     def override(self, **changes) -> AnalysisSettings:

@@ -73,10 +73,26 @@ class AnalysisConfig:
         if not self.vlm_model:
             raise ConfigError("the vision-language model is empty: give a Hugging Face id, a local directory "
                               "or the name the server gives the model")
+        self._check_allowed(base)
         key = self.vlm_api_key or (base.vlm_api_key if self.vlm_url == (base.vlm_url or "") else None)
         return replace(base, whisper_model=self.whisper_model, audio_lang=AnalysisSettings.parse_lang(self.audio_lang),
                        vlm_backend=self.vlm_backend, vlm_model=self.vlm_model, vlm_url=self.vlm_url or None,
                        vlm_api_key=key or None)
+
+    def _check_allowed(self, base: AnalysisSettings) -> None:
+        """Web users pick among what the administrator allows: no other model server (the app
+        would send requests wherever it is told), and no model folders on the server's disk,
+        unless ``BUSCA_UI_MODELS=open``."""
+        if base.ui_models == "open":
+            return
+        if self.vlm_url and self.vlm_url != (base.vlm_url or "") and self.vlm_url not in base.vlm_urls:
+            raise ConfigError(f"the model server {self.vlm_url} is not allowed here; the administrator lists "
+                              "allowed servers in BUSCA_VLM_URL / BUSCA_VLM_URLS (or sets BUSCA_UI_MODELS=open)")
+        for label, value, default in (("Whisper model", self.whisper_model, base.whisper_model),
+                                      ("vision-language model", self.vlm_model, base.vlm_model)):
+            if value != default and (value.startswith(("/", ".", "~", "\\")) or ".." in value):
+                raise ConfigError(f"{label} {value!r}: local model folders can only be set by the administrator "
+                                  "(BUSCA_WHISPER_MODEL, BUSCA_VLM_MODEL); give a model name or a hub id")
 
     def options(self) -> AnalysisOptions:
         if not 1 <= self.frames_per_shot <= MAX_FRAMES_PER_SHOT:

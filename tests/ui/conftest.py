@@ -4,7 +4,7 @@ tiny random open_clip model and a data directory where the slideshow is already 
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -56,6 +56,8 @@ def running_app(tmp_path_factory, slideshow, tiny_clip_dir, tiny_encoder) -> Run
     ui = UiSettings(host="127.0.0.1", port=free_port(), ingest_roots=(ingest_root,), lang="es")
     services = Services(settings, DataLayout(data), open_store(data, backend="edge"), tiny_encoder)  # model loaded once
     ctx, demo = start(settings, ui, services)
+    # the tests pick a fake model server on 127.0.0.1 and the Whisper folder built from PyPI
+    ctx.analysis_env = replace(ctx.analysis_env, ui_models="open")
     demo.launch(**launch_options(settings, ui), prevent_thread_lock=True, quiet=True)
     try:
         yield RunningApp(f"http://127.0.0.1:{ui.port}/", ctx, data, ingest_root, result.video_id)

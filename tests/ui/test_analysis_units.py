@@ -21,7 +21,7 @@ from pipeline.analysis.schema import ShotAnalysis, ShotDescription, VideoAnalysi
 from pipeline.batch import create_job
 from pipeline.errors import ConfigError
 
-BASE = AnalysisSettings.from_env({})
+BASE = AnalysisSettings.from_env({"BUSCA_UI_MODELS": "open"})
 
 
 class FakeModel:
@@ -48,12 +48,32 @@ def test_defaults_come_from_the_environment_and_the_prompts():
 
 def test_the_servers_api_key_never_reaches_the_page_nor_another_url():
     env = AnalysisSettings.from_env({"BUSCA_VLM_BACKEND": "openai", "BUSCA_VLM_URL": "http://vllm:8000/v1",
-                                     "BUSCA_VLM_API_KEY": "del-servidor"})
+                                     "BUSCA_VLM_API_KEY": "del-servidor", "BUSCA_VLM_URLS": "http://otro:1/v1"})
     config = AnalysisConfig.from_settings(env)
     assert config.vlm_api_key == "" and config.vlm_url == "http://vllm:8000/v1"  # the page is built from this
     assert config.check(env).vlm_api_key == "del-servidor"  # the server's URL gets the server's key
     assert _config(vlm_url="http://otro:1/v1").check(env).vlm_api_key is None
     assert _config(vlm_url="http://otro:1/v1", vlm_api_key="mia").check(env).vlm_api_key == "mia"
+
+
+def test_restricted_web_users_cannot_pick_other_servers_or_model_folders():
+    """The default: a web user cannot make the app send requests to a URL of their choosing,
+    nor load a model from a folder on the server."""
+    env = AnalysisSettings.from_env({"BUSCA_VLM_URL": "http://vllm:8000/v1", "BUSCA_VLM_URLS": "http://ollama:11434/v1"})
+    assert env.ui_models == "restricted"
+    assert _config(vlm_url="http://vllm:8000/v1").check(env).vlm_url == "http://vllm:8000/v1"
+    assert _config(vlm_url="http://ollama:11434/v1").check(env).vlm_url == "http://ollama:11434/v1"
+    assert _config(vlm_url="http://vllm:8000/v1", whisper_model="small", vlm_model="Qwen/Qwen2.5-VL-3B-Instruct").check(env)
+    with pytest.raises(ConfigError, match="not allowed here"):
+        _config().check(env)  # 127.0.0.1 is not on the list
+    refused = {"not allowed here": _config(vlm_url="http://169.254.169.254/v1"),
+               "local model folders": _config(vlm_url="http://vllm:8000/v1", whisper_model="/etc/whisper"),
+               "local model folders ": _config(vlm_backend="transformers", vlm_url="", vlm_model="../../srv/model")}
+    for message, config in refused.items():
+        with pytest.raises(ConfigError, match=message.strip()):
+            config.check(env)
+    with pytest.raises(ConfigError, match="BUSCA_UI_MODELS"):
+        AnalysisSettings.from_env({"BUSCA_UI_MODELS": "maybe"})
 
 
 def test_settings_are_checked_before_any_model_is_made():
