@@ -127,3 +127,67 @@ def build_tiny_qwen25vl(out: Path) -> Path:
     transformers.Qwen2_5_VLForConditionalGeneration(config).save_pretrained(out)
     processor.save_pretrained(out)
     return out
+
+
+class FakeVLM:
+    """A fake OpenAI-compatible chat-completions endpoint on 127.0.0.1 (port chosen by the OS).
+
+    Answers ``shot`` (JSON) to requests with images, ``summary`` otherwise; with
+    ``fail_first_shot``, ``garbage`` for the shot that starts at 0 s. Records every request body
+    and its Authorization header. ``url`` ends in ``/v1``."""
+
+    def __init__(self, shot: dict, summary: dict, garbage: str = "esto no es JSON <b>"):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[dict] = []
+        self.keys: list[str | None] = []
+        self.fail_first_shot = False
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.requests.append(body)
+                fake.keys.append(self.headers.get("Authorization"))
+                parts = [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
+                images = [p for p in parts if p.get("type") == "image_url"]
+                text = " ".join(p.get("text", "") for p in parts)
+                if fake.fail_first_shot and "Plano de 00:00:00.000" in text:
+                    answer = garbage
+                else:
+                    answer = json.dumps(shot if images else summary, ensure_ascii=False)
+                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": answer}}]}).encode()
+                self.send_response(200 if self.path == "/v1/chat/completions" else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def image_sizes(self) -> set[tuple[int, int]]:
+        """Sizes of every image the server was sent."""
+        import base64
+        import io
+
+        from PIL import Image
+
+        sizes = set()
+        for body in self.requests:
+            for message in body["messages"]:
+                for part in message["content"] if isinstance(message["content"], list) else []:
+                    if part.get("type") == "image_url":
+                        data = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
+                        sizes.add(Image.open(io.BytesIO(data)).size)
+        return sizes
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

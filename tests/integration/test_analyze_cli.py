@@ -6,19 +6,16 @@ the exit codes and the resume; the tiny CLIP model proves nothing about shot qua
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
 import shutil
 import subprocess
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from testkit import FakeVLM
 
 from app.cli import main
 from pipeline.analysis.schema import VideoAnalysis
@@ -35,53 +32,9 @@ SHOT = {
 SUMMARY = {"summary": "Cuatro fotografías con un saludo.", "main_topics": ["barrio"]}
 
 
-class FakeVLM:
-    """A chat-completions endpoint that answers the shot schema when it gets images, the video
-    summary otherwise, and records what it was sent."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append(body)
-                images = [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]
-                          if p.get("type") == "image_url"]
-                answer = json.dumps(SHOT if images else SUMMARY, ensure_ascii=False)
-                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": answer}}]}).encode()
-                self.send_response(200 if self.path == "/v1/chat/completions" else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def image_sizes(self) -> set[tuple[int, int]]:
-        sizes = set()
-        for body in self.requests:
-            for message in body["messages"]:
-                for part in message["content"] if isinstance(message["content"], list) else []:
-                    if part.get("type") == "image_url":
-                        data = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
-                        sizes.add(Image.open(io.BytesIO(data)).size)
-        return sizes
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def vlm_server():
-    server = FakeVLM()
+    server = FakeVLM(SHOT, SUMMARY)
     yield server
     server.close()
 

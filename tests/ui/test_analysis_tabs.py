@@ -14,15 +14,14 @@ import io
 import json
 import shutil
 import subprocess
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
+from testkit import FakeVLM
 
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
 from pipeline.analysis.schema import VideoAnalysis
@@ -41,51 +40,9 @@ GARBAGE = "esto no es JSON <b>"
 MARKER = "INSTRUCCIONES-DE-PRUEBA"
 
 
-class FakeVLM:
-    """A chat-completions endpoint: the shot schema for requests with images, the video summary
-    otherwise; with ``fail_first_shot``, garbage for the shot that starts at 0 s. Records what
-    it was sent, headers included."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.keys: list[str | None] = []
-        self.fail_first_shot = False
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append(body)
-                fake.keys.append(self.headers.get("Authorization"))
-                parts = [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
-                images = [p for p in parts if p.get("type") == "image_url"]
-                text = " ".join(p.get("text", "") for p in parts)
-                if fake.fail_first_shot and "Plano de 00:00:00.000" in text:
-                    answer = GARBAGE
-                else:
-                    answer = json.dumps(SHOT if images else SUMMARY, ensure_ascii=False)
-                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": answer}}]}).encode()
-                self.send_response(200 if self.path == "/v1/chat/completions" else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
 def vlm():
-    server = FakeVLM()
+    server = FakeVLM(SHOT, SUMMARY, GARBAGE)
     yield server
     server.close()
 
