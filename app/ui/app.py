@@ -18,6 +18,7 @@ from app.ui.analysis_tab import build_analysis_tab
 from app.ui.batch_tab import build_batch_tab
 from app.ui.config_tab import build_config_tab
 from app.ui.context import Refresh, Texts, UiContext
+from app.ui.evaluate_tab import build_evaluate_tab
 from app.ui.explore_tab import build_explore_tab
 from app.ui.i18n import LANGUAGES, check_lang
 from app.ui.ingest_tab import build_ingest_tab
@@ -54,6 +55,9 @@ def build_app(ctx: UiContext) -> gr.Blocks:
             with gr.Tab(tx("tab_search"), id="search", elem_id="be-tab-search") as tab:
                 tx.bind(tab, label="tab_search")
                 refreshers = build_search_tab(ctx, db, lang)
+            with gr.Tab(tx("tab_evaluate"), id="evaluate", elem_id="be-tab-evaluate") as tab:
+                tx.bind(tab, label="tab_evaluate")
+                build_evaluate_tab(ctx, db, lang)
             with gr.Tab(tx("tab_ingest"), id="ingest", elem_id="be-tab-ingest") as tab:
                 tx.bind(tab, label="tab_ingest")
                 ingest_refreshers, ingest_events = build_ingest_tab(ctx, db, lang)
