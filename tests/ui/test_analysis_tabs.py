@@ -212,7 +212,7 @@ def test_analysis_tab_in_the_browser(running_app, vlm, speaking_video, whisper_b
             page.screenshot(path=str(artifacts / "ui-config.png"), full_page=True)
             page.get_by_role("tab", name="Análisis de vídeo").click()
             tabs = [tab.inner_text() for tab in page.get_by_role("tab").all()]  # a State inside gr.Tabs broke this
-            assert tabs == ["Buscar", "Indexar vídeos", "Explorar", "Análisis de vídeo", "Análisis masivo",
+            assert tabs == ["Buscar", "Evaluación", "Indexar vídeos", "Explorar", "Análisis de vídeo", "Análisis masivo",
                             "Configuración"], tabs
             assert "fake-qwen" in page.locator("#be-an-config").inner_text()
             page.set_input_files("#be-an-file input[type=file]", str(speaking_video[0]))
