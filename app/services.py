@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pipeline.store.factory import open_store
-
 from app.config import Settings
 from models.clip import ClipOptions, OpenClipEncoder
 from pipeline.artifacts import DataLayout
 from pipeline.store.base import VectorStore
+from pipeline.store.factory import open_store
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from testkit import slideshow_images, write_video
 
 

@@ -15,10 +15,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from testkit import FakeVLM
 
 from app.cli import main
 from pipeline.analysis.schema import VideoAnalysis
+
+from testkit import FakeVLM
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

@@ -20,7 +20,6 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-from testkit import ffmpeg, slideshow_images, write_video
 
 import pipeline.decode as decode
 from app.cli import EXIT_PARTIAL, main
@@ -29,6 +28,8 @@ from pipeline.decode import DecodeOptions, iter_frames, probe
 from pipeline.errors import MediaError
 from pipeline.ingest import IngestOptions, ingest_paths
 from pipeline.store.factory import open_store
+
+from testkit import ffmpeg, slideshow_images, write_video
 
 GOOD = ("good.mp4", "vfr.mp4", "rotated.mov", "cut_short.mp4")  # cut_short: truncated faststart, indexed in part
 

@@ -132,10 +132,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def search_app(tmp_path_factory, slideshow, tiny_clip_dir, tiny_encoder):
     pytest.importorskip("gradio")
-    from testkit import slideshow_images, write_video
-
     from app.ui.app import launch_options, start
     from app.ui.settings import UiSettings
+
+    from testkit import slideshow_images, write_video
 
     root = tmp_path_factory.mktemp("concurrent-app")
     data = root / "data"

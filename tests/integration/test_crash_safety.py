@@ -25,13 +25,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from testkit import slideshow_images, write_video
 
 import pipeline.ingest as ingest_module
 from pipeline.artifacts import DataLayout
 from pipeline.decode import DecodeOptions
 from pipeline.ingest import IngestOptions, ingest_paths
 from pipeline.store.factory import open_store
+
+from testkit import slideshow_images, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
 DB = "archivo"

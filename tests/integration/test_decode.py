@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from testkit import ffmpeg, slideshow_images, write_video
 
 from pipeline.decode import DecodeOptions, iter_frames, probe
 from pipeline.errors import ConfigError, MediaError
+
+from testkit import ffmpeg, slideshow_images, write_video
 
 
 def _all_frames(path, **options):

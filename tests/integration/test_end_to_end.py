@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from testkit import slideshow_images
 
 from app.cli import main
 from pipeline.artifacts import DataLayout
@@ -23,6 +22,8 @@ from pipeline.decode import DecodeOptions
 from pipeline.ingest import IngestOptions, ingest_paths
 from pipeline.search import Query, refine, search
 from pipeline.store.factory import open_store
+
+from testkit import slideshow_images
 
 OPTIONS = IngestOptions(decode=DecodeOptions(fps=2.0), progress=False)
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from testkit import slideshow_images, write_video
 
 from pipeline.artifacts import DataLayout
 from pipeline.decode import DecodeOptions
 from pipeline.ingest import IngestOptions, ingest_paths
 from pipeline.store.factory import open_store
+
+from testkit import slideshow_images, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG = """\

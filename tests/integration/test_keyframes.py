@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from testkit import ffmpeg, slideshow_images
 
 from pipeline import keyframes
 from pipeline.errors import ConfigError, MediaError
 from pipeline.keyframes import extract_frames, iter_frames_at
+
+from testkit import ffmpeg, slideshow_images
 
 PHOTOS = slideshow_images()  # the slideshow fixture: photo k from 2k to 2k+2 s, 10 fps
 

@@ -21,10 +21,11 @@ import httpx
 import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
-from testkit import FakeVLM
 
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
 from pipeline.analysis.schema import VideoAnalysis
+
+from testkit import FakeVLM
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEECH = "Buenos días. Hoy hablamos de los vecinos del barrio y de la historia de la ciudad."
