@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -191,3 +192,28 @@ class FakeVLM:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(settings, ui, services):
+    """The Gradio app built and launched in this process on ``ui.port``; yields its context,
+    and closes the app, the context and the services afterwards."""
+    from app.ui.app import launch_options, start
+
+    ctx, demo = start(settings, ui, services)
+    demo.launch(**launch_options(settings, ui), prevent_thread_lock=True, quiet=True)
+    try:
+        yield ctx
+    finally:
+        demo.close()
+        ctx.close()
+        services.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -123,19 +122,12 @@ QUERIES = ("a cat", "a rocket on the launch pad", "a cup of coffee", "an astrona
 CLIENTS, PER_CLIENT = 8, 5
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def search_app(tmp_path_factory, slideshow, tiny_clip_dir, tiny_encoder):
     pytest.importorskip("gradio")
-    from app.ui.app import launch_options, start
     from app.ui.settings import UiSettings
 
-    from testkit import slideshow_images, write_video
+    from testkit import free_port, serve_app, slideshow_images, write_video
 
     root = tmp_path_factory.mktemp("concurrent-app")
     data = root / "data"
@@ -149,16 +141,10 @@ def search_app(tmp_path_factory, slideshow, tiny_clip_dir, tiny_encoder):
         store.close()
     assert all(r.status == "indexed" for r in results), results
     settings = _settings(data, model=f"local-dir:{tiny_clip_dir}")
-    ui = UiSettings(host="127.0.0.1", port=_free_port(), ingest_roots=(root,), lang="en")
+    ui = UiSettings(host="127.0.0.1", port=free_port(), ingest_roots=(root,), lang="en")
     services = Services(settings, DataLayout(data), open_store(data), tiny_encoder)
-    ctx, demo = start(settings, ui, services)
-    demo.launch(**launch_options(settings, ui), prevent_thread_lock=True, quiet=True)
-    try:
+    with serve_app(settings, ui, services):
         yield f"http://127.0.0.1:{ui.port}/", sum(r.n_shots for r in results)
-    finally:
-        demo.close()
-        ctx.close()
-        services.close()
 
 
 def _ranking(client, text: str) -> list[tuple[str, float]]:

@@ -3,7 +3,6 @@ tiny random open_clip model and a data directory where the slideshow is already 
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -11,13 +10,14 @@ import pytest
 
 from app.config import Settings
 from app.services import Services
-from app.ui.app import launch_options, start
 from app.ui.context import UiContext
 from app.ui.settings import UiSettings
 from pipeline.artifacts import DataLayout
 from pipeline.decode import DecodeOptions
 from pipeline.ingest import IngestOptions, ingest_paths
 from pipeline.store.factory import open_store
+
+from testkit import free_port, serve_app
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,6 @@ class RunningApp:
     data_dir: Path
     ingest_root: Path
     video_id: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ui_settings(data_dir: Path, clip_dir: Path) -> Settings:
@@ -55,16 +49,10 @@ def running_app(tmp_path_factory, slideshow, tiny_clip_dir, tiny_encoder) -> Run
     settings = ui_settings(data, tiny_clip_dir)
     ui = UiSettings(host="127.0.0.1", port=free_port(), ingest_roots=(ingest_root,), lang="es")
     services = Services(settings, DataLayout(data), open_store(data, backend="edge"), tiny_encoder)  # model loaded once
-    ctx, demo = start(settings, ui, services)
-    # the tests pick a fake model server on 127.0.0.1 and the Whisper folder built from PyPI
-    ctx.analysis_env = replace(ctx.analysis_env, ui_models="open")
-    demo.launch(**launch_options(settings, ui), prevent_thread_lock=True, quiet=True)
-    try:
+    with serve_app(settings, ui, services) as ctx:
+        # the tests pick a fake model server on 127.0.0.1 and the Whisper folder built from PyPI
+        ctx.analysis_env = replace(ctx.analysis_env, ui_models="open")
         yield RunningApp(f"http://127.0.0.1:{ui.port}/", ctx, data, ingest_root, result.video_id)
-    finally:
-        demo.close()
-        ctx.close()
-        ctx.services.close()
 
 
 @pytest.fixture
