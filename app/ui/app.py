@@ -128,6 +128,9 @@ def launch_options(settings: Settings, ui: UiSettings) -> dict:
         "allowed_paths": allowed,
         "blocked_paths": blocked,
         "ssr_mode": False,
+        # No run-history page: it can hand the host's Hugging Face token to a browser and
+        # connect HF buckets, neither of which an offline archive needs.
+        "run_history": False,
         "footer_links": ["api", "settings"],
         "css": CSS,
         "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],

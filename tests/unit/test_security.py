@@ -308,9 +308,10 @@ def test_user_supplied_clip_checkpoints_load_with_weights_only():
 # --- what the web server may serve ----------------------------------------------------------------------
 
 
-def test_launch_options_keep_server_side_rendering_off_and_share_off(tmp_path):
-    """SSR off: with it on, Gradio 6.27-6.31 lets a forged ``Host: localhost`` through its
-    loopback check (CVE-2026-134825, fixed in 6.32.0)."""
+def test_launch_options_keep_server_side_rendering_run_history_and_share_off(tmp_path):
+    """SSR off: with it on, the Node server proxies every request from loopback, which weakens
+    Gradio's "Host and peer are both loopback" check; run history off: its routes can lend the
+    host's Hugging Face token and connect buckets."""
     pytest.importorskip("gradio")
     from app.config import Settings
     from app.ui.app import launch_options
@@ -319,6 +320,7 @@ def test_launch_options_keep_server_side_rendering_off_and_share_off(tmp_path):
     settings = Settings(tmp_path, "archivo", "x", "cpu", "edge", None, None, 2.0)
     options = launch_options(settings, UiSettings())
     assert options["ssr_mode"] is False and not options.get("share")
+    assert options["run_history"] is False
     assert options["server_name"] == "127.0.0.1"
 
 
@@ -363,6 +365,9 @@ def test_the_file_route_refuses_traversal_links_and_neighbours(data_dir):
                 response = http.get(f"gradio_api/file={path}")
                 assert response.status_code in (403, 404), path
                 assert "LEAK" not in response.text and "secret" not in response.text
+            # Run history is off: its page and its Hugging Face bucket routes are not there.
+            for route in ("gradio_api/runs", "gradio_api/run-history/buckets"):
+                assert http.get(route).status_code == 404, route
     finally:
         demo.close()
 
