@@ -123,7 +123,7 @@ def make_models(settings: Settings, analysis: AnalysisSettings):
 def job_sources(inputs: list[str], out: Path) -> list[str]:
     from pipeline.batch import MANIFEST, read_manifest
     from pipeline.errors import ConfigError
-    from pipeline.sources import expand_sources
+    from pipeline.inputs import expand_sources
 
     if not inputs:
         if (out / MANIFEST).is_file():
@@ -191,7 +191,8 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.batch import create_job, run_job
     from pipeline.decode import DecodeOptions
     from pipeline.ingest import IngestOptions
-    from pipeline.sources import SourceOptions, UrlPolicy
+    from pipeline.sources import SourceOptions
+    from pipeline.urls import UrlPolicy
 
     analysis = analysis_settings(args)
     options = analysis_options(args)

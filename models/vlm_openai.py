@@ -8,7 +8,7 @@ retries the same request with ``json_object``, then with no response_format, and
 the first mode that worked for the following calls.
 
 ``base_url`` is configured by whoever deploys the app (typically a server on the same
-machine or LAN), so it is not subject to the user-URL policy of :mod:`pipeline.sources`.
+machine or LAN), so it is not subject to the user-URL policy of :mod:`pipeline.urls`.
 """
 
 from __future__ import annotations

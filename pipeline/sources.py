@@ -1,22 +1,11 @@
 """Where a video comes from: an uploaded or local file, or an http(s) URL fetched with yt-dlp.
-:func:`expand_sources` turns what a user typed (files, folders, URLs, ``@list.txt``) into sources.
 
-URL safety (one validator, :func:`validate_url`, used for every URL):
-
-* http and https only; no user:password@ part;
-* the host of the URL a user gives must be on the allowlist (YouTube by default, plus
-  ``UrlPolicy.extra_hosts``; subdomains included);
-* the host must not be, or resolve to, a loopback, private, link-local, shared, reserved,
-  multicast or unspecified address (IPv4-mapped IPv6 included).
-
-Inside yt-dlp every request goes through :class:`GuardedYoutubeDL` (built lazily):
-each request URL is validated before it is sent, each redirect target is validated
-*before* it is followed (a response hook on yt-dlp's ``requests`` handler, the only
-handler left enabled), and the final URL is validated again before the body is read.
-Those inner requests need not be on the allowlist (YouTube serves media from
-``googlevideo.com``) but must still reach public addresses. What remains: a host that
-resolves to a public address when checked and a private one when connecting (DNS
-rebinding) is not caught; run downloads where the network is egress-filtered if that matters.
+Every URL passes the one validator, :func:`pipeline.urls.validate_url`. Inside yt-dlp every
+request goes through :class:`GuardedYoutubeDL` (built lazily): each request URL is validated
+before it is sent, each redirect target is validated *before* it is followed (a response hook on
+yt-dlp's ``requests`` handler, the only handler left enabled), and the final URL is validated
+again before the body is read. Those inner requests need not be on the allowlist (YouTube serves
+media from ``googlevideo.com``) but must still reach public addresses.
 
 Only the extractors in ``SourceOptions.extractors`` are loaded; the generic extractor
 (any web page) only with ``allow_generic_extractor=True``.
@@ -26,115 +15,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import ipaddress
 import logging
 import os
 import re
 import shutil
-import socket
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from pipeline import atomic
 from pipeline.errors import ConfigError, MediaError, UrlError
+from pipeline.urls import Resolver, UrlPolicy, looks_like_url, validate_url
 
 log = logging.getLogger(__name__)
-
-YOUTUBE_HOSTS = ("youtube.com", "youtu.be", "youtube-nocookie.com")
-
-#: ``resolve(host, port)`` -> the IP addresses a connection could use.
-Resolver = Callable[[str, int], list[str]]
-
-
-def system_resolve(host: str, port: int) -> list[str]:
-    """All addresses ``socket.getaddrinfo`` gives (looked up at call time, so tests can patch it)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]).split("%", 1)[0] for info in infos]
-
-
-@dataclass(frozen=True)
-class UrlPolicy:
-    """``trusted_private_hosts``: exact host strings exempt from the private-address rule,
-    for tests (``"127.0.0.1"``) or a trusted LAN server; empty in production."""
-
-    allowed_hosts: tuple[str, ...] = YOUTUBE_HOSTS
-    extra_hosts: tuple[str, ...] = ()
-    trusted_private_hosts: tuple[str, ...] = ()
-
-    def on_allowlist(self, host: str) -> bool:
-        return any(host == h or host.endswith("." + h) for h in (*self.allowed_hosts, *self.extra_hosts))
-
-
-#: Non-public ranges that older Python ``ipaddress`` tables (before the CVE-2024-4032 fix,
-#: e.g. 3.11.7) call global: IETF protocol assignments, 6to4 and NAT64 prefixes.
-_NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in ("192.0.0.0/24", "2002::/16", "64:ff9b::/96", "64:ff9b:1::/48"))
-
-
-def address_problem(address: str) -> str | None:
-    """Why a connection to this IP address is refused, or None when it is public."""
-    ip = ipaddress.ip_address(address)
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if any(ip.version == net.version and ip in net for net in _NOT_PUBLIC):
-        return f"{address} is not a public address"
-    for label in ("loopback", "link_local", "unspecified", "multicast", "reserved", "private"):
-        if getattr(ip, f"is_{label}"):
-            return f"{address} is a {label.replace('_', '-')} address"
-    if not ip.is_global:
-        return f"{address} is not a public address"
-    return None
-
-
-def _host_of(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise UrlError(f"{url}: only http and https URLs are accepted (got {scheme or 'no'} scheme)")
-    if parts.username is not None or parts.password is not None:
-        raise UrlError(f"{url}: URLs with a user name or password are refused")
-    try:
-        host, port = (parts.hostname or "").rstrip("."), parts.port or (443 if scheme == "https" else 80)
-    except ValueError as err:
-        raise UrlError(f"{url}: invalid port ({err})") from err
-    if not host:
-        raise UrlError(f"{url}: the URL has no host")
-    return scheme, host.lower(), port
-
-
-def validate_url(url: str, policy: UrlPolicy = UrlPolicy(), *, allowlist: bool = True,
-                 resolve: Resolver | None = None) -> str:
-    """Return the stripped URL, or raise :class:`UrlError` saying why it is refused."""
-    _, host, port = _host_of(url)
-    if allowlist and not policy.on_allowlist(host):
-        allowed = ", ".join((*policy.allowed_hosts, *policy.extra_hosts))
-        raise UrlError(f"{url}: host {host} is not on the allowlist ({allowed}); "
-                       "an administrator can add hosts to the sources settings")
-    if host in policy.trusted_private_hosts:
-        return url.strip()
-    try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        try:
-            addresses = (resolve or system_resolve)(host, port)
-        except OSError as err:
-            raise UrlError(f"{url}: cannot resolve host {host} ({err})") from err
-    if not addresses:
-        raise UrlError(f"{url}: host {host} resolves to no address")
-    for address in addresses:
-        problem = address_problem(address)
-        if problem:
-            raise UrlError(f"{url}: refused, host {host} leads to a non-public address ({problem})")
-    return url.strip()
-
-
-def looks_like_url(source: str | Path) -> bool:
-    return isinstance(source, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source.strip()) is not None
-
-
-# --------------------------------------------------------------------------- yt-dlp
 
 
 @dataclass(frozen=True)
@@ -444,58 +339,3 @@ def resolve_source(source: str | Path, options: SourceOptions, *, resolve: Resol
     if not path.is_file():
         raise MediaError(path, "does not exist or is not a file")
     return SourceVideo(path, "", "file", "", path.name, None, False)
-
-
-# --------------------------------------------------------------------------- input lists
-
-
-def _list_entries(list_file: Path) -> list[str]:
-    try:
-        lines = list_file.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read the input list {list_file} ({err})") from err
-    entries = []
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        nested, name = (line[:1], line[1:]) if line.startswith("@") else ("", line)
-        if looks_like_url(name) or Path(name).expanduser().is_absolute():
-            entries.append(line)
-        else:  # relative to the list, not to the working directory
-            entries.append(nested + str(list_file.parent / name))
-    return entries
-
-
-def expand_sources(inputs: Sequence[str | Path], extensions: Collection[str] | None = None) -> list[str]:
-    """What a user typed, to the list of sources of a batch: URLs as they are; ``@list.txt``
-    read (one path or URL per line, ``#`` comments; relative paths are relative to the list);
-    folders walked recursively for video files (sorted); other paths made absolute (so a
-    resumed job matches whatever the working directory), kept even when missing so that the
-    batch reports them. Duplicates are dropped, the order kept."""
-    from pipeline.decode import VIDEO_EXTENSIONS
-
-    extensions = VIDEO_EXTENSIONS if extensions is None else frozenset(e.lower() for e in extensions)
-    out: list[str] = []
-    pending = [str(i) for i in inputs]
-    seen_lists: set[Path] = set()
-    while pending:
-        item = pending.pop(0).strip()
-        if not item:
-            continue
-        if looks_like_url(item):
-            out.append(item)
-            continue
-        if item.startswith("@"):
-            list_file = Path(item[1:]).expanduser().resolve()
-            if list_file in seen_lists:  # read once (a list naming itself would loop forever)
-                continue
-            seen_lists.add(list_file)
-            pending[:0] = _list_entries(list_file)
-            continue
-        path = Path(os.path.abspath(Path(item).expanduser()))
-        if path.is_dir():
-            out.extend(str(p) for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in extensions)
-        else:
-            out.append(str(path))
-    return list(dict.fromkeys(out))

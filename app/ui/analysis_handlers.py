@@ -28,7 +28,8 @@ from pipeline.analysis.video import analyze_video
 from pipeline.decode import DecodeOptions
 from pipeline.errors import BuscaError
 from pipeline.ingest import IngestOptions
-from pipeline.sources import SourceOptions, SourceVideo, UrlPolicy, looks_like_url, resolve_source
+from pipeline.sources import SourceOptions, SourceVideo, resolve_source
+from pipeline.urls import UrlPolicy, looks_like_url
 
 log = logging.getLogger(__name__)
 

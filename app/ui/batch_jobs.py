@@ -25,7 +25,7 @@ from app.ui.ingest_handlers import FolderRefused, under_roots
 from pipeline.batch import MANIFEST, job_status, read_manifest
 from pipeline.errors import BuscaError, ConfigError, MediaError
 from pipeline.ingest import expand_inputs
-from pipeline.sources import looks_like_url
+from pipeline.urls import looks_like_url
 
 JOB_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")
 

@@ -1,4 +1,4 @@
-"""What a user types for ``analyze``, expanded to batch sources (pipeline.sources.expand_sources)."""
+"""What a user types for ``analyze``, expanded to batch sources (pipeline.inputs.expand_sources)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.sources import expand_sources
+from pipeline.inputs import expand_sources
 
 
 def test_files_folders_urls_and_lists(tmp_path, monkeypatch):

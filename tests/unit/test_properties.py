@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from pipeline.errors import UrlError
 from pipeline.records import FrameEmbeddings
 from pipeline.segment import segment
-from pipeline.sources import UrlPolicy, address_problem, validate_url
 from pipeline.timecode import format_timecode, parse_timecode
+from pipeline.urls import UrlPolicy, address_problem, validate_url
 
 MODEST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from pipeline.artifacts import DataLayout, check_db_name, check_video_id
 from pipeline.batch import Stage, create_job, run_job
 from pipeline.errors import ConfigError, MediaError, UrlError
-from pipeline.sources import SourceOptions, expand_sources, guard_response, resolve_source, validate_url
+from pipeline.inputs import expand_sources
+from pipeline.sources import SourceOptions, guard_response, resolve_source
 from pipeline.store.common import valid_name
+from pipeline.urls import validate_url
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEST = settings(max_examples=50, deadline=None,

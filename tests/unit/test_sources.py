@@ -15,7 +15,6 @@ import pytest
 from pipeline.errors import ConfigError, MediaError, UrlError
 from pipeline.sources import (
     SourceOptions,
-    UrlPolicy,
     _guarded_class,
     cache_key,
     check_info,
@@ -23,8 +22,8 @@ from pipeline.sources import (
     find_js_runtime,
     guard_response,
     resolve_source,
-    validate_url,
 )
+from pipeline.urls import UrlPolicy, validate_url
 
 PUBLIC_IP = "142.250.184.14"
 
