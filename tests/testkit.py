@@ -130,6 +130,34 @@ def build_tiny_qwen25vl(out: Path) -> Path:
     return out
 
 
+SPANISH_SPEECH = "Buenos días. Hoy hablamos de los vecinos del barrio y de la historia de la ciudad."
+
+
+def with_spanish_speech(video: Path, out: Path) -> tuple[Path, bool]:
+    """*video* with espeak-ng's reading of :data:`SPANISH_SPEECH` muxed in, written to *out*;
+    ``(video, False)`` unchanged when espeak-ng or ffmpeg is missing."""
+    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
+        return video, False
+    wav = out.with_suffix(".wav")
+    subprocess.run(["espeak-ng", "-v", "es", "-w", str(wav), SPANISH_SPEECH], check=True)
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(video), "-i", str(wav),
+                    "-filter_complex", "[1:a]apad[a]", "-map", "0:v", "-map", "[a]", "-c:v", "copy", "-c:a", "aac",
+                    "-shortest", str(out)], check=True)
+    return out, True
+
+
+def send_json(handler, code: int, payload: dict) -> None:
+    """Answer an ``http.server`` request with *payload* as JSON."""
+    import json
+
+    data = json.dumps(payload).encode()
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class FakeVLM:
     """A fake OpenAI-compatible chat-completions endpoint on 127.0.0.1 (port chosen by the OS).
 
@@ -159,12 +187,8 @@ class FakeVLM:
                     answer = garbage
                 else:
                     answer = json.dumps(shot if images else summary, ensure_ascii=False)
-                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": answer}}]}).encode()
-                self.send_response(200 if self.path == "/v1/chat/completions" else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, 200 if self.path == "/v1/chat/completions" else 404,
+                          {"choices": [{"message": {"role": "assistant", "content": answer}}]})
 
             def log_message(self, *args):
                 pass

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -19,11 +17,10 @@ import pytest
 from app.cli import main
 from pipeline.analysis.schema import VideoAnalysis
 
-from testkit import FakeVLM
+from testkit import FakeVLM, with_spanish_speech
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-SPEECH = "Buenos días. Hoy hablamos de los vecinos del barrio y de la historia de la ciudad."
 SHOT = {
     "summary": "Una fotografía fija.", "setting": "estudio", "people": {"count": 1, "apparent_roles": ["astronauta"]},
     "actions": [], "objects": ["traje"], "on_screen_text": [],
@@ -38,18 +35,6 @@ def vlm_server():
     server = FakeVLM(SHOT, SUMMARY)
     yield server
     server.close()
-
-
-def speaking_slideshow(slideshow: Path, folder: Path) -> tuple[Path, bool]:
-    """The slideshow with espeak-ng's Spanish muxed in (the plain slideshow when the tools are missing)."""
-    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
-        return slideshow, False
-    wav, out = folder / "speech.wav", folder / "slideshow_es.mp4"
-    subprocess.run(["espeak-ng", "-v", "es", "-w", str(wav), SPEECH], check=True)
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(slideshow), "-i", str(wav),
-                    "-filter_complex", "[1:a]apad[a]", "-map", "0:v", "-map", "[a]", "-c:v", "copy", "-c:a", "aac",
-                    "-shortest", str(out)], check=True)
-    return out, True
 
 
 @pytest.fixture
@@ -67,7 +52,7 @@ def test_analyze_exports_reports_the_bad_file_and_resumes_without_redoing(
         cli_env, slideshow, whisper_base_dir, vlm_server, monkeypatch, capsys):
     tmp_path = cli_env
     monkeypatch.setenv("BUSCA_WHISPER_MODEL", str(whisper_base_dir))
-    video, speaks = speaking_slideshow(slideshow, tmp_path)
+    video, speaks = with_spanish_speech(slideshow, tmp_path / "slideshow_es.mp4")
     bad = tmp_path / "bad.mp4"
     bad.write_text("this is not a video")
     (tmp_path / "inputs.txt").write_text(f"# two videos\n{video}\nbad.mp4\n")

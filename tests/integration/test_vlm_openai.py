@@ -17,6 +17,8 @@ from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import shot_json_schema
 from pipeline.errors import ConfigError, ModelError
 
+from testkit import send_json
+
 VALID = {
     "summary": "Dos personas conversan en una cocina.", "setting": "cocina",
     "people": {"count": 2, "apparent_roles": ["madre", "hijo"]}, "actions": ["conversar"], "objects": ["mesa"],
@@ -39,18 +41,10 @@ class Server:
                 fmt = (body.get("response_format") or {}).get("type")
                 if fmt in server.reject or server.status != 200:
                     code = 400 if fmt in server.reject else server.status
-                    self._send(code, {"error": {"message": f"response_format {fmt} is not supported"}})
+                    send_json(self, code, {"error": {"message": f"response_format {fmt} is not supported"}})
                     return
                 text = server.answers.pop(0) if len(server.answers) > 1 else server.answers[0]
-                self._send(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]})
-
-            def _send(self, code, payload):
-                data = json.dumps(payload).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, 200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]})
 
             def log_message(self, *args):
                 pass

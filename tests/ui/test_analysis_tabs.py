@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -25,10 +24,9 @@ from gradio_client.exceptions import AppError
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
 from pipeline.analysis.schema import VideoAnalysis
 
-from testkit import FakeVLM
+from testkit import FakeVLM, with_spanish_speech
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEECH = "Buenos días. Hoy hablamos de los vecinos del barrio y de la historia de la ciudad."
 SHOT = {
     "summary": "Una fotografía fija.", "setting": "estudio", "people": {"count": 1, "apparent_roles": ["astronauta"]},
     "actions": [], "objects": ["traje"], "on_screen_text": [],
@@ -50,16 +48,8 @@ def vlm():
 
 @pytest.fixture(scope="module")
 def speaking_video(slideshow, tmp_path_factory) -> tuple[Path, bool]:
-    """The slideshow with espeak-ng's Spanish muxed in (the silent slideshow when the tools are missing)."""
-    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
-        return slideshow, False
-    folder = tmp_path_factory.mktemp("speech")
-    wav, out = folder / "speech.wav", folder / "entrevista.mp4"
-    subprocess.run(["espeak-ng", "-v", "es", "-w", str(wav), SPEECH], check=True)
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(slideshow), "-i", str(wav),
-                    "-filter_complex", "[1:a]apad[a]", "-map", "0:v", "-map", "[a]", "-c:v", "copy", "-c:a", "aac",
-                    "-shortest", str(out)], check=True)
-    return out, True
+    """The slideshow with synthesised Spanish speech (the silent slideshow when the tools are missing)."""
+    return with_spanish_speech(slideshow, tmp_path_factory.mktemp("speech") / "entrevista.mp4")
 
 
 def configure(client, vlm: FakeVLM, whisper: Path | str = "base", frames: int = 2) -> str:
