@@ -31,8 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the tests' model builders (tests/testkit.py), one copy
 
-from pipeline.analysis.align import align_transcript  # noqa: E402
-from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots  # noqa: E402
+from pipeline.analysis import AnalysisOptions, ShotInput, align_transcript, analyze_shots  # noqa: E402
 from pipeline.records import TranscriptSegment  # noqa: E402
 
 from testkit import assemble_whisper_base, build_tiny_qwen25vl  # noqa: E402

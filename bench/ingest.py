@@ -23,12 +23,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.clip import ClipOptions, OpenClipEncoder  # noqa: E402
-from pipeline.artifacts import DataLayout  # noqa: E402
-from pipeline.decode import DecodeOptions, iter_frames, probe  # noqa: E402
-from pipeline.ingest import IngestOptions, ingest_one  # noqa: E402
+from pipeline.index import DataLayout, IngestOptions, ingest_one  # noqa: E402
+from pipeline.media import DecodeOptions, iter_frames, probe  # noqa: E402
 from pipeline.records import FrameEmbeddings  # noqa: E402
 from pipeline.segment import SegmentOptions, segment  # noqa: E402
-from pipeline.store.factory import open_store  # noqa: E402
+from pipeline.store import open_store  # noqa: E402
 
 
 def default_video() -> Path:

@@ -34,8 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.store.base import CollectionOptions, point_id  # noqa: E402
-from pipeline.store.factory import open_store  # noqa: E402
+from pipeline.store import CollectionOptions, open_store, point_id  # noqa: E402
 
 DIM = 768
 SHOTS_PER_VIDEO = 50

@@ -145,7 +145,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "benchmark": "pipeline.segment",
+                "benchmark": "pipeline.segment.segmenter",
                 "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg": os.getloadavg()},
                 "options": SegmentOptions().__dict__,
                 "fps": FPS,

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.store.base import CollectionOptions, point_id  # noqa: E402
+from pipeline.store import CollectionOptions, point_id  # noqa: E402
 
 DIM, K, BATCH, NAME, VEC = 768, 20, 512, "bench", "clip"
 TARGETS = {"size": 100_000, "query_p95_ms": 30.0, "reopen_s": 1.0, "upsert_points_per_s": 5000.0}
@@ -93,10 +93,10 @@ def bench_numpy(x: np.ndarray, queries: np.ndarray, workdir: Path) -> dict:
 
 def opener(kind: str, workdir: Path, args: argparse.Namespace):
     if kind == "edge":
-        from pipeline.store.edge import EdgeStore
+        from pipeline.store import EdgeStore
 
         return lambda: EdgeStore(workdir / "edge")
-    from pipeline.store.qdrant import QdrantClientStore
+    from pipeline.store import QdrantClientStore
 
     if kind == "local":
         return lambda: QdrantClientStore(path=workdir / "qdrant")

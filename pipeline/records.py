@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from pipeline.timecode import format_timecode
+from pipeline.core import format_timecode
 
 
 class TimeSpan:

@@ -11,9 +11,8 @@ from pathlib import Path
 from app.ui.analysis_models import AnalysisConfig
 from app.ui.formatting import file_url, md_escape
 from app.ui.i18n import t
-from pipeline.analysis.export import ItemResult
-from pipeline.analysis.schema import ShotAnalysis, VideoAnalysis
-from pipeline.timecode import format_timecode
+from pipeline.analysis import ItemResult, ShotAnalysis, VideoAnalysis
+from pipeline.core import format_timecode
 
 BATCH_COLUMNS = ("col_item", "col_source", "col_status", "col_stage", "planos", "col_flagged", "col_error")
 SEVERITY_KEYS = {"none": "severity_none", "low": "severity_low", "medium": "severity_medium", "high": "severity_high"}

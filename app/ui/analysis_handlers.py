@@ -21,15 +21,11 @@ from app.ui.analysis_format import config_markdown, shots_html, summary_markdown
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
 from app.ui.context import UiContext
 from app.ui.i18n import check_lang, t
-from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
-from pipeline.analysis.run import AnalysisOptions
-from pipeline.analysis.schema import VideoAnalysis
-from pipeline.analysis.video import analyze_video
-from pipeline.decode import DecodeOptions
+from pipeline.analysis import DEFAULT_INSTRUCTIONS, AnalysisOptions, VideoAnalysis, analyze_video
 from pipeline.errors import BuscaError
-from pipeline.ingest import IngestOptions
-from pipeline.sources import SourceOptions, SourceVideo, resolve_source
-from pipeline.urls import UrlPolicy, looks_like_url
+from pipeline.index import IngestOptions
+from pipeline.media import DecodeOptions
+from pipeline.sources import SourceOptions, SourceVideo, UrlPolicy, looks_like_url, resolve_source
 
 log = logging.getLogger(__name__)
 

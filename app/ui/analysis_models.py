@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.config import AnalysisSettings
-from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
-from pipeline.analysis.run import AnalysisOptions
+from app.services import make_describer, make_transcriber
+from pipeline.analysis import DEFAULT_INSTRUCTIONS, AnalysisOptions
 from pipeline.errors import ConfigError
 from pipeline.protocols import Describer, ImageTextEncoder, Transcriber
 
@@ -111,21 +111,6 @@ class AnalysisConfig:
                 raise ConfigError("the openai backend needs the server's base URL, e.g. http://localhost:8000/v1")
             OpenAIVLMOptions(base_url=settings.vlm_url, model=settings.vlm_model)
         return settings
-
-
-def make_transcriber(settings: AnalysisSettings, device: str) -> Transcriber:
-    """faster-whisper as the CLI makes it (CTranslate2 runs on cpu or cuda; others fall back to auto)."""
-    from models.whisper import WhisperTranscriber
-
-    kind = device.split(":")[0]
-    return WhisperTranscriber(settings.whisper_model, device=kind if kind in ("cpu", "cuda") else "auto",
-                              language=settings.audio_lang)
-
-
-def make_describer(settings: AnalysisSettings, device: str) -> Describer:
-    from app.commands_analyze import make_describer as make
-
-    return make(settings, device)
 
 
 def _unload(model: object) -> None:

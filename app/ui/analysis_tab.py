@@ -8,7 +8,7 @@ import gradio as gr
 from app.ui.analysis_format import config_markdown, shots_html
 from app.ui.analysis_handlers import ANALYSIS_QUEUE, AnalysisHandlers
 from app.ui.context import UiContext
-from pipeline.decode import VIDEO_EXTENSIONS
+from pipeline.media import VIDEO_EXTENSIONS
 
 
 def build_analysis_tab(ctx: UiContext, config: gr.State, lang: gr.State, switch: gr.Radio) -> gr.Markdown:

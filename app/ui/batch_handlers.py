@@ -23,9 +23,16 @@ from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, plac
 from app.ui.context import UiContext
 from app.ui.i18n import check_lang, t
 from app.ui.ingest_handlers import FolderRefused
-from pipeline.analysis.export import Exported, ItemResult, export_job, job_results
-from pipeline.analysis.video import STAGES, analysis_stages
-from pipeline.batch import create_job, run_job
+from pipeline.analysis import (
+    STAGES,
+    Exported,
+    ItemResult,
+    analysis_stages,
+    create_job,
+    export_job,
+    job_results,
+    run_job,
+)
 from pipeline.errors import BuscaError
 
 log = logging.getLogger(__name__)

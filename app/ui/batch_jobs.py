@@ -22,10 +22,9 @@ from datetime import datetime
 from pathlib import Path
 
 from app.ui.ingest_handlers import FolderRefused, under_roots
-from pipeline.batch import MANIFEST, job_status, read_manifest
+from pipeline.analysis import MANIFEST, job_status, read_manifest
 from pipeline.errors import BuscaError, ConfigError, MediaError
-from pipeline.ingest import expand_inputs
-from pipeline.urls import looks_like_url
+from pipeline.sources import expand_sources, looks_like_url
 
 JOB_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")
 
@@ -93,7 +92,7 @@ def line_sources(lines: Sequence[str], roots: Sequence[Path]) -> tuple[list[str]
             sources.append(line)
             continue
         path = check_path(line, roots)
-        for found in expand_inputs([path]) if path.is_dir() else [path]:
+        for found in map(Path, expand_sources([str(path)])) if path.is_dir() else [path]:
             real = found.resolve()
             if under_roots(real, roots):
                 sources.append(str(real))

@@ -9,7 +9,7 @@ from app.ui.analysis_format import config_markdown
 from app.ui.analysis_handlers import ANALYSIS_QUEUE
 from app.ui.batch_handlers import BatchHandlers
 from app.ui.context import Refresh, UiContext
-from pipeline.decode import VIDEO_EXTENSIONS
+from pipeline.media import VIDEO_EXTENSIONS
 
 
 def build_batch_tab(ctx: UiContext, config: gr.State, lang: gr.State,

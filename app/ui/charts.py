@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from app.ui.i18n import t
-from pipeline.explore import FrameMap
+from pipeline.core import format_timecode
 from pipeline.records import Segmentation
-from pipeline.timecode import format_timecode
+from pipeline.search import FrameMap
 
 #: Colour-blind-friendly categorical palette (Okabe-Ito, then Tableau), cycled by class id.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",

@@ -23,10 +23,10 @@ from app.services import Services
 from app.ui.analysis_models import AnalysisModels
 from app.ui.i18n import DEFAULT_LANG, check_lang, t
 from app.ui.settings import UiSettings
-from pipeline.artifacts import check_db_name
+from pipeline.core import check_db_name
 from pipeline.errors import BuscaError
-from pipeline.explore import MapCache
 from pipeline.records import IndexedVideo
+from pipeline.search import MapCache
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class UiContext:
 
     def videos(self, db: str | None) -> dict[str, IndexedVideo]:
         try:
-            return self.layout.catalog(check_db_name(db)) if db else {}
+            return self.services.catalog.videos(check_db_name(db)) if db else {}
         except BuscaError:
             return {}
 

@@ -19,9 +19,14 @@ import pandas as pd
 from app.ui.context import UiContext
 from app.ui.i18n import check_lang, t
 from pipeline.errors import BuscaError
-from pipeline.evaluate import evaluate
-from pipeline.evaluate_config import COMPARE_DEFAULT, EvalConfig, EvaluateOptions, parse_min_overlap
-from pipeline.evaluate_report import EvaluationReport
+from pipeline.evaluation import (
+    COMPARE_DEFAULT,
+    EvalConfig,
+    EvaluateOptions,
+    EvaluationReport,
+    evaluate,
+    parse_min_overlap,
+)
 
 log = logging.getLogger(__name__)
 TRACK_TQDM = gr.Progress(track_tqdm=True)

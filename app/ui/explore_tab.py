@@ -11,9 +11,9 @@ from app.ui.charts import map_frame, timeline_svg
 from app.ui.context import Refresh, UiContext
 from app.ui.formatting import md_escape, shot_caption
 from app.ui.i18n import check_lang, t
+from pipeline.core import format_timecode
 from pipeline.errors import BuscaError
-from pipeline.explore import video_overview
-from pipeline.timecode import format_timecode
+from pipeline.search import video_overview
 
 log = logging.getLogger(__name__)
 PROGRESS = gr.Progress()

@@ -13,8 +13,8 @@ import urllib.parse
 from pathlib import Path
 
 from app.ui.i18n import t
+from pipeline.core import format_timecode
 from pipeline.records import IndexedVideo, SearchHit, Shot
-from pipeline.timecode import format_timecode
 
 #: Columns of the CSV export, in order (the JSON export has the same keys).
 EXPORT_FIELDS = ("rank", "score", "video_id", "source", "shot_index", "scene", "class_id",

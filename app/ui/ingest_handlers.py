@@ -19,11 +19,11 @@ import pandas as pd
 
 from app.ui.context import UiContext
 from app.ui.i18n import check_lang, t
-from pipeline.artifacts import check_db_name
-from pipeline.decode import DecodeOptions
+from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
-from pipeline.ingest import IngestOptions, IngestResult, expand_inputs, ingest_paths
-from pipeline.timecode import format_timecode
+from pipeline.index import IngestOptions, IngestResult, ingest_paths
+from pipeline.media import DecodeOptions
+from pipeline.sources import expand_sources
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class IngestHandlers:
             path = check_folder(folder, roots)
         except FolderRefused as err:
             raise gr.Error(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
-        paths = expand_inputs([path])
+        paths = [Path(found) for found in expand_sources([str(path)])]
         if not paths:
             raise gr.Error(t(lang, "no_videos_found"))
         refused = {p for p in paths if not under_roots(p.resolve(), roots)}  # symlinks leading outside

@@ -6,7 +6,7 @@ import gradio as gr
 
 from app.ui.context import Refresh, UiContext
 from app.ui.ingest_handlers import IngestHandlers
-from pipeline.decode import VIDEO_EXTENSIONS
+from pipeline.media import VIDEO_EXTENSIONS
 
 
 def build_ingest_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[list[Refresh], list]:

@@ -24,10 +24,9 @@ from app.ui.formatting import (
 )
 from app.ui.i18n import check_lang, t
 from pipeline.errors import BuscaError
-from pipeline.explore import video_overview
-from pipeline.images import load_image
 from pipeline.records import SearchHit
-from pipeline.search import Query, refine, search
+from pipeline.search import Query, refine, search, video_overview
+from pipeline.sources import load_image
 
 log = logging.getLogger(__name__)
 

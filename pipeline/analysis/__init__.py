@@ -1,22 +1,39 @@
-"""Video analysis: each shot's frames and transcript to a validated JSON description.
+"""Video analysis: each shot's frames and transcript to a validated JSON description, one video
+at a time or as resumable batch jobs, with their exports.
 
-Entry point: :func:`pipeline.analysis.run.analyze_shots`. Everything here is model-free;
-the models come in through :class:`pipeline.protocols.Describer`.
+Entry points: :func:`analyze_video` for one video, :func:`run_job` with
+:func:`analysis_stages` for a batch. Everything here is model-free; the models come in
+through :class:`pipeline.protocols.Describer` and :class:`pipeline.protocols.Transcriber`.
 """
 
 from pipeline.analysis.align import align_transcript
+from pipeline.analysis.export import Exported, ItemResult, export_job, job_results
+from pipeline.analysis.jobs import MANIFEST, create_job, job_status, read_manifest, run_job
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, ShotDescription, VideoAnalysis
+from pipeline.analysis.video import STAGES, analysis_stages, analyze_video
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
+    "MANIFEST",
     "SCHEMA_VERSION",
+    "STAGES",
     "AnalysisOptions",
+    "Exported",
+    "ItemResult",
     "ShotAnalysis",
     "ShotDescription",
     "ShotInput",
     "VideoAnalysis",
     "align_transcript",
+    "analysis_stages",
     "analyze_shots",
+    "analyze_video",
+    "create_job",
+    "export_job",
+    "job_results",
+    "job_status",
+    "read_manifest",
+    "run_job",
 ]

@@ -25,12 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import atomic
+from pipeline.analysis.jobs import MANIFEST, ItemState, read_manifest
 from pipeline.analysis.schema import ShotAnalysis, VideoAnalysis
 from pipeline.analysis.store import read_analysis
-from pipeline.batch import MANIFEST, ItemState, read_manifest
+from pipeline.core import atomic, format_timecode
 from pipeline.errors import MediaError
-from pipeline.timecode import format_timecode
 
 CSV_COLUMNS = (
     "item", "source", "video_id", "item_status", "item_error", "shot", "start", "end", "start_s", "end_s",

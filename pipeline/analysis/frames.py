@@ -31,9 +31,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from pipeline import atomic
 from pipeline.analysis.run import ShotInput
-from pipeline.keyframes import iter_frames_at
+from pipeline.core import atomic
+from pipeline.media import iter_frames_at
 from pipeline.records import Shot
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.timecode import format_timecode
+from pipeline.core import format_timecode
 
 DEFAULT_INSTRUCTIONS = """\
 Eres un asistente de análisis audiovisual para investigadoras e investigadores de medios \

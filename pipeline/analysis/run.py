@@ -37,10 +37,10 @@ from pipeline.analysis.schema import (
     json_schema,
     max_severity,
 )
+from pipeline.core import format_timecode
 from pipeline.errors import ConfigError
 from pipeline.protocols import Describer, Frame
 from pipeline.records import TranscriptSegment
-from pipeline.timecode import format_timecode
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipeline import atomic
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, VideoAnalysis
+from pipeline.core import atomic
 from pipeline.errors import MediaError
 from pipeline.records import TranscriptSegment
 

@@ -19,14 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 
-from pipeline import atomic
 from pipeline.analysis import frames as shot_frames
+from pipeline.analysis.jobs import Stage, StageContext
 from pipeline.analysis.run import AnalysisOptions, Progress, ShotInput, analyze_shots
 from pipeline.analysis.schema import ShotAnalysis, VideoAnalysis
 from pipeline.analysis.store import read_partial, read_transcript, write_analysis, write_partial, write_transcript
-from pipeline.artifacts import DataLayout
-from pipeline.batch import Stage, StageContext
-from pipeline.ingest import IngestOptions, PreparedVideo, prepare_video
+from pipeline.core import atomic
+from pipeline.index import DataLayout, IngestOptions, PreparedVideo, prepare_video
 from pipeline.protocols import Describer, ImageTextEncoder, Transcriber
 from pipeline.records import TranscriptSegment, VideoInfo
 from pipeline.sources import SourceOptions, resolve_source

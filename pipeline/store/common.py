@@ -17,21 +17,6 @@ FETCH_FACTOR = 4  # best_per_video: shots fetched per video still missing
 MIN_FETCH = 32
 
 
-def valid_name(name: str) -> bool:
-    return (
-        isinstance(name, str) and 0 < len(name) <= 128 and not name.startswith(".")
-        and not any(ch in name for ch in "/\\\0")
-    )
-
-
-def check_name(name: str) -> None:
-    if not valid_name(name):
-        raise StoreError(
-            f"{name!r} cannot be a database name: use 1-128 characters, no '/', '\\' or NUL, "
-            "not starting with '.' (for example 'archivo_2024')"
-        )
-
-
 def average_vector(positive: Sequence[np.ndarray], negative: Sequence[np.ndarray]) -> np.ndarray:
     """Qdrant's ``average_vector`` recommend strategy: ``avg(pos) + (avg(pos) - avg(neg))``."""
     mean_pos = np.mean(np.stack(positive).astype(np.float64), axis=0)

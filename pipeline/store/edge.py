@@ -43,20 +43,18 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.atomic import read_json, write_json
+from pipeline.core import DirectoryLock, check_db_name, valid_db_name
+from pipeline.core.atomic import read_json, write_json
 from pipeline.errors import BuscaError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
 from pipeline.store.base import CollectionOptions, StoredPoint
 from pipeline.store.common import (
     average_vector,
     best_per_video,
     check_batch,
-    check_name,
     check_query,
     plain_payload,
     query_vector,
-    valid_name,
 )
-from pipeline.store.lock import DirectoryLock
 
 log = logging.getLogger(__name__)
 
@@ -169,14 +167,14 @@ class EdgeStore:
 
     def list_collections(self) -> list[str]:
         self._check_open()
-        return sorted(p.name for p in self.root.iterdir() if valid_name(p.name) and (p / META_FILE).is_file())
+        return sorted(p.name for p in self.root.iterdir() if valid_db_name(p.name) and (p / META_FILE).is_file())
 
     def has_collection(self, name: str) -> bool:
         self._check_open()
-        return valid_name(name) and (self.root / name / META_FILE).is_file()
+        return valid_db_name(name) and (self.root / name / META_FILE).is_file()
 
     def ensure_collection(self, name: str, vectors: dict[str, int], options: CollectionOptions | None = None) -> None:
-        check_name(name)
+        check_db_name(name)
         if not vectors or any(int(d) < 1 for d in vectors.values()):
             raise StoreError(f"database {name!r} needs at least one named vector with a positive dimension")
         vectors = {str(n): int(d) for n, d in vectors.items()}

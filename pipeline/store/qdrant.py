@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.core import check_db_name
 from pipeline.errors import BuscaError, ConfigError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
 from pipeline.store.base import CollectionOptions, StoredPoint
-from pipeline.store.common import check_batch, check_name, check_query, plain_payload, query_vector
+from pipeline.store.common import check_batch, check_query, plain_payload, query_vector
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class QdrantClientStore:
         return self._known_vectors.get(name) or self.vector_names(name)
 
     def ensure_collection(self, name: str, vectors: dict[str, int], options: CollectionOptions | None = None) -> None:
-        check_name(name)
+        check_db_name(name)
         if not vectors or any(int(d) < 1 for d in vectors.values()):
             raise StoreError(f"database {name!r} needs at least one named vector with a positive dimension")
         vectors = {str(n): int(d) for n, d in vectors.items()}

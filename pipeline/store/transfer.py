@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.atomic import read_json, write_json
+from pipeline.core.atomic import read_json, write_json
 from pipeline.errors import ConfigError, StoreError
 from pipeline.store.base import StoredPoint, VectorStore
 
@@ -139,14 +139,24 @@ def import_collection(store: VectorStore, directory: Path, name: str | None = No
     return restored
 
 
+def export_contents(directory: Path) -> tuple[str, dict[str, int]]:
+    """The database name and the named vectors (``{name: dim}``) of an export made by
+    :func:`export_collection`; :class:`StoreError` naming the file when it is not one."""
+    manifest = _read_manifest(Path(directory))
+    try:
+        return str(manifest["name"]), {v["name"]: int(v["dim"]) for v in manifest["vectors"]}
+    except (KeyError, TypeError, ValueError) as err:
+        raise StoreError(f"{Path(directory) / MANIFEST} is damaged ({err}): give the directory made by an export") from err
+
+
 def _read_manifest(directory: Path) -> dict:
     path = directory / MANIFEST
     try:
         manifest = read_json(path)
     except (OSError, ValueError) as err:
-        raise StoreError(f"{path} cannot be read ({err}): give the directory made by an export") from err
+        raise StoreError(f"{directory} is not a backup made by `python -m app backup`: {path} cannot be read ({err})") from err
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise StoreError(f"{path} is not a BuscaEscenas database export")
+        raise StoreError(f"{directory} is not a backup made by `python -m app backup`: {path} is not a BuscaEscenas database export")
     if manifest.get("version") != VERSION:
         raise StoreError(f"{path} has export version {manifest.get('version')}; this program reads version {VERSION}")
     return manifest

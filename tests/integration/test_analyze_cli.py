@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from pipeline.analysis.schema import VideoAnalysis
+from app.cli.main import main
+from pipeline.analysis import VideoAnalysis
 
 from testkit import FakeVLM, with_spanish_speech
 

@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import pipeline.decode as decode
-from app.cli import EXIT_PARTIAL, main
-from pipeline.artifacts import DataLayout
-from pipeline.decode import DecodeOptions, iter_frames, probe
+import pipeline.media.decode as decode
+from app.cli.main import main
+from app.cli.output import EXIT_PARTIAL
 from pipeline.errors import MediaError
-from pipeline.ingest import IngestOptions, ingest_paths
-from pipeline.store.factory import open_store
+from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
+from pipeline.media import DecodeOptions, iter_frames, probe
+from pipeline.store import open_store
 
 from testkit import ffmpeg, slideshow_images, write_video
 
@@ -141,16 +141,16 @@ def test_missing_file_and_folder_are_named_too(tmp_path):
 def test_truncated_faststart_file_keeps_what_decodes_and_warns(media, caplog):
     path = media["cut_short.mp4"]
     assert probe(path).duration_s == pytest.approx(8.0, abs=0.2)  # the index still promises 8 s
-    with caplog.at_level(logging.WARNING, logger="pipeline.decode"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.media.decode"):
         times, images = _decode_all(path, fps=2.0)
     assert 1 <= len(times) < 14 and len(images) == len(times)
     np.testing.assert_allclose(times, np.arange(len(times)) * 0.5, atol=1e-6)
-    [warning] = [r.getMessage() for r in caplog.records if r.name == "pipeline.decode"]
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "pipeline.media.decode"]
     assert str(path) in warning and "truncated" in warning and "declares 8.0 s" in warning
 
 
 def test_complete_files_decode_without_warnings(media, caplog):
-    with caplog.at_level(logging.WARNING, logger="pipeline.decode"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.media.decode"):
         for name in ("good.mp4", "vfr.mp4", "rotated.mov"):
             _decode_all(media[name])
     assert not caplog.records
@@ -231,7 +231,7 @@ def test_cli_ingest_of_a_mixed_folder_indexes_the_good_reports_each_bad_and_exit
     assert f"{len(GOOD)} indexed, {len(bad)} failed, database 'mezcla'" in err
     assert any("cut_short.mp4" in r.getMessage() and "truncated" in r.getMessage() for r in caplog.records)
 
-    catalog = DataLayout(data).catalog("mezcla")
+    catalog = VideoCatalog(data).videos("mezcla")
     assert sorted(v.source for v in catalog.values()) == sorted(GOOD)
     store = open_store(data)
     try:

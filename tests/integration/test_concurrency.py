@@ -19,11 +19,10 @@ import pytest
 
 from app.config import Settings
 from app.services import Services
-from pipeline.artifacts import DataLayout
-from pipeline.decode import DecodeOptions
 from pipeline.errors import StoreLockedError
-from pipeline.ingest import IngestOptions, ingest_paths
-from pipeline.store.factory import open_store
+from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
+from pipeline.media import DecodeOptions
+from pipeline.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE_DIRS = {"edge": "edge", "local": "qdrant"}
@@ -93,13 +92,13 @@ def test_a_second_process_on_the_embedded_store_is_told_to_use_a_server(tmp_path
 
 WRITER = textwrap.dedent("""
     import sys
-    from pipeline.artifacts import DataLayout
+    from pipeline.index import VideoCatalog
     from pipeline.records import IndexedVideo
-    layout, worker, count = DataLayout(__import__("pathlib").Path(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+    catalog, worker, count = VideoCatalog(__import__("pathlib").Path(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
     for i in range(count):
         video_id = f"{worker:04x}{i:016x}"
-        layout.record_indexed("archivo", IndexedVideo(video_id, f"w{worker}-{i}.mp4", "/x.mp4", 1.0, 2, 1, 1, 1,
-                                                      "clip-x", "2026-01-01T00:00:00+00:00"))
+        catalog.record("archivo", IndexedVideo(video_id, f"w{worker}-{i}.mp4", "/x.mp4", 1.0, 2, 1, 1, 1,
+                                               "clip-x", "2026-01-01T00:00:00+00:00"))
 """)
 
 
@@ -111,7 +110,7 @@ def test_catalog_writers_in_several_processes_lose_no_entry(tmp_path):
              for w in range(workers)]
     for proc in procs:
         assert proc.wait(timeout=120) == 0
-    catalog = DataLayout(tmp_path).catalog("archivo")
+    catalog = VideoCatalog(tmp_path).videos("archivo")
     assert len(catalog) == workers * each
     assert not list((tmp_path / "catalog").glob("*.tmp"))
 
@@ -142,7 +141,7 @@ def search_app(tmp_path_factory, slideshow, tiny_clip_dir, tiny_encoder):
     assert all(r.status == "indexed" for r in results), results
     settings = _settings(data, model=f"local-dir:{tiny_clip_dir}")
     ui = UiSettings(host="127.0.0.1", port=free_port(), ingest_roots=(root,), lang="en")
-    services = Services(settings, DataLayout(data), open_store(data), tiny_encoder)
+    services = Services(settings, DataLayout(data), VideoCatalog(data), open_store(data), tiny_encoder)
     with serve_app(settings, ui, services):
         yield f"http://127.0.0.1:{ui.port}/", sum(r.n_shots for r in results)
 

@@ -26,11 +26,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import pipeline.ingest as ingest_module
-from pipeline.artifacts import DataLayout
-from pipeline.decode import DecodeOptions
-from pipeline.ingest import IngestOptions, ingest_paths
-from pipeline.store.factory import open_store
+import pipeline.index.ingest as ingest_module
+from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
+from pipeline.media import DecodeOptions
+from pipeline.store import open_store
 
 from testkit import slideshow_images, write_video
 
@@ -53,7 +52,7 @@ def check_consistent(data: Path, expected_videos: int) -> None:
     """Catalog, store and artifacts agree: each video once, no orphan or duplicate point,
     every artifact readable, no temporary file left outside the store's own folder."""
     layout = DataLayout(data)
-    catalog = layout.catalog(DB)
+    catalog = VideoCatalog(layout.root).videos(DB)
     assert len(catalog) == expected_videos
     store = open_store(data)
     try:
@@ -115,13 +114,13 @@ def test_sigkill_mid_ingest_then_rerun_indexes_every_video_exactly_once(tmp_path
     assert 1 <= _catalog_size(data) < len(videos), "the kill came too late to test anything"
 
     # What a kill in the middle of an atomic write leaves: hidden temporary files beside the target.
-    catalog = DataLayout(data).catalog(DB)
+    catalog = VideoCatalog(data).videos(DB)
     # (only where the killed run had not finished the artifacts: a finished video is reused as it is)
     in_progress = [d for d in (data / "videos").iterdir() if d.name not in catalog and not list(d.rglob("meta.json"))]
     for folder in in_progress:
         (folder / ".info.json.k1ll3d.tmp").write_bytes(b'{"half": ')
     (data / "catalog" / f".{DB}.json.k1ll3d.tmp").write_bytes(b'{"videos": {"')
-    assert DataLayout(data).catalog_databases() == [DB]  # readers ignore them meanwhile
+    assert VideoCatalog(data).databases() == [DB]  # readers ignore them meanwhile
 
     second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr[-3000:]

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.decode import DecodeOptions, iter_frames, probe
 from pipeline.errors import ConfigError, MediaError
+from pipeline.media import DecodeOptions, iter_frames, probe
 
 from testkit import ffmpeg, slideshow_images, write_video
 

@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
-from pipeline.artifacts import DataLayout
-from pipeline.decode import DecodeOptions
-from pipeline.ingest import IngestOptions, ingest_paths
+from app.cli.main import main
+from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
+from pipeline.media import DecodeOptions
 from pipeline.search import Query, refine, search
-from pipeline.store.factory import open_store
+from pipeline.store import open_store
 
 from testkit import slideshow_images
 
@@ -47,7 +46,7 @@ def test_ingest_search_reingest_reopen(tmp_path, slideshow, tiny_encoder, backen
     [result] = _ingest(data, backend, tiny_encoder, [slideshow])
     assert result.status == "indexed", result.error
     layout = DataLayout(data)
-    entry = layout.catalog("archivo")[result.video_id]
+    entry = VideoCatalog(layout.root).videos("archivo")[result.video_id]
     assert entry.n_frames == 16 and entry.n_shots == result.n_shots >= 1
 
     store = open_store(data, backend=backend)
@@ -103,7 +102,7 @@ def test_folder_with_a_bad_file_indexes_the_good_ones(tmp_path, slideshow, tiny_
     assert results["good.mp4"].status == "indexed"
     assert results["broken.mp4"].status == "failed" and "broken.mp4" in results["broken.mp4"].error
     assert results["empty.mkv"].status == "failed" and "empty file" in results["empty.mkv"].error
-    assert len(DataLayout(tmp_path / "data").catalog("archivo")) == 1
+    assert len(VideoCatalog(tmp_path / "data").videos("archivo")) == 1
 
 
 def _cli(args, data: Path, model_dir: Path) -> subprocess.CompletedProcess:

@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.artifacts import DataLayout
-from pipeline.decode import DecodeOptions
-from pipeline.ingest import IngestOptions, ingest_paths
-from pipeline.store.factory import open_store
+from pipeline.index import DataLayout, IngestOptions, ingest_paths
+from pipeline.media import DecodeOptions
+from pipeline.store import open_store
 
 from testkit import slideshow_images, write_video
 
@@ -96,7 +95,7 @@ def test_evaluate_cli_writes_consistent_reports(tmp_path, indexed, tiny_clip_dir
 
 def test_evaluate_cli_names_the_malformed_line(tmp_path, indexed, tiny_clip_dir, capsys, monkeypatch):
     """In process (same code path as ``python -m app``, without a second interpreter start)."""
-    from app.cli import main
+    from app.cli.main import main
 
     monkeypatch.delenv("BUSCA_QDRANT_URL", raising=False)
     logs = tmp_path / "logs.txt"

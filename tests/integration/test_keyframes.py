@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import keyframes
 from pipeline.errors import ConfigError, MediaError
-from pipeline.keyframes import extract_frames, iter_frames_at
+from pipeline.media import keyframes
+from pipeline.media.keyframes import extract_frames, iter_frames_at
 
 from testkit import ffmpeg, slideshow_images
 

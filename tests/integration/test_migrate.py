@@ -9,11 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from app.cli import main
-from pipeline.artifacts import DataLayout
+from app.cli.main import main
+from pipeline.index import DataLayout, VideoCatalog
 from pipeline.records import IndexedVideo
-from pipeline.store.base import point_id
-from pipeline.store.factory import open_store
+from pipeline.store import open_store, point_id
 
 VECTORS = {"clip-a": 16, "clip-b": 8}
 N_VIDEOS, SHOTS = 6, 25
@@ -43,7 +42,7 @@ def data(tmp_path, monkeypatch):
         store.close()
     layout = DataLayout(root)
     for v in range(N_VIDEOS):
-        layout.record_indexed("arch", IndexedVideo(f"{v:020x}", f"video_{v}.mp4", f"/m/{v}.mp4", 50.0, 100, SHOTS,
+        VideoCatalog(layout.root).record("arch", IndexedVideo(f"{v:020x}", f"video_{v}.mp4", f"/m/{v}.mp4", 50.0, 100, SHOTS,
                                                    5, 3, "clip-a", "2024-01-01T00:00:00"))
     return root
 
@@ -93,7 +92,7 @@ def test_migrate_edge_to_local_and_back_loses_nothing(data, capsys):
                "--to-db", "back") == 0
     assert_same(original, snapshot(data, "edge", "back", queries))
     layout = DataLayout(data)
-    assert layout.catalog("back") == layout.catalog("arch") and len(layout.catalog("back")) == N_VIDEOS
+    assert VideoCatalog(layout.root).videos("back") == VideoCatalog(layout.root).videos("arch") and len(VideoCatalog(layout.root).videos("back")) == N_VIDEOS
 
 
 def test_migrate_refuses_to_overwrite_without_replace(data, capsys):
@@ -113,13 +112,13 @@ def test_backup_and_restore_carry_the_catalog(data, tmp_path, capsys):
     original = snapshot(data, "edge", "arch", queries)
     backup = tmp_path / "backup"
     assert run("backup", "--data-dir", str(data), "--db", "arch", "--out", str(backup)) == 0
-    assert json.loads((backup / "catalog.json").read_text())["videos"].keys() == DataLayout(data).catalog("arch").keys()
+    assert json.loads((backup / "catalog.json").read_text())["videos"].keys() == VideoCatalog(data).videos("arch").keys()
 
     fresh = tmp_path / "fresh"
     assert run("restore", str(backup), "--data-dir", str(fresh), "--store", "local") == 0
     assert "restored 150 shots into 'arch'" in capsys.readouterr().out
     assert_same(original, snapshot(fresh, "local", "arch", queries))
-    assert DataLayout(fresh).catalog("arch") == DataLayout(data).catalog("arch")
+    assert VideoCatalog(fresh).videos("arch") == VideoCatalog(data).videos("arch")
 
     assert run("restore", str(backup), "--data-dir", str(data), "--db", "copy") == 0
     assert_same(original, snapshot(data, "edge", "copy", queries))
@@ -131,7 +130,7 @@ def test_backup_and_restore_carry_the_catalog(data, tmp_path, capsys):
 def test_collection_options_from_flags_and_environment():
     from argparse import Namespace
 
-    from app.commands_eval import collection_options
+    from app.cli.admin import collection_options
 
     args = Namespace(shards=None, replication_factor=2, on_disk_vectors=None, scalar_quantization=True)
     env = {"BUSCA_SHARD_NUMBER": "3", "BUSCA_REPLICATION_FACTOR": "5", "BUSCA_ON_DISK_VECTORS": "true"}

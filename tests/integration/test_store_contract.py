@@ -19,11 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.errors import QueryError, StoreError, StoreLockedError, UnknownDatabaseError
+from pipeline.errors import ConfigError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
+from pipeline.store import EdgeStore, QdrantClientStore, copy_collection, export_collection, import_collection
 from pipeline.store.base import PAYLOAD_FIELDS, VectorStore, point_id
-from pipeline.store.edge import EdgeStore
-from pipeline.store.qdrant import QdrantClientStore
-from pipeline.store.transfer import copy_collection, export_collection, import_collection
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_URL = os.environ.get("BUSCA_TEST_QDRANT_URL")
@@ -275,7 +273,7 @@ def test_malformed_requests_are_refused_with_the_reason(filled, backend, shots):
         filled.query(backend.db, V, shots.vectors[0][:10], 5)
     with pytest.raises(StoreError, match="shape"):
         filled.upsert(backend.db, shots.ids[:2], {V: shots.vectors[:3]}, shots.payloads[:2])
-    with pytest.raises(StoreError, match="name"):
+    with pytest.raises(ConfigError, match="invalid database name"):
         filled.ensure_collection("../escape", {V: 64})
 
 
@@ -296,7 +294,7 @@ sys.stdin.readline()
 
 @pytest.mark.parametrize("kind", ["edge", "local"])
 def test_a_second_process_gets_store_locked_error(tmp_path, kind):
-    from pipeline.store.factory import open_store
+    from pipeline.store import open_store
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_HOLD), str(tmp_path), kind], cwd=REPO, env=env,

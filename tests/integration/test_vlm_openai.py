@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from models.vlm_openai import OpenAICompatibleDescriber, OpenAIVLMOptions
-from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
+from pipeline.analysis import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import shot_json_schema
 from pipeline.errors import ConfigError, ModelError
 

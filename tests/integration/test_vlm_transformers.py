@@ -46,7 +46,7 @@ def test_retry_turns_are_sent(describer, frames):
 
 
 def test_invalid_json_ends_as_a_stored_error_with_the_raw_text(describer, frames):
-    from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
+    from pipeline.analysis import AnalysisOptions, ShotInput, analyze_shots
     from pipeline.records import TranscriptSegment
 
     shots = [ShotInput(0, 0.0, 2.0, tuple(frames))]

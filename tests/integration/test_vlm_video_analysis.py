@@ -14,12 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.analysis.run import AnalysisOptions
+from pipeline.analysis import AnalysisOptions, create_job, read_manifest, run_job
 from pipeline.analysis.store import read_analysis
 from pipeline.analysis.video import STAGES, analysis_dir, analysis_stages, analyze_video, shot_inputs
-from pipeline.artifacts import DataLayout
-from pipeline.batch import create_job, read_manifest, run_job
-from pipeline.ingest import IngestOptions, prepare_video
+from pipeline.index import DataLayout, IngestOptions, prepare_video
 from pipeline.records import TranscriptSegment
 from pipeline.sources import SourceOptions
 

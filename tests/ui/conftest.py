@@ -12,10 +12,9 @@ from app.config import Settings
 from app.services import Services
 from app.ui.context import UiContext
 from app.ui.settings import UiSettings
-from pipeline.artifacts import DataLayout
-from pipeline.decode import DecodeOptions
-from pipeline.ingest import IngestOptions, ingest_paths
-from pipeline.store.factory import open_store
+from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
+from pipeline.media import DecodeOptions
+from pipeline.store import open_store
 
 from testkit import free_port, serve_app
 
@@ -48,7 +47,7 @@ def running_app(tmp_path_factory, slideshow, tiny_clip_dir, tiny_encoder) -> Run
     assert result.status == "indexed", result.error
     settings = ui_settings(data, tiny_clip_dir)
     ui = UiSettings(host="127.0.0.1", port=free_port(), ingest_roots=(ingest_root,), lang="es")
-    services = Services(settings, DataLayout(data), open_store(data, backend="edge"), tiny_encoder)  # model loaded once
+    services = Services(settings, DataLayout(data), VideoCatalog(data), open_store(data, backend="edge"), tiny_encoder)  # model loaded once
     with serve_app(settings, ui, services) as ctx:
         # the tests pick a fake model server on 127.0.0.1 and the Whisper folder built from PyPI
         ctx.analysis_env = replace(ctx.analysis_env, ui_models="open")

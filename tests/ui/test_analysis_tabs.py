@@ -21,8 +21,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
-from pipeline.analysis.schema import VideoAnalysis
+from pipeline.analysis import DEFAULT_INSTRUCTIONS, VideoAnalysis
 
 from testkit import FakeVLM, with_spanish_speech
 

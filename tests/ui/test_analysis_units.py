@@ -15,10 +15,8 @@ from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, plac
 from app.ui.i18n import t
 from app.ui.ingest_handlers import FolderRefused
 from app.ui.settings import served_paths
-from pipeline.analysis.export import ItemResult
-from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
+from pipeline.analysis import DEFAULT_INSTRUCTIONS, ItemResult, create_job
 from pipeline.analysis.schema import ShotAnalysis, ShotDescription, VideoAnalysis, VideoSummary
-from pipeline.batch import create_job
 from pipeline.errors import ConfigError
 
 BASE = AnalysisSettings.from_env({"BUSCA_UI_MODELS": "open"})
@@ -113,7 +111,7 @@ def test_models_are_made_once_per_configuration_and_the_old_one_is_unloaded():
 
 
 def test_the_shared_encoder_cannot_be_unloaded_by_a_batch(tiny_encoder):
-    from pipeline.analysis.video import analysis_stages
+    from pipeline.analysis import analysis_stages
 
     shared = SharedEncoder(lambda: tiny_encoder)
     assert not hasattr(shared, "unload") and not hasattr(shared, "load")

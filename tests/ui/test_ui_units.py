@@ -17,8 +17,8 @@ from app.ui.i18n import EN, ES, t
 from app.ui.ingest_handlers import FolderRefused, check_folder
 from app.ui.settings import UI_VARIABLES, UiSettings, parse_auth, read_auth_file, served_paths
 from pipeline.errors import ConfigError
-from pipeline.explore import FrameMap, subsample_indices
 from pipeline.records import Scene, Segmentation, Shot
+from pipeline.search.explore import FrameMap, subsample_indices
 
 
 def _settings(data: Path) -> Settings:

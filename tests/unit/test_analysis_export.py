@@ -9,9 +9,9 @@ import json
 import zipfile
 
 from pipeline.analysis.export import csv_bytes, export_job
+from pipeline.analysis.jobs import Stage, create_job, run_job
 from pipeline.analysis.schema import ShotAnalysis, ShotDescription, VideoAnalysis, VideoSummary
 from pipeline.analysis.store import write_analysis
-from pipeline.batch import Stage, create_job, run_job
 from pipeline.errors import MediaError
 
 STAGES = ["fetch", "segment", "transcribe", "describe"]

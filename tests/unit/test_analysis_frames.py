@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pipeline.analysis import AnalysisOptions
 from pipeline.analysis.frames import MIN_FRAME_GAP_S, plan_times, shot_times
-from pipeline.analysis.run import AnalysisOptions
 from pipeline.errors import ConfigError
 from pipeline.records import Shot
 

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.inputs import expand_sources
+from pipeline.sources import expand_sources
 
 
 def test_files_folders_urls_and_lists(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import Stage, create_job, job_status, read_manifest, run_job
+from pipeline.analysis.jobs import Stage, create_job, job_status, read_manifest, run_job
 from pipeline.errors import ConfigError, MediaError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +106,7 @@ def test_job_checks(tmp_path):
 WORKER = textwrap.dedent('''
     import sys, time
     from pathlib import Path
-    from pipeline.batch import Stage, run_job
+    from pipeline.analysis.jobs import Stage, run_job
 
     job, log = Path(sys.argv[1]), Path(sys.argv[2])
 

@@ -10,13 +10,13 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.artifacts import DataLayout
 from pipeline.errors import ConfigError, UnknownDatabaseError
-from pipeline.evaluate import Target, evaluate, match_entries, query_ranks, query_vectors, rank_queries
-from pipeline.evaluate_config import EvalConfig, EvaluateOptions, parse_config, parse_ks, parse_min_overlap
-from pipeline.evaluate_logs import LogEntry
+from pipeline.evaluation import EvalConfig, EvaluateOptions, parse_config, parse_ks, parse_min_overlap
+from pipeline.evaluation.logs import LogEntry
+from pipeline.evaluation.run import Target, evaluate, match_entries, query_ranks, query_vectors, rank_queries
+from pipeline.index import DataLayout, VideoCatalog
 from pipeline.records import IndexedVideo, SearchHit
-from pipeline.store.factory import open_store
+from pipeline.store import open_store
 
 A, B, C = "a" * 20, "b" * 20, "c" * 20
 E = np.eye(4, dtype=np.float32)
@@ -134,7 +134,7 @@ def archive(tmp_path):
                  {"fake-vec": np.stack([s[4] for s in SHOTS])}, payloads)
     layout = DataLayout(tmp_path)
     for video_id, source in sources.items():
-        layout.record_indexed("db", _video(video_id, source))
+        VideoCatalog(layout.root).record("db", _video(video_id, source))
     yield store, layout
     store.close()
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.evaluate_logs import LogEntry, LogFormatError, LogOptions, read_log, split_translation
+from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, read_log, split_translation
 
 LINE = ("DG90602601.mp4 00:02:22.205 - 00:02:41.861 BOTELLAS CON PRODUCTOS QUIMICOS EN EL LABORATORIO "
         "(BOTTLES WITH CHEMICALS IN THE LABORATORY)")

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.evaluate_metrics import (
+from pipeline.evaluation.metrics import (
     MISS,
     OverlapOptions,
     dedupe_videos,

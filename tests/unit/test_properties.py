@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from pipeline.core import format_timecode, parse_timecode
 from pipeline.errors import UrlError
 from pipeline.records import FrameEmbeddings
 from pipeline.segment import segment
-from pipeline.timecode import format_timecode, parse_timecode
-from pipeline.urls import UrlPolicy, address_problem, validate_url
+from pipeline.sources.urls import UrlPolicy, address_problem, validate_url
 
 MODEST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

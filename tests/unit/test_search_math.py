@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.artifacts import DataLayout, check_db_name
+from pipeline.core import check_db_name, format_timecode, parse_timecode
 from pipeline.errors import ConfigError, QueryError
+from pipeline.index import DataLayout
 from pipeline.search import fuse_vectors, rocchio
-from pipeline.store.base import point_id
-from pipeline.timecode import format_timecode, parse_timecode
+from pipeline.store import point_id
 
 
 def _unit(*values):

@@ -15,13 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.artifacts import DataLayout, check_db_name, check_video_id
-from pipeline.batch import Stage, create_job, run_job
+from pipeline.analysis.jobs import Stage, create_job, run_job
+from pipeline.core import check_db_name, check_video_id, valid_db_name
 from pipeline.errors import ConfigError, MediaError, UrlError
-from pipeline.inputs import expand_sources
-from pipeline.sources import SourceOptions, guard_response, resolve_source
-from pipeline.store.common import valid_name
-from pipeline.urls import validate_url
+from pipeline.index import DataLayout, VideoCatalog
+from pipeline.sources import expand_sources, validate_url
+from pipeline.sources.fetch import SourceOptions, guard_response, resolve_source
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEST = settings(max_examples=50, deadline=None,
@@ -74,7 +73,7 @@ def test_urls_in_input_lists_meet_the_same_validator(tmp_path):
 def test_paths_in_input_lists_are_plain_files_checked_like_any_input(tmp_path):
     """A list naming itself is read once; listed paths are made absolute (relative to the list) and
     still have to be media files: a text file such as /etc/passwd is refused, by name, when probed."""
-    from pipeline.decode import probe
+    from pipeline.media import probe
 
     listing = tmp_path / "lists" / "self.txt"
     listing.parent.mkdir()
@@ -96,7 +95,7 @@ def test_database_names_that_could_leave_their_folder_are_refused(tmp_path, name
     with pytest.raises(ConfigError, match="invalid database name"):
         check_db_name(name)
     with pytest.raises(ConfigError):
-        DataLayout(tmp_path).catalog_path(name)
+        VideoCatalog(tmp_path).path(name)
 
 
 @MODEST
@@ -104,18 +103,18 @@ def test_database_names_that_could_leave_their_folder_are_refused(tmp_path, name
 def test_any_accepted_database_name_stays_inside_the_catalog_and_store_folders(tmp_path, name):
     layout = DataLayout(tmp_path)
     try:
-        path = layout.catalog_path(name)
+        path = VideoCatalog(layout.root).path(name)
     except ConfigError:
         return
     assert path.resolve().parent == (tmp_path / "catalog").resolve() and path.name == f"{name}.json"
-    assert valid_name(name)  # the store accepts it too, as a folder directly under its root
+    assert valid_db_name(name)  # the store accepts it too, as a folder directly under its root
     assert (tmp_path / "edge" / name).resolve().parent == (tmp_path / "edge").resolve()
 
 
 @MODEST
 @given(st.text(max_size=40))
 def test_store_collection_names_never_name_a_parent_or_nested_folder(name):
-    if valid_name(name):
+    if valid_db_name(name):
         root = Path("/srv/edge")
         assert Path(os.path.normpath(root / name)).parent == root
 

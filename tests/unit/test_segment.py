@@ -17,7 +17,8 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.records import FrameEmbeddings, Segmentation
-from pipeline.segment import SegmentOptions, project_2d, segment
+from pipeline.search import project_2d
+from pipeline.segment import SegmentOptions, segment
 
 DIM = 768
 
@@ -200,7 +201,7 @@ def test_flicker_shorter_than_min_scene_is_absorbed():
 
 def test_short_run_between_two_classes_joins_the_more_similar_one():
     """Smoothing A-B-C with a short B: B goes to whichever of A and C its frames resemble more."""
-    from pipeline.segment_classes import smooth_classes
+    from pipeline.segment.classes import smooth_classes
 
     rng = np.random.default_rng(0)
     centroids = _unit(rng.standard_normal((3, DIM))).astype(np.float32)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError, MediaError, UrlError
-from pipeline.sources import (
+from pipeline.sources import UrlPolicy, validate_url
+from pipeline.sources.fetch import (
     SourceOptions,
     _guarded_class,
     cache_key,
@@ -23,7 +24,6 @@ from pipeline.sources import (
     guard_response,
     resolve_source,
 )
-from pipeline.urls import UrlPolicy, validate_url
 
 PUBLIC_IP = "142.250.184.14"
 

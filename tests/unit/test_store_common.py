@@ -6,16 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.errors import QueryError, StoreError
-from pipeline.store.base import StoredPoint
+from pipeline.core import check_db_name, valid_db_name
+from pipeline.errors import ConfigError, QueryError, StoreError
+from pipeline.store import StoredPoint
 from pipeline.store.common import (
     average_vector,
     best_per_video,
     check_batch,
-    check_name,
     plain_payload,
     query_vector,
-    valid_name,
 )
 
 
@@ -62,12 +61,13 @@ def test_average_vector_is_qdrants_formula():
 
 
 def test_names_that_could_escape_the_store_directory_are_refused():
-    for bad in ["", ".", "..", "../x", "a/b", "a\\b", ".hidden", "x" * 129, "a\0b"]:
-        assert not valid_name(bad)
-        with pytest.raises(StoreError, match="cannot be a database name"):
-            check_name(bad)
-    for good in ["archivo", "archivo_2024", "Noticias 1998", "db-1.v2"]:
-        check_name(good)
+    """The stores and the catalog share one naming rule (pipeline.core.names)."""
+    for bad in ["", ".", "..", "../x", "a/b", "a\\b", ".hidden", "x" * 65, "a\0b", "Noticias 1998", "db-1.v2"]:
+        assert not valid_db_name(bad)
+        with pytest.raises(ConfigError, match="invalid database name"):
+            check_db_name(bad)
+    for good in ["archivo", "archivo_2024", "Noticias-1998", "db-1_v2", "x" * 64]:
+        assert check_db_name(good) == good
 
 
 def test_batches_and_queries_are_checked_against_the_collection():

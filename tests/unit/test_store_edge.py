@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.store.base import CollectionOptions, point_id
+from pipeline.store import CollectionOptions, point_id
 from pipeline.store.edge import META_FILE, SHARD_DIR, EdgeStore
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from pipeline.errors import ConfigError, StoreError
-from pipeline.store.factory import open_store
+from pipeline.store import open_store
 
 
 @pytest.mark.parametrize(("backend", "kind", "folder"), [("edge", "edge", "edge"), ("local", "local", "qdrant"),

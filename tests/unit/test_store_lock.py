@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.core.locks import LOCK_FILE, DirectoryLock
 from pipeline.errors import StoreLockedError
-from pipeline.store.lock import LOCK_FILE, DirectoryLock
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ def test_a_second_lock_on_the_same_directory_fails_until_released(tmp_path):
 
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
-    code = ("import sys, time; from pipeline.store.lock import DirectoryLock; "
+    code = ("import sys, time; from pipeline.core.locks import DirectoryLock; "
             "DirectoryLock(sys.argv[1]).acquire(); print('ready', flush=True); time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO)})

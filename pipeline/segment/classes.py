@@ -1,7 +1,7 @@
 """Steps (a) and (b) of the segmentation: semantic classes, then scenes on the timeline.
 
 Pure numpy + scikit-learn + hdbscan. :func:`pipeline.segment.segment` is the entry point;
-the options and the reasoning behind their defaults are documented there.
+the options and the reasoning behind their defaults are documented in :mod:`pipeline.segment.options`.
 
 - :func:`reduce_embeddings` — PCA (default), UMAP or nothing before clustering.
 - :func:`cluster_frames` — HDBSCAN over the reduced frames, ignoring time (raw labels, -1 = noise).
@@ -16,14 +16,11 @@ from __future__ import annotations
 import heapq
 import logging
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.errors import ConfigError
-
-if TYPE_CHECKING:
-    from pipeline.segment import SegmentOptions
+from pipeline.segment.options import SegmentOptions
 
 log = logging.getLogger(__name__)
 

@@ -33,22 +33,22 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from pipeline.artifacts import DataLayout
 from pipeline.errors import ConfigError, UnknownDatabaseError
-from pipeline.evaluate_config import EvalConfig, EvaluateOptions, parse_config
-from pipeline.evaluate_logs import LogEntry, LogFormatError, LogOptions, read_log
-from pipeline.evaluate_metrics import (
+from pipeline.evaluation.config import EvalConfig, EvaluateOptions, parse_config
+from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, read_log
+from pipeline.evaluation.metrics import (
     OverlapOptions,
     dedupe_videos,
     first_hit_rank,
     shot_matches,
     summarize,
 )
-from pipeline.evaluate_report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
+from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
+from pipeline.index import DataLayout, VideoCatalog
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import IndexedVideo, SearchHit
 from pipeline.search import fuse_vectors, to_hits
-from pipeline.store.base import VectorStore
+from pipeline.store import VectorStore
 
 __all__ = ["EvalConfig", "EvaluateOptions", "EvaluationReport", "LogEntry", "LogFormatError", "LogOptions",
            "SearchFn", "Target", "evaluate", "match_entries", "parse_config", "query_ranks", "rank_queries"]
@@ -194,7 +194,7 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
-    catalog = layout.catalog(db)
+    catalog = VideoCatalog(layout.root).videos(db)
     matched, excluded = match_entries(entries, catalog)
     matched, lacking = _require_parts(matched, options.configs)
     excluded = sorted(excluded + lacking, key=lambda e: e.line)

@@ -17,7 +17,7 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,14 +26,16 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from pipeline import atomic
-from pipeline.artifacts import DataLayout, check_db_name, content_id
-from pipeline.decode import VIDEO_EXTENSIONS, DecodeOptions, FrameBatch, iter_frames, probe
+from pipeline.core import atomic, check_db_name
 from pipeline.errors import BuscaError, ConfigError, MediaError
+from pipeline.index.catalog import VideoCatalog
+from pipeline.index.layout import DataLayout, content_id
+from pipeline.media import DecodeOptions, FrameBatch, iter_frames, probe
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation, VideoInfo
 from pipeline.segment import SegmentOptions, segment
-from pipeline.store.base import VectorStore, point_id
+from pipeline.sources import expand_sources
+from pipeline.store import VectorStore, point_id
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +84,6 @@ class IngestResult:
     seconds: float = 0.0
     reused: bool = False
     error: str | None = None
-
-
-def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given; folders walked recursively for video extensions, sorted by path."""
-    paths: list[Path] = []
-    for item in inputs:
-        item = Path(item)
-        if item.is_dir():
-            paths.extend(sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS))
-        else:
-            paths.append(item)
-    return paths
 
 
 def _prefetch(iterator: Iterator[FrameBatch], depth: int = 3) -> Iterator[FrameBatch]:
@@ -245,7 +235,7 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
         n_scenes=len(seg.scenes), n_classes=seg.n_classes, encoder=prepared.vector_name,
         indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    layout.record_indexed(db, entry)
+    VideoCatalog(layout.root).record(db, entry)
     return entry
 
 
@@ -272,7 +262,7 @@ def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store:
                  layout: DataLayout, db: str, options: IngestOptions = IngestOptions()) -> list[IngestResult]:
     """Ingest files and folders into database ``db``; one bad file never stops the others."""
     check_db_name(db)
-    paths = expand_inputs(inputs)
+    paths = [Path(source) for source in expand_sources(inputs)]
     results = []
     for path in tqdm(paths, desc="videos", unit="video", disable=not options.progress or len(paths) < 2):
         results.append(ingest_one(path, encoder, store, layout, db, options))

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.decode import DecodeOptions, _decode, _open, _to_rgb, _video_stream
 from pipeline.errors import ConfigError, MediaError
+from pipeline.media.decode import DecodeOptions, _decode, _open, _to_rgb, _video_stream
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from pipeline.errors import ConfigError
-from pipeline.urls import looks_like_url
+from pipeline.sources.urls import looks_like_url
 
 
 def _list_entries(list_file: Path) -> list[str]:
@@ -34,7 +34,7 @@ def expand_sources(inputs: Sequence[str | Path], extensions: Collection[str] | N
     folders walked recursively for video files (sorted); other paths made absolute (so a
     resumed job matches whatever the working directory), kept even when missing so that the
     batch reports them. Duplicates are dropped, the order kept."""
-    from pipeline.decode import VIDEO_EXTENSIONS
+    from pipeline.media import VIDEO_EXTENSIONS
 
     extensions = VIDEO_EXTENSIONS if extensions is None else frozenset(e.lower() for e in extensions)
     out: list[str] = []

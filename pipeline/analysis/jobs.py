@@ -31,7 +31,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from pipeline import atomic
+from pipeline.core import atomic
 from pipeline.errors import BuscaError, ConfigError
 
 log = logging.getLogger(__name__)

@@ -60,7 +60,7 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     p.add_argument("--data-dir", help="data directory for the per-video artifacts (env BUSCA_DATA_DIR, default ./data)")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     add_model(p)
-    p.set_defaults(handler="app.commands_analyze:run_analyze")
+    p.set_defaults(handler="app.cli.analyze:run_analyze")
 
 
 def analysis_settings(args: argparse.Namespace, env: dict[str, str] | None = None) -> AnalysisSettings:
@@ -75,7 +75,7 @@ def analysis_settings(args: argparse.Namespace, env: dict[str, str] | None = Non
 
 
 def analysis_options(args: argparse.Namespace):
-    from pipeline.analysis.run import AnalysisOptions
+    from pipeline.analysis import AnalysisOptions
     from pipeline.errors import ConfigError
 
     changes = {}
@@ -91,39 +91,18 @@ def analysis_options(args: argparse.Namespace):
     return AnalysisOptions(**changes)
 
 
-def make_describer(analysis: AnalysisSettings, device: str):
-    """The vision-language model of the chosen backend (nothing is loaded yet)."""
-    from pipeline.errors import ConfigError
-
-    if analysis.vlm_backend == "openai":
-        from models.vlm_openai import OpenAICompatibleDescriber, OpenAIVLMOptions
-
-        if not analysis.vlm_url:
-            raise ConfigError("--vlm-backend openai needs the server's URL: --vlm-url http://HOST:PORT/v1 "
-                              "(or BUSCA_VLM_URL)")
-        return OpenAICompatibleDescriber(OpenAIVLMOptions(base_url=analysis.vlm_url, model=analysis.vlm_model,
-                                                          api_key=analysis.vlm_api_key))
-    from models.vlm_transformers import QwenVLDescriber, QwenVLOptions
-
-    return QwenVLDescriber(QwenVLOptions(model=analysis.vlm_model, device=device))
-
-
 def make_models(settings: Settings, analysis: AnalysisSettings):
     """(encoder, transcriber, describer); each loads when its stage starts."""
-    from models.clip import ClipOptions, OpenClipEncoder
-    from models.whisper import WhisperTranscriber
+    from app.services import make_describer, make_encoder, make_transcriber
 
-    encoder = OpenClipEncoder(ClipOptions(model=settings.clip_model, device=settings.device))
-    kind = settings.device.split(":")[0]  # CTranslate2 runs on cpu or cuda only; mps falls back to auto (cpu)
-    transcriber = WhisperTranscriber(analysis.whisper_model, device=kind if kind in ("cpu", "cuda") else "auto",
-                                     language=analysis.audio_lang)
-    return encoder, transcriber, make_describer(analysis, settings.device)
+    return (make_encoder(settings.clip_model, settings.device), make_transcriber(analysis, settings.device),
+            make_describer(analysis, settings.device))
 
 
 def job_sources(inputs: list[str], out: Path) -> list[str]:
-    from pipeline.batch import MANIFEST, read_manifest
+    from pipeline.analysis import MANIFEST, read_manifest
     from pipeline.errors import ConfigError
-    from pipeline.inputs import expand_sources
+    from pipeline.sources import expand_sources
 
     if not inputs:
         if (out / MANIFEST).is_file():
@@ -184,15 +163,11 @@ def print_table(items) -> None:
 
 
 def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
-    from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
-    from pipeline.analysis.export import export_job
-    from pipeline.analysis.video import STAGES, analysis_stages
-    from pipeline.artifacts import DataLayout
-    from pipeline.batch import create_job, run_job
-    from pipeline.decode import DecodeOptions
-    from pipeline.ingest import IngestOptions
-    from pipeline.sources import SourceOptions
-    from pipeline.urls import UrlPolicy
+    from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
+    from pipeline.analysis import STAGES, analysis_stages, create_job, export_job, run_job
+    from pipeline.index import DataLayout, IngestOptions
+    from pipeline.media import DecodeOptions
+    from pipeline.sources import SourceOptions, UrlPolicy
 
     analysis = analysis_settings(args)
     options = analysis_options(args)

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import sys
 from collections.abc import Sequence
 
+from app.cli.output import EXIT_ERROR
 from app.config import ENVIRONMENT, Settings
 from pipeline.errors import BuscaError
 
-EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
-
-
 #: Modules that add commands: each has ``add_parsers(sub, add_common, add_model)`` and sets
 #: ``handler="module:function"`` on its parsers. Their top-level imports must stay light.
-COMMAND_MODULES = ("app.commands_eval", "app.commands_analyze")
-
+COMMAND_MODULES = ("app.cli.index", "app.cli.evaluate", "app.cli.admin", "app.cli.analyze")
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="data directory (env BUSCA_DATA_DIR, default ./data)")
@@ -32,12 +28,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", choices=["edge", "local", "memory"], help="embedded store backend (env BUSCA_STORE, default edge)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
 
-
 def _add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clip-model", help="open_clip spec, e.g. ViT-L-14/openai, hf-hub:org/repo, local-dir:/path "
                         "(env BUSCA_CLIP_MODEL)")
     parser.add_argument("--device", help="auto, cuda, mps or cpu (env BUSCA_DEVICE)")
-
 
 def build_parser() -> argparse.ArgumentParser:
     env_help = "\n".join(f"  {name:22} {desc} (default: {default or 'unset'})"
@@ -49,53 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
 
-    ingest = sub.add_parser("ingest", help="index video files and folders into a database")
-    ingest.add_argument("inputs", nargs="+", help="video files or folders (searched recursively)")
-    ingest.add_argument("--fps", type=float, help="frames sampled per second (env BUSCA_FPS, default 2)")
-    ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
-    ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
-    ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
-    ingest.set_defaults(handler="app.commands:run_ingest")
-    _add_common(ingest)
-    _add_model(ingest)
-
-    search = sub.add_parser("search", help="search shots by text, image or both")
-    search.add_argument("--text", help="description of the scene")
-    search.add_argument("--image", help="example image (JPG, PNG, WEBP, AVIF)")
-    search.add_argument("--image-weight", type=float, default=0.5, help="weight of the image with --text (0..1)")
-    search.add_argument("--k", type=int, default=10, help="number of results")
-    search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
-    search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
-    search.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    search.set_defaults(handler="app.commands:run_search")
-    _add_common(search)
-    _add_model(search)
-
-    videos = sub.add_parser("videos", help="list the videos indexed in a database")
-    videos.add_argument("--json", action="store_true")
-    videos.set_defaults(handler="app.commands:run_videos")
-    _add_common(videos)
-
-    dbs = sub.add_parser("databases", help="list databases")
-    dbs.set_defaults(handler="app.commands:run_databases")
-    _add_common(dbs)
-
-    serve = sub.add_parser("serve", help="start the web app (the default without a command)")
-    serve.add_argument("--host", help="bind address (env BUSCA_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (env BUSCA_PORT, default 7860)")
-    serve.set_defaults(handler="app.commands:run_serve")
-    _add_common(serve)
-    _add_model(serve)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-            continue
-        module.add_parsers(sub, _add_common, _add_model)
+        importlib.import_module(name).add_parsers(sub, _add_common, _add_model)
     return parser
-
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env().override(
@@ -105,12 +55,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         device=getattr(args, "device", None), fps=getattr(args, "fps", None),
     )
 
-
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    handler = getattr(args, "handler", "app.commands:run_serve")
+    handler = getattr(args, "handler", "app.cli.index:run_serve")
     try:
         settings = _settings(args)
         module_name, function = handler.split(":")
@@ -122,8 +71,3 @@ def main(argv: Sequence[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")

@@ -1,4 +1,5 @@
-"""One process per embedded store: an exclusive, non-blocking ``flock`` on a lock file.
+"""File locks: one process per embedded store (:class:`DirectoryLock`, non-blocking), and short
+exclusive sections around read-modify-writes shared by processes (:func:`exclusive_lock`).
 
 The kernel drops the lock when its holder exits, even after SIGKILL, so a crashed process
 never leaves a stale lock behind. ``flock`` locks belong to an open file description, so a
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import StoreError, StoreLockedError
@@ -68,3 +71,23 @@ class DirectoryLock:
         finally:
             os.close(fd)
         log.debug("unlocked %s", self.directory / LOCK_FILE)
+
+
+@contextmanager
+def exclusive_lock(lock_file: Path) -> Iterator[None]:
+    """Wait for an exclusive ``flock`` on ``lock_file`` (created if missing) for the duration of a
+    read-modify-write that several processes may attempt at once. The kernel drops it when its
+    holder dies, so a killed writer never blocks the others."""
+    lock_file = Path(lock_file)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: one writer per data directory
+        yield
+        return
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.errors import ConfigError
-from pipeline.evaluate_logs import LogOptions
-from pipeline.evaluate_metrics import OverlapOptions
+from pipeline.evaluation.logs import LogOptions
+from pipeline.evaluation.metrics import OverlapOptions
 
 PARTS = ("text", "translation")
 _PART_ALIASES = {"text": "text", "es": "text", "description": "text", "translation": "translation", "en": "translation"}

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.artifacts import DataLayout
 from pipeline.errors import ConfigError
+from pipeline.index import DataLayout
 from pipeline.records import IndexedVideo, Segmentation, Shot
-from pipeline.segment import PROJECTIONS, project_2d
+from pipeline.search.projection import PROJECTIONS, project_2d
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
-from pipeline import atomic
+from pipeline.core import atomic
 from pipeline.errors import ConfigError, MediaError, UrlError
-from pipeline.urls import Resolver, UrlPolicy, looks_like_url, validate_url
+from pipeline.sources.urls import Resolver, UrlPolicy, looks_like_url, validate_url
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def _downloaded_file(folder: Path, url: str, options: SourceOptions) -> Path:
 
 
 def _store(path: Path, key: tuple[str, str], info: dict, url: str, options: SourceOptions) -> SourceVideo:
-    from pipeline.decode import probe
+    from pipeline.media import probe
 
     if path.stat().st_size > options.max_filesize_bytes:
         raise UrlError(f"{url}: the download is over the limit of {options.max_filesize_bytes / 1e6:.0f} MB")

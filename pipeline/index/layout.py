@@ -1,6 +1,6 @@
-"""The data directory: per-video artifacts, and the catalog of each database.
+"""The data directory: where each per-video artifact lives, and reading and writing them.
 
-Layout (every write atomic, see :mod:`pipeline.atomic`)::
+Layout (every write atomic, see :mod:`pipeline.core.atomic`)::
 
     <data>/videos/<video_id>/info.json                    probe result + source name
     <data>/videos/<video_id>/frames/000000.jpg            sampled frames, while ingesting (kept with keep_frames)
@@ -11,7 +11,7 @@ Layout (every write atomic, see :mod:`pipeline.atomic`)::
     <data>/videos/<video_id>/<vector_name>/meta.json      options that produced the above
     <data>/videos/<video_id>/<vector_name>/thumbs/shot_0000.jpg
     <data>/media/<video_id>.<ext>                         the video itself (hard link or copy), for playback
-    <data>/catalog/<db>.json                              videos confirmed in database <db>
+    <data>/catalog/<db>.json                              videos confirmed in database <db> (pipeline.index.catalog)
     <data>/edge/ or <data>/qdrant/                        the embedded vector store
 
 Each stage reads the previous stage's files, so a stage can be re-run alone.
@@ -20,36 +20,15 @@ Each stage reads the previous stage's files, so a stage can be re-run alone.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pipeline import atomic
+from pipeline.core import atomic, check_video_id
 from pipeline.errors import ConfigError, MediaError
-from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation
-
-_DB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_VIDEO_ID = re.compile(r"^[0-9a-f]{20}$")
-
-
-def check_db_name(name: str) -> str:
-    """Database names become directory and collection names: keep them plain."""
-    if not isinstance(name, str) or not _DB_NAME.match(name):
-        raise ConfigError(
-            f"invalid database name {name!r}: use 1-64 letters, digits, '-' or '_', starting with a letter or digit"
-        )
-    return name
-
-
-def check_video_id(video_id: str) -> str:
-    if not isinstance(video_id, str) or not _VIDEO_ID.match(video_id):
-        raise ConfigError(f"invalid video id {video_id!r}")
-    return video_id
+from pipeline.records import FrameEmbeddings, Segmentation
 
 
 def content_id(path: str | Path, chunk_size: int = 4 << 20) -> str:
@@ -88,9 +67,6 @@ class DataLayout:
     def media_path(self, video_id: str, suffix: str) -> Path:
         suffix = suffix.lower() if re.match(r"^\.[A-Za-z0-9]{1,5}$", suffix) else ".bin"
         return self.root / "media" / f"{check_video_id(video_id)}{suffix}"
-
-    def catalog_path(self, db: str) -> Path:
-        return self.root / "catalog" / f"{check_db_name(db)}.json"
 
     def relative(self, path: Path) -> str:
         return str(Path(path).relative_to(self.root))
@@ -134,53 +110,3 @@ class DataLayout:
 
     def write_meta(self, video_id: str, vector_name: str, meta: dict) -> None:
         atomic.write_json(self.encoder_dir(video_id, vector_name) / "meta.json", meta)
-
-    # --- catalog -------------------------------------------------------------------------------
-
-    def catalog(self, db: str) -> dict[str, IndexedVideo]:
-        path = self.catalog_path(db)
-        if not path.exists():
-            return {}
-        data = atomic.read_json(path)
-        return {vid: IndexedVideo(**entry) for vid, entry in data["videos"].items()}
-
-    @contextmanager
-    def _catalog_lock(self, db: str) -> Iterator[None]:
-        """Exclusive ``flock`` on ``catalog/.<db>.lock`` around a read-modify-write of the catalog:
-        processes sharing a data directory (several ingests against one Qdrant server) would
-        otherwise overwrite each other's entries. The kernel drops it when its holder dies."""
-        path = self.catalog_path(db)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: one writer per data directory
-            yield
-            return
-        fd = os.open(path.with_name(f".{path.stem}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a writer that was killed
-                stale.unlink(missing_ok=True)
-            yield
-        finally:
-            os.close(fd)
-
-    def record_indexed(self, db: str, entry: IndexedVideo) -> None:
-        with self._catalog_lock(db):
-            videos = self.catalog(db)
-            videos[entry.video_id] = entry
-            self._write_catalog(db, videos)
-
-    def forget(self, db: str, video_id: str) -> None:
-        with self._catalog_lock(db):
-            videos = self.catalog(db)
-            if videos.pop(video_id, None) is not None:
-                self._write_catalog(db, videos)
-
-    def _write_catalog(self, db: str, videos: dict[str, IndexedVideo]) -> None:
-        ordered = dict(sorted(videos.items(), key=lambda item: item[1].source))
-        atomic.write_json(self.catalog_path(db), {"videos": {vid: asdict(v) for vid, v in ordered.items()}})
-
-    def catalog_databases(self) -> list[str]:
-        folder = self.root / "catalog"
-        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []

@@ -30,8 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.core import parse_timecode
 from pipeline.errors import ConfigError
-from pipeline.timecode import parse_timecode
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
-"""CLI commands for evaluation and scale-out: ``evaluate``, ``migrate``, ``backup``, ``restore``.
+"""CLI commands for moving databases: ``migrate`` (embedded <-> Qdrant server), ``backup``, ``restore``.
 
-Top-level imports stay light (``app.cli`` imports this module to build its parser); the
-pipeline, the stores and the models are imported when a command runs.
+Top-level imports stay light (``app.cli.main`` imports this module to build its parser); the
+pipeline and the stores are imported when a command runs.
 """
 
 from __future__ import annotations
@@ -13,22 +13,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from app.config import Settings
-
-EVALUATE_EPILOG = """\
-Log formats (by extension, or --format):
-  plain  VIDEO HH:MM:SS[.mmm] - HH:MM:SS[.mmm] DESCRIPTION (TRANSLATION)
-         a trailing parenthesised part is the translation (--no-paren-translation keeps it in the text)
-  csv    video,start,end,text[,translation]  (positional, or named in a header row)
-  tsv    the same, tab-separated
-  jsonl  {"video": ..., "start": ..., "end": ..., "text": ..., "translation": ...} per line
-
-Configurations (--config, repeatable; --compare alone = text vs text+translation at weight 0.5):
-  NAME:query=text|translation|text+translation[,weight=W][,model=SPEC]   (es/en = text/translation)
-  or JSON: '{"name": "b", "query": "es+en", "weight": 0.3}'
-
-Metrics: video-level R@K (one-per-video ranking), shot-level R@K (a shot of the logged video
-overlapping the logged span, --min-overlap), video among the top-K shots, MRR, median rank.
-"""
 
 MIGRATE_EPILOG = """\
 Stores: 'embedded' (the --store backend, default edge), 'edge', 'local', or a server URL.
@@ -47,24 +31,6 @@ Collection options (server/cluster only; flags win over environment):
 
 def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
-    ev = sub.add_parser("evaluate", help="recall of a database against time-coded logs (R@K, MRR)",
-                        epilog=EVALUATE_EPILOG, formatter_class=fmt)
-    ev.add_argument("logs", help="log file: plain lines, .csv, .tsv or .jsonl")
-    ev.add_argument("--format", default="auto", choices=["auto", "plain", "csv", "tsv", "jsonl"])
-    ev.add_argument("--no-paren-translation", action="store_true",
-                    help="plain logs: keep a trailing (parenthesised) part in the description")
-    ev.add_argument("--config", action="append", metavar="SPEC", help="a configuration to evaluate (repeatable)")
-    ev.add_argument("--compare", action="store_true", help="without --config: text vs text+translation (0.5)")
-    ev.add_argument("--ks", default="1,2,5,10,20,50", help="K values of R@K")
-    ev.add_argument("--depth", type=int, default=100, help="shots/videos fetched per query; deeper ranks are misses")
-    ev.add_argument("--min-overlap", default="0", help="shot-level match: seconds (1.5, 1.5s) or percentage "
-                    "of the shorter interval (50%%); default: any overlap")
-    ev.add_argument("--out", help="write evaluation.md and evaluation.json into this directory")
-    ev.add_argument("--json", action="store_true", help="print the JSON report instead of the Markdown summary")
-    ev.set_defaults(handler="app.commands_eval:run_evaluate")
-    add_common(ev)
-    add_model(ev)
-
     mg = sub.add_parser("migrate", help="copy a database between the embedded store and a Qdrant server",
                         epilog=MIGRATE_EPILOG, formatter_class=fmt)
     mg.add_argument("--to", required=True, dest="to_store", help="destination: embedded, edge, local or URL")
@@ -75,12 +41,12 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     mg.add_argument("--replace", action="store_true", help="drop a non-empty destination database first")
     mg.add_argument("--batch-size", type=int, default=512)
     _add_collection_flags(mg)
-    mg.set_defaults(handler="app.commands_eval:run_migrate")
+    mg.set_defaults(handler="app.cli.admin:run_migrate")
     add_common(mg)
 
     bk = sub.add_parser("backup", help="export a database (points, vectors, catalog) to a directory")
     bk.add_argument("--out", required=True, help="new or empty directory")
-    bk.set_defaults(handler="app.commands_eval:run_backup")
+    bk.set_defaults(handler="app.cli.admin:run_backup")
     add_common(bk)
 
     rs = sub.add_parser("restore", help="restore a backup made by `backup` into the configured store",
@@ -89,7 +55,7 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     rs.add_argument("directory", help="the backup directory")
     rs.add_argument("--replace", action="store_true", help="drop a non-empty database of that name first")
     _add_collection_flags(rs)
-    rs.set_defaults(handler="app.commands_eval:run_restore")
+    rs.set_defaults(handler="app.cli.admin:run_restore")
     add_common(rs)
 
 
@@ -100,59 +66,6 @@ def _add_collection_flags(parser: argparse.ArgumentParser) -> None:
                         help="keep original vectors on disk (env BUSCA_ON_DISK_VECTORS)")
     parser.add_argument("--scalar-quantization", action="store_true", default=None,
                         help="int8 scalar quantization (env BUSCA_SCALAR_QUANTIZATION)")
-
-
-# --- evaluate -------------------------------------------------------------------------------
-
-
-def evaluate_options(args: argparse.Namespace):
-    from pipeline.evaluate_config import (
-        COMPARE_DEFAULT,
-        EvalConfig,
-        EvaluateOptions,
-        parse_config,
-        parse_ks,
-        parse_min_overlap,
-    )
-    from pipeline.evaluate_logs import LogOptions
-
-    if args.config:
-        configs = tuple(parse_config(spec) for spec in args.config)
-    else:
-        configs = COMPARE_DEFAULT if args.compare else (EvalConfig(),)
-    return EvaluateOptions(configs=configs, ks=parse_ks(args.ks), depth=args.depth,
-                           overlap=parse_min_overlap(args.min_overlap),
-                           log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation),
-                           progress=sys.stderr.isatty())
-
-
-def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from app.cli import EXIT_OK, print_json
-    from app.services import Services
-    from models.clip import ClipOptions, OpenClipEncoder
-    from pipeline.artifacts import check_db_name
-    from pipeline.evaluate import evaluate
-
-    check_db_name(settings.db)
-    options = evaluate_options(args)
-    services = Services.start(settings)
-    try:
-        encoders = {c.model: OpenClipEncoder(ClipOptions(model=c.model, device=settings.device))
-                    for c in options.configs if c.model}
-        report = evaluate(args.logs, services.store, services.encoder, services.layout, settings.db, options, encoders)
-    finally:
-        services.close()
-    if args.out:
-        for path in report.write(args.out):
-            print(f"wrote {path}", file=sys.stderr)
-    if report.excluded:
-        print(f"{len(report.excluded)} of {report.total_entries} log entries excluded (listed in the report)",
-              file=sys.stderr)
-    if args.json:
-        print_json(report.to_json())
-    else:
-        sys.stdout.write(report.to_markdown(per_query=False))
-    return EXIT_OK
 
 
 # --- migrate, backup, restore ------------------------------------------------------------------
@@ -176,7 +89,7 @@ def _flag_or_env(value, env: Mapping[str, str], name: str, kind: type):
 
 def collection_options(args: argparse.Namespace, env: Mapping[str, str] | None = None):
     """CollectionOptions from the migrate/restore flags, else the BUSCA_* environment."""
-    from pipeline.store.base import CollectionOptions
+    from pipeline.store import CollectionOptions
 
     env = os.environ if env is None else env
     return CollectionOptions(
@@ -225,11 +138,11 @@ def _prepare_destination(store, name: str, vectors: dict[str, int], options, rep
 
 
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from app.cli import EXIT_OK
-    from pipeline.artifacts import DataLayout, check_db_name
+    from app.cli.output import EXIT_OK
+    from pipeline.core import check_db_name
     from pipeline.errors import ConfigError, UnknownDatabaseError
-    from pipeline.store.factory import open_store
-    from pipeline.store.transfer import copy_collection
+    from pipeline.index import VideoCatalog
+    from pipeline.store import copy_collection, open_store
 
     name = check_db_name(settings.db)
     dst_name = check_db_name(args.to_db or name)
@@ -253,7 +166,7 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
             dst.close()
     finally:
         src.close()
-    _copy_catalog(DataLayout(settings.data_dir), name, dst_name)
+    _copy_catalog(VideoCatalog(settings.data_dir), name, dst_name)
     print(f"copied {copied} shots of '{name}' from {src_label} to {dst_label} as '{dst_name}'")
     if dst_label.startswith("http"):
         print(f"point the app at it: BUSCA_QDRANT_URL={dst_label} (and BUSCA_QDRANT_API_KEY), same --data-dir",
@@ -261,24 +174,23 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _copy_catalog(layout, name: str, dst_name: str) -> None:
-    from pipeline import atomic
+def _copy_catalog(catalog, name: str, dst_name: str) -> None:
+    from pipeline.core import atomic
 
-    source = layout.catalog_path(name)
+    source = catalog.path(name)
     if dst_name != name and source.exists():
-        atomic.write_bytes(layout.catalog_path(dst_name), source.read_bytes())
+        atomic.write_bytes(catalog.path(dst_name), source.read_bytes())
 
 
 CATALOG_FILE = "catalog.json"
 
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from app.cli import EXIT_OK
-    from pipeline import atomic
-    from pipeline.artifacts import DataLayout, check_db_name
+    from app.cli.output import EXIT_OK
+    from pipeline.core import atomic, check_db_name
     from pipeline.errors import UnknownDatabaseError
-    from pipeline.store.factory import open_store
-    from pipeline.store.transfer import export_collection
+    from pipeline.index import VideoCatalog
+    from pipeline.store import export_collection, open_store
 
     name = check_db_name(settings.db)
     out = Path(args.out)
@@ -292,33 +204,20 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
             written = export_collection(store, name, out, progress=update)
     finally:
         store.close()
-    catalog = DataLayout(settings.data_dir).catalog_path(name)
+    catalog = VideoCatalog(settings.data_dir).path(name)
     atomic.write_bytes(out / CATALOG_FILE, catalog.read_bytes() if catalog.exists() else b'{"videos": {}}')
     print(f"backed up {written} shots of '{name}' and its catalog to {out}")
     return EXIT_OK
 
 
-def _backup_vectors(directory: Path) -> tuple[str, dict[str, int]]:
-    from pipeline import atomic
-    from pipeline.errors import ConfigError
-    from pipeline.store.transfer import MANIFEST
-
-    try:
-        manifest = atomic.read_json(directory / MANIFEST)
-        return manifest["name"], {v["name"]: int(v["dim"]) for v in manifest["vectors"]}
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ConfigError(f"{directory} is not a backup made by `python -m app backup` ({err})") from err
-
-
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from app.cli import EXIT_OK
-    from pipeline import atomic
-    from pipeline.artifacts import DataLayout, check_db_name
-    from pipeline.store.factory import open_store
-    from pipeline.store.transfer import import_collection
+    from app.cli.output import EXIT_OK
+    from pipeline.core import atomic, check_db_name
+    from pipeline.index import VideoCatalog
+    from pipeline.store import export_contents, import_collection, open_store
 
     directory = Path(args.directory)
-    exported, vectors = _backup_vectors(directory)
+    exported, vectors = export_contents(directory)
     name = check_db_name(args.db or exported)  # --db here means "restore under this name"
     store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
                        backend=settings.store)
@@ -331,7 +230,7 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
     catalog = directory / CATALOG_FILE
     if catalog.exists():
-        atomic.write_bytes(DataLayout(settings.data_dir).catalog_path(name), catalog.read_bytes())
+        atomic.write_bytes(VideoCatalog(settings.data_dir).path(name), catalog.read_bytes())
     else:
         print(f"warning: {directory} has no {CATALOG_FILE}: the videos of '{name}' are not listed", file=sys.stderr)
     print(f"restored {restored} shots into '{name}' ({store.kind} store)")

@@ -1,24 +1,66 @@
-"""CLI command implementations: parse values, call one pipeline function, print records."""
+"""CLI commands for the archive: ``ingest``, ``search``, ``videos``, ``databases`` and ``serve``.
+
+Each command parses its values, calls one pipeline function and prints records. Top-level
+imports stay light (``app.cli.main`` imports this module to build its parser).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 
-from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
+from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
 from app.config import Settings
-from app.services import Services
-from pipeline.artifacts import check_db_name
-from pipeline.decode import DecodeOptions
-from pipeline.errors import UnknownDatabaseError
-from pipeline.images import load_image
-from pipeline.ingest import IngestOptions, ingest_paths
-from pipeline.search import Query, search
-from pipeline.timecode import format_timecode
+
+
+def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
+    ingest = sub.add_parser("ingest", help="index video files and folders into a database")
+    ingest.add_argument("inputs", nargs="+", help="video files or folders (searched recursively)")
+    ingest.add_argument("--fps", type=float, help="frames sampled per second (env BUSCA_FPS, default 2)")
+    ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
+    ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
+    ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
+    ingest.set_defaults(handler="app.cli.index:run_ingest")
+    add_common(ingest)
+    add_model(ingest)
+
+    search = sub.add_parser("search", help="search shots by text, image or both")
+    search.add_argument("--text", help="description of the scene")
+    search.add_argument("--image", help="example image (JPG, PNG, WEBP, AVIF)")
+    search.add_argument("--image-weight", type=float, default=0.5, help="weight of the image with --text (0..1)")
+    search.add_argument("--k", type=int, default=10, help="number of results")
+    search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
+    search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
+    search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    search.set_defaults(handler="app.cli.index:run_search")
+    add_common(search)
+    add_model(search)
+
+    videos = sub.add_parser("videos", help="list the videos indexed in a database")
+    videos.add_argument("--json", action="store_true")
+    videos.set_defaults(handler="app.cli.index:run_videos")
+    add_common(videos)
+
+    dbs = sub.add_parser("databases", help="list databases")
+    dbs.set_defaults(handler="app.cli.index:run_databases")
+    add_common(dbs)
+
+    serve = sub.add_parser("serve", help="start the web app (the default without a command)")
+    serve.add_argument("--host", help="bind address (env BUSCA_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env BUSCA_PORT, default 7860)")
+    serve.set_defaults(handler="app.cli.index:run_serve")
+    add_common(serve)
+    add_model(serve)
 
 
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import Services
+    from pipeline.core import check_db_name
+    from pipeline.index import IngestOptions, ingest_paths
+    from pipeline.media import DecodeOptions
+
     check_db_name(settings.db)
     services = Services.start(settings)
     try:
@@ -44,13 +86,20 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
-def _require_db(services: Services, db: str) -> None:
+def _require_db(services, db: str) -> None:
+    from pipeline.core import check_db_name
+    from pipeline.errors import UnknownDatabaseError
+
     check_db_name(db)
     if not services.store.has_collection(db):
         raise UnknownDatabaseError(db, services.databases())
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import Services
+    from pipeline.search import Query, search
+    from pipeline.sources import load_image
+
     image = load_image(args.image) if args.image else None
     query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
                   one_per_video=args.one_per_video, video_ids=tuple(args.video) if args.video else None)
@@ -74,10 +123,13 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_videos(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import Services
+    from pipeline.core import format_timecode
+
     services = Services.start(settings)
     try:
         _require_db(services, settings.db)
-        videos = list(services.layout.catalog(settings.db).values())
+        videos = list(services.catalog.videos(settings.db).values())
     finally:
         services.close()
     if args.json:
@@ -91,11 +143,13 @@ def run_videos(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_databases(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import Services
+
     services = Services.start(settings)
     try:
         for name in services.databases():
             count = services.store.count(name) if services.store.has_collection(name) else 0
-            print(f"{name}\t{count} shots\t{len(services.layout.catalog(name))} videos")
+            print(f"{name}\t{count} shots\t{len(services.catalog.videos(name))} videos")
     finally:
         services.close()
     return EXIT_OK

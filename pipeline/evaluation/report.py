@@ -9,10 +9,10 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline import atomic
-from pipeline.evaluate_config import EvalConfig, EvaluateOptions
-from pipeline.evaluate_logs import LogEntry
-from pipeline.evaluate_metrics import OverlapOptions, RankSummary
+from pipeline.core import atomic
+from pipeline.evaluation.config import EvalConfig, EvaluateOptions
+from pipeline.evaluation.logs import LogEntry
+from pipeline.evaluation.metrics import OverlapOptions, RankSummary
 
 DEFINITIONS = {
     "video": "rank of the logged video in the one-per-video ranking (each video at the place of its best "

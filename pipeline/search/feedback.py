@@ -1,0 +1,62 @@
+"""Relevance feedback: search again from results an analyst marked relevant or not relevant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.errors import QueryError
+from pipeline.protocols import ImageTextEncoder
+from pipeline.records import SearchHit
+from pipeline.search.engine import to_hits
+from pipeline.search.query import Query, encode_query, normalise
+from pipeline.store import VectorStore
+
+
+def rocchio(query: np.ndarray | None, positives: np.ndarray, negatives: np.ndarray,
+            alpha: float = 1.0, beta: float = 0.75, gamma: float = 0.25) -> np.ndarray:
+    """Rocchio relevance feedback: ``alpha*q + beta*mean(pos) - gamma*mean(neg)``, normalised."""
+    parts = []
+    if query is not None:
+        parts.append(alpha * normalise(query))
+    if len(positives):
+        parts.append(beta * normalise(np.mean(positives, axis=0)))
+    if len(negatives):
+        parts.append(-gamma * normalise(np.mean(negatives, axis=0)))
+    if not parts:
+        raise QueryError("refine needs a query or at least one relevant result")
+    return normalise(np.sum(parts, axis=0))
+
+
+def refine(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query | None,
+           positive: Sequence[str], negative: Sequence[str], method: str = "rocchio",
+           k: int = 20, one_per_video: bool = False) -> list[SearchHit]:
+    """Search again with relevance feedback on result ids.
+
+    ``rocchio`` moves the original query vector towards the relevant shots and away from
+    the others (needs a query or a relevant shot); ``recommend`` uses Qdrant's recommend
+    from the marked shots alone (needs at least one relevant shot). Marked shots are
+    dropped from the new results, so the analyst sees new material.
+    """
+    positive, negative = list(dict.fromkeys(positive)), list(dict.fromkeys(negative))
+    if set(positive) & set(negative):
+        raise QueryError("a result cannot be marked both relevant and not relevant")
+    marked = set(positive) | set(negative)
+    video_ids = query.video_ids if query else None
+    if method == "recommend":
+        if not positive:
+            raise QueryError("recommend needs at least one result marked relevant")
+        points = store.recommend(db, encoder.vector_name, positive, negative, k, video_ids, one_per_video)
+        return to_hits(points)
+    if method != "rocchio":
+        raise QueryError(f"unknown refine method {method!r}: use rocchio or recommend")
+    vectors = {p.id: p.vectors[encoder.vector_name] for p in store.retrieve(db, positive + negative, with_vectors=True)}
+    dim = encoder.dim
+    pos = np.array([vectors[i] for i in positive if i in vectors]).reshape(-1, dim)
+    neg = np.array([vectors[i] for i in negative if i in vectors]).reshape(-1, dim)
+    base = encode_query(encoder, query) if query else None
+    vector = rocchio(base, pos, neg)
+    points = store.query(db, encoder.vector_name, vector, k + len(marked), video_ids=video_ids,
+                         one_per_video=one_per_video)
+    return to_hits([p for p in points if p.id not in marked][:k])

@@ -1,0 +1,138 @@
+"""Semantic segmentation of one video's sampled frames into classes, scenes and shots.
+
+The four steps (pure numpy + scikit-learn + hdbscan; the helpers live in
+:mod:`pipeline.segment_classes` and :mod:`pipeline.segment_shots`):
+
+(a) **Coarse grouping.** HDBSCAN over the frame embeddings after PCA to 32 dimensions (or UMAP,
+    or nothing) gives *semantic classes*, ignoring time; clusters whose centroids are at least
+    ``class_merge_similarity`` alike are joined (long shots of one setting). Noise frames
+    (HDBSCAN label -1; HDBSCAN's own labels are kept in ``Segmentation.raw_labels``) join the
+    most similar class centroid when its cosine similarity is at least ``noise_min_similarity``,
+    otherwise the class of the nearest assigned frame in time. With no cluster at all (too few
+    frames, identical frames, pure noise) every frame is class 0.
+(b) **Class diarization.** Classes are laid on the timeline; runs shorter than ``min_scene_s``
+    are absorbed by a neighbour; *scenes* are the maximal runs of one class that remain. A class
+    that recurs at separate times keeps one class id and gives separate scenes. Class ids are
+    renumbered 0..C-1 in order of first appearance (after smoothing, which may remove a class).
+(c) **Fine grouping.** Inside each scene, a shot cut is placed where the cosine distance between
+    the mean of the ``shot_window_s`` before and after a frame boundary peaks above
+    ``shot_threshold``, keeping shots at least ``min_shot_s`` long. Scene boundaries are always
+    shot boundaries.
+(d) **Shot embedding.** The mean of a shot's frame embeddings, re-normalised (float32); the
+    keyframe is the shot's frame closest to that mean.
+
+Times: a shot (or scene) starts at its first frame's timestamp and ends where the next one
+starts; the last ends one median sampling interval after the last frame (1 s for a lone frame).
+``first_frame``/``end_frame`` are half-open indices into the sampled frames.
+
+Cost for a 3-hour video at 3 fps (32,400 frames, 768-d): PCA O(N·D²); HDBSCAN (Borůvka KD-tree)
+on at most ``cluster_max_frames`` frames; shot detection O(N·D·window). Memory stays
+O(N·D) for the input plus blocks of a few thousand rows; nothing is O(N²). See ``bench/segment.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from pipeline.records import FrameEmbeddings, Scene, Segmentation, Shot
+from pipeline.segment.classes import (
+    cluster_frames,
+    merge_similar_clusters,
+    renumber_by_first_appearance,
+    resolve_noise,
+    runs,
+    smooth_classes,
+)
+from pipeline.segment.options import SegmentOptions
+from pipeline.segment.shots import boundary_distances, shot_cuts, shot_vectors
+
+log = logging.getLogger(__name__)
+
+#: Duration given to a video of one sampled frame, whose sampling interval is unknown.
+LONE_FRAME_S = 1.0
+
+
+def segment(frames: FrameEmbeddings, options: SegmentOptions | None = None) -> Segmentation:
+    """Split one video's sampled frames into classes, scenes and shots (see the module docstring).
+
+    Deterministic: the same frames and options give the same result. Raises ``ValueError`` for
+    malformed frames (timestamps not strictly increasing, non-finite embeddings).
+    """
+    options = options or SegmentOptions()
+    if options.blas_threads is None:
+        return _segment(frames, options)
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
+    with threadpool_limits(limits=options.blas_threads, user_api="blas"):
+        return _segment(frames, options)
+
+
+def _segment(frames: FrameEmbeddings, options: SegmentOptions) -> Segmentation:
+    timestamps = np.asarray(frames.timestamps, dtype=np.float64)
+    embeddings = np.ascontiguousarray(frames.embeddings, dtype=np.float32)
+    _check_frames(timestamps, embeddings)
+    n = len(timestamps)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Segmentation(
+            frames.video_id, empty, empty.copy(), (), (), np.zeros((0, embeddings.shape[1]), np.float32)
+        )
+    interval = float(np.median(np.diff(timestamps))) if n > 1 else LONE_FRAME_S
+    bounds_s = np.append(timestamps, timestamps[-1] + interval)
+    tol_s = 0.01 * interval  # sampling jitter when comparing durations
+    rate = 1.0 / interval
+
+    raw = cluster_frames(embeddings, rate, options)
+    merged = merge_similar_clusters(embeddings, raw, options.class_merge_similarity)
+    classes, centroids = resolve_noise(embeddings, merged, timestamps, options.noise_min_similarity)
+    classes = smooth_classes(classes, bounds_s, embeddings, centroids, options.min_scene_s, tol_s)
+    classes = renumber_by_first_appearance(classes)
+    scene_starts, _ = runs(classes)
+    scene_bounds = np.append(scene_starts, n)
+
+    window = max(1, round(options.shot_window_s * rate))
+    dist = boundary_distances(embeddings, scene_bounds, window)
+    bounds = shot_cuts(dist, scene_bounds, bounds_s, options.shot_threshold, window, options.min_shot_s, tol_s)
+    means, keyframes = shot_vectors(embeddings, bounds)
+    scenes, shots = _records(frames.video_id, classes, scene_bounds, bounds, keyframes, bounds_s)
+    log.debug(
+        "%s: %d frames, %d classes, %d scenes, %d shots", frames.video_id, n, classes.max() + 1, len(scenes), len(shots)
+    )
+    return Segmentation(frames.video_id, classes, raw, scenes, shots, means)
+
+
+def _check_frames(timestamps: np.ndarray, embeddings: np.ndarray) -> None:
+    if timestamps.ndim != 1 or embeddings.ndim != 2 or len(timestamps) != len(embeddings):
+        raise ValueError(f"timestamps {timestamps.shape} and embeddings {embeddings.shape} do not match")
+    if len(timestamps) > 1 and not np.all(np.diff(timestamps) > 0):
+        raise ValueError("frame timestamps must be strictly increasing; re-run frame sampling")
+    if not (np.isfinite(timestamps).all() and np.isfinite(embeddings).all()):
+        raise ValueError("frame timestamps or embeddings contain NaN or infinity; re-run the encoder")
+
+
+def _records(
+    video_id, classes, scene_bounds, bounds, keyframes, bounds_s
+) -> tuple[tuple[Scene, ...], tuple[Shot, ...]]:
+    """Build the Scene and Shot records from frame-index boundaries."""
+    scenes = tuple(
+        Scene(video_id, i, int(classes[a]), int(a), int(b), float(bounds_s[a]), float(bounds_s[b]))
+        for i, (a, b) in enumerate(zip(scene_bounds[:-1], scene_bounds[1:], strict=True))
+    )
+    scene_of_shot = np.searchsorted(scene_bounds, bounds[:-1], side="right") - 1
+    shots = tuple(
+        Shot(
+            video_id=video_id,
+            index=i,
+            scene=int(scene_of_shot[i]),
+            class_id=int(classes[a]),
+            first_frame=int(a),
+            end_frame=int(b),
+            keyframe=int(keyframes[i]),
+            start_s=float(bounds_s[a]),
+            end_s=float(bounds_s[b]),
+        )
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
+    )
+    return scenes, shots
