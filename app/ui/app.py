@@ -14,17 +14,17 @@ import gradio as gr
 from app.config import Settings
 from app.services import Services
 from app.ui.analysis_models import AnalysisConfig
-from app.ui.analysis_tab import build_analysis_tab
-from app.ui.batch_tab import build_batch_tab
-from app.ui.config_tab import build_config_tab
 from app.ui.context import Refresh, Texts, UiContext
-from app.ui.evaluate_tab import build_evaluate_tab
-from app.ui.explore_tab import build_explore_tab
 from app.ui.i18n import LANGUAGES, check_lang
-from app.ui.ingest_tab import build_ingest_tab
-from app.ui.search_tab import build_search_tab
 from app.ui.settings import UiSettings, served_paths
 from app.ui.style import CSS
+from app.ui.tabs.analysis import build_analysis_tab
+from app.ui.tabs.batch import build_batch_tab
+from app.ui.tabs.config import build_config_tab
+from app.ui.tabs.evaluate import build_evaluate_tab
+from app.ui.tabs.explore import build_explore_tab
+from app.ui.tabs.ingest import build_ingest_tab
+from app.ui.tabs.search import build_search_tab
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 """The batch tab's jobs on disk and what goes into them.
 
-Jobs live in ``<data>/jobs/<job_id>`` (a :mod:`pipeline.batch` job: manifest, items). Job
+Jobs live in ``<data>/jobs/<job_id>`` (a :mod:`pipeline.analysis.jobs` job: manifest, items). Job
 ids are made here (``YYYYMMDD-HHMMSS-xxxxxx``) and any id that comes back from a client is
 checked against that pattern before it names a folder. Uploaded videos are placed in
 ``<job>/uploads/NN/<name>`` (hard link, or copy) so that a job resumed after Gradio has
 cleaned its upload cache still finds them. Server paths pass the same checks as the ingest
-tab's folder (:func:`app.ui.ingest_handlers.under_roots`, after symlinks and ``..``);
+tab's folder (:func:`app.ui.paths.under_roots`, after symlinks and ``..``);
 URLs go into the job as typed and are validated by the fetch stage
 (:func:`pipeline.sources.resolve_source`).
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from app.ui.ingest_handlers import FolderRefused, under_roots
+from app.ui.paths import check_path, under_roots
 from pipeline.analysis import MANIFEST, job_status, read_manifest
 from pipeline.errors import BuscaError, ConfigError, MediaError
 from pipeline.sources import expand_sources, looks_like_url
@@ -70,17 +70,6 @@ def list_jobs(root: Path, limit: int = 50) -> list[JobEntry]:
 def source_lines(text: str | None) -> list[str]:
     """The non-empty lines that are not ``#`` comments, trimmed."""
     return [line.strip() for line in (text or "").splitlines() if line.strip() and not line.strip().startswith("#")]
-
-
-def check_path(text: str, roots: Sequence[Path]) -> Path:
-    """The resolved file or folder, if it exists and lies under an allowed root."""
-    try:
-        path = Path(text).expanduser().resolve(strict=True)
-    except (OSError, RuntimeError, ValueError) as err:
-        raise FolderRefused("path_missing", text) from err
-    if not under_roots(path, roots):
-        raise FolderRefused("path_outside", text)
-    return path
 
 
 def line_sources(lines: Sequence[str], roots: Sequence[Path]) -> tuple[list[str], list[str]]:

@@ -63,6 +63,10 @@ class Texts:
         return out
 
 
+#: Gradio recognises a Progress default and fills it per event; tqdm bars of the pipeline show up.
+TRACK_TQDM = gr.Progress(track_tqdm=True)
+
+
 @dataclass
 class UiContext:
     services: Services
@@ -116,6 +120,14 @@ class UiContext:
             return self.services.catalog.videos(check_db_name(db)) if db else {}
         except BuscaError:
             return {}
+
+    def media_path(self, entry: IndexedVideo | None) -> Path | None:
+        """The video file of a catalog entry, if it lies where the app may serve it (``<data>/media``)."""
+        if entry is None:
+            return None
+        path = Path(entry.path).resolve()
+        media_root = (self.layout.root / "media").resolve()
+        return path if path.is_file() and path.is_relative_to(media_root) else None
 
     def export_path(self, name: str) -> Path:
         """A fresh file in this app's export folder; files older than an hour are removed."""

@@ -13,8 +13,8 @@ from app.ui.analysis_format import BATCH_COLUMNS, batch_rows, config_markdown, s
 from app.ui.analysis_models import AnalysisConfig, AnalysisModels, SharedEncoder
 from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, place_uploads, source_lines
 from app.ui.i18n import t
-from app.ui.ingest_handlers import FolderRefused
 from app.ui.settings import served_paths
+from app.ui.tabs.ingest import FolderRefused
 from pipeline.analysis import DEFAULT_INSTRUCTIONS, ItemResult, create_job
 from pipeline.analysis.schema import ShotAnalysis, ShotDescription, VideoAnalysis, VideoSummary
 from pipeline.errors import ConfigError

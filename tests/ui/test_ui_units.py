@@ -14,8 +14,8 @@ from app.config import ENVIRONMENT, Settings
 from app.ui.charts import PALETTE, map_frame, timeline_svg
 from app.ui.formatting import cards_html, details_markdown, md_escape, short_tc, write_exports
 from app.ui.i18n import EN, ES, t
-from app.ui.ingest_handlers import FolderRefused, check_folder
 from app.ui.settings import UI_VARIABLES, UiSettings, parse_auth, read_auth_file, served_paths
+from app.ui.tabs.ingest import FolderRefused, check_folder
 from pipeline.errors import ConfigError
 from pipeline.records import Scene, Segmentation, Shot
 from pipeline.search.explore import FrameMap, subsample_indices

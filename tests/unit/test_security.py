@@ -179,7 +179,7 @@ def test_ingest_folders_in_the_web_app_stay_under_the_allowed_roots(tmp_path, mo
     """What tests/ui does not cover: a sibling folder sharing the root's name prefix, a relative
     path (resolved against the server's working directory), and ``~``."""
     pytest.importorskip("gradio")
-    from app.ui.ingest_handlers import FolderRefused, check_folder
+    from app.ui.tabs.ingest import FolderRefused, check_folder
 
     root = tmp_path / "archive"
     (root / "lote").mkdir(parents=True)
@@ -197,7 +197,7 @@ def test_ingest_folders_in_the_web_app_stay_under_the_allowed_roots(tmp_path, mo
 @given(SEGMENTS)
 def test_any_ingest_folder_is_under_a_root_or_refused(tmp_path_factory, segments):
     pytest.importorskip("gradio")
-    from app.ui.ingest_handlers import FolderRefused, check_folder
+    from app.ui.tabs.ingest import FolderRefused, check_folder
 
     base = tmp_path_factory.getbasetemp() / "folders"
     root = base / "archive"

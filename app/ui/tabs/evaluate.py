@@ -16,7 +16,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from app.ui.context import UiContext
+from app.ui.context import TRACK_TQDM, UiContext
 from app.ui.i18n import check_lang, t
 from pipeline.errors import BuscaError
 from pipeline.evaluation import (
@@ -29,7 +29,6 @@ from pipeline.evaluation import (
 )
 
 log = logging.getLogger(__name__)
-TRACK_TQDM = gr.Progress(track_tqdm=True)
 #: The log formats :func:`pipeline.evaluate_logs.read_log` tells apart by extension.
 LOG_TYPES = [".csv", ".tsv", ".jsonl", ".txt"]
 #: Outputs of evaluate, in order.

@@ -10,9 +10,35 @@ from __future__ import annotations
 import gradio as gr
 
 from app.config import VLM_BACKENDS
-from app.ui.analysis_handlers import ConfigHandlers
+from app.ui.analysis_format import config_markdown
 from app.ui.analysis_models import AUDIO_LANGS, MAX_FRAMES_PER_SHOT, WHISPER_SIZES, AnalysisConfig
 from app.ui.context import UiContext
+from app.ui.i18n import check_lang, t
+from pipeline.analysis import DEFAULT_INSTRUCTIONS
+from pipeline.errors import BuscaError
+
+
+class ConfigHandlers:
+    def __init__(self, ctx: UiContext):
+        self.ctx = ctx
+
+    def save(self, audio_lang: str, whisper_model: str, frames_per_shot: float, vlm_backend: str, vlm_model: str,
+             vlm_url: str, vlm_api_key: str, instructions: str, lang: str):
+        """Check the settings (no model is loaded) and keep them for this session's analyses."""
+        lang = check_lang(lang)
+        try:
+            config = AnalysisConfig.from_form(audio_lang, whisper_model, frames_per_shot, vlm_backend, vlm_model,
+                                              vlm_url, vlm_api_key, instructions)
+            config.check(self.ctx.analysis_env)
+        except BuscaError as err:
+            raise gr.Error(str(err)) from err
+        line = config_markdown(config, lang)
+        return config, t(lang, "config_saved", line=line), line, line
+
+    @staticmethod
+    def restore() -> str:
+        """The default (Spanish) analysis instructions."""
+        return DEFAULT_INSTRUCTIONS
 
 
 def build_config_tab(ctx: UiContext, config: gr.State, lang: gr.State, config_lines: list[gr.Markdown]) -> None:

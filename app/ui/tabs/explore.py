@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import gradio as gr
 
@@ -49,14 +48,10 @@ class ExploreHandlers:
                                  tooltip=[col_class, col_time], x_title=t(lang, "map_x"), y_title=t(lang, "map_y"),
                                  label=t(lang, "map_title", method=method.upper(), n=len(frame)))
         thumbs = [(str(th.path), shot_caption(th.shot)) for th in overview.thumbs]
-        state = {"media": self._media(entry), "starts": [th.shot.start_s for th in overview.thumbs]}
+        media = self.ctx.media_path(entry)
+        state = {"media": str(media) if media else None, "starts": [th.shot.start_s for th in overview.thumbs]}
         hidden = gr.update(value=None, visible=False)  # mounted again by the first click: see SearchHandlers.pick
         return summary, scatter, timeline_svg(seg, entry.duration_s, lang), thumbs, state, hidden
-
-    def _media(self, entry) -> str | None:
-        path = Path(entry.path).resolve()
-        root = (self.ctx.layout.root / "media").resolve()
-        return str(path) if path.is_file() and path.is_relative_to(root) else None
 
     @staticmethod
     def play(state: dict | None, evt: gr.SelectData):

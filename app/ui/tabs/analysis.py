@@ -1,10 +1,9 @@
-"""Handlers of the "Análisis de vídeo" and "Configuración" tabs, and what the batch tab shares.
+"""The "Análisis de vídeo" tab, and what the batch tab shares with it.
 
-A session's :class:`~app.ui.analysis_models.AnalysisConfig` lives in a ``gr.State``;
-``/save_config`` checks it (no model is loaded) and replaces it. ``/analyze_video`` takes an
-upload or a URL (through :func:`pipeline.sources.resolve_source`, i.e. the one URL validator),
-gets the models for the session's configuration from the context, and runs
-:func:`pipeline.analysis.video.analyze_video`.
+A session's :class:`~app.ui.analysis_models.AnalysisConfig` lives in a ``gr.State``.
+``/analyze_video`` takes an upload or a URL (through :func:`pipeline.sources.resolve_source`,
+i.e. the one URL validator), gets the models for the session's configuration from the
+context, and runs :func:`pipeline.analysis.analyze_video`.
 """
 
 from __future__ import annotations
@@ -19,18 +18,16 @@ from pydantic import ValidationError
 from app.config import AnalysisSettings
 from app.ui.analysis_format import config_markdown, shots_html, summary_markdown
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
-from app.ui.context import UiContext
+from app.ui.context import TRACK_TQDM, UiContext
 from app.ui.i18n import check_lang, t
-from pipeline.analysis import DEFAULT_INSTRUCTIONS, AnalysisOptions, VideoAnalysis, analyze_video
+from pipeline.analysis import AnalysisOptions, VideoAnalysis, analyze_video
 from pipeline.errors import BuscaError
 from pipeline.index import IngestOptions
-from pipeline.media import DecodeOptions
+from pipeline.media import VIDEO_EXTENSIONS, DecodeOptions
 from pipeline.sources import SourceOptions, SourceVideo, UrlPolicy, looks_like_url, resolve_source
 
 log = logging.getLogger(__name__)
 
-#: Gradio fills a Progress default per event; the pipeline's tqdm bars show up in it.
-TRACK_TQDM = gr.Progress(track_tqdm=True)
 #: The analysis events share one slot: models are replaced only between analyses.
 ANALYSIS_QUEUE = {"concurrency_id": "analysis", "concurrency_limit": 1}
 
@@ -111,24 +108,34 @@ class AnalysisHandlers:
         return summary_markdown(shown, lang), shots_html(shown, lang), line
 
 
-class ConfigHandlers:
-    def __init__(self, ctx: UiContext):
-        self.ctx = ctx
+def build_analysis_tab(ctx: UiContext, config: gr.State, lang: gr.State, switch: gr.Radio) -> gr.Markdown:
+    """The tab; returns its "configuration in use" line (updated when the settings are saved).
+    ``switch`` is the language selector: what the tab shows follows it."""
+    tx, handlers = ctx.texts, AnalysisHandlers(ctx)
+    mb = ctx.ui.max_upload_mb
+    tx.bind(gr.Markdown(tx("analysis_help", mb=mb)), {"mb": mb}, value="analysis_help")
+    with gr.Row(equal_height=True):
+        file = tx.bind(gr.File(label=tx("analysis_file", mb=mb), file_types=sorted(VIDEO_EXTENSIONS), height=150,
+                               elem_id="be-an-file", scale=3), {"mb": mb}, label="analysis_file")
+        with gr.Column(scale=2):
+            url = tx.bind(gr.Textbox(label=tx("analysis_url"), placeholder=tx("analysis_url_placeholder"),
+                                     elem_id="be-an-url"), label="analysis_url", placeholder="analysis_url_placeholder")
+            run_btn = tx.bind(gr.Button(tx("analyze"), variant="primary", elem_id="be-an-run"), value="analyze")
+    config_line = gr.Markdown(config_markdown(config.value, tx.lang), elem_id="be-an-config")
+    summary = gr.Markdown(elem_id="be-an-summary")
+    shots = gr.HTML(shots_html(None, tx.lang), elem_id="be-an-shots")
+    with gr.Row():
+        download = tx.bind(gr.File(label=tx("analysis_download"), interactive=False, visible=False,
+                                   elem_id="be-an-download"), label="analysis_download")
+    with gr.Accordion(tx("analysis_json"), open=False) as box:
+        tx.bind(box, label="analysis_json")
+        json_out = gr.JSON(elem_id="be-an-json")
 
-    def save(self, audio_lang: str, whisper_model: str, frames_per_shot: float, vlm_backend: str, vlm_model: str,
-             vlm_url: str, vlm_api_key: str, instructions: str, lang: str):
-        """Check the settings (no model is loaded) and keep them for this session's analyses."""
-        lang = check_lang(lang)
-        try:
-            config = AnalysisConfig.from_form(audio_lang, whisper_model, frames_per_shot, vlm_backend, vlm_model,
-                                              vlm_url, vlm_api_key, instructions)
-            config.check(self.ctx.analysis_env)
-        except BuscaError as err:
-            raise gr.Error(str(err)) from err
-        line = config_markdown(config, lang)
-        return config, t(lang, "config_saved", line=line), line, line
-
-    @staticmethod
-    def restore() -> str:
-        """The default (Spanish) analysis instructions."""
-        return DEFAULT_INSTRUCTIONS
+    run_btn.click(handlers.analyze_video, [file, url, config, lang], [summary, shots, json_out, download],
+                  api_name="analyze_video", show_progress_on=[shots], **ANALYSIS_QUEUE)
+    url.submit(handlers.analyze_video, [file, url, config, lang], [summary, shots, json_out, download],
+               api_visibility="private", show_progress_on=[shots], **ANALYSIS_QUEUE)
+    # Not lang.change: a State's change event does not fire when a queue=False event (the relabel) sets it.
+    switch.change(handlers.relabel, [json_out, config, switch], [summary, shots, config_line],
+                  api_visibility="private", queue=False)
+    return config_line

@@ -1,64 +1,33 @@
-"""Ingest tab handlers: uploaded videos or a server folder -> pipeline.ingest, one video at a time.
+"""The "Indexar vídeos" tab: uploaded videos or a server folder, indexed one video at a time.
 
 Uploaded files arrive in Gradio's upload folder; ingest places each video under
 ``<data>/media`` (hard link, or copy across file systems) before it is indexed, so the
-app plays it from the data directory. A server folder must exist, be a directory and
-lie under one of the allowed roots (``BUSCA_INGEST_ROOT``, default the data directory's
-parent), after symlinks and ``..`` are resolved; files found inside that resolve to a
-place outside the roots are refused too.
+app plays it from the data directory. A server folder must lie under an allowed root
+(:mod:`app.ui.paths`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
-from app.ui.context import UiContext
+from app.ui.context import TRACK_TQDM, Refresh, UiContext
 from app.ui.i18n import check_lang, t
+from app.ui.paths import FolderRefused, check_folder, under_roots
 from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
 from pipeline.index import IngestOptions, IngestResult, ingest_paths
-from pipeline.media import DecodeOptions
+from pipeline.media import VIDEO_EXTENSIONS, DecodeOptions
 from pipeline.sources import expand_sources
 
 log = logging.getLogger(__name__)
 
 STATUS_COLUMNS = ("col_file", "col_status", "col_shots", "col_scenes", "col_seconds", "col_detail")
 VIDEO_COLUMNS = ("col_file", "video", "col_shots", "col_scenes", "time")
-#: Gradio recognises a Progress default and fills it per event; tqdm bars of the pipeline show up.
-TRACK_TQDM = gr.Progress(track_tqdm=True)
-
-
-class FolderRefused(Exception):
-    """A folder path the app will not read; ``key`` names the message in the texts table."""
-
-    def __init__(self, key: str, path: str):
-        self.key, self.path = key, path
-        super().__init__(f"{key}: {path}")
-
-
-def under_roots(path: Path, roots: Sequence[Path]) -> bool:
-    return any(path.is_relative_to(root.resolve()) for root in roots)
-
-
-def check_folder(text: str | None, roots: Sequence[Path]) -> Path:
-    """The resolved folder, if it exists, is a directory and lies under an allowed root."""
-    text = (text or "").strip()
-    if not text:
-        raise FolderRefused("folder_empty", "")
-    try:
-        path = Path(text).expanduser().resolve(strict=True)
-    except (OSError, RuntimeError, ValueError) as err:
-        raise FolderRefused("folder_missing", text) from err
-    if not path.is_dir():
-        raise FolderRefused("folder_not_dir", text)
-    if not under_roots(path, roots):
-        raise FolderRefused("folder_outside", text)
-    return path
 
 
 class IngestHandlers:
@@ -131,3 +100,38 @@ class IngestHandlers:
         rows = [[v.source, v.video_id, v.n_shots, v.n_scenes, format_timecode(v.duration_s)]
                 for v in self.ctx.videos(db).values()]
         return pd.DataFrame(rows, columns=[t(lang, c) for c in VIDEO_COLUMNS])
+
+
+def build_ingest_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[list[Refresh], list]:
+    """The tab; returns what must follow the database choice, and the ingest events (after
+    which every tab's video lists are refreshed)."""
+    tx, handlers = ctx.texts, IngestHandlers(ctx)
+    roots = ", ".join(str(r) for r in ctx.ui.ingest_roots)
+    tx.bind(gr.Markdown(tx("ingest_help")), value="ingest_help")
+    with gr.Row(equal_height=True):
+        files = tx.bind(gr.File(label=tx("ingest_files", mb=ctx.ui.max_upload_mb), file_count="multiple",
+                                file_types=sorted(VIDEO_EXTENSIONS), elem_id="be-ingest-files", scale=3),
+                        {"mb": ctx.ui.max_upload_mb}, label="ingest_files")
+        with gr.Column(scale=2):
+            folder = tx.bind(gr.Textbox(label=tx("ingest_folder"), info=tx("ingest_folder_info", roots=roots),
+                                        placeholder=str(ctx.ui.ingest_roots[0]), elem_id="be-ingest-folder"),
+                             {"roots": roots}, label="ingest_folder", info="ingest_folder_info")
+            force = tx.bind(gr.Checkbox(label=tx("force"), value=False), label="force")
+    with gr.Row():
+        upload_btn = tx.bind(gr.Button(tx("ingest_upload_button"), variant="primary", elem_id="be-ingest"),
+                             value="ingest_upload_button")
+        folder_btn = tx.bind(gr.Button(tx("ingest_folder_button"), elem_id="be-ingest-folder-btn"),
+                             value="ingest_folder_button")
+    summary = gr.Markdown(elem_id="be-ingest-summary")
+    status = tx.bind(gr.Dataframe(handlers.status_table([], tx.lang), label=tx("ingest_status"), interactive=False,
+                                  wrap=True), label="ingest_status")
+    videos = tx.bind(gr.Dataframe(lambda: handlers.videos_table(ctx.services.settings.db, tx.lang), label=tx("db_videos"),
+                                  interactive=False, wrap=True), label="db_videos")
+
+    outputs = [status, summary, db, videos]
+    opts = {"concurrency_id": "ingest", "concurrency_limit": 1, "show_progress_on": [status]}
+    events = [
+        upload_btn.click(handlers.ingest_uploads, [files, db, force, lang], outputs, api_name="ingest", **opts),
+        folder_btn.click(handlers.ingest_folder, [folder, db, force, lang], outputs, api_name="ingest_folder", **opts),
+    ]
+    return [(videos, handlers.videos_table)], events
