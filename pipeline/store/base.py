@@ -11,6 +11,10 @@ Payload of a shot point (all backends):
 ``class_id`` (int), ``start_s`` (float), ``end_s`` (float), ``thumbnail`` (str, path
 relative to the data directory).
 
+Text channels (:mod:`pipeline.channels`) add, per channel, a payload text
+(``<channel>_text``), a BM25 **sparse** named vector and a dense text named vector to the
+shots that have text in that channel; a shot without text has neither.
+
 Point ids are deterministic UUIDs of ``(video_id, shot_index)`` (:func:`point_id`), so
 re-ingesting a video overwrites its points instead of duplicating them.
 """
@@ -36,13 +40,62 @@ def point_id(video_id: str, shot_index: int) -> str:
 
 
 @dataclass(frozen=True)
+class SparseVector:
+    """A sparse vector (BM25 weights): token ids and their weights, same length."""
+
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.indices) != len(self.values):
+            raise ValueError(f"sparse vector has {len(self.indices)} indices but {len(self.values)} values")
+
+    def __bool__(self) -> bool:
+        return bool(self.indices)
+
+
+@dataclass(frozen=True)
 class StoredPoint:
-    """A point as read back from a store: id, score (for queries), payload, optional vectors."""
+    """A point as read back from a store: id, score (for queries), payload, optional vectors
+    (dense in ``vectors``, sparse in ``sparse``)."""
 
     id: str
     payload: dict
     score: float = 0.0
     vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    sparse: dict[str, SparseVector] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """One ranking to fuse: ``query`` (a dense array, or a :class:`SparseVector`) against the named
+    vector ``using``; or, with ``children``, the reciprocal-rank fusion of those rankings. ``weight``
+    is this ranking's weight in its parent's fusion; ``label`` names it in explanations."""
+
+    label: str
+    using: str = ""
+    query: np.ndarray | SparseVector | None = field(default=None, compare=False)
+    weight: float = 1.0
+    children: tuple[Prefetch, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.query is None) == (not self.children):
+            raise ValueError(f"prefetch {self.label!r} needs either a query or child prefetches")
+        if self.weight < 0:
+            raise ValueError(f"prefetch {self.label!r} has a negative weight")
+
+    def leaves(self) -> list[Prefetch]:
+        """The rankings that query a vector, depth first."""
+        return [self] if not self.children else [leaf for c in self.children for leaf in c.leaves()]
+
+
+@dataclass(frozen=True)
+class FusedResult:
+    """A fused query's answer: the fused points, best first, and each leaf ranking's ids, best
+    first (``rankings[label]``), so that every hit can say which rankings found it and where."""
+
+    points: list[StoredPoint]
+    rankings: dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -98,9 +151,11 @@ class VectorStore(Protocol):
         """The collection's named vectors and their dimensions."""
         ...
 
-    def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
+    def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict],
+               sparse: dict[str, Sequence[SparseVector]] | None = None) -> None:
         """Insert or replace points (a replaced point loses vectors not given again).
-        ``vectors`` maps vector names to ``(len(ids), dim)`` arrays. Returns only once the
+        ``vectors`` maps vector names to ``(len(ids), dim)`` arrays; ``sparse`` maps sparse names to
+        one :class:`SparseVector` per point (an empty one: the point has none). Returns only once the
         store has confirmed the write; call :meth:`flush` to make it durable on disk."""
         ...
 
@@ -148,6 +203,37 @@ class VectorStore(Protocol):
         ...
 
     def drop_collection(self, name: str) -> None: ...
+
+    # -- text channels: sparse vectors, vector and payload updates, fused queries -----------------
+
+    def sparse_names(self, name: str) -> list[str]:
+        """The collection's sparse named vectors (BM25, with Qdrant's IDF modifier)."""
+        ...
+
+    def ensure_sparse(self, name: str, names: Sequence[str]) -> None:
+        """Add the sparse vectors ``names`` (IDF modifier) that the collection lacks."""
+        ...
+
+    def update_vectors(self, name: str, ids: Sequence[str], dense: dict[str, np.ndarray] | None = None,
+                       sparse: dict[str, Sequence[SparseVector]] | None = None) -> None:
+        """Set these named vectors on existing points, keeping their other vectors (confirmed)."""
+        ...
+
+    def delete_vectors(self, name: str, video_id: str, names: Sequence[str]) -> None:
+        """Remove the named vectors (dense or sparse) from every point of a video (confirmed)."""
+        ...
+
+    def set_payload(self, name: str, ids: Sequence[str], payloads: Sequence[dict]) -> None:
+        """Merge each dict into its point's payload (other keys stay); ``None`` values delete keys."""
+        ...
+
+    def fused_query(self, name: str, prefetches: Sequence[Prefetch], k: int, depth: int = 100,
+                    video_ids: Sequence[str] | None = None, exclude_ids: Sequence[str] = (),
+                    one_per_video: bool = False, rrf_k: int = 2) -> FusedResult:
+        """Weighted reciprocal-rank fusion of the prefetches, computed by Qdrant's query API
+        (prefetches, then ``Fusion.Rrf(k, weights)``), best first. Each leaf ranking fetches
+        ``depth`` points. See :func:`pipeline.store.common.fused_search` for how it runs."""
+        ...
 
     def flush(self) -> None:
         """Make every acknowledged write durable on disk (no-op for a server)."""

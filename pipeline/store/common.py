@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from pipeline.errors import QueryError, StoreError
-from pipeline.store.base import StoredPoint
+from pipeline.store.base import FusedResult, Prefetch, SparseVector, StoredPoint
 
 FETCH_FACTOR = 4  # best_per_video: shots fetched per video still missing
 MIN_FETCH = 32
@@ -51,15 +51,21 @@ def check_batch(name: str, known: dict[str, int], ids: Sequence[str], vectors: d
         raise StoreError(f"upsert into {name!r}: {len(ids)} ids but {len(payloads)} payloads")
     if not vectors:
         raise StoreError(f"upsert into {name!r}: no vectors given")
+    return check_dense(name, known, len(ids), vectors)
+
+
+def check_dense(name: str, known: dict[str, int], n: int, vectors: dict[str, np.ndarray] | None
+                ) -> dict[str, np.ndarray]:
+    """Validate dense vectors for ``n`` points; return float32 ``(n, dim)`` arrays."""
     arrays = {}
-    for vname, array in vectors.items():
+    for vname, array in (vectors or {}).items():
         if vname not in known:
             raise StoreError(f"database {name!r} has no {vname!r} vectors (it has {sorted(known)}): "
                              "call ensure_collection with this vector first")
         arrays[vname] = np.asarray(array, dtype=np.float32)
-        if arrays[vname].shape != (len(ids), known[vname]):
-            raise StoreError(f"upsert into {name!r}: {vname} vectors have shape {arrays[vname].shape}, "
-                             f"expected ({len(ids)}, {known[vname]})")
+        if arrays[vname].shape != (n, known[vname]):
+            raise StoreError(f"writing to {name!r}: {vname} vectors have shape {arrays[vname].shape}, "
+                             f"expected ({n}, {known[vname]})")
     return arrays
 
 
@@ -78,3 +84,79 @@ def query_vector(name: str, known: dict[str, int], vector_name: str, vector: np.
     if q.shape != (known[vector_name],):
         raise QueryError(f"query vector has {q.size} dimensions; {vector_name!r} in {name!r} has {known[vector_name]}")
     return q
+
+
+# -- text channels: checks and the fused-search procedure every backend shares --------------------
+
+#: A fused search fetches at most this many points per leaf ranking (one_per_video may deepen).
+MAX_DEPTH = 1000
+
+
+def check_sparse_batch(name: str, known: Sequence[str], n: int, sparse: dict[str, Sequence[SparseVector]] | None
+                       ) -> dict[str, list[SparseVector]]:
+    """Validate sparse vectors for ``n`` points against the collection's sparse names."""
+    out = {}
+    for vname, items in (sparse or {}).items():
+        if vname not in known:
+            raise StoreError(f"database {name!r} has no sparse {vname!r} vectors (it has {sorted(known)}): "
+                             "call ensure_sparse with this name first")
+        items = list(items)
+        if len(items) != n:
+            raise StoreError(f"{len(items)} sparse {vname!r} vectors for {n} points in {name!r}")
+        if not all(isinstance(v, SparseVector) for v in items):
+            raise StoreError(f"sparse {vname!r} vectors for {name!r} must be SparseVector objects")
+        out[vname] = items
+    return out
+
+
+def check_prefetches(name: str, dense: dict[str, int], sparse: Sequence[str], prefetches: Sequence[Prefetch],
+                     k: int) -> list[Prefetch]:
+    """Refuse a fused query that cannot match the collection; return its leaves."""
+    if k < 1:
+        raise QueryError(f"k must be at least 1, got {k}")
+    if not prefetches:
+        raise QueryError("a fused query needs at least one ranking to fuse")
+    leaves = [leaf for p in prefetches for leaf in p.leaves()]
+    labels = [leaf.label for leaf in leaves]
+    if len(set(labels)) != len(labels):
+        raise QueryError(f"the rankings of a fused query need distinct labels, got {labels}")
+    for leaf in leaves:
+        if isinstance(leaf.query, SparseVector):
+            if leaf.using not in sparse:
+                raise QueryError(f"database {name!r} has no sparse {leaf.using!r} vectors (it has {sorted(sparse)})")
+        else:
+            query_vector(name, dense, leaf.using, leaf.query, k)
+    return leaves
+
+
+def fused_search(rank_leaves: Callable[[int], dict[str, list[str]]],
+                 fuse: Callable[[Sequence[str], int, int], list[StoredPoint]],
+                 k: int, depth: int, one_per_video: bool) -> FusedResult:
+    """The procedure behind every backend's ``fused_query``.
+
+    1. ``rank_leaves(depth)``: every leaf ranking, top ``depth`` ids each, in one batch request;
+       they say which rankings found each hit, and where.
+    2. ``fuse(candidates, limit, depth)``: Qdrant's own prefetch + weighted-RRF query, with every
+       prefetch restricted (``has_id``) to the union of the leaf rankings. Each leaf's top ``depth``
+       lies in that union, so the restricted fusion ranks exactly as an unrestricted one would,
+       while the expensive searches run once (step 1), not twice.
+
+    ``one_per_video`` keeps the best-fused shot of each video; when fewer than k videos come out
+    and some ranking was cut at ``depth``, both steps run again four times deeper."""
+    depth = max(depth, k)
+    while True:
+        rankings = rank_leaves(depth)
+        candidates = sorted({i for ranking in rankings.values() for i in ranking})
+        if not candidates:
+            return FusedResult([], rankings)
+        limit = len(candidates) if one_per_video else min(k, len(candidates))
+        points = fuse(candidates, limit, depth)
+        if not one_per_video:
+            return FusedResult(points[:k], rankings)
+        best: dict[str, StoredPoint] = {}
+        for point in points:
+            best.setdefault(str(point.payload.get("video_id", point.id)), point)
+        cut = any(len(ranking) >= depth for ranking in rankings.values())
+        if len(best) >= k or not cut or depth >= MAX_DEPTH:
+            return FusedResult(list(best.values())[:k], rankings)
+        depth = min(MAX_DEPTH, depth * 4)

@@ -46,15 +46,17 @@ import numpy as np
 from pipeline.core import DirectoryLock, check_db_name, valid_db_name
 from pipeline.core.atomic import read_json, write_json
 from pipeline.errors import BuscaError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
-from pipeline.store.base import CollectionOptions, StoredPoint
+from pipeline.store.base import CollectionOptions, SparseVector, StoredPoint
 from pipeline.store.common import (
     average_vector,
     best_per_video,
     check_batch,
     check_query,
+    check_sparse_batch,
     plain_payload,
     query_vector,
 )
+from pipeline.store.edge_channels import EdgeChannelsMixin, edge_sparse
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +95,15 @@ class _Collection:
     shard: Any
     vectors: dict[str, int]
     options: CollectionOptions
+    sparse: tuple[str, ...] = ()
 
 
-def _shard_config(vectors: dict[str, int], options: CollectionOptions) -> Any:
+def _shard_config(vectors: dict[str, int], options: CollectionOptions, sparse: tuple[str, ...] = ()) -> Any:
     qe = _qe()
     threshold_kb = max(1, math.ceil(options.exact_below * max(vectors.values()) * 4 / 1024))
     return qe.EdgeConfig(
         vectors={n: qe.EdgeVectorParams(size=d, distance=qe.Distance.Cosine) for n, d in vectors.items()},
+        sparse_vectors={n: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf) for n in sparse} or None,
         hnsw_config=qe.HnswIndexConfig(
             m=options.hnsw_m, ef_construct=options.hnsw_ef_construct, full_scan_threshold=FULL_SCAN_KB
         ),
@@ -107,24 +111,33 @@ def _shard_config(vectors: dict[str, int], options: CollectionOptions) -> Any:
     )
 
 
-def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions) -> None:
-    write_json(folder / META_FILE, {"format": META_FORMAT, "vectors": vectors, "options": asdict(options)})
+def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions, sparse: tuple[str, ...] = ()) -> None:
+    write_json(folder / META_FILE, {"format": META_FORMAT, "vectors": vectors, "sparse": list(sparse),
+                                    "options": asdict(options)})
 
 
-def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions]:
+def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions, tuple[str, ...]]:
     path = folder / META_FILE
     try:
         meta = read_json(path)
         known = {f.name for f in fields(CollectionOptions)}
         options = CollectionOptions(**{k: v for k, v in meta.get("options", {}).items() if k in known})
-        return {str(n): int(d) for n, d in meta["vectors"].items()}, options
+        sparse = tuple(str(n) for n in meta.get("sparse", []))
+        return {str(n): int(d) for n, d in meta["vectors"].items()}, options, sparse
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise StoreError(f"{path} is unreadable ({err}): restore the database from an export, or drop it") from err
 
 
 def _stored(record: Any, score: float = 0.0) -> StoredPoint:
-    vectors = {n: np.asarray(v, dtype=np.float32) for n, v in (record.vector or {}).items()}
-    return StoredPoint(id=str(record.id), payload=dict(record.payload or {}), score=score, vectors=vectors)
+    qe = _qe()
+    vectors, sparse = {}, {}
+    for n, v in (record.vector or {}).items():
+        if isinstance(v, qe.SparseVector):
+            sparse[n] = SparseVector(tuple(v.indices), tuple(v.values))
+        else:
+            vectors[n] = np.asarray(v, dtype=np.float32)
+    return StoredPoint(id=str(record.id), payload=dict(record.payload or {}), score=score, vectors=vectors,
+                       sparse=sparse)
 
 
 def _filter(video_ids: Sequence[str] | None = None, exclude_videos: Sequence[str] = (),
@@ -139,10 +152,13 @@ def _filter(video_ids: Sequence[str] | None = None, exclude_videos: Sequence[str
     return qe.Filter(must=must, must_not=must_not) if must or must_not else None
 
 
-class EdgeStore:
+class EdgeStore(EdgeChannelsMixin):
     """One EdgeShard per database under ``root``; one process at a time (flock on the root)."""
 
     kind = "edge"
+    # what the text-channel methods (pipeline.store.edge_channels) use of this module
+    _api = staticmethod(_qe)
+    _errors = staticmethod(_edge_errors)
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -184,18 +200,19 @@ class EdgeStore:
             else:
                 self._create(name, vectors, options or CollectionOptions())
 
-    def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions) -> None:
+    def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions,
+                sparse: tuple[str, ...] = ()) -> None:
         folder = self.root / name
         if folder.exists():
             log.warning("replacing %s: a database creation was interrupted there", folder)
             shutil.rmtree(folder)
         qe = _qe()
         with _edge_errors("create the shard", name):
-            shard = qe.EdgeShard.create(str(folder / SHARD_DIR), _shard_config(vectors, options))
+            shard = qe.EdgeShard.create(str(folder / SHARD_DIR), _shard_config(vectors, options, sparse))
             shard.update(qe.UpdateOperation.create_field_index("video_id", qe.PayloadSchemaType.Keyword))
             shard.flush()
-        _write_meta(folder, vectors, options)
-        self._open[name] = _Collection(name, shard, vectors, options)
+        _write_meta(folder, vectors, options, sparse)
+        self._open[name] = _Collection(name, shard, vectors, options, sparse)
         log.info("created Edge database %r with vectors %s", name, vectors)
 
     def _add_vectors(self, c: _Collection, vectors: dict[str, int]) -> None:
@@ -214,9 +231,13 @@ class EdgeStore:
                 c.shard.update(qe.UpdateOperation.create_dense_vector(vname, dim, qe.Distance.Cosine))
             c.shard.flush()
         merged = {**c.vectors, **missing}
-        _write_meta(self.root / c.name, merged, c.options)
+        _write_meta(self.root / c.name, merged, c.options, c.sparse)
         self._open[c.name] = replace(c, vectors=merged)
         log.info("database %r: added vectors %s", c.name, missing)
+
+    def _remember_sparse(self, c: _Collection, sparse: tuple[str, ...]) -> None:
+        _write_meta(self.root / c.name, c.vectors, c.options, sparse)
+        self._open[c.name] = replace(c, sparse=sparse)
 
     def _get(self, name: str) -> _Collection:
         self._check_open()
@@ -228,8 +249,8 @@ class EdgeStore:
                 return self._open[name]
             if not self.has_collection(name):
                 raise UnknownDatabaseError(name, self.list_collections())
-            vectors, options = _read_meta(self.root / name)
-            c = _Collection(name, self._load_shard(name), vectors, options)
+            vectors, options, sparse = _read_meta(self.root / name)
+            c = _Collection(name, self._load_shard(name), vectors, options, sparse)
             self._open[name] = c
             return c
 
@@ -262,16 +283,20 @@ class EdgeStore:
 
     # -- points ------------------------------------------------------------------------------
 
-    def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
+    def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict],
+               sparse: dict[str, Sequence[SparseVector]] | None = None) -> None:
         c = self._get(name)
         arrays = check_batch(name, c.vectors, ids, vectors, payloads)
+        sparse_rows = check_sparse_batch(name, c.sparse, len(ids), sparse)
         qe = _qe()
         with _edge_errors("upsert points", name):
             for start in range(0, len(ids), UPSERT_BATCH):
                 stop = min(len(ids), start + UPSERT_BATCH)
                 rows = {v: a[start:stop].tolist() for v, a in arrays.items()}
                 points = [
-                    qe.Point(str(ids[i]), {v: r[i - start] for v, r in rows.items()}, plain_payload(payloads[i]))
+                    qe.Point(str(ids[i]), {**{v: r[i - start] for v, r in rows.items()},
+                                           **{v: edge_sparse(r[i]) for v, r in sparse_rows.items() if r[i]}},
+                             plain_payload(payloads[i]))
                     for i in range(start, stop)
                 ]
                 c.shard.update(qe.UpdateOperation.upsert_points(points))

@@ -22,8 +22,9 @@ import numpy as np
 
 from pipeline.core import check_db_name
 from pipeline.errors import BuscaError, ConfigError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
-from pipeline.store.base import CollectionOptions, StoredPoint
-from pipeline.store.common import check_batch, check_query, plain_payload, query_vector
+from pipeline.store.base import CollectionOptions, SparseVector, StoredPoint
+from pipeline.store.common import check_batch, check_query, check_sparse_batch, plain_payload, query_vector
+from pipeline.store.qdrant_channels import QdrantChannelsMixin, client_sparse
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,13 @@ def _models() -> Any:
 
 def _stored(record: Any) -> StoredPoint:
     raw = record.vector or {}
-    vectors = {n: np.asarray(v, dtype=np.float32) for n, v in raw.items()} if isinstance(raw, dict) else {}
-    return StoredPoint(id=str(record.id), payload=dict(record.payload or {}), vectors=vectors)
+    vectors, sparse = {}, {}
+    for n, v in (raw.items() if isinstance(raw, dict) else ()):
+        if hasattr(v, "indices"):
+            sparse[n] = SparseVector(tuple(int(i) for i in v.indices), tuple(float(x) for x in v.values))
+        else:
+            vectors[n] = np.asarray(v, dtype=np.float32)
+    return StoredPoint(id=str(record.id), payload=dict(record.payload or {}), vectors=vectors, sparse=sparse)
 
 
 def _filter(video_ids: Sequence[str] | None, exclude_ids: Sequence[str] = ()) -> Any:
@@ -57,8 +63,11 @@ def _filter(video_ids: Sequence[str] | None, exclude_ids: Sequence[str] = ()) ->
     return m.Filter(must=must or None, must_not=must_not or None) if must or must_not else None
 
 
-class QdrantClientStore:
+class QdrantClientStore(QdrantChannelsMixin):
     """``QdrantClientStore(":memory:")``, ``QdrantClientStore(path=DIR)`` or ``QdrantClientStore(url=URL, api_key=KEY)``."""
+
+    # what the text-channel methods (pipeline.store.qdrant_channels) use of this module
+    _api = staticmethod(_models)
 
     def __init__(self, location: str | None = None, path: str | Path | None = None, url: str | None = None,
                  api_key: str | None = None, timeout_s: int = 30):
@@ -213,19 +222,20 @@ class QdrantClientStore:
 
     # -- points ------------------------------------------------------------------------------
 
-    def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
+    def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict],
+               sparse: dict[str, Sequence[SparseVector]] | None = None) -> None:
         arrays = check_batch(name, self._known(name), ids, vectors, payloads)
+        sparse_rows = check_sparse_batch(name, self.sparse_names(name) if sparse else [], len(ids), sparse)
         step = SERVER_UPSERT_BATCH if self.kind == "server" else max(1, len(ids))
         m = _models()
         with self._errors("upsert points", name):
             for start in range(0, len(ids), step):
                 stop = min(len(ids), start + step)
-                batch = m.Batch(
-                    ids=[str(i) for i in ids[start:stop]],
-                    vectors={v: a[start:stop].tolist() for v, a in arrays.items()},
-                    payloads=[plain_payload(p) for p in payloads[start:stop]],
-                )
-                self._client.upsert(name, points=batch, wait=True)
+                points = [m.PointStruct(id=str(ids[i]), payload=plain_payload(payloads[i]), vector={
+                    **{v: a[i].tolist() for v, a in arrays.items()},
+                    **{v: client_sparse(m, rows[i]) for v, rows in sparse_rows.items() if rows[i]},
+                }) for i in range(start, stop)]
+                self._client.upsert(name, points=points, wait=True)
 
     def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
         self._require(name)

@@ -2,13 +2,15 @@
 
 Backup layout, one directory written atomically (built beside the target, then renamed)::
 
-    manifest.json     {"format": "buscaescenas-collection", "version": 1, "name", "count",
-                       "vectors": [{"name", "dim", "file"}], "points": "points.jsonl"}
-    points.jsonl      one point per line: {"id", "payload", "vectors": [names the point has]}
+    manifest.json     {"format": "buscaescenas-collection", "version": 2, "name", "count",
+                       "vectors": [{"name", "dim", "file"}], "sparse": [names], "points": "points.jsonl"}
+    points.jsonl      one point per line: {"id", "payload", "vectors": [names the point has],
+                      "sparse": {name: [[indices], [values]]}}  (BM25 vectors of the text channels)
     vectors_000.npy   (count, dim) float32 per named vector; row i belongs to line i
                       (zeros where that point has no such vector)
 
-No pickle anywhere: numpy files are read with ``allow_pickle=False``.
+No pickle anywhere: numpy files are read with ``allow_pickle=False``. Version 1 backups (no
+sparse vectors) are still read.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ import numpy as np
 
 from pipeline.core.atomic import read_json, write_json
 from pipeline.errors import ConfigError, StoreError
-from pipeline.store.base import StoredPoint, VectorStore
+from pipeline.store.base import SparseVector, StoredPoint, VectorStore
 
 log = logging.getLogger(__name__)
 
 FORMAT = "buscaescenas-collection"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
 MANIFEST = "manifest.json"
 POINTS = "points.jsonl"
 
@@ -46,7 +49,7 @@ def copy_collection(src: VectorStore, dst: VectorStore, name: str, dst_name: str
     if src is dst and dst_name == name:
         raise ConfigError(f"copying {name!r} onto itself: give another destination name")
     total = src.count(name)
-    _prepare_empty(dst, dst_name, src.vector_names(name))
+    _prepare_empty(dst, dst_name, src.vector_names(name), src.sparse_names(name))
     copied = _upsert_stream(dst, dst_name, src.scroll(name, with_vectors=True, batch_size=batch_size),
                             batch_size, total, progress)
     dst.flush()
@@ -61,6 +64,7 @@ def export_collection(store: VectorStore, name: str, directory: Path, progress: 
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise StoreError(f"{directory} already exists and is not an empty directory: export into a new one")
     vectors = store.vector_names(name)
+    sparse = store.sparse_names(name)
     total = store.count(name)
     tmp = directory.parent / f".{directory.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
@@ -70,6 +74,7 @@ def export_collection(store: VectorStore, name: str, directory: Path, progress: 
         manifest = {
             "format": FORMAT, "version": VERSION, "name": name, "count": written, "points": POINTS,
             "vectors": [{"name": v, "dim": vectors[v], "file": files[v]} for v in sorted(vectors)],
+            "sparse": sorted(sparse),
         }
         write_json(tmp / MANIFEST, manifest)
         if directory.exists():
@@ -94,7 +99,8 @@ def _write_points(store: VectorStore, name: str, folder: Path, files: dict[str, 
                 raise StoreError(f"database {name!r} changed during the export: export it again")
             for vname, vector in point.vectors.items():
                 arrays[vname][n] = vector
-            record = {"id": point.id, "payload": point.payload, "vectors": sorted(point.vectors)}
+            record = {"id": point.id, "payload": point.payload, "vectors": sorted(point.vectors),
+                      "sparse": {n: [list(v.indices), list(v.values)] for n, v in sorted(point.sparse.items())}}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             n += 1
             if progress is not None and n % 1024 == 0:
@@ -128,7 +134,7 @@ def import_collection(store: VectorStore, directory: Path, name: str | None = No
         if arrays[v["name"]].shape != (count, v["dim"]):
             raise StoreError(f"{directory / v['file']} has shape {arrays[v['name']].shape}, the manifest says "
                              f"({count}, {v['dim']}): the backup is damaged")
-    _prepare_empty(store, name, vectors)
+    _prepare_empty(store, name, vectors, manifest.get("sparse", []))
     restored = _upsert_stream(store, name, _read_points(directory / manifest["points"], arrays, count),
                               batch_size, count, progress)
     store.flush()
@@ -157,8 +163,9 @@ def _read_manifest(directory: Path) -> dict:
         raise StoreError(f"{directory} is not a backup made by `python -m app backup`: {path} cannot be read ({err})") from err
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise StoreError(f"{directory} is not a backup made by `python -m app backup`: {path} is not a BuscaEscenas database export")
-    if manifest.get("version") != VERSION:
-        raise StoreError(f"{path} has export version {manifest.get('version')}; this program reads version {VERSION}")
+    if manifest.get("version") not in READABLE:
+        raise StoreError(f"{path} has export version {manifest.get('version')}; this program reads versions "
+                         f"{', '.join(map(str, READABLE))}")
     return manifest
 
 
@@ -169,14 +176,18 @@ def _read_points(path: Path, arrays: dict[str, np.ndarray], count: int) -> Itera
                 raise StoreError(f"{path} has more points than its manifest says ({count}): the backup is damaged")
             record = json.loads(line)
             vectors = {v: np.array(arrays[v][i], dtype=np.float32) for v in record["vectors"]}
-            yield StoredPoint(id=record["id"], payload=record["payload"], vectors=vectors)
+            sparse = {n: SparseVector(tuple(int(x) for x in iv[0]), tuple(float(x) for x in iv[1]))
+                      for n, iv in record.get("sparse", {}).items()}
+            yield StoredPoint(id=record["id"], payload=record["payload"], vectors=vectors, sparse=sparse)
 
 
-def _prepare_empty(store: VectorStore, name: str, vectors: dict[str, int]) -> None:
+def _prepare_empty(store: VectorStore, name: str, vectors: dict[str, int], sparse: list[str]) -> None:
     if store.has_collection(name) and (n := store.count(name)) > 0:
         raise StoreError(f"database {name!r} in the {store.kind} store already has {n} points: "
                          "copy into a new or empty database, or drop it first")
     store.ensure_collection(name, vectors)
+    if sparse:
+        store.ensure_sparse(name, sparse)
 
 
 def _upsert_stream(store: VectorStore, name: str, points: Iterable[StoredPoint], batch_size: int, total: int,
@@ -185,14 +196,15 @@ def _upsert_stream(store: VectorStore, name: str, points: Iterable[StoredPoint],
     done = 0
     iterator = iter(points)
     while batch := list(islice(iterator, max(1, batch_size))):
-        groups: dict[tuple[str, ...], list[StoredPoint]] = {}
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[StoredPoint]] = {}
         for point in batch:
-            groups.setdefault(tuple(sorted(point.vectors)), []).append(point)
-        for names, group in groups.items():
+            groups.setdefault((tuple(sorted(point.vectors)), tuple(sorted(point.sparse))), []).append(point)
+        for (names, sparse), group in groups.items():
             if not names:
                 raise StoreError(f"point {group[0].id} has no vectors: it cannot be stored")
             store.upsert(name, [p.id for p in group], {v: np.stack([p.vectors[v] for p in group]) for v in names},
-                         [p.payload for p in group])
+                         [p.payload for p in group],
+                         sparse={n: [p.sparse[n] for p in group] for n in sparse} or None)
         done += len(batch)
         if progress is not None:
             progress(done, total)

@@ -1,0 +1,144 @@
+"""Qdrant Edge: what the text channels need (sparse BM25 vectors with the IDF modifier, vector
+and payload updates, fused queries), as a mixin of :class:`pipeline.store.edge.EdgeStore`.
+
+The store supplies ``_api()`` (the ``qdrant_edge`` module), ``_errors(action, name)`` (its
+error translation), ``_get(name)`` (the open collection) and ``_remember_sparse(c, names)``.
+Fused queries follow :func:`pipeline.store.common.fused_search`: one ``query_batch`` for the
+leaf rankings, then Edge's own prefetch + ``Fusion.Rrf(k, weights)`` query.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import StoreError
+from pipeline.store.base import FusedResult, Prefetch, SparseVector, StoredPoint
+from pipeline.store.common import check_dense, check_prefetches, check_sparse_batch, fused_search, plain_payload
+
+log = logging.getLogger(__name__)
+
+
+def edge_sparse(vector: SparseVector) -> Any:
+    import qdrant_edge
+
+    return qdrant_edge.SparseVector(list(vector.indices), list(vector.values))
+
+
+class EdgeChannelsMixin:
+    """Text-channel operations of an EdgeStore (see the module docstring)."""
+
+    def sparse_names(self, name: str) -> list[str]:
+        return list(self._get(name).sparse)
+
+    def ensure_sparse(self, name: str, names: Sequence[str]) -> None:
+        with self._mutex:
+            c = self._get(name)
+            missing = [n for n in dict.fromkeys(names) if n not in c.sparse and n not in c.vectors]
+            clash = [n for n in names if n in c.vectors]
+            if clash:
+                raise StoreError(f"database {name!r} has dense vectors named {clash}: a sparse vector needs another name")
+            if not missing:
+                return
+            qe = self._api()
+            with self._errors("add sparse vectors", name):
+                for vname in missing:
+                    c.shard.update(qe.UpdateOperation.create_sparse_vector(vname, qe.Modifier.Idf))
+                c.shard.flush()
+            self._remember_sparse(c, (*c.sparse, *missing))
+            log.info("database %r: added sparse vectors %s", name, missing)
+
+    def update_vectors(self, name: str, ids: Sequence[str], dense: dict[str, np.ndarray] | None = None,
+                       sparse: dict[str, Sequence[SparseVector]] | None = None) -> None:
+        c = self._get(name)
+        arrays = {v: a.tolist() for v, a in check_dense(name, c.vectors, len(ids), dense).items()}
+        sparse_rows = check_sparse_batch(name, c.sparse, len(ids), sparse)
+        qe = self._api()
+        points = []
+        for i, pid in enumerate(ids):
+            vector = {v: rows[i] for v, rows in arrays.items()}
+            vector.update({v: edge_sparse(rows[i]) for v, rows in sparse_rows.items() if rows[i]})
+            if vector:
+                points.append(qe.PointVectors(str(pid), vector))
+        if points:
+            with self._errors("update vectors", name):
+                c.shard.update(qe.UpdateOperation.update_vectors(points))
+
+    def delete_vectors(self, name: str, video_id: str, names: Sequence[str]) -> None:
+        c = self._get(name)
+        known = [n for n in names if n in c.vectors or n in c.sparse]
+        if not known:
+            return
+        qe = self._api()
+        flt = qe.Filter(must=[qe.FieldCondition("video_id", match=qe.MatchValue(video_id))])
+        with self._errors("delete vectors", name):
+            c.shard.update(qe.UpdateOperation.delete_vectors_by_filter(flt, known))
+
+    def set_payload(self, name: str, ids: Sequence[str], payloads: Sequence[dict]) -> None:
+        c = self._get(name)
+        qe = self._api()
+        with self._errors("set payloads", name):
+            for pid, payload in zip(ids, payloads, strict=True):
+                keep = plain_payload({k: v for k, v in payload.items() if v is not None})
+                drop = [k for k, v in payload.items() if v is None]
+                if keep:
+                    c.shard.update(qe.UpdateOperation.set_payload([str(pid)], keep))
+                if drop:
+                    c.shard.update(qe.UpdateOperation.delete_payload([str(pid)], drop))
+
+    def fused_query(self, name: str, prefetches: Sequence[Prefetch], k: int, depth: int = 100,
+                    video_ids: Sequence[str] | None = None, exclude_ids: Sequence[str] = (),
+                    one_per_video: bool = False, rrf_k: int = 2) -> FusedResult:
+        c = self._get(name)
+        leaves = check_prefetches(name, c.vectors, c.sparse, prefetches, k)
+        if video_ids is not None and len(video_ids) == 0:
+            return FusedResult([], {leaf.label: [] for leaf in leaves})
+        qe = self._api()
+        with self._errors("count points", name):
+            exact = c.shard.info().points_count < c.options.exact_below
+
+        def params(limit: int) -> Any:
+            return qe.SearchParams(exact=True) if exact else qe.SearchParams(hnsw_ef=max(c.options.hnsw_ef, limit))
+
+        def rank_leaves(limit: int) -> dict[str, list[str]]:
+            flt = _filter(qe, video_ids, exclude_ids)
+            requests = [qe.QueryRequest(limit=limit, query=_nearest(qe, leaf), filter=flt, with_payload=False,
+                                        with_vector=False, params=params(limit)) for leaf in leaves]
+            with self._errors("search", name):
+                answers = c.shard.query_batch(qe.QueryBatchRequest(requests))
+            return {leaf.label: [str(h.id) for h in hits] for leaf, hits in zip(leaves, answers, strict=True)}
+
+        def fuse(candidates: Sequence[str], limit: int, depth_now: int) -> list[StoredPoint]:
+            def node(p: Prefetch) -> Any:
+                if not p.children:
+                    return qe.Prefetch(depth_now, query=_nearest(qe, p), params=params(depth_now))
+                return qe.Prefetch(depth_now, query=qe.Fusion.Rrf(rrf_k, [ch.weight for ch in p.children]),
+                                   prefetches=[node(ch) for ch in p.children])
+
+            request = qe.QueryRequest(limit=limit, prefetches=[node(p) for p in prefetches],
+                                      query=qe.Fusion.Rrf(rrf_k, [p.weight for p in prefetches]),
+                                      filter=_filter(qe, video_ids, exclude_ids, candidates),
+                                      with_payload=True, with_vector=False)
+            with self._errors("fuse rankings", name):
+                hits = c.shard.query(request)
+            return [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
+
+        return fused_search(rank_leaves, fuse, k, depth, one_per_video)
+
+
+def _nearest(qe: Any, leaf: Prefetch) -> Any:
+    query = edge_sparse(leaf.query) if isinstance(leaf.query, SparseVector) else \
+        np.asarray(leaf.query, dtype=np.float32).ravel().tolist()
+    return qe.Query.Nearest(query, using=leaf.using)
+
+
+def _filter(qe: Any, video_ids: Sequence[str] | None, exclude_ids: Sequence[str],
+            only_ids: Sequence[str] | None = None) -> Any:
+    must = [qe.FieldCondition("video_id", match=qe.MatchAny(list(video_ids)))] if video_ids is not None else []
+    if only_ids is not None:
+        must.append(qe.HasIdCondition({str(i) for i in only_ids}))
+    must_not = [qe.HasIdCondition({str(i) for i in exclude_ids})] if exclude_ids else []
+    return qe.Filter(must=must, must_not=must_not) if must or must_not else None
