@@ -26,7 +26,7 @@ import numpy as np
 
 from models.device import require
 from pipeline.errors import MediaError, ModelError
-from pipeline.records import TranscriptSegment
+from pipeline.records import TranscriptSegment, Word
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,10 @@ class WhisperTranscriber:
 
     def __init__(self, model: str = "auto", device: str = "auto", compute_type: str = "auto",
                  language: str | None = "es", vad: bool = True, beam_size: int = 5, cpu_threads: int = 0,
-                 local_files_only: bool = False):
+                 local_files_only: bool = False, word_timestamps: bool = False):
         self.model_spec, self.device, self.compute_type = model, device, compute_type
         self.language, self.vad, self.beam_size = language, vad, beam_size
+        self.word_timestamps = word_timestamps
         self.cpu_threads, self.local_files_only = cpu_threads, local_files_only
         self._model = None
         self.name = f"whisper:{model}/{compute_type}"
@@ -139,8 +140,9 @@ class WhisperTranscriber:
         model = self.load()
         loaded = time.perf_counter()
         segments, info = model.transcribe(audio, language=self.language, vad_filter=self.vad,
-                                          beam_size=self.beam_size)
-        out = [TranscriptSegment(video_id, round(float(s.start), 3), round(float(s.end), 3), s.text.strip())
+                                          beam_size=self.beam_size, word_timestamps=self.word_timestamps)
+        out = [TranscriptSegment(video_id, round(float(s.start), 3), round(float(s.end), 3), s.text.strip(),
+                                 _words(s.words))
                for s in segments if s.text.strip()]
         self.last_timings.update(load_s=loaded - decoded, model_s=time.perf_counter() - loaded)
         log.info("%s: %d segments, language %s", media, len(out), getattr(info, "language", "?"))
@@ -151,3 +153,9 @@ class WhisperTranscriber:
         import gc
 
         gc.collect()
+
+
+def _words(words) -> tuple[Word, ...]:
+    """faster-whisper's words (with their leading spaces) as records; () when not asked for."""
+    return tuple(Word(round(float(w.start), 3), round(float(w.end), 3), w.word.strip())
+                 for w in words or () if w.word.strip())

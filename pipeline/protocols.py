@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from pipeline.records import TranscriptSegment
+from pipeline.records import OcrLine, TranscriptSegment
 
 
 class ImageTextEncoder(Protocol):
@@ -30,6 +30,37 @@ class ImageTextEncoder(Protocol):
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Texts to ``(N, dim)`` float32, L2-normalised."""
+        ...
+
+
+class TextEmbedder(Protocol):
+    """A multilingual text embedding model for the text channels (multilingual-e5 in
+    ``models.text_embed``): passages (stored texts) and queries are embedded differently."""
+
+    #: Human-readable model spec and runtime, e.g. ``"intfloat/multilingual-e5-small (transformers)"``.
+    name: str
+    #: The model's part of the channels' dense vector names, e.g. ``"e5-small"`` (``speech-e5-small``).
+    vector_name: str
+    #: Embedding dimension.
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Stored texts to ``(N, dim)`` float32, L2-normalised."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A query to ``(dim,)`` float32, L2-normalised."""
+        ...
+
+
+class TextReader(Protocol):
+    """Optical character recognition of one frame (RapidOCR or Tesseract in ``models.ocr``)."""
+
+    #: Human-readable engine spec, e.g. ``"rapidocr:PP-OCRv6"``.
+    name: str
+
+    def read(self, image: np.ndarray) -> list[OcrLine]:
+        """The lines of text on an RGB ``uint8 (H, W, 3)`` frame, top to bottom; ``[]`` when none."""
         ...
 
 

@@ -172,18 +172,44 @@ class SearchHit(TimeSpan):
 
 
 @dataclass(frozen=True)
+class Word:
+    """One recognised word and when it was said."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
 class TranscriptSegment:
     """A stretch of recognised speech. ``video_id`` is empty when the transcript was made
-    from a file before it had an id."""
+    from a file before it had an id. ``words`` are kept when the recogniser was asked for word
+    timestamps (the speech channel does; then a hit can point to the spoken moment)."""
 
     video_id: str
     start_s: float
     end_s: float
     text: str
+    words: tuple[Word, ...] = ()
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = {"video_id": self.video_id, "start_s": self.start_s, "end_s": self.end_s, "text": self.text}
+        if self.words:
+            data["words"] = [[w.start_s, w.end_s, w.text] for w in self.words]
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> TranscriptSegment:
-        return cls(str(data.get("video_id", "")), float(data["start_s"]), float(data["end_s"]), str(data["text"]))
+        words = tuple(Word(float(w[0]), float(w[1]), str(w[2])) for w in data.get("words") or ())
+        return cls(str(data.get("video_id", "")), float(data["start_s"]), float(data["end_s"]), str(data["text"]),
+                   words)
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """A line of text read on a frame, with the reader's confidence (0-1) and its box in pixels
+    ``(x0, y0, x1, y1)`` of the frame as read."""
+
+    text: str
+    score: float
+    box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)

@@ -219,8 +219,9 @@ class VectorStore(Protocol):
         """Set these named vectors on existing points, keeping their other vectors (confirmed)."""
         ...
 
-    def delete_vectors(self, name: str, video_id: str, names: Sequence[str]) -> None:
-        """Remove the named vectors (dense or sparse) from every point of a video (confirmed)."""
+    def clear_fields(self, name: str, video_id: str, vectors: Sequence[str], payload_keys: Sequence[str] = ()) -> None:
+        """Remove these named vectors (dense or sparse; unknown names are ignored) and payload keys
+        from every point of a video (confirmed); its other vectors and keys stay."""
         ...
 
     def set_payload(self, name: str, ids: Sequence[str], payloads: Sequence[dict]) -> None:

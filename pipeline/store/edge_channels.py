@@ -67,15 +67,16 @@ class EdgeChannelsMixin:
             with self._errors("update vectors", name):
                 c.shard.update(qe.UpdateOperation.update_vectors(points))
 
-    def delete_vectors(self, name: str, video_id: str, names: Sequence[str]) -> None:
+    def clear_fields(self, name: str, video_id: str, vectors: Sequence[str], payload_keys: Sequence[str] = ()) -> None:
         c = self._get(name)
-        known = [n for n in names if n in c.vectors or n in c.sparse]
-        if not known:
-            return
+        known = [n for n in vectors if n in c.vectors or n in c.sparse]
         qe = self._api()
         flt = qe.Filter(must=[qe.FieldCondition("video_id", match=qe.MatchValue(video_id))])
-        with self._errors("delete vectors", name):
-            c.shard.update(qe.UpdateOperation.delete_vectors_by_filter(flt, known))
+        with self._errors("clear vectors and payload fields", name):
+            if known:
+                c.shard.update(qe.UpdateOperation.delete_vectors_by_filter(flt, known))
+            if payload_keys:
+                c.shard.update(qe.UpdateOperation.delete_payload_by_filter(flt, list(payload_keys)))
 
     def set_payload(self, name: str, ids: Sequence[str], payloads: Sequence[dict]) -> None:
         c = self._get(name)

@@ -70,15 +70,17 @@ class QdrantChannelsMixin:
             with self._errors("update vectors", name):
                 self._client.update_vectors(name, points=points, wait=True)
 
-    def delete_vectors(self, name: str, video_id: str, names: Sequence[str]) -> None:
+    def clear_fields(self, name: str, video_id: str, vectors: Sequence[str], payload_keys: Sequence[str] = ()) -> None:
         known = set(self._known(name)) | set(self.sparse_names(name))
-        names = [n for n in names if n in known]
-        if not names:
-            return
+        names = [n for n in vectors if n in known]
         m = self._api()
-        flt = m.Filter(must=[m.FieldCondition(key="video_id", match=m.MatchValue(value=video_id))])
-        with self._errors("delete vectors", name):
-            self._client.delete_vectors(name, vectors=names, points=m.FilterSelector(filter=flt), wait=True)
+        selector = m.FilterSelector(filter=m.Filter(must=[m.FieldCondition(key="video_id",
+                                                                           match=m.MatchValue(value=video_id))]))
+        with self._errors("clear vectors and payload fields", name):
+            if names:
+                self._client.delete_vectors(name, vectors=names, points=selector, wait=True)
+            if payload_keys:
+                self._client.delete_payload(name, keys=list(payload_keys), points=selector, wait=True)
 
     def set_payload(self, name: str, ids: Sequence[str], payloads: Sequence[dict]) -> None:
         self._require(name)
