@@ -147,8 +147,30 @@ class IndexedVideo:
 
 
 @dataclass(frozen=True)
+class ChannelMatch:
+    """Why a hit came up: a ranking that found it, and where. ``channel`` is visual, speech, ocr
+    or description; ``ranking`` says which of the channel's rankings: ``text`` or ``image`` (the
+    visual channel's query), ``words`` (BM25) or ``meaning`` (the dense text vector)."""
+
+    channel: str
+    ranking: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A piece of a channel's text in the hit's shot, with the character spans of the words that
+    match the query, and (speech, on-screen text) the second where they are said or first shown."""
+
+    channel: str
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+    moment_s: float | None = None
+
+
+@dataclass(frozen=True)
 class SearchHit(TimeSpan):
-    """One ranked shot."""
+    """One ranked shot. ``matches`` and ``snippets`` explain it (empty when not computed)."""
 
     rank: int
     score: float
@@ -162,12 +184,19 @@ class SearchHit(TimeSpan):
     end_s: float
     thumbnail: str
     extra: dict = field(default_factory=dict, compare=False)
+    matches: tuple[ChannelMatch, ...] = field(default=(), compare=False)
+    snippets: tuple[Snippet, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data.pop("extra")
         data["start_tc"] = self.start_tc
         data["end_tc"] = self.end_tc
+        for key in ("matches", "snippets"):
+            if not data[key]:
+                data.pop(key)
+        for snippet in data.get("snippets", []):
+            snippet["spans"] = [list(span) for span in snippet["spans"]]
         return data
 
 

@@ -7,16 +7,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.channels import parse_channels, parse_weights
 from pipeline.errors import QueryError
 from pipeline.protocols import ImageTextEncoder
+
+IMAGE_FUSIONS = ("rrf", "vector")
 
 
 @dataclass(frozen=True)
 class Query:
     """A search request. ``image`` is an RGB ``uint8 (H, W, 3)`` array.
 
-    With both text and image, the query vector is
-    ``normalise((1 - image_weight) * text + image_weight * image)``.
+    With both text and image, ``image_fusion`` says how they meet in the visual channel:
+    ``"rrf"`` (default) ranks the shots by the text and by the image separately and fuses the two
+    rankings with weights ``1 - image_weight`` and ``image_weight``, so 0.5 means balanced;
+    ``"vector"`` averages the two vectors, ``normalise((1 - image_weight) * text + image_weight *
+    image)``, where CLIP's modality gap lets the image dominate at 0.5.
+
+    ``channels`` are the channels to search (``None``: every channel the database holds; see
+    :mod:`pipeline.channels`), fused by weighted reciprocal-rank fusion with ``weights``
+    (``(channel, weight)`` pairs; 1 for a channel not named).
     """
 
     text: str | None = None
@@ -25,6 +35,9 @@ class Query:
     k: int = 20
     one_per_video: bool = False
     video_ids: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+    weights: tuple[tuple[str, float], ...] = ()
+    image_fusion: str = "rrf"
 
     def __post_init__(self) -> None:
         if not (self.text and self.text.strip()) and self.image is None:
@@ -33,6 +46,14 @@ class Query:
             raise QueryError(f"image_weight must be between 0 and 1, got {self.image_weight}")
         if not 1 <= self.k <= 1000:
             raise QueryError(f"k must be between 1 and 1000, got {self.k}")
+        if self.image_fusion not in IMAGE_FUSIONS:
+            raise QueryError(f"image_fusion must be {' or '.join(IMAGE_FUSIONS)}, got {self.image_fusion!r}")
+        if self.channels is not None:
+            object.__setattr__(self, "channels", parse_channels(self.channels))
+        object.__setattr__(self, "weights", tuple(sorted(parse_weights(dict(self.weights)).items())))
+
+    def weight(self, channel: str) -> float:
+        return dict(self.weights).get(channel, 1.0)
 
 
 def normalise(vector: np.ndarray) -> np.ndarray:

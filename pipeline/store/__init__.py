@@ -12,6 +12,7 @@ from pipeline.store.base import (
     point_id,
 )
 from pipeline.store.bm25 import Bm25Encoder, Bm25Options
+from pipeline.store.common import average_vector
 from pipeline.store.edge import EdgeStore
 from pipeline.store.factory import open_store
 from pipeline.store.qdrant import QdrantClientStore
@@ -28,6 +29,7 @@ __all__ = [
     "QdrantClientStore",
     "StoredPoint",
     "VectorStore",
+    "average_vector",
     "copy_collection",
     "export_collection",
     "export_contents",

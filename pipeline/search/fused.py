@@ -1,0 +1,171 @@
+"""One query against every channel a database holds, fused by Qdrant.
+
+The plan (:func:`plan_query`) is a tree of rankings for :meth:`VectorStore.fused_query`:
+
+- ``visual``: the CLIP text vector of the query; with an example image too, either two rankings
+  (``text`` and ``image``, fused with weights ``1 - image_weight`` / ``image_weight``: the middle
+  of the slider is balanced) or, with ``image_fusion="vector"``, one averaged vector;
+- each text channel (``speech``, ``ocr``, ``description``): its BM25 ranking (``words``) and, when
+  the database has the dense vector of this text model, its dense ranking (``meaning``), fused;
+- the channels fused with their weights (weighted RRF, ``k`` = :data:`RRF_K`).
+
+A plan of a single ranking (a text query on a visual-only database) runs as a plain nearest-
+neighbour query, as before channels existed, with cosine scores. Otherwise scores are RRF scores.
+Channels the query asks for that the database lacks are reported as missing, not an error,
+unless nothing is left to search.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pipeline.channels import TEXT_CHANNELS, VISUAL, dense_name, sparse_name
+from pipeline.errors import QueryError
+from pipeline.protocols import ImageTextEncoder, TextEmbedder
+from pipeline.records import SearchHit
+from pipeline.search.engine import to_hits
+from pipeline.search.explain import explain
+from pipeline.search.query import Query, fuse_vectors
+from pipeline.store import Bm25Encoder, Prefetch, StoredPoint, VectorStore
+
+log = logging.getLogger(__name__)
+
+#: RRF's rank constant (Qdrant's own default is 2). ``bench/channels_archive.py`` compares values.
+RRF_K = 10
+#: How deep each ranking is fetched before fusion.
+DEPTH = 100
+BM25 = Bm25Encoder()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked hits, the channels searched, the channels asked for that the database lacks, and
+    notes for the user (e.g. a channel searched by its words only)."""
+
+    hits: list[SearchHit]
+    channels: tuple[str, ...]
+    missing: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatabaseChannels:
+    """What a database holds: the visual vector of this encoder (or None), and per text channel
+    its sparse vector name and the dense vector name of this text model (or None)."""
+
+    visual: str | None
+    text: dict[str, tuple[str, str | None]]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return ((VISUAL,) if self.visual else ()) + tuple(c for c in TEXT_CHANNELS if c in self.text)
+
+
+def database_channels(store: VectorStore, db: str, encoder_vector: str | None,
+                      embedder: TextEmbedder | None = None) -> DatabaseChannels:
+    vectors, sparse = store.vector_names(db), set(store.sparse_names(db))
+    text = {}
+    for channel in TEXT_CHANNELS:
+        if sparse_name(channel) in sparse:
+            dense = dense_name(channel, embedder.vector_name) if embedder is not None else None
+            text[channel] = (sparse_name(channel), dense if dense in vectors else None)
+    return DatabaseChannels(encoder_vector if encoder_vector in vectors else None, text)
+
+
+def _visual(query: Query, encoder: ImageTextEncoder, vector_name: str, override: np.ndarray | None) -> Prefetch:
+    weight = query.weight(VISUAL)
+    text = query.text.strip() if query.text else ""
+    if override is not None:
+        return Prefetch("visual:text" if text else "visual:image", vector_name, override, weight)
+    parts: list[tuple[str, np.ndarray, float]] = []
+    if text:
+        parts.append(("text", encoder.encode_texts([text])[0], 1.0 - query.image_weight if query.image is not None else 1.0))
+    if query.image is not None:
+        parts.append(("image", encoder.encode_images([query.image])[0], query.image_weight if text else 1.0))
+    if len(parts) == 1:
+        return Prefetch(f"visual:{parts[0][0]}", vector_name, parts[0][1], weight)
+    if query.image_fusion == "vector":
+        return Prefetch("visual:text+image", vector_name, fuse_vectors([p[1] for p in parts], [p[2] for p in parts]),
+                        weight)
+    return Prefetch(VISUAL, weight=weight,
+                    children=tuple(Prefetch(f"visual:{name}", vector_name, vec, w) for name, vec, w in parts))
+
+
+def plan_query(query: Query, have: DatabaseChannels, encoder: ImageTextEncoder | None,
+               embedder: TextEmbedder | None, bm25: Bm25Encoder = BM25,
+               visual_vector: np.ndarray | None = None) -> tuple[list[Prefetch], tuple[str, ...], tuple[str, ...], list[str]]:
+    """``(rankings, channels used, channels missing, notes)`` for ``query`` on a database holding ``have``."""
+    wanted = query.channels if query.channels is not None else have.names
+    missing = tuple(c for c in wanted if c not in have.names)
+    notes, plan, used = [], [], []
+    text = query.text.strip() if query.text else ""
+    for channel in wanted:
+        if channel in missing or query.weight(channel) == 0:
+            continue
+        if channel == VISUAL:
+            if encoder is None:
+                notes.append("visual channel skipped: no image-text encoder")
+                continue
+            plan.append(_visual(query, encoder, have.visual, visual_vector))
+        elif not text:
+            notes.append(f"{channel} channel skipped: it is searched with words, and the query has none")
+            continue
+        else:
+            sparse, dense = have.text[channel]
+            leaves = [Prefetch(f"{channel}:words", sparse, bm25.query(text))]
+            if dense is not None:
+                leaves.append(Prefetch(f"{channel}:meaning", dense, embedder.embed_query(text)))
+            else:
+                notes.append(f"{channel} channel searched by its words only: no dense vectors of this text model")
+            plan.append(Prefetch(channel, weight=query.weight(channel), children=tuple(leaves))
+                        if len(leaves) > 1 else replace(leaves[0], weight=query.weight(channel)))
+        used.append(channel)
+    return plan, tuple(used), missing, notes
+
+
+def search_channels(store: VectorStore, encoder: ImageTextEncoder | None, db: str, query: Query,
+                    embedder: TextEmbedder | None = None, *, visual_vector: np.ndarray | None = None,
+                    exclude_ids: Sequence[str] = (), depth: int = DEPTH, rrf_k: int = RRF_K,
+                    bm25: Bm25Encoder = BM25) -> SearchResult:
+    """Search ``db`` with every channel ``query`` asks for that the database holds, fused in Qdrant;
+    every hit explains itself (channels and ranks, highlighted snippets, the spoken moment).
+    ``visual_vector`` replaces the visual query (relevance feedback); ``exclude_ids`` drops shots."""
+    have = database_channels(store, db, encoder.vector_name if encoder is not None else None, embedder)
+    plan, used, missing, notes = plan_query(query, have, encoder, embedder, bm25, visual_vector)
+    if missing:
+        notes.insert(0, f"database {db!r} has no {', '.join(missing)} channel: searched {', '.join(used) or 'nothing'}")
+    if not plan:
+        raise QueryError(f"nothing to search in database {db!r}: it holds the channels "
+                         f"{', '.join(have.names) or 'none'}; the query asked for {', '.join(query.channels or ())} "
+                         + ("and has no text" if not query.text else ""))
+    if len(plan) == 1 and not plan[0].children and not exclude_ids:
+        leaf = plan[0]
+        points = _plain(store, db, leaf, query)
+        rankings = {leaf.label: [p.id for p in points]}
+    else:
+        result = store.fused_query(db, plan, k=query.k, depth=max(depth, query.k), video_ids=query.video_ids,
+                                   exclude_ids=exclude_ids, one_per_video=query.one_per_video, rrf_k=rrf_k)
+        points, rankings = result.points, result.rankings
+    for note in notes:
+        log.info("%s", note)
+    return SearchResult(explain(to_hits(points), points, rankings, query.text or "", used, bm25), used, missing,
+                        tuple(notes))
+
+
+def _plain(store: VectorStore, db: str, leaf: Prefetch, query: Query) -> list[StoredPoint]:
+    if not isinstance(leaf.query, np.ndarray):  # a lone BM25 ranking: a fusion of one
+        return store.fused_query(db, [leaf], k=query.k, video_ids=query.video_ids,
+                                 one_per_video=query.one_per_video).points
+    return store.query(db, leaf.using, leaf.query, query.k, video_ids=query.video_ids,
+                       one_per_video=query.one_per_video)
+
+
+def search(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query,
+           embedder: TextEmbedder | None = None) -> list[SearchHit]:
+    """Text, image, or text+image -> ranked shots, over every channel the database holds (the text
+    channels by their words only without an ``embedder``). Notes are logged; see :func:`search_channels`."""
+    return search_channels(store, encoder, db, query, embedder).hits
