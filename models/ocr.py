@@ -53,7 +53,7 @@ class RapidOcrReader:
         if self._engine is None:
             rapidocr = require("rapidocr", "pip install rapidocr==3.10.0 onnxruntime")
             try:
-                self._engine = rapidocr.RapidOCR(params={"Global.log_level": "warning",
+                self._engine = rapidocr.RapidOCR(params={"Global.log_level": "error",
                                                          "Global.text_score": self.min_score})
             except Exception as err:  # onnxruntime and config errors share no base class
                 raise ModelError(f"cannot start RapidOCR: {err}. Install onnxruntime, or use "

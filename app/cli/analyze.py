@@ -58,6 +58,12 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     p.add_argument("--allow-host", action="append", metavar="HOST",
                    help="also accept URLs of this host (repeatable; env BUSCA_ALLOWED_HOSTS)")
     p.add_argument("--data-dir", help="data directory for the per-video artifacts (env BUSCA_DATA_DIR, default ./data)")
+    p.add_argument("--db", dest="target_db", metavar="NAME",
+                   help="also make the finished analyses searchable in this database (description channel; "
+                        "see `index-analysis --help`)")
+    p.add_argument("--store", choices=["edge", "local", "memory"], help="with --db: embedded store backend")
+    p.add_argument("--qdrant-url", help="with --db: a Qdrant server instead of the embedded store")
+    p.add_argument("--qdrant-api-key", help="with --db: its API key")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     add_model(p)
     p.set_defaults(handler="app.cli.analyze:run_analyze")
@@ -162,6 +168,15 @@ def print_table(items) -> None:
             print(f"FAILED  {r.item_id} at {r.stage}: {r.error}")
 
 
+def index_into_db(args: argparse.Namespace, settings: Settings, job: Path) -> int:
+    """``--db``: the job's finished analyses become the database's description channel; returns
+    how many failed."""
+    from app.cli.channels import run_index_analysis
+
+    db_args = argparse.Namespace(job=str(job), text_model=None, json=False)
+    return run_index_analysis(db_args, replace(settings, db=args.target_db)) != 0
+
+
 def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
     from pipeline.analysis import STAGES, analysis_stages, create_job, export_job, run_job
@@ -188,6 +203,10 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
         bars.close()
     exported = export_job(out)
     print_table(exported.items)
+    if args.target_db:
+        searchable_failed = index_into_db(args, settings, out)
+        if searchable_failed:
+            return EXIT_PARTIAL
     done = sum(r.status == "done" for r in exported.items)
     failed = len(exported.items) - done
     print(f"{done} analysed, {failed} failed; results in {out} (results.csv, results.jsonl, {exported.zip.name})",

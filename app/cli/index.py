@@ -11,8 +11,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 
+from app.cli.channels import add_channel_model_flags
 from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
-from app.config import Settings
+from app.config import ChannelSettings, Settings
 
 
 def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
@@ -22,6 +23,9 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
     ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
     ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
+    ingest.add_argument("--channels", help="visual plus speech and/or ocr (env BUSCA_CHANNELS, default "
+                        "visual,speech,ocr; see `enrich --help`)")
+    add_channel_model_flags(ingest)
     ingest.set_defaults(handler="app.cli.index:run_ingest")
     add_common(ingest)
     add_model(ingest)
@@ -33,6 +37,13 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     search.add_argument("--k", type=int, default=10, help="number of results")
     search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
     search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
+    search.add_argument("--channels", help="channels to search: visual, speech, ocr, description (default: every "
+                        "channel the database holds)")
+    search.add_argument("--weights", help="channel weights in the fusion, e.g. speech=2,ocr=1.5 (env "
+                        "BUSCA_CHANNEL_WEIGHTS; others 1)")
+    search.add_argument("--image-fusion", choices=["rrf", "vector"], default="rrf",
+                        help="text+image: rrf fuses the two rankings (0.5 = balanced), vector averages the vectors")
+    search.add_argument("--text-model", help="dense text model of the text channels (env BUSCA_TEXT_MODEL)")
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
     search.set_defaults(handler="app.cli.index:run_search")
     add_common(search)
@@ -62,11 +73,18 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
+    extra = ingest_channels(args.channels or ChannelSettings.from_env().channels)
     services = Services.start(settings)
+    channel_results = []
     try:
         options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=args.force,
                                 keep_frames=args.keep_frames)
         results = ingest_paths(args.inputs, services.encoder, services.store, services.layout, settings.db, options)
+        indexed = list(dict.fromkeys(r.video_id for r in results if r.status == "indexed"))
+        if extra and indexed:
+            from app.cli.channels import run_channels
+
+            channel_results = run_channels(services, settings, args, extra, indexed, args.force)
     finally:
         services.close()
     if args.json:
@@ -83,7 +101,24 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not results:
         print("error: no video files found in the given inputs", file=sys.stderr)
         return EXIT_ERROR
+    if channel_results:
+        from app.cli.channels import print_channel_results
+
+        failed += print_channel_results(channel_results, False) != EXIT_OK
     return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def ingest_channels(value: str) -> tuple[str, ...]:
+    """The channels ingest adds after the visual one; visual itself is always computed (shots
+    are cut from the frame embeddings)."""
+    from pipeline.channels import ALL_CHANNELS, MEDIA_CHANNELS, VISUAL, parse_channels
+    from pipeline.errors import ConfigError
+
+    wanted = parse_channels(value, (VISUAL, *MEDIA_CHANNELS))
+    if VISUAL not in wanted:
+        raise ConfigError(f"ingest always computes the visual channel (shots are cut from it): give "
+                          f"--channels visual,{','.join(wanted)}; to add channels to indexed videos use enrich")
+    return tuple(c for c in wanted if c != VISUAL and c in ALL_CHANNELS)
 
 
 def _require_db(services, db: str) -> None:
@@ -96,19 +131,28 @@ def _require_db(services, db: str) -> None:
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
-    from pipeline.search import Query, search
+    from app.cli.channels import channel_settings
+    from app.services import Services, make_text_embedder
+    from pipeline.channels import parse_weights
+    from pipeline.search import Query, search_channels
     from pipeline.sources import load_image
 
     image = load_image(args.image) if args.image else None
+    chs = channel_settings(args)
+    weights = parse_weights(args.weights if args.weights is not None else chs.weights)
     query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
-                  one_per_video=args.one_per_video, video_ids=tuple(args.video) if args.video else None)
+                  one_per_video=args.one_per_video, video_ids=tuple(args.video) if args.video else None,
+                  channels=args.channels or None, weights=tuple(weights.items()), image_fusion=args.image_fusion)
     services = Services.start(settings)
     try:
         _require_db(services, settings.db)
-        hits = search(services.store, services.encoder, settings.db, query)
+        result = search_channels(services.store, services.encoder, settings.db, query,
+                                 make_text_embedder(chs, settings.device))
     finally:
         services.close()
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    hits = result.hits
     if args.json:
         print_json([{**h.to_json(), "thumbnail_path": str(settings.data_dir / h.thumbnail)} for h in hits])
         return EXIT_OK
@@ -119,7 +163,25 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     for h in hits:
         print(f"{h.rank:>3}  {h.score:6.3f}  {h.source[:30]:30}  {h.start_tc:>12} - {h.end_tc:12}  "
               f"{h.scene:>5} {h.class_id:>5}  {settings.data_dir / h.thumbnail}")
+        if len(result.channels) > 1 or h.snippets:
+            print(f"     why: {why_line(h)}")
     return EXIT_OK
+
+
+def why_line(hit) -> str:
+    """``speech #1 (words), visual #7 (text); speech at 00:00:03.200: "... **casablanca** ..."``."""
+    from pipeline.core import format_timecode
+
+    found = ", ".join(f"{m.channel} #{m.rank} ({m.ranking})" for m in hit.matches)
+    parts = [found] if found else []
+    for s in hit.snippets:
+        marked, last = [], 0
+        for a, b in s.spans:
+            marked += [s.text[last:a], "**", s.text[a:b], "**"]
+            last = b
+        at = f" at {format_timecode(s.moment_s)}" if s.moment_s is not None else ""
+        parts.append(f'{s.channel}{at}: "{"".join(marked) + s.text[last:]}"')
+    return "; ".join(parts)
 
 
 def run_videos(args: argparse.Namespace, settings: Settings) -> int:

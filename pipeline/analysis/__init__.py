@@ -2,8 +2,8 @@
 at a time or as resumable batch jobs, with their exports.
 
 Entry points: :func:`analyze_video` for one video, :func:`run_job` with
-:func:`analysis_stages` for a batch. Everything here is model-free; the models come in
-through :class:`pipeline.protocols.Describer` and :class:`pipeline.protocols.Transcriber`.
+:func:`analysis_stages` for a batch; :func:`index_job` makes finished analyses searchable.
+Everything here is model-free; the models come in through :class:`pipeline.protocols.Describer` and :class:`pipeline.protocols.Transcriber`.
 """
 
 from pipeline.analysis.align import align_transcript
@@ -12,6 +12,7 @@ from pipeline.analysis.jobs import MANIFEST, create_job, job_status, read_manife
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, ShotDescription, VideoAnalysis
+from pipeline.analysis.searchable import IndexedAnalysis, description_texts, index_analysis, index_job
 from pipeline.analysis.video import STAGES, analysis_stages, analyze_video
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STAGES",
     "AnalysisOptions",
+    "IndexedAnalysis",
     "Exported",
     "ItemResult",
     "ShotAnalysis",
@@ -31,7 +33,10 @@ __all__ = [
     "analyze_shots",
     "analyze_video",
     "create_job",
+    "description_texts",
     "export_job",
+    "index_analysis",
+    "index_job",
     "job_results",
     "job_status",
     "read_manifest",

