@@ -22,7 +22,12 @@ Log formats (by extension, or --format):
 
 Configurations (--config, repeatable; --compare alone = text vs text+translation at weight 0.5):
   NAME:query=text|translation|text+translation[,weight=W][,model=SPEC]   (es/en = text/translation)
+  NAME:channels=visual+speech+ocr+description|all[,weights=speech:2+ocr:1.5]   fused channel search
+  NAME:channels=visual,image=IMG.jpg[,image_weight=0.5][,image_fusion=rrf|vector]  text+image
   or JSON: '{"name": "b", "query": "es+en", "weight": 0.3}'
+
+  python -m app evaluate log.csv --db archivo --config visual:channels=visual --config speech:channels=speech \
+      --config ocr:channels=ocr --config fused:channels=all --config fused-s2:channels=all,weights=speech:2
 
 Metrics: video-level R@K (one-per-video ranking), shot-level R@K (a shot of the logged video
 overlapping the logged span, --min-overlap), video among the top-K shots, MRR, median rank.
@@ -75,7 +80,8 @@ def evaluate_options(args: argparse.Namespace):
 
 def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK, print_json
-    from app.services import Services, make_encoder
+    from app.config import ChannelSettings
+    from app.services import Services, make_encoder, make_text_embedder
     from pipeline.core import check_db_name
     from pipeline.evaluation import evaluate
 
@@ -85,7 +91,10 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         encoders = {c.model: make_encoder(c.model, settings.device)
                     for c in options.configs if c.model}
-        report = evaluate(args.logs, services.store, services.encoder, services.layout, settings.db, options, encoders)
+        embedder = make_text_embedder(ChannelSettings.from_env(), settings.device) \
+            if any(c.uses_channels for c in options.configs) else None
+        report = evaluate(args.logs, services.store, services.encoder, services.layout, settings.db, options, encoders,
+                          embedder)
     finally:
         services.close()
     if args.out:

@@ -11,9 +11,18 @@ keys). Keys:
   ``normalise((1 - weight) * text + weight * translation)``. Default ``0.5``.
 - ``model``: an encoder spec (open_clip conventions, e.g. ``ViT-B-32/openai``) whose named
   vector the database holds. Default: the encoder the evaluation was started with.
+- ``channels``: search these channels of the database and fuse them (``visual``, ``speech``,
+  ``ocr``, ``description`` joined by ``+``, or ``all``), as ``search --channels`` does; the query
+  is the text (with ``query=text+translation``, both joined). Without it, the visual vector alone.
+- ``weights``: channel weights of the fusion, ``speech:2+ocr:1.5`` (others 1).
+- ``image``: an example image (path) added to every query; ``image_weight`` (default 0.5) and
+  ``image_fusion`` (``rrf``: the text and image rankings fused, or ``vector``: one averaged
+  vector) say how text and image meet in the visual channel.
 
 Examples: ``es:query=es``, ``fused:query=es+en,weight=0.3``,
-``b32:model=ViT-B-32/openai``, ``{"name": "en", "query": "en"}``.
+``b32:model=ViT-B-32/openai``, ``{"name": "en", "query": "en"}``,
+``speech:channels=speech``, ``all:channels=visual+speech+ocr,weights=speech:2+ocr:1.5``,
+``img-rrf:channels=visual,image=ejemplo.jpg,image_fusion=rrf``.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from pipeline.channels import parse_channels, parse_weights
 from pipeline.errors import ConfigError
 from pipeline.evaluation.logs import LogOptions
 from pipeline.evaluation.metrics import OverlapOptions
@@ -40,6 +50,16 @@ class EvalConfig:
     query: tuple[str, ...] = ("text",)
     weight: float = 0.5
     model: str | None = None
+    channels: tuple[str, ...] | None = None
+    weights: tuple[tuple[str, float], ...] = ()
+    image: str | None = None
+    image_weight: float = 0.5
+    image_fusion: str = "rrf"
+
+    @property
+    def uses_channels(self) -> bool:
+        """Searched through the channel search (fusion in Qdrant), not one visual vector."""
+        return self.channels is not None or self.image is not None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -48,14 +68,27 @@ class EvalConfig:
             raise ConfigError(f"configuration {self.name!r}: query must be text, translation or text+translation")
         if not 0.0 <= self.weight <= 1.0:
             raise ConfigError(f"configuration {self.name!r}: weight must be between 0 and 1, got {self.weight}")
+        if not 0.0 <= self.image_weight <= 1.0 or self.image_fusion not in ("rrf", "vector"):
+            raise ConfigError(f"configuration {self.name!r}: image_weight must be between 0 and 1 and "
+                              "image_fusion rrf or vector")
 
     def describe(self) -> str:
         parts = "+".join(self.query)
-        fused = f", weight={self.weight:g}" if len(self.query) > 1 else ""
-        return f"query={parts}{fused}" + (f", model={self.model}" if self.model else "")
+        fused = f", weight={self.weight:g}" if len(self.query) > 1 and not self.uses_channels else ""
+        text = f"query={parts}{fused}" + (f", model={self.model}" if self.model else "")
+        if self.channels is not None:
+            text += f", channels={'+'.join(self.channels)}"
+        if self.weights:
+            text += ", weights=" + "+".join(f"{c}:{w:g}" for c, w in self.weights)
+        if self.image:
+            text += f", image={self.image} ({self.image_fusion}, {self.image_weight:g})"
+        return text
 
     def to_json(self) -> dict:
-        return {"name": self.name, "query": "+".join(self.query), "weight": self.weight, "model": self.model}
+        return {"name": self.name, "query": "+".join(self.query), "weight": self.weight, "model": self.model,
+                "channels": list(self.channels) if self.channels is not None else None,
+                "weights": dict(self.weights), "image": self.image, "image_weight": self.image_weight,
+                "image_fusion": self.image_fusion}
 
 
 #: ``--compare`` without ``--config``: the description alone against description+translation fused.
@@ -72,20 +105,34 @@ def _query_parts(value: str, name: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+_KEYS = ("name", "query", "weight", "model", "channels", "weights", "image", "image_weight", "image_fusion")
+
+
+def _number(data: dict, key: str, name: str, default: float) -> float:
+    try:
+        return float(data.get(key, default))
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"configuration {name!r}: {key} must be a number, got {data[key]!r}") from err
+
+
 def _from_mapping(data: dict, name: str) -> EvalConfig:
-    unknown = set(data) - {"name", "query", "weight", "model"}
+    unknown = set(data) - set(_KEYS)
     if unknown:
         raise ConfigError(f"configuration {name!r}: unknown key(s) {', '.join(sorted(unknown))}; "
-                          "use query, weight, model")
+                          f"use {', '.join(_KEYS[1:])}")
     query = _query_parts(str(data.get("query", "text")), name)
     if "weight" in data and len(query) < 2:
         raise ConfigError(f"configuration {name!r}: weight only applies to query=text+translation")
-    try:
-        weight = float(data.get("weight", 0.5))
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"configuration {name!r}: weight must be a number, got {data['weight']!r}") from err
     model = data.get("model") or None
-    return EvalConfig(name=name, query=query, weight=weight, model=str(model) if model else None)
+    channels = data.get("channels")
+    if isinstance(channels, str):
+        channels = channels.replace("+", ",")
+    return EvalConfig(
+        name=name, query=query, weight=_number(data, "weight", name, 0.5), model=str(model) if model else None,
+        channels=parse_channels(channels) if channels else None,
+        weights=tuple(sorted(parse_weights(data.get("weights")).items())),
+        image=str(data["image"]) if data.get("image") else None,
+        image_weight=_number(data, "image_weight", name, 0.5), image_fusion=str(data.get("image_fusion", "rrf")))
 
 
 def parse_config(spec: str) -> EvalConfig:

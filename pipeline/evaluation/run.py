@@ -26,7 +26,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,9 +45,10 @@ from pipeline.evaluation.metrics import (
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
 from pipeline.index import DataLayout, VideoCatalog
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import ImageTextEncoder, TextEmbedder
 from pipeline.records import IndexedVideo, SearchHit
-from pipeline.search import fuse_vectors, to_hits
+from pipeline.search import Query, database_channels, fuse_vectors, search_channels, to_hits
+from pipeline.sources import load_image
 from pipeline.store import VectorStore
 
 __all__ = ["EvalConfig", "EvaluateOptions", "EvaluationReport", "LogEntry", "LogFormatError", "LogOptions",
@@ -159,8 +160,41 @@ def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: 
     targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in matched]
     vectors = query_vectors(entries, config, encoder)
     ranks = rank_queries(targets, vectors, search, options.depth, options.overlap, options.progress)
+    return _result(config, encoder.vector_name, started, ranks, options)
+
+
+#: ``search(query) -> hits, best first`` (the channel search of a configuration with ``channels``).
+QuerySearchFn = Callable[[Query], Sequence[SearchHit]]
+
+
+def channel_queries(entries: Sequence[LogEntry], config: EvalConfig, depth: int) -> list[Query]:
+    """One channel query per entry: the configuration's text parts joined, its channels, weights and image."""
+    image = load_image(config.image) if config.image else None
+    out = []
+    for e in entries:
+        text = " ".join(t for t in ({"text": e.text, "translation": e.translation or ""}[p] for p in config.query) if t)
+        out.append(Query(text=text, image=image, image_weight=config.image_weight, k=depth, channels=config.channels,
+                         weights=config.weights, image_fusion=config.image_fusion))
+    return out
+
+
+def evaluate_channel_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
+                            search: QuerySearchFn, options: EvaluateOptions, label: str) -> ConfigResult:
+    """A configuration with channels: each entry's query through the fused channel search."""
+    started = time.perf_counter()
+    targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in matched]
+    ranks = []
+    for target, query in tqdm(list(zip(targets, channel_queries([e for e, _ in matched], config, options.depth),
+                                       strict=True)), desc=config.name, unit="query", leave=False,
+                              disable=not options.progress):
+        ranks.append(query_ranks(target, search(query), search(replace(query, one_per_video=True)), options.overlap))
+    return _result(config, label, started, ranks, options)
+
+
+def _result(config: EvalConfig, label: str, started: float, ranks: Sequence[QueryRanks],
+            options: EvaluateOptions) -> ConfigResult:
     return ConfigResult(
-        config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
+        config=config, vector_name=label, seconds=time.perf_counter() - started, ranks=tuple(ranks),
         video=summarize([r.video_rank for r in ranks], options.ks),
         shot=summarize([r.shot_rank for r in ranks], options.ks),
         video_in_shots=summarize([r.video_in_shots_rank for r in ranks], options.ks),
@@ -174,7 +208,8 @@ def _encoder_for(config: EvalConfig, encoder: ImageTextEncoder, encoders: Mappin
         raise ConfigError(f"configuration {config.name!r} names model {config.model!r}, but no encoder was "
                           "given for it")
     available = store.vector_names(db)
-    if chosen.vector_name not in available:
+    visual_needed = not config.uses_channels or (config.channels is not None and "visual" in config.channels)
+    if visual_needed and chosen.vector_name not in available:
         raise ConfigError(f"configuration {config.name!r}: database {db!r} has no vectors of "
                           f"{chosen.name} ({chosen.vector_name}); it holds {', '.join(available) or 'none'}. "
                           "Ingest with that model first, or pick another --clip-model")
@@ -183,12 +218,14 @@ def _encoder_for(config: EvalConfig, encoder: ImageTextEncoder, encoders: Mappin
 
 def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder: ImageTextEncoder,
              layout: DataLayout, db: str, options: EvaluateOptions = DEFAULT_OPTIONS,
-             encoders: Mapping[str, ImageTextEncoder] | None = None) -> EvaluationReport:
+             encoders: Mapping[str, ImageTextEncoder] | None = None,
+             embedder: TextEmbedder | None = None) -> EvaluationReport:
     """Evaluate database ``db`` against a log file (or parsed entries).
 
     ``encoder`` serves configurations without a ``model``; ``encoders`` maps the model specs
-    that configurations name to their encoders. Raises ConfigError (LogFormatError for a
-    malformed log) or UnknownDatabaseError.
+    that configurations name to their encoders; ``embedder`` is the text channels' model
+    (configurations with ``channels``). Raises ConfigError (LogFormatError for a malformed log)
+    or UnknownDatabaseError.
     """
     entries = read_log(logs, options.log) if isinstance(logs, str | Path) else list(logs)
     if not store.has_collection(db):
@@ -204,7 +241,10 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
                           f"{example}. Check that the logged file names match the indexed videos "
                           "(`python -m app videos`)")
     log.info("evaluating %d of %d log entries on %s", len(matched), len(entries), db)
-    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options)
+    results = [evaluate_channel_config(matched, config, _channel_search(store, db, enc, embedder, config), options,
+                                       _channels_label(store, db, enc, embedder, config))
+               if config.uses_channels else
+               evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options)
                for config, enc in zip(options.configs, chosen, strict=True)]
     corpus = CorpusStats(videos=len(catalog), shots=store.count(db),
                          duration_s=float(sum(v.duration_s for v in catalog.values())))
@@ -214,3 +254,21 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
         entries=tuple(entry for entry, _ in matched), excluded=tuple(excluded), options=options,
         results=tuple(results),
     )
+
+
+def _channel_search(store: VectorStore, db: str, encoder: ImageTextEncoder, embedder: TextEmbedder | None,
+                    config: EvalConfig) -> QuerySearchFn:
+    def search(query: Query) -> list[SearchHit]:
+        return search_channels(store, encoder, db, query, embedder).hits
+
+    return search
+
+
+def _channels_label(store: VectorStore, db: str, encoder: ImageTextEncoder, embedder: TextEmbedder | None,
+                    config: EvalConfig) -> str:
+    """``channels visual+speech`` (and what the database lacks), for the report."""
+    have = database_channels(store, db, encoder.vector_name, embedder).names
+    wanted = config.channels if config.channels is not None else have
+    used = [c for c in wanted if c in have]
+    missing = [c for c in wanted if c not in have]
+    return f"channels {'+'.join(used) or 'none'}" + (f" (missing: {'+'.join(missing)})" if missing else "")
