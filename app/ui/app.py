@@ -14,6 +14,7 @@ import gradio as gr
 from app.config import Settings
 from app.services import Services
 from app.ui.analysis_models import AnalysisConfig
+from app.ui.channels_ui import CSS as CHANNELS_CSS
 from app.ui.context import Refresh, Texts, UiContext
 from app.ui.i18n import LANGUAGES, check_lang
 from app.ui.settings import UiSettings, served_paths
@@ -132,7 +133,7 @@ def launch_options(settings: Settings, ui: UiSettings) -> dict:
         # connect HF buckets, neither of which an offline archive needs.
         "run_history": False,
         "footer_links": ["api", "settings"],
-        "css": CSS,
+        "css": CSS + CHANNELS_CSS,
         "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                                 font_mono=["ui-monospace", "monospace"]),
     }

@@ -12,6 +12,7 @@ import re
 import urllib.parse
 from pathlib import Path
 
+from app.ui.channels_ui import why_html
 from app.ui.i18n import t
 from pipeline.core import format_timecode
 from pipeline.records import IndexedVideo, SearchHit, Shot
@@ -47,6 +48,7 @@ def _card(record: dict, lang: str) -> str:
         f'<div class="be-card-video" title="{esc(record["source"])}"><b>{esc(t(lang, "video"))}</b> '
         f'{esc(record["source"])}</div>'
         f'<div class="be-card-tc">{esc(record["start_tc"])} – {esc(record["end_tc"])}</div>'
+        f'{why_html(record, lang)}'
         f'<a href="#" class="be-more" data-rank="{rank}">{esc(t(lang, "more_info"))}</a>'
         f"</div></div>"
     )

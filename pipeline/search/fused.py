@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pipeline.channels import TEXT_CHANNELS, VISUAL, dense_name, sparse_name
-from pipeline.errors import QueryError
+from pipeline.errors import ModelError, QueryError
 from pipeline.protocols import ImageTextEncoder, TextEmbedder
 from pipeline.records import SearchHit
 from pipeline.search.engine import to_hits
@@ -43,13 +43,28 @@ BM25 = Bm25Encoder()
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Ranked hits, the channels searched, the channels asked for that the database lacks, and
-    notes for the user (e.g. a channel searched by its words only)."""
+    """Ranked hits, the channels searched, the channels asked for that the database lacks, the
+    text channels searched by their words only (no dense vectors of this text model, or the text
+    model could not load: ``meaning_error``), and notes in English for logs and the CLI."""
 
     hits: list[SearchHit]
     channels: tuple[str, ...]
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    words_only: tuple[str, ...] = ()
+    meaning_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What :func:`plan_query` decided: the rankings to fuse and what the result reports."""
+
+    prefetches: list[Prefetch]
+    channels: tuple[str, ...]
+    missing: tuple[str, ...]
+    words_only: tuple[str, ...]
+    notes: list[str]
+    meaning_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,12 +112,19 @@ def _visual(query: Query, encoder: ImageTextEncoder, vector_name: str, override:
 
 def plan_query(query: Query, have: DatabaseChannels, encoder: ImageTextEncoder | None,
                embedder: TextEmbedder | None, bm25: Bm25Encoder = BM25,
-               visual_vector: np.ndarray | None = None) -> tuple[list[Prefetch], tuple[str, ...], tuple[str, ...], list[str]]:
-    """``(rankings, channels used, channels missing, notes)`` for ``query`` on a database holding ``have``."""
+               visual_vector: np.ndarray | None = None) -> Plan:
+    """The rankings for ``query`` on a database holding ``have`` (see the module docstring)."""
     wanted = query.channels if query.channels is not None else have.names
     missing = tuple(c for c in wanted if c not in have.names)
-    notes, plan, used = [], [], []
+    notes, plan, used, words_only = [], [], [], []
     text = query.text.strip() if query.text else ""
+    meaning, meaning_error = None, None
+    if text and embedder is not None and any(have.text.get(c, (None, None))[1] for c in wanted):
+        try:
+            meaning = embedder.embed_query(text)
+        except ModelError as err:
+            meaning_error = str(err)
+            notes.append(f"search by meaning unavailable, text channels searched by their words only: {err}")
     for channel in wanted:
         if channel in missing or query.weight(channel) == 0:
             continue
@@ -117,14 +139,16 @@ def plan_query(query: Query, have: DatabaseChannels, encoder: ImageTextEncoder |
         else:
             sparse, dense = have.text[channel]
             leaves = [Prefetch(f"{channel}:words", sparse, bm25.query(text))]
-            if dense is not None:
-                leaves.append(Prefetch(f"{channel}:meaning", dense, embedder.embed_query(text)))
+            if dense is not None and meaning is not None:
+                leaves.append(Prefetch(f"{channel}:meaning", dense, meaning))
             else:
-                notes.append(f"{channel} channel searched by its words only: no dense vectors of this text model")
+                words_only.append(channel)
+                if meaning_error is None:
+                    notes.append(f"{channel} channel searched by its words only: no dense vectors of this text model")
             plan.append(Prefetch(channel, weight=query.weight(channel), children=tuple(leaves))
                         if len(leaves) > 1 else replace(leaves[0], weight=query.weight(channel)))
         used.append(channel)
-    return plan, tuple(used), missing, notes
+    return Plan(plan, tuple(used), missing, tuple(words_only), notes, meaning_error)
 
 
 def search_channels(store: VectorStore, encoder: ImageTextEncoder | None, db: str, query: Query,
@@ -135,7 +159,8 @@ def search_channels(store: VectorStore, encoder: ImageTextEncoder | None, db: st
     every hit explains itself (channels and ranks, highlighted snippets, the spoken moment).
     ``visual_vector`` replaces the visual query (relevance feedback); ``exclude_ids`` drops shots."""
     have = database_channels(store, db, encoder.vector_name if encoder is not None else None, embedder)
-    plan, used, missing, notes = plan_query(query, have, encoder, embedder, bm25, visual_vector)
+    planned = plan_query(query, have, encoder, embedder, bm25, visual_vector)
+    plan, used, missing, notes = planned.prefetches, planned.channels, planned.missing, planned.notes
     if missing:
         notes.insert(0, f"database {db!r} has no {', '.join(missing)} channel: searched {', '.join(used) or 'nothing'}")
     if not plan:
@@ -153,7 +178,7 @@ def search_channels(store: VectorStore, encoder: ImageTextEncoder | None, db: st
     for note in notes:
         log.info("%s", note)
     return SearchResult(explain(to_hits(points), points, rankings, query.text or "", used, bm25), used, missing,
-                        tuple(notes))
+                        tuple(notes), planned.words_only, planned.meaning_error)
 
 
 def _plain(store: VectorStore, db: str, leaf: Prefetch, query: Query) -> list[StoredPoint]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from app.ui import channels_ui
 from app.ui.context import Refresh, UiContext
 from app.ui.formatting import (
     cards_html,
@@ -25,7 +26,7 @@ from app.ui.formatting import (
 from app.ui.i18n import check_lang, t
 from pipeline.errors import BuscaError
 from pipeline.records import SearchHit
-from pipeline.search import Query, refine, search, video_overview
+from pipeline.search import Query, refine, search_channels, video_overview
 from pipeline.sources import load_image
 
 log = logging.getLogger(__name__)
@@ -43,18 +44,22 @@ class SearchHandlers:
     # --- search and refine ----------------------------------------------------------------------
 
     def search(self, db: str, text: str | None, image: str | None, image_weight: float, k: float,
-               one_per_video: bool, video_ids: list[str] | None, lang: str):
+               one_per_video: bool, video_ids: list[str] | None, lang: str, channels: list[str] | None = None,
+               *channel_options):
         lang = check_lang(lang)
         text = (text or "").strip()
         if not text and not image:
             raise gr.Error(t(lang, "empty_query"))
         db = self.ctx.require_db(db, lang)
         state = {"db": db, "text": text, "image": image or None, "image_weight": float(image_weight),
-                 "k": int(k), "one_per_video": bool(one_per_video), "video_ids": list(video_ids or [])}
+                 "k": int(k), "one_per_video": bool(one_per_video), "video_ids": list(video_ids or []),
+                 "channels": channels_ui.query_channels(channels, channel_options[:-1] or [1.0] * 4,
+                                                        channel_options[-1] if channel_options else "rrf")}
         started = time.perf_counter()
-        hits = self._run(lambda: search(self.ctx.services.store, self.ctx.ready_encoder(), db, self._query(state)))
-        status = t(lang, "n_results", n=len(hits), db=db, seconds=time.perf_counter() - started)
-        return self._results(hits, status, state, lang)
+        result = self._run(lambda: search_channels(self.ctx.services.store, self.ctx.ready_encoder(), db,
+                                                   self._query(state), self.ctx.services.text_embedder))
+        status = t(lang, "n_results", n=len(result.hits), db=db, seconds=time.perf_counter() - started)
+        return self._results(result.hits, status + channels_ui.status_notes(result, db, lang), state, lang)
 
     def refine(self, relevant: list[str] | None, not_relevant: list[str] | None, method: str,
                state: dict | None, lang: str):
@@ -67,7 +72,8 @@ class SearchHandlers:
         db = self.ctx.require_db(state["db"], lang)
         hits = self._run(lambda: refine(
             self.ctx.services.store, self.ctx.ready_encoder(), db, self._query(state), positive, negative,
-            method=method or "rocchio", k=state["k"], one_per_video=state["one_per_video"]))
+            method=method or "rocchio", k=state["k"], one_per_video=state["one_per_video"],
+            embedder=self.ctx.services.text_embedder))
         status = t(lang, "refined_results", n=len(hits), pos=len(positive), neg=len(negative))
         return self._results(hits, status, state, lang)
 
@@ -82,7 +88,8 @@ class SearchHandlers:
     def _query(state: dict) -> Query:
         image = load_image(state["image"]) if state.get("image") else None
         return Query(text=state["text"] or None, image=image, image_weight=state["image_weight"], k=state["k"],
-                     one_per_video=state["one_per_video"], video_ids=tuple(state["video_ids"]) or None)
+                     one_per_video=state["one_per_video"], video_ids=tuple(state["video_ids"]) or None,
+                     **state.get("channels", {}))
 
     def _results(self, hits: list[SearchHit], status: str, state: dict, lang: str) -> tuple:
         records = [hit_record(h, self.ctx.layout.resolve(h.thumbnail)) for h in hits]
@@ -112,7 +119,7 @@ class SearchHandlers:
         if record is None or not state:
             raise gr.Error(t(lang, "no_search_yet"))
         entry = self.ctx.videos(state["db"]).get(record["video_id"])
-        info = details_markdown(record, entry, lang)
+        info = details_markdown(record, entry, lang) + channels_ui.why_markdown(record, lang)
         media = self.ctx.media_path(entry)
         if entry is not None and media is None:
             info += "\n" + t(lang, "no_media", path=entry.path)
@@ -185,6 +192,7 @@ class SearchTab:
     k: gr.Slider
     one_per_video: gr.Checkbox
     videos: gr.Dropdown
+    channels: channels_ui.ChannelControls
 
 
 def _query_inputs(ctx: UiContext) -> SearchTab:
@@ -205,7 +213,8 @@ def _query_inputs(ctx: UiContext) -> SearchTab:
             one = tx.bind(gr.Checkbox(label=tx("one_per_video"), value=False), label="one_per_video")
             videos = tx.bind(gr.Dropdown(choices=[], multiselect=True, label=tx("restrict_videos")),
                              label="restrict_videos")
-    return SearchTab(text, image, weight, k, one, videos)
+        channels = channels_ui.build_channel_controls(ctx)
+    return SearchTab(text, image, weight, k, one, videos, channels)
 
 
 def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Refresh]:
@@ -225,6 +234,7 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Re
             tx.bind(gr.Markdown(f"## {tx('details_title')}"), fmt="## {}", value="details_title")
             player = tx.bind(gr.Video(label=tx("player"), interactive=False, autoplay=False, elem_id="be-player"),
                              label="player")
+            moment_btn = gr.Button(visible=False, size="sm", elem_id="be-moment")
             info = gr.Markdown(elem_id="be-info")
             strip = tx.bind(gr.Gallery(label=tx("other_shots"), columns=3, height=220, allow_preview=False, fit_columns=False,
                                        object_fit="cover", elem_id="be-strip"), label="other_shots")
@@ -239,15 +249,18 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Re
 
     results = [cards, status, records, query, refine_box.relevant, refine_box.not_relevant, json_out, details, files]
     details_out = [details, player, info, strip, strip_state]
-    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang]
+    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang, *q.channels.inputs]
     opts = {"concurrency_id": "search", "concurrency_limit": 2, "show_progress_on": [cards]}
     search_btn.click(handlers.search, search_inputs, results, api_name="search", **opts)
     q.text.submit(handlers.search, search_inputs, results, api_visibility="private", **opts)
     refine_box.button.click(handlers.refine, [refine_box.relevant, refine_box.not_relevant, refine_box.method, query,
                                               lang], results, api_name="refine", **opts)
     clear_btn.click(handlers.clear, [lang], [q.text, q.image, *results], api_name="clear")
+    moment = gr.State(None)
     cards.select(handlers.pick, None, [selected, player], api_visibility="private", queue=False).then(
-        handlers.details, [selected, records, query, lang], details_out, api_name="details", scroll_to_output=True)
+        handlers.details, [selected, records, query, lang], details_out, api_name="details", scroll_to_output=True
+    ).then(channels_ui.moment_button, [selected, records, lang], [moment_btn, moment], api_visibility="private")
+    moment_btn.click(channels_ui.play_moment, [moment, strip_state], player, api_name="play_moment")
     strip.select(handlers.seek, [strip_state], player, api_visibility="private")
     export_btn.click(handlers.export, [records, lang], files, api_name="export")
     return [(q.videos, lambda name, _lang: handlers.video_choices(name))]
