@@ -54,7 +54,9 @@ def make_speech_transcriber(channels: ChannelSettings, language: str | None, dev
     model = channels.speech_model
     if model == "auto":
         model = "large-v3" if resolve_whisper("auto", kind, "auto")[1] == "cuda" else "base"
-    return WhisperTranscriber(model, device=kind, language=language, word_timestamps=True, beam_size=1)
+    model, kind, compute = resolve_whisper(model, kind, "auto")  # a name that loading does not change
+    return WhisperTranscriber(model, device=kind, compute_type=compute, language=language, word_timestamps=True,
+                              beam_size=1)
 
 
 def make_text_reader(channels: ChannelSettings) -> TextReader:

@@ -109,7 +109,7 @@ class WhisperTranscriber:
         self.word_timestamps = word_timestamps
         self.cpu_threads, self.local_files_only = cpu_threads, local_files_only
         self._model = None
-        self.name = f"whisper:{model}/{compute_type}"
+        self.name = f"whisper:{Path(model).name}/{compute_type}"  # the same once loaded, when nothing is "auto"
         self.last_timings: dict[str, float] = {}
 
     def load(self):

@@ -241,3 +241,34 @@ def serve_app(settings, ui, services):
         demo.close()
         ctx.close()
         services.close()
+
+
+# --- a clip that says and shows something (the text channels' tests) ------------------------------
+
+#: A real recorded Spanish phone prompt (Debian asterisk-core-sounds-es-wav, CC-BY-SA-3.0) and its text.
+ASTERISK_ES = Path("/usr/share/asterisk/sounds/es/conf-onlyperson.wav")
+ASTERISK_ES_TEXT = "Por el momento, usted es la única persona en la conferencia."
+ON_SCREEN = "BIDONES DE CLENSEOL · CASABLANCA"
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+def talking_sign_clip(out: Path) -> Path:
+    """10 s, three real photos (3, 4, 3 s): real Spanish speech (:data:`ASTERISK_ES`, else espeak-ng)
+    from 1.5 s, and :data:`ON_SCREEN` drawn from 3 to 7 s. Skips when ffmpeg, the font or any
+    Spanish speech is missing."""
+    if shutil.which("ffmpeg") is None or not FONT.is_file():
+        pytest.skip("ffmpeg with DejaVu fonts is needed (apt-get install ffmpeg fonts-dejavu-core)")
+    base = write_video(out.with_name(out.stem + "-base.mp4"), list(zip(slideshow_images((640, 360))[:3],
+                                                                         (3.0, 4.0, 3.0), strict=True)))
+    speech = ASTERISK_ES
+    if not speech.is_file():
+        if shutil.which("espeak-ng") is None:
+            pytest.skip("no Spanish speech: apt-get install asterisk-core-sounds-es-wav (or espeak-ng)")
+        speech = out.with_suffix(".wav")
+        subprocess.run(["espeak-ng", "-v", "es", "-w", str(speech), ASTERISK_ES_TEXT], check=True)
+    text = ON_SCREEN.replace(":", r"\:")
+    ffmpeg("-i", str(base), "-i", str(speech), "-filter_complex",
+           f"[1:a]adelay=1500|1500,apad=whole_dur=10[a];[0:v]drawtext=fontfile={FONT}:text='{text}':fontsize=26:"
+           "fontcolor=white:borderw=2:bordercolor=black:x=(w-tw)/2:y=h-50:enable='between(t,3,7)'[v]",
+           "-map", "[v]", "-map", "[a]", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-t", "10", str(out))
+    return out

@@ -9,6 +9,7 @@ On-screen text: each shot is read at its keyframe, and a long shot also every ``
 seconds. Lines that repeat across a shot's frames (a caption held on screen, read slightly
 differently each time) are merged: two lines are the same when their letters and digits, lower
 case, match at 80 % or more; the better-read one is kept, with the time it first appeared.
+A line of fewer than two letters or digits is dropped: OCR finds lone glyphs in textures.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline.channels.spec import text_field
 from pipeline.records import OcrLine, Shot, TranscriptSegment
 
 SAME_LINE_RATIO = 0.8
+MIN_CHARS = 2
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def ocr_times(shots: Sequence[Shot], frame_times: Sequence[float], interval_s: f
         times = {round(key, 3)}
         t = shot.start_s + interval_s / 2
         while shot.end_s - shot.start_s > interval_s and t < shot.end_s:
-            if abs(t - key) >= interval_s / 2:
+            if abs(t - key) >= interval_s / 4:  # not a near-copy of the keyframe
                 times.add(round(t, 3))
             t += interval_s
         picks.extend((shot.index, t) for t in sorted(times))
@@ -86,7 +88,7 @@ def merge_lines(reads: Sequence[tuple[float, Sequence[OcrLine]]]) -> list[tuple[
     for t, lines in sorted(reads, key=lambda r: r[0]):
         for line in lines:
             key = _key(line.text)
-            if not key:
+            if len(key) < MIN_CHARS:  # a lone glyph: what OCR "reads" in textures more often than not
                 continue
             for i, (first, best, best_key) in enumerate(kept):
                 if key == best_key or SequenceMatcher(None, key, best_key, autojunk=False).ratio() >= SAME_LINE_RATIO:

@@ -32,7 +32,7 @@ class EdgeChannelsMixin:
     """Text-channel operations of an EdgeStore (see the module docstring)."""
 
     def sparse_names(self, name: str) -> list[str]:
-        return list(self._get(name).sparse)
+        return sorted(self._get(name).sparse)
 
     def ensure_sparse(self, name: str, names: Sequence[str]) -> None:
         with self._mutex:

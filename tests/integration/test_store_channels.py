@@ -33,8 +33,7 @@ from pipeline.store import (
 
 SERVER_URL = os.environ.get("BUSCA_TEST_QDRANT_URL")
 VIS, TXT, BM = "clip-test", "speech-e5-test", "speech-bm25"
-WORDS = ("bidón casablanca perro playa conferencia barrio ciudad mercado puerto tren lluvia fábrica "
-         "escuela iglesia río montaña coche avión radio noticias").split()
+WORDS = ["bidón", "casablanca", "perro", "playa", "conferencia", "barrio", "ciudad", "mercado", "puerto", "tren", "lluvia", "fábrica", "escuela", "iglesia", "río", "montaña", "coche", "avión", "radio", "noticias"]
 
 
 @pytest.fixture(scope="module")
