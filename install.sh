@@ -14,7 +14,10 @@ sudo=""
 [[ "$(id -u)" != 0 ]] && sudo="sudo"
 
 apt_packages=(ffmpeg python3-venv)
-$runtime_only || apt_packages+=(chromium espeak-ng pocketsphinx-testdata)
+# tests and bench/: real recorded speech (Spanish prompts with their texts, LibriVox, codec2), Tesseract to
+# compare with RapidOCR, the fonts ffmpeg draws captions with
+$runtime_only || apt_packages+=(chromium espeak-ng pocketsphinx-testdata asterisk-core-sounds-es-wav asterisk-core-sounds-es
+                                codec2-examples tesseract-ocr tesseract-ocr-spa fonts-dejavu-core)
 $sudo apt-get update -q
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
 

@@ -180,13 +180,26 @@ def _copy_catalog(catalog, name: str, dst_name: str) -> None:
     source = catalog.path(name)
     if dst_name != name and source.exists():
         atomic.write_bytes(catalog.path(dst_name), source.read_bytes())
+    _copy_channels(catalog.root, name, dst_name)
+
+
+def _copy_channels(data_dir: Path, name: str, dst_name: str) -> None:
+    """The database's text-channel metadata follows it under its new name."""
+    from pipeline.channels import ChannelRegistry
+    from pipeline.core import atomic
+
+    registry = ChannelRegistry(data_dir)
+    if dst_name != name and registry.path(name).exists():
+        atomic.write_bytes(registry.path(dst_name), registry.path(name).read_bytes())
 
 
 CATALOG_FILE = "catalog.json"
+CHANNELS_FILE = "channels.json"
 
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK
+    from pipeline.channels import ChannelRegistry
     from pipeline.core import atomic, check_db_name
     from pipeline.errors import UnknownDatabaseError
     from pipeline.index import VideoCatalog
@@ -206,12 +219,16 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
     catalog = VideoCatalog(settings.data_dir).path(name)
     atomic.write_bytes(out / CATALOG_FILE, catalog.read_bytes() if catalog.exists() else b'{"videos": {}}')
+    channels = ChannelRegistry(settings.data_dir).path(name)
+    if channels.exists():
+        atomic.write_bytes(out / CHANNELS_FILE, channels.read_bytes())
     print(f"backed up {written} shots of '{name}' and its catalog to {out}")
     return EXIT_OK
 
 
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK
+    from pipeline.channels import ChannelRegistry
     from pipeline.core import atomic, check_db_name
     from pipeline.index import VideoCatalog
     from pipeline.store import export_contents, import_collection, open_store
@@ -228,6 +245,8 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
             restored = import_collection(store, directory, name, progress=update)
     finally:
         store.close()
+    if (directory / CHANNELS_FILE).exists():
+        atomic.write_bytes(ChannelRegistry(settings.data_dir).path(name), (directory / CHANNELS_FILE).read_bytes())
     catalog = directory / CATALOG_FILE
     if catalog.exists():
         atomic.write_bytes(VideoCatalog(settings.data_dir).path(name), catalog.read_bytes())
