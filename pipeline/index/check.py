@@ -1,0 +1,307 @@
+"""``check``: drift between a database's points, its catalog rows and its files, and its repair.
+
+Kinds of drift (``Drift.kind``), and what ``repair`` does about each:
+
+* ``orphan_points`` — points of a video the catalog does not list (a catalog lost or damaged).
+  Rebuilt from the video's artifacts when they are complete (the record, and every point
+  rewritten); else from the points themselves when they hold every shot ``0..n-1``; else the
+  points are deleted (the video must be ingested again).
+* ``interrupted`` — an ingest noted the video (``pending``) and died before recording it.
+  Its points, if any, are completed from the artifacts, or deleted; the marker is dropped.
+* ``missing_points`` / ``incomplete_points`` — the catalog lists a video whose points are gone,
+  or not all there (points lost from the store). Rewritten from the artifacts; without them the
+  record is dropped (and what is left of the points deleted).
+* ``missing_media`` — the video file for playback is gone. Placed again (hard link or copy)
+  from the original file when it still exists with the same content; otherwise reported.
+* ``missing_thumbnails`` — shot thumbnails are gone. Cut again from the video file at each
+  shot's keyframe; without the video file, reported.
+
+A damaged catalog file is moved aside by ``repair`` and every database is rebuilt from the store
+(:func:`check_archive`).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+
+from pipeline.core import atomic
+from pipeline.errors import BuscaError, CatalogError
+from pipeline.index.catalog import Catalog
+from pipeline.index.ingest import PreparedVideo, index_video, place_media
+from pipeline.index.layout import DataLayout, content_id
+from pipeline.media import iter_frames_at
+from pipeline.records import IndexedVideo, VideoInfo
+from pipeline.store import VectorStore
+
+log = logging.getLogger(__name__)
+
+KINDS = ("orphan_points", "interrupted", "missing_points", "incomplete_points", "missing_media",
+         "missing_thumbnails")
+THUMB_SIDE = 224  # the size ingest's thumbnails have (DecodeOptions.short_side)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One problem with one video; ``action`` says what the repair did ("" when not repaired)."""
+
+    kind: str
+    video_id: str
+    source: str
+    detail: str
+    action: str = ""
+    repaired: bool = False
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    db: str
+    videos: int  # indexed videos the catalog lists (after any repair)
+    points: int  # points in the store (after any repair)
+    drift: list[Drift] = field(default_factory=list)
+    catalog_problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.drift and not self.catalog_problems
+
+    @property
+    def unrepaired(self) -> list[Drift]:
+        return [d for d in self.drift if not d.repaired]
+
+    def to_json(self) -> dict:
+        return {"db": self.db, "videos": self.videos, "points": self.points, "clean": self.clean,
+                "catalog_problems": self.catalog_problems, "drift": [asdict(d) for d in self.drift]}
+
+
+@dataclass
+class _Points:
+    """What the store holds of one video."""
+
+    source: str = ""
+    shots: dict[int, dict] = field(default_factory=dict)  # shot index -> payload
+
+    @property
+    def vector_name(self) -> str | None:
+        """The encoder folder its thumbnails live in: ``videos/<id>/<vector>/thumbs/...``."""
+        for payload in self.shots.values():
+            parts = Path(str(payload.get("thumbnail", ""))).parts
+            if len(parts) >= 4 and parts[0] == "videos":
+                return parts[2]
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return set(self.shots) == set(range(len(self.shots)))
+
+
+def _store_points(store: VectorStore, db: str) -> dict[str, _Points]:
+    found: dict[str, _Points] = {}
+    if not store.has_collection(db):
+        return found
+    for point in store.scroll(db, batch_size=1024):
+        video_id = str(point.payload.get("video_id", ""))
+        entry = found.setdefault(video_id, _Points(source=str(point.payload.get("source", ""))))
+        entry.shots[int(point.payload.get("shot_index", -1))] = point.payload
+    return found
+
+
+def load_prepared(layout: DataLayout, video_id: str, vector_name: str | None) -> PreparedVideo | None:
+    """A video's finished artifacts for ``vector_name`` (``meta.json`` written), or None."""
+    if not vector_name:
+        return None
+    try:
+        if layout.read_meta(video_id, vector_name) is None:
+            return None
+        data = atomic.read_json(layout.video_dir(video_id) / "info.json")
+        info = VideoInfo(**{f.name: data[f.name] for f in fields(VideoInfo)})
+        frames = layout.load_frames(video_id, vector_name)
+        seg = layout.load_segmentation(video_id, vector_name)
+    except (OSError, ValueError, KeyError, TypeError, BuscaError) as err:
+        log.info("artifacts of %s (%s) are not usable: %s", video_id, vector_name, err)
+        return None
+    return PreparedVideo(video_id, info, frames, seg, vector_name, reused=True)
+
+
+class _Checker:
+    def __init__(self, store: VectorStore, catalog: Catalog, layout: DataLayout, db: str, repair: bool):
+        self.store, self.catalog, self.layout, self.db, self.repair = store, catalog, layout, db, repair
+        self.drift: list[Drift] = []
+
+    def note(self, kind: str, video_id: str, source: str, detail: str, action: str = "") -> None:
+        self.drift.append(Drift(kind, video_id, source, detail, action, bool(action)))
+
+    def rewrite(self, video_id: str, source: str, vector_name: str | None, media_hint: str = "") -> str:
+        """Record the video and rewrite all its points from its artifacts; "" when they are unusable."""
+        prepared = load_prepared(self.layout, video_id, vector_name)
+        if prepared is None:
+            return ""
+        media = self.layout.media_file(media_hint, video_id)
+        index_video(prepared, self.store, self.layout, self.db, source=source, media_path=media, catalog=self.catalog)
+        return f"rewrote its record and its {len(prepared.segmentation.shots)} points from the artifacts"
+
+    def drop(self, video_id: str, n_points: int) -> str:
+        if n_points and self.store.has_collection(self.db):
+            self.store.delete_video(self.db, video_id)
+            self.store.flush()
+        self.catalog.forget(self.db, video_id)
+        return (f"deleted its {n_points} points and its record: ingest the video again" if n_points
+                else "dropped its record: ingest the video again")
+
+    def from_points(self, video_id: str, got: _Points) -> IndexedVideo:
+        payloads = list(got.shots.values())
+        media = self.layout.media_file("", video_id)
+        return IndexedVideo(
+            video_id=video_id, source=got.source, path=self.layout.stored_path(media) if media else "",
+            duration_s=max(float(p.get("end_s", 0.0)) for p in payloads), n_frames=0, n_shots=len(payloads),
+            n_scenes=len({p.get("scene") for p in payloads}), n_classes=len({p.get("class_id") for p in payloads}),
+            encoder=got.vector_name or next(iter(self.store.vector_names(self.db)), ""),
+            indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
+    def unlisted(self, video_id: str, got: _Points, interrupted: bool) -> None:
+        kind = "interrupted" if interrupted else "orphan_points"
+        detail = (f"an ingest began and never finished; {len(got.shots)} points stored" if interrupted
+                  else f"{len(got.shots)} points in the store, no catalog record")
+        action = ""
+        if self.repair:
+            action = self.rewrite(video_id, got.source, got.vector_name)
+            if not action and got.complete and not interrupted:
+                self.catalog.record(self.db, self.from_points(video_id, got))
+                action = f"rebuilt its record from its {len(got.shots)} points (its artifacts are gone)"
+            action = action or self.drop(video_id, len(got.shots))
+        self.note(kind, video_id, got.source, detail, action)
+
+    def listed(self, entry: IndexedVideo, got: _Points | None) -> None:
+        have = len(got.shots) if got else 0
+        if got and set(got.shots) == set(range(entry.n_shots)):
+            return
+        kind = "missing_points" if not have else "incomplete_points"
+        detail = f"the catalog lists {entry.n_shots} shots, the store holds {have} of them"
+        action = ""
+        if self.repair:
+            action = self.rewrite(entry.video_id, entry.source, entry.encoder, entry.path) or self.drop(entry.video_id, have)
+        self.note(kind, entry.video_id, entry.source, detail, action)
+
+    def media(self, entry: IndexedVideo) -> None:
+        if self.layout.media_file(entry.path, entry.video_id) is not None:
+            return
+        action = ""
+        if self.repair:
+            original = _original_path(self.layout, entry.video_id)
+            if original is not None:
+                placed = place_media(original, entry.video_id, self.layout, "link")
+                self.catalog.record(self.db, replace(entry, path=self.layout.stored_path(placed)))
+                action = f"placed it again from {original}"
+        self.note("missing_media", entry.video_id, entry.source, f"the video file {entry.path or '(none)'} is gone"
+                  + ("" if action or not self.repair else "; copy the file back or ingest it again"), action)
+
+    def thumbnails(self, entry: IndexedVideo, got: _Points | None) -> None:
+        missing = {i: p for i, p in (got.shots.items() if got else ()) if not self._thumb_ok(p)}
+        if not missing:
+            return
+        action = ""
+        media = self.layout.media_file(entry.path, entry.video_id)
+        if self.repair and media is not None:
+            made = self._cut_thumbnails(entry, media, missing)
+            action = f"cut {made} thumbnails again from the video file"
+        detail = f"{len(missing)} of {len(got.shots)} shot thumbnails are gone"
+        if self.repair and media is None:
+            detail += " and the video file too: ingest the video again"
+        self.note("missing_thumbnails", entry.video_id, entry.source, detail, action)
+
+    def _thumb_ok(self, payload: dict) -> bool:
+        try:
+            return self.layout.resolve(str(payload.get("thumbnail", ""))).is_file()
+        except BuscaError:
+            return False
+
+    def _cut_thumbnails(self, entry: IndexedVideo, media: Path, missing: dict[int, dict]) -> int:
+        prepared = load_prepared(self.layout, entry.video_id, entry.encoder)
+        order = sorted(missing)
+        times = []
+        for index in order:
+            payload = missing[index]
+            if prepared is not None and index < len(prepared.segmentation.shots):
+                times.append(float(prepared.frames.timestamps[prepared.segmentation.shots[index].keyframe]))
+            else:
+                times.append((float(payload.get("start_s", 0.0)) + float(payload.get("end_s", 0.0))) / 2)
+        for picked in iter_frames_at(media, times, short_side=THUMB_SIDE):
+            buffer = io.BytesIO()
+            Image.fromarray(picked.image).save(buffer, format="JPEG", quality=85)
+            atomic.write_bytes(self.layout.resolve(str(missing[order[picked.request]]["thumbnail"])), buffer.getvalue())
+        return len(order)
+
+
+def _original_path(layout: DataLayout, video_id: str) -> Path | None:
+    """The file the video was ingested from, if it is still there with the same content."""
+    try:
+        original = Path(str(atomic.read_json(layout.video_dir(video_id) / "info.json")["path"]))
+        if original.is_file() and content_id(original) == video_id:
+            return original
+    except (OSError, ValueError, KeyError, TypeError, BuscaError):
+        pass
+    return None
+
+
+def check_database(store: VectorStore, catalog: Catalog, layout: DataLayout, db: str, repair: bool = False,
+                   progress: Progress | None = None) -> CheckReport:
+    """Find (and with ``repair`` fix) the drift of one database (see the module's documentation)."""
+    say = progress or (lambda _text: None)
+    checker = _Checker(store, catalog, layout, db, repair)
+    say(f"reading the points of {db!r}")
+    points = _store_points(store, db)
+    records = catalog.videos(db)
+    pending = set(catalog.pending(db))
+    say(f"comparing {len(points)} videos in the store with {len(records)} in the catalog")
+    for video_id in sorted(points.keys() - records.keys()):
+        checker.unlisted(video_id, points[video_id], video_id in pending)
+    for video_id in sorted(pending - points.keys() - records.keys()):  # died before writing any point
+        action = "dropped the marker" if repair else ""
+        if repair:
+            catalog.forget(db, video_id)
+        checker.note("interrupted", video_id, "", "an ingest began and never finished; no point stored", action)
+    for entry in records.values():
+        checker.listed(entry, points.get(entry.video_id))
+    if repair and checker.drift:
+        points, records = _store_points(store, db), catalog.videos(db)
+    say("checking the video files and the thumbnails")
+    for entry in records.values():
+        checker.media(entry)
+        checker.thumbnails(entry, points.get(entry.video_id))
+    n_points = store.count(db) if store.has_collection(db) else 0
+    return CheckReport(db, len(catalog.videos(db)) if repair else len(records), n_points, checker.drift)
+
+
+def check_archive(store: VectorStore, catalog: Catalog, layout: DataLayout, db: str, repair: bool = False,
+                  progress: Progress | None = None) -> list[CheckReport]:
+    """:func:`check_database` for ``db``, with the catalog's own problems. When the catalog file is
+    damaged, ``repair`` moves it aside and rebuilds every database of the store into a fresh one
+    (one report per database)."""
+    try:
+        catalog.videos(db)
+    except CatalogError as err:
+        moved = catalog.quarantine() if repair else None
+        if moved is None:
+            n_points = store.count(db) if store.has_collection(db) else 0
+            return [CheckReport(db, 0, n_points, [], [str(err)])]
+        log.warning("rebuilding every database's catalog from the store (the damaged file is now %s)", moved)
+        reports = [check_database(store, catalog, layout, name, True, progress)
+                   for name in [db, *(n for n in store.list_collections() if n != db)]]
+        note = f"{err.where}: was damaged ({err.cause.split(':')[0]}); moved to {moved} and rebuilt from the store"
+        return [replace(reports[0], catalog_problems=[note]), *reports[1:]]
+    damaged = catalog.damaged_json(db)
+    report = check_database(store, catalog, layout, db, repair, progress)
+    if damaged and repair:
+        catalog.retire_damaged_json(db)
+        damaged = f"{catalog.where}: the damaged JSON catalog of {db!r} was set aside and the database rebuilt " \
+                  "from the store"
+    return [replace(report, catalog_problems=[damaged] if damaged else [])]
