@@ -42,23 +42,65 @@ from pipeline.store import VectorStore
 
 log = logging.getLogger(__name__)
 
-KINDS = ("orphan_points", "interrupted", "missing_points", "incomplete_points", "missing_media",
-         "missing_thumbnails")
 THUMB_SIDE = 224  # the size ingest's thumbnails have (DecodeOptions.short_side)
+
+#: Each kind of drift, in words (formatted with ``Drift.values``); the web app has its own texts.
+DETAILS = {
+    "orphan_points": "{points} points in the store, no catalog record",
+    "interrupted": "an ingest began and never finished; {points} points stored",
+    "missing_points": "the catalog lists {shots} shots, the store holds none",
+    "incomplete_points": "the catalog lists {shots} shots, the store holds {points} of them",
+    "missing_media": "the video file {path} is gone",
+    "missing_thumbnails": "{missing} of {points} shot thumbnails are gone",
+}
+#: What a repair did.
+OUTCOMES = {
+    "rewritten": "rewrote its record and its {shots} points from the artifacts",
+    "from_points": "rebuilt its record from its {points} points (its artifacts are gone)",
+    "deleted": "deleted its {points} points and its record: ingest the video again",
+    "forgotten": "dropped its record: ingest the video again",
+    "marker_dropped": "dropped the marker",
+    "media_placed": "placed the file again from {original}",
+    "thumbs_cut": "cut {missing} thumbnails again from the video file",
+}
+#: What to do when a repair cannot fix it.
+ADVICE = {
+    "missing_media": "copy the file back, or ingest the video again",
+    "missing_thumbnails": "they need the video file: restore it, or ingest the video again",
+}
 
 Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Drift:
-    """One problem with one video; ``action`` says what the repair did ("" when not repaired)."""
+    """One problem with one video. ``outcome`` names what the repair did (a key of ``OUTCOMES``,
+    "" when not repaired); ``values`` fill the texts."""
 
     kind: str
     video_id: str
     source: str
-    detail: str
-    action: str = ""
-    repaired: bool = False
+    values: dict = field(default_factory=dict)
+    outcome: str = ""
+
+    @property
+    def repaired(self) -> bool:
+        return bool(self.outcome)
+
+    @property
+    def detail(self) -> str:
+        return DETAILS[self.kind].format(**self.values)
+
+    @property
+    def action(self) -> str:
+        return OUTCOMES[self.outcome].format(**self.values) if self.outcome else ""
+
+    @property
+    def advice(self) -> str:
+        return "" if self.outcome else ADVICE.get(self.kind, "")
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "repaired": self.repaired, "detail": self.detail, "action": self.action}
 
 
 @dataclass(frozen=True)
@@ -79,7 +121,7 @@ class CheckReport:
 
     def to_json(self) -> dict:
         return {"db": self.db, "videos": self.videos, "points": self.points, "clean": self.clean,
-                "catalog_problems": self.catalog_problems, "drift": [asdict(d) for d in self.drift]}
+                "catalog_problems": self.catalog_problems, "drift": [d.to_json() for d in self.drift]}
 
 
 @dataclass
@@ -136,25 +178,25 @@ class _Checker:
         self.store, self.catalog, self.layout, self.db, self.repair = store, catalog, layout, db, repair
         self.drift: list[Drift] = []
 
-    def note(self, kind: str, video_id: str, source: str, detail: str, action: str = "") -> None:
-        self.drift.append(Drift(kind, video_id, source, detail, action, bool(action)))
+    def note(self, kind: str, video_id: str, source: str, values: dict, outcome: str = "") -> None:
+        self.drift.append(Drift(kind, video_id, source, values, outcome))
 
-    def rewrite(self, video_id: str, source: str, vector_name: str | None, media_hint: str = "") -> str:
+    def rewrite(self, video_id: str, source: str, vector_name: str | None, values: dict, media_hint: str = "") -> str:
         """Record the video and rewrite all its points from its artifacts; "" when they are unusable."""
         prepared = load_prepared(self.layout, video_id, vector_name)
         if prepared is None:
             return ""
         media = self.layout.media_file(media_hint, video_id)
         index_video(prepared, self.store, self.layout, self.db, source=source, media_path=media, catalog=self.catalog)
-        return f"rewrote its record and its {len(prepared.segmentation.shots)} points from the artifacts"
+        values["shots"] = len(prepared.segmentation.shots)
+        return "rewritten"
 
     def drop(self, video_id: str, n_points: int) -> str:
         if n_points and self.store.has_collection(self.db):
             self.store.delete_video(self.db, video_id)
             self.store.flush()
         self.catalog.forget(self.db, video_id)
-        return (f"deleted its {n_points} points and its record: ingest the video again" if n_points
-                else "dropped its record: ingest the video again")
+        return "deleted" if n_points else "forgotten"
 
     def from_points(self, video_id: str, got: _Points) -> IndexedVideo:
         payloads = list(got.shots.values())
@@ -168,55 +210,52 @@ class _Checker:
         )
 
     def unlisted(self, video_id: str, got: _Points, interrupted: bool) -> None:
-        kind = "interrupted" if interrupted else "orphan_points"
-        detail = (f"an ingest began and never finished; {len(got.shots)} points stored" if interrupted
-                  else f"{len(got.shots)} points in the store, no catalog record")
-        action = ""
+        values = {"points": len(got.shots)}
+        outcome = ""
         if self.repair:
-            action = self.rewrite(video_id, got.source, got.vector_name)
-            if not action and got.complete and not interrupted:
+            outcome = self.rewrite(video_id, got.source, got.vector_name, values)
+            if not outcome and got.complete and not interrupted:
                 self.catalog.record(self.db, self.from_points(video_id, got))
-                action = f"rebuilt its record from its {len(got.shots)} points (its artifacts are gone)"
-            action = action or self.drop(video_id, len(got.shots))
-        self.note(kind, video_id, got.source, detail, action)
+                outcome = "from_points"
+            outcome = outcome or self.drop(video_id, len(got.shots))
+        self.note("interrupted" if interrupted else "orphan_points", video_id, got.source, values, outcome)
 
     def listed(self, entry: IndexedVideo, got: _Points | None) -> None:
         have = len(got.shots) if got else 0
         if got and set(got.shots) == set(range(entry.n_shots)):
             return
-        kind = "missing_points" if not have else "incomplete_points"
-        detail = f"the catalog lists {entry.n_shots} shots, the store holds {have} of them"
-        action = ""
+        values = {"shots": entry.n_shots, "points": have}
+        outcome = ""
         if self.repair:
-            action = self.rewrite(entry.video_id, entry.source, entry.encoder, entry.path) or self.drop(entry.video_id, have)
-        self.note(kind, entry.video_id, entry.source, detail, action)
+            outcome = (self.rewrite(entry.video_id, entry.source, entry.encoder, values, entry.path)
+                       or self.drop(entry.video_id, have))
+        self.note("missing_points" if not have else "incomplete_points", entry.video_id, entry.source, values,
+                  outcome)
 
     def media(self, entry: IndexedVideo) -> None:
         if self.layout.media_file(entry.path, entry.video_id) is not None:
             return
-        action = ""
+        values = {"path": entry.path or "(none)"}
+        outcome = ""
         if self.repair:
             original = _original_path(self.layout, entry.video_id)
             if original is not None:
                 placed = place_media(original, entry.video_id, self.layout, "link")
                 self.catalog.record(self.db, replace(entry, path=self.layout.stored_path(placed)))
-                action = f"placed it again from {original}"
-        self.note("missing_media", entry.video_id, entry.source, f"the video file {entry.path or '(none)'} is gone"
-                  + ("" if action or not self.repair else "; copy the file back or ingest it again"), action)
+                values["original"], outcome = str(original), "media_placed"
+        self.note("missing_media", entry.video_id, entry.source, values, outcome)
 
     def thumbnails(self, entry: IndexedVideo, got: _Points | None) -> None:
         missing = {i: p for i, p in (got.shots.items() if got else ()) if not self._thumb_ok(p)}
         if not missing:
             return
-        action = ""
+        values = {"missing": len(missing), "points": len(got.shots)}
+        outcome = ""
         media = self.layout.media_file(entry.path, entry.video_id)
         if self.repair and media is not None:
-            made = self._cut_thumbnails(entry, media, missing)
-            action = f"cut {made} thumbnails again from the video file"
-        detail = f"{len(missing)} of {len(got.shots)} shot thumbnails are gone"
-        if self.repair and media is None:
-            detail += " and the video file too: ingest the video again"
-        self.note("missing_thumbnails", entry.video_id, entry.source, detail, action)
+            self._cut_thumbnails(entry, media, missing)
+            outcome = "thumbs_cut"
+        self.note("missing_thumbnails", entry.video_id, entry.source, values, outcome)
 
     def _thumb_ok(self, payload: dict) -> bool:
         try:
@@ -224,7 +263,7 @@ class _Checker:
         except BuscaError:
             return False
 
-    def _cut_thumbnails(self, entry: IndexedVideo, media: Path, missing: dict[int, dict]) -> int:
+    def _cut_thumbnails(self, entry: IndexedVideo, media: Path, missing: dict[int, dict]) -> None:
         prepared = load_prepared(self.layout, entry.video_id, entry.encoder)
         order = sorted(missing)
         times = []
@@ -238,7 +277,6 @@ class _Checker:
             buffer = io.BytesIO()
             Image.fromarray(picked.image).save(buffer, format="JPEG", quality=85)
             atomic.write_bytes(self.layout.resolve(str(missing[order[picked.request]]["thumbnail"])), buffer.getvalue())
-        return len(order)
 
 
 def _original_path(layout: DataLayout, video_id: str) -> Path | None:
@@ -265,10 +303,9 @@ def check_database(store: VectorStore, catalog: Catalog, layout: DataLayout, db:
     for video_id in sorted(points.keys() - records.keys()):
         checker.unlisted(video_id, points[video_id], video_id in pending)
     for video_id in sorted(pending - points.keys() - records.keys()):  # died before writing any point
-        action = "dropped the marker" if repair else ""
         if repair:
             catalog.forget(db, video_id)
-        checker.note("interrupted", video_id, "", "an ingest began and never finished; no point stored", action)
+        checker.note("interrupted", video_id, "", {"points": 0}, "marker_dropped" if repair else "")
     for entry in records.values():
         checker.listed(entry, points.get(entry.video_id))
     if repair and checker.drift:

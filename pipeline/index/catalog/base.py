@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Protocol
 
+from pipeline.errors import CatalogError
 from pipeline.records import IndexedVideo
 
 INDEXED, PENDING = "indexed", "pending"
@@ -100,8 +101,9 @@ class Catalog(Protocol):
 
     def rename_database(self, old: str, new: str) -> int: ...
 
-    def problems(self) -> list[str]:
-        """Damaged catalog files found when opening (the catalog works without them), one line each."""
+    def problems(self) -> list[CatalogError]:
+        """What is wrong with the catalog itself (a damaged file, an unreachable server), each naming
+        the file; the app and the commands that can go on without it do."""
         ...
 
     def quarantine(self) -> str | None:

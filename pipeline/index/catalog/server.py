@@ -187,11 +187,11 @@ class ServerCatalog:
         return sorted({str((r.payload or {}).get("db"))
                        for r in self._scroll("look a video up", {"video_id": video_id}, ["db"])})
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[CatalogError]:
         try:
             self._exists()
         except CatalogError as err:
-            return [str(err)]
+            return [err]
         return []
 
     def quarantine(self) -> str | None:

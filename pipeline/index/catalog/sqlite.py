@@ -78,7 +78,7 @@ class VideoCatalog:
         self._layout = DataLayout(self.root)
         self._mutex = threading.RLock()
         self._conn: sqlite3.Connection | None = None
-        self._damaged_json: dict[str, str] = {}  # db -> why its JSON catalog of old could not be imported
+        self._damaged_json: dict[str, CatalogError] = {}  # db -> why its JSON catalog of old was not imported
 
     def __repr__(self) -> str:
         return f"VideoCatalog({self.where!r})"
@@ -137,12 +137,12 @@ class VideoCatalog:
                 self._conn.close()
                 self._conn = None
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[CatalogError]:
         try:
             with self._sql("open"):
                 pass
         except CatalogError as err:
-            return [str(err), *self._damaged_json.values()]
+            return [err, *self._damaged_json.values()]
         return list(self._damaged_json.values())
 
     def quarantine(self) -> str | None:
@@ -182,7 +182,8 @@ class VideoCatalog:
                 except FileNotFoundError:
                     continue  # migrated by another process meanwhile
                 except CatalogError as err:
-                    self._damaged_json[path.stem] = f"{err}; its videos are not listed: {_repair_hint(path.stem)}"
+                    self._damaged_json[path.stem] = CatalogError(
+                        err.where, f"{err.cause}; its videos are not listed: {_repair_hint(path.stem)}")
                     continue
                 rows = [self._row(path.stem, INDEXED, self._relative(e)) for e in entries]
                 conn.execute("BEGIN IMMEDIATE")
@@ -192,7 +193,8 @@ class VideoCatalog:
                 log.info("imported %d videos of %r from %s", len(rows), path.stem, path)
 
     def damaged_json(self, db: str) -> str | None:
-        return self._damaged_json.get(db)
+        err = self._damaged_json.get(db)
+        return str(err) if err else None
 
     def retire_damaged_json(self, db: str) -> None:
         """After ``db`` was rebuilt from the store: its damaged JSON catalog becomes ``<db>.json.damaged``."""
