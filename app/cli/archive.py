@@ -69,7 +69,8 @@ def _print_reports(reports) -> None:
             print(f"catalog  {problem}")
         for d in report.drift:
             what = f"{d.video_id} {d.source}".strip()
-            print(f"{d.kind:18} {what}: {d.detail}" + (f" -> {d.action}" if d.action else ""))
+            after = f" -> {d.action}" if d.action else (f" ({d.advice})" if d.advice else "")
+            print(f"{d.kind:18} {what}: {d.detail}{after}")
         state = "clean" if report.clean else f"{len(report.unrepaired)} problems left"
         if report.drift and not report.unrepaired:
             state = f"{len(report.drift)} problems repaired"
@@ -91,7 +92,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
         print_json([r.to_json() for r in reports])
     else:
         _print_reports(reports)
-    left = any(r.unrepaired or (r.catalog_problems and not args.repair) for r in reports)
+    left = any(r.unrepaired or any(not c.rebuilt for c in r.catalog_problems) for r in reports)
     if left and not args.repair:
         print(f"run `python -m app check --db {settings.db} --repair` to fix what can be fixed", file=sys.stderr)
     return EXIT_PARTIAL if left else EXIT_OK

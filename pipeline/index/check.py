@@ -104,12 +104,25 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class CatalogIssue:
+    """The catalog itself is damaged: ``where`` names the file; ``rebuilt`` when the repair set it
+    aside and rebuilt the catalog from the store."""
+
+    where: str
+    message: str
+    rebuilt: bool = False
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
 class CheckReport:
     db: str
     videos: int  # indexed videos the catalog lists (after any repair)
     points: int  # points in the store (after any repair)
     drift: list[Drift] = field(default_factory=list)
-    catalog_problems: list[str] = field(default_factory=list)
+    catalog_problems: list[CatalogIssue] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -121,7 +134,8 @@ class CheckReport:
 
     def to_json(self) -> dict:
         return {"db": self.db, "videos": self.videos, "points": self.points, "clean": self.clean,
-                "catalog_problems": self.catalog_problems, "drift": [d.to_json() for d in self.drift]}
+                "catalog_problems": [asdict(c) for c in self.catalog_problems],
+                "drift": [d.to_json() for d in self.drift]}
 
 
 @dataclass
@@ -329,16 +343,20 @@ def check_archive(store: VectorStore, catalog: Catalog, layout: DataLayout, db: 
         moved = catalog.quarantine() if repair else None
         if moved is None:
             n_points = store.count(db) if store.has_collection(db) else 0
-            return [CheckReport(db, 0, n_points, [], [str(err)])]
+            return [CheckReport(db, 0, n_points, [], [CatalogIssue(err.where, str(err))])]
         log.warning("rebuilding every database's catalog from the store (the damaged file is now %s)", moved)
         reports = [check_database(store, catalog, layout, name, True, progress)
                    for name in [db, *(n for n in store.list_collections() if n != db)]]
-        note = f"{err.where}: was damaged ({err.cause.split(':')[0]}); moved to {moved} and rebuilt from the store"
-        return [replace(reports[0], catalog_problems=[note]), *reports[1:]]
+        issue = CatalogIssue(err.where, f"{err.where}: was damaged; moved to {moved} and rebuilt from the store", True)
+        return [replace(reports[0], catalog_problems=[issue]), *reports[1:]]
     damaged = catalog.damaged_json(db)
     report = check_database(store, catalog, layout, db, repair, progress)
-    if damaged and repair:
+    if not damaged:
+        return [report]
+    where = damaged.where
+    issue = CatalogIssue(where, str(damaged))
+    if repair:
         catalog.retire_damaged_json(db)
-        damaged = f"{catalog.where}: the damaged JSON catalog of {db!r} was set aside and the database rebuilt " \
-                  "from the store"
-    return [replace(report, catalog_problems=[damaged] if damaged else [])]
+        issue = CatalogIssue(where, f"{where}: was damaged; set aside as .damaged and {db!r} rebuilt from the store",
+                             True)
+    return [replace(report, catalog_problems=[issue])]

@@ -111,7 +111,7 @@ class Catalog(Protocol):
         went, or None when that is not possible (a server's collection)."""
         ...
 
-    def damaged_json(self, db: str) -> str | None:
+    def damaged_json(self, db: str) -> CatalogError | None:
         """Why ``db``'s JSON catalog of an earlier version could not be imported (None: nothing wrong)."""
         ...
 

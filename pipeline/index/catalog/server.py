@@ -198,7 +198,7 @@ class ServerCatalog:
         """Nothing to move aside on a server: its collection is not a file this program can replace."""
         return None
 
-    def damaged_json(self, db: str) -> str | None:
+    def damaged_json(self, db: str) -> CatalogError | None:
         return None
 
     def retire_damaged_json(self, db: str) -> None:

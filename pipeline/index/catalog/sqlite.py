@@ -192,9 +192,8 @@ class VideoCatalog:
                 os.replace(path, path.with_name(f"{path.name}.migrated"))
                 log.info("imported %d videos of %r from %s", len(rows), path.stem, path)
 
-    def damaged_json(self, db: str) -> str | None:
-        err = self._damaged_json.get(db)
-        return str(err) if err else None
+    def damaged_json(self, db: str) -> CatalogError | None:
+        return self._damaged_json.get(db)
 
     def retire_damaged_json(self, db: str) -> None:
         """After ``db`` was rebuilt from the store: its damaged JSON catalog becomes ``<db>.json.damaged``."""

@@ -1,0 +1,211 @@
+"""The texts of the "Gestionar archivo" tab and of the archive warnings shown above every tab."""
+
+ES = {
+    "tab_manage": "Gestionar archivo",
+    "mg_help": "Revise y ordene el archivo: compruebe que el catálogo de vídeos, las tomas guardadas, las "
+               "miniaturas y los vídeos coinciden (y repárelo), quite vídeos, cambie el nombre de una base de datos "
+               "o bórrela, e indexe un vídeo de YouTube (u otro sitio permitido) en la base de datos elegida arriba.",
+    "mg_roots": "Carpetas del servidor desde las que se puede indexar (pestaña «Indexar vídeos»): **{roots}**. "
+                "El administrador las cambia con la variable BUSCA_INGEST_ROOT.",
+    "mg_overview": "Bases de datos del archivo",
+    "mg_refresh": "Actualizar",
+    "mg_col_db": "Base de datos",
+    "mg_col_videos": "Vídeos",
+    "mg_col_shots": "Tomas",
+    "mg_col_state": "Estado",
+    "mg_state_ok": "correcta",
+    "mg_state_check": "revisar: pulse «Comprobar»",
+    # check and repair
+    "mg_check_title": "Comprobar y reparar",
+    "mg_check_help": "«Comprobar» compara el catálogo, las tomas del almacén, las miniaturas y los archivos de vídeo "
+                     "de la base de datos elegida. «Reparar» arregla lo que se puede: rehace el catálogo a partir del "
+                     "almacén y de los artefactos, vuelve a escribir tomas perdidas, recorta otra vez las miniaturas y "
+                     "vuelve a colocar los vídeos. Hágalo cuando no se esté indexando nada en esa base de datos.",
+    "mg_check": "Comprobar",
+    "mg_repair": "Reparar",
+    "mg_col_problem": "Problema",
+    "mg_col_video": "Vídeo",
+    "mg_col_detail": "Detalle",
+    "mg_col_action": "Reparación",
+    "mg_check_clean": "«{db}» está en orden: {videos} vídeos y {points} tomas.",
+    "mg_check_found": "«{db}» tiene {n} problemas ({videos} vídeos, {points} tomas). Pulse «Reparar» para arreglar "
+                      "lo que se pueda.",
+    "mg_check_repaired": "«{db}»: {repaired} problemas reparados y {left} sin reparar; ahora tiene {videos} vídeos y "
+                         "{points} tomas.",
+    "mg_catalog_damaged": "El catálogo está dañado ({where}): pulse «Reparar» para rehacerlo a partir del almacén.",
+    "mg_catalog_rebuilt": "El catálogo dañado ({where}) se apartó y se rehízo a partir del almacén.",
+    "mg_kind_catalog": "Catálogo dañado",
+    "mg_kind_orphan_points": "Tomas sin registro en el catálogo",
+    "mg_kind_interrupted": "Indexación interrumpida",
+    "mg_kind_missing_points": "Vídeo sin tomas en el almacén",
+    "mg_kind_incomplete_points": "Faltan tomas en el almacén",
+    "mg_kind_missing_media": "Falta el archivo de vídeo",
+    "mg_kind_missing_thumbnails": "Faltan miniaturas",
+    "mg_detail_orphan_points": "{points} tomas en el almacén sin registro en el catálogo",
+    "mg_detail_interrupted": "empezó a indexarse y no terminó; {points} tomas guardadas",
+    "mg_detail_missing_points": "el catálogo registra {shots} tomas y el almacén no tiene ninguna",
+    "mg_detail_incomplete_points": "el catálogo registra {shots} tomas y el almacén tiene {points}",
+    "mg_detail_missing_media": "no se encuentra el archivo de vídeo {path}",
+    "mg_detail_missing_thumbnails": "faltan {missing} de {points} miniaturas",
+    "mg_outcome_rewritten": "registro y {shots} tomas reescritos a partir de los artefactos",
+    "mg_outcome_from_points": "registro rehecho a partir de sus {points} tomas",
+    "mg_outcome_deleted": "se borraron sus {points} tomas y su registro: vuelva a indexar el vídeo",
+    "mg_outcome_forgotten": "se quitó su registro: vuelva a indexar el vídeo",
+    "mg_outcome_marker_dropped": "se quitó la marca de indexación",
+    "mg_outcome_media_placed": "se volvió a colocar el archivo desde {original}",
+    "mg_outcome_thumbs_cut": "se recortaron de nuevo {missing} miniaturas",
+    "mg_advice_missing_media": "sin reparar: devuelva el archivo o vuelva a indexar el vídeo",
+    "mg_advice_missing_thumbnails": "sin reparar: hace falta el archivo de vídeo",
+    "mg_not_repaired": "sin reparar",
+    # videos
+    "mg_videos_title": "Vídeos de la base de datos",
+    "mg_videos_count": "{shown} de {total} vídeos de «{db}».",
+    "mg_col_name": "Archivo",
+    "mg_col_id": "Identificador",
+    "mg_col_duration": "Duración",
+    "mg_video_pick": "Vídeo que quiere quitar",
+    "mg_video_pick_info": "Elija de la lista, o escriba el nombre del archivo o su identificador.",
+    "mg_remove_confirm": "Confirmo que quiero quitar este vídeo de la base de datos, con sus tomas y miniaturas (y "
+                         "el archivo de vídeo, si ninguna otra base de datos lo usa).",
+    "mg_remove": "Quitar de la base de datos",
+    "mg_remove_none": "Elija el vídeo que quiere quitar.",
+    "mg_remove_unknown": "«{video}» no está en «{db}».",
+    "mg_remove_ambiguous": "Hay {n} vídeos llamados «{video}» en «{db}»: escriba su identificador.",
+    "mg_need_confirm": "Marque antes la casilla de confirmación.",
+    "mg_removed": "Se quitó «{source}» de «{db}» ({points} tomas); {files}.",
+    "mg_files_removed": "se borraron también sus miniaturas, artefactos y archivo de vídeo",
+    "mg_files_kept": "sus archivos se conservan porque otra base de datos lo usa",
+    # rename and delete
+    "mg_db_title": "Renombrar o borrar la base de datos",
+    "mg_new_name": "Nuevo nombre",
+    "mg_new_name_info": "De 1 a 64 letras sin tildes, cifras, «-» o «_»; empieza por letra o cifra.",
+    "mg_rename": "Renombrar",
+    "mg_renamed": "«{old}» se llama ahora «{new}» ({points} tomas).",
+    "mg_delete_confirm": "Confirmo que quiero borrar la base de datos elegida arriba con todos sus vídeos. No se "
+                         "puede deshacer.",
+    "mg_delete": "Borrar la base de datos",
+    "mg_deleted": "Se borró «{db}»: {videos} vídeos y {points} tomas.",
+    "mg_bad_name": "«{name}» no vale como nombre: use de 1 a 64 letras sin tildes, cifras, «-» o «_», empezando por "
+                   "letra o cifra.",
+    "mg_exists": "Ya existe una base de datos «{name}»: elija otro nombre.",
+    "mg_unknown_db": "La base de datos «{db}» no existe.",
+    # URL
+    "mg_url_title": "Indexar un vídeo desde una URL",
+    "mg_url": "URL del vídeo",
+    "mg_url_info": "YouTube u otro sitio que el administrador permita. Se descarga (hasta 720p, dentro de los límites "
+                   "de duración y tamaño) y se indexa en la base de datos elegida arriba.",
+    "mg_url_button": "Descargar e indexar",
+    "mg_url_empty": "Pegue la URL de un vídeo.",
+    "mg_url_done": "Se indexó {url} en «{db}»: {shots} tomas.",
+    "mg_url_failed": "No se pudo indexar {url}: {error}",
+    "mg_failed": "No se pudo completar la operación: {error}",
+    # warnings above every tab
+    "warn_catalog": "⚠️ El catálogo de vídeos no se puede leer: `{where}`. La aplicación sigue funcionando, pero las "
+                    "listas de vídeos pueden estar incompletas. Repárelo en «Gestionar archivo» → «Reparar».",
+    "warn_points_lost": "⚠️ «{db}»: el catálogo registra {shots} tomas de {videos} vídeos, pero el almacén solo "
+                        "tiene {stored}. Se han perdido tomas: repárelo en «Gestionar archivo» → «Reparar».",
+    "warn_records_missing": "⚠️ «{db}»: el almacén tiene {stored} tomas, pero el catálogo solo registra {shots}; "
+                            "hay vídeos sin registro. Repárelo en «Gestionar archivo» → «Reparar».",
+}
+
+EN = {
+    "tab_manage": "Manage archive",
+    "mg_help": "Review and tidy the archive: check that the video catalog, the stored shots, the thumbnails and the "
+               "videos agree (and repair them), remove videos, rename or delete a database, and index a YouTube "
+               "video (or one from another allowed site) into the database chosen above.",
+    "mg_roots": "Server folders the app may index from (\"Index videos\" tab): **{roots}**. The administrator sets "
+                "them with BUSCA_INGEST_ROOT.",
+    "mg_overview": "Databases of the archive",
+    "mg_refresh": "Refresh",
+    "mg_col_db": "Database",
+    "mg_col_videos": "Videos",
+    "mg_col_shots": "Shots",
+    "mg_col_state": "State",
+    "mg_state_ok": "fine",
+    "mg_state_check": "needs a look: press \"Check\"",
+    "mg_check_title": "Check and repair",
+    "mg_check_help": "\"Check\" compares the catalog, the stored shots, the thumbnails and the video files of the "
+                     "chosen database. \"Repair\" fixes what it can: it rebuilds the catalog from the store and the "
+                     "artifacts, rewrites lost shots, cuts thumbnails again and puts videos back. Do it while nothing "
+                     "is being indexed into that database.",
+    "mg_check": "Check",
+    "mg_repair": "Repair",
+    "mg_col_problem": "Problem",
+    "mg_col_video": "Video",
+    "mg_col_detail": "Detail",
+    "mg_col_action": "Repair",
+    "mg_check_clean": "\"{db}\" is in order: {videos} videos and {points} shots.",
+    "mg_check_found": "\"{db}\" has {n} problems ({videos} videos, {points} shots). Press \"Repair\" to fix what can "
+                      "be fixed.",
+    "mg_check_repaired": "\"{db}\": {repaired} problems repaired and {left} left; it now has {videos} videos and "
+                         "{points} shots.",
+    "mg_catalog_damaged": "The catalog is damaged ({where}): press \"Repair\" to rebuild it from the store.",
+    "mg_catalog_rebuilt": "The damaged catalog ({where}) was set aside and rebuilt from the store.",
+    "mg_kind_catalog": "Damaged catalog",
+    "mg_kind_orphan_points": "Shots without a catalog record",
+    "mg_kind_interrupted": "Interrupted indexing",
+    "mg_kind_missing_points": "Video without shots in the store",
+    "mg_kind_incomplete_points": "Shots missing from the store",
+    "mg_kind_missing_media": "Video file missing",
+    "mg_kind_missing_thumbnails": "Thumbnails missing",
+    "mg_detail_orphan_points": "{points} shots in the store without a catalog record",
+    "mg_detail_interrupted": "indexing began and never finished; {points} shots stored",
+    "mg_detail_missing_points": "the catalog lists {shots} shots and the store holds none",
+    "mg_detail_incomplete_points": "the catalog lists {shots} shots and the store holds {points}",
+    "mg_detail_missing_media": "the video file {path} is gone",
+    "mg_detail_missing_thumbnails": "{missing} of {points} thumbnails are gone",
+    "mg_outcome_rewritten": "record and {shots} shots rewritten from the artifacts",
+    "mg_outcome_from_points": "record rebuilt from its {points} shots",
+    "mg_outcome_deleted": "its {points} shots and its record were deleted: index the video again",
+    "mg_outcome_forgotten": "its record was dropped: index the video again",
+    "mg_outcome_marker_dropped": "the indexing marker was dropped",
+    "mg_outcome_media_placed": "the file was put back from {original}",
+    "mg_outcome_thumbs_cut": "{missing} thumbnails cut again",
+    "mg_advice_missing_media": "not repaired: put the file back or index the video again",
+    "mg_advice_missing_thumbnails": "not repaired: the video file is needed",
+    "mg_not_repaired": "not repaired",
+    "mg_videos_title": "Videos of the database",
+    "mg_videos_count": "{shown} of {total} videos of \"{db}\".",
+    "mg_col_name": "File",
+    "mg_col_id": "Id",
+    "mg_col_duration": "Duration",
+    "mg_video_pick": "Video to remove",
+    "mg_video_pick_info": "Pick it from the list, or type its file name or its id.",
+    "mg_remove_confirm": "I want to remove this video from the database, with its shots and thumbnails (and the video "
+                         "file, if no other database uses it).",
+    "mg_remove": "Remove from the database",
+    "mg_remove_none": "Choose the video to remove.",
+    "mg_remove_unknown": "\"{video}\" is not in \"{db}\".",
+    "mg_remove_ambiguous": "{n} videos are called \"{video}\" in \"{db}\": type its id.",
+    "mg_need_confirm": "Tick the confirmation box first.",
+    "mg_removed": "\"{source}\" was removed from \"{db}\" ({points} shots); {files}.",
+    "mg_files_removed": "its thumbnails, artifacts and video file were deleted too",
+    "mg_files_kept": "its files are kept because another database uses it",
+    "mg_db_title": "Rename or delete the database",
+    "mg_new_name": "New name",
+    "mg_new_name_info": "1-64 unaccented letters, digits, '-' or '_', starting with a letter or a digit.",
+    "mg_rename": "Rename",
+    "mg_renamed": "\"{old}\" is now called \"{new}\" ({points} shots).",
+    "mg_delete_confirm": "I want to delete the database chosen above with all its videos. This cannot be undone.",
+    "mg_delete": "Delete the database",
+    "mg_deleted": "\"{db}\" was deleted: {videos} videos and {points} shots.",
+    "mg_bad_name": "\"{name}\" cannot be a name: use 1-64 unaccented letters, digits, '-' or '_', starting with a "
+                   "letter or a digit.",
+    "mg_exists": "A database \"{name}\" exists already: choose another name.",
+    "mg_unknown_db": "Database \"{db}\" does not exist.",
+    "mg_url_title": "Index a video from a URL",
+    "mg_url": "Video URL",
+    "mg_url_info": "YouTube or another site the administrator allows. It is downloaded (up to 720p, within the "
+                   "duration and size limits) and indexed into the database chosen above.",
+    "mg_url_button": "Download and index",
+    "mg_url_empty": "Paste the URL of a video.",
+    "mg_url_done": "{url} was indexed into \"{db}\": {shots} shots.",
+    "mg_url_failed": "{url} could not be indexed: {error}",
+    "mg_failed": "The operation could not be completed: {error}",
+    "warn_catalog": "⚠️ The video catalog cannot be read: `{where}`. The app keeps working, but video lists may be "
+                    "incomplete. Repair it in \"Manage archive\" → \"Repair\".",
+    "warn_points_lost": "⚠️ \"{db}\": the catalog lists {shots} shots of {videos} videos, but the store holds only "
+                        "{stored}. Shots were lost: repair it in \"Manage archive\" → \"Repair\".",
+    "warn_records_missing": "⚠️ \"{db}\": the store holds {stored} shots, but the catalog lists only {shots}; some "
+                            "videos have no record. Repair it in \"Manage archive\" → \"Repair\".",
+}
