@@ -68,7 +68,7 @@ def build_app(ctx: UiContext) -> gr.Blocks:
                 refreshers += ingest_refreshers + build_explore_tab(ctx, db, lang)
             with gr.Tab(tx("tab_manage"), id="manage", elem_id="be-tab-manage") as tab:
                 tx.bind(tab, label="tab_manage")
-                manage_refreshers, manage_events = build_manage_tab(ctx, db, lang)
+                manage_refreshers, manage_events = build_manage_tab(ctx, db, lang, lang_radio)
             refreshers += [banner, *manage_refreshers]
             ingest_events += manage_events
             refreshers += _analysis_tabs(ctx, lang, config, lang_radio)

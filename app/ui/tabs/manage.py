@@ -38,6 +38,11 @@ def warning_text(warning: ArchiveWarning, lang: str) -> str:
     return t(lang, f"warn_{warning.kind}", **warning.values)
 
 
+def _problems(lang: str, n: int, key: str = "mg_problems") -> str:
+    """"1 problema" / "3 problemas" (agreement in both languages)."""
+    return t(lang, f"{key}_one") if n == 1 else t(lang, f"{key}_many", n=n)
+
+
 class ManageHandlers:
     def __init__(self, ctx: UiContext):
         self.ctx = ctx
@@ -122,9 +127,10 @@ class ManageHandlers:
         if not problems:
             return t(lang, "mg_check_clean", **values)
         if not repair:
-            return t(lang, "mg_check_found", n=problems, **values)
+            return t(lang, "mg_check_found", problems=_problems(lang, problems), **values)
         left = len(report.unrepaired) + sum(not c.rebuilt for c in report.catalog_problems)
-        return t(lang, "mg_check_repaired", repaired=problems - left, left=left, **values)
+        return t(lang, "mg_check_repaired", repaired=_problems(lang, problems - left, "mg_repaired"), left=left,
+                 **values)
 
     @staticmethod
     def _check_table(reports: list[CheckReport], lang: str) -> pd.DataFrame:
@@ -231,7 +237,8 @@ def build_banner(ctx: UiContext) -> Refresh:
     return banner, handlers.banner
 
 
-def build_manage_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[list[Refresh], list]:
+def build_manage_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State,
+                     lang_radio: gr.Radio) -> tuple[list[Refresh], list]:
     """The tab; returns what must follow the database choice, and the events that change the archive
     (after which every tab's video lists are refreshed)."""
     tx, handlers = ctx.texts, ManageHandlers(ctx)
@@ -254,8 +261,8 @@ def build_manage_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[l
                              value="mg_repair")
     check_summary = gr.Markdown(elem_id="be-manage-check-summary")
     check_table = tx.bind(gr.Dataframe(ManageHandlers._check_table([], tx.lang), interactive=False, wrap=True,
-                                       label=tx("mg_check_title"), elem_id="be-manage-check-table"),
-                          label="mg_check_title")
+                                       label=tx("mg_check_result"), elem_id="be-manage-check-table"),
+                          label="mg_check_result")
 
     tx.bind(gr.Markdown(f"### {tx('mg_videos_title')}"), fmt="### {}", value="mg_videos_title")
     table, count, picker_update = handlers.videos(start_db, tx.lang)
@@ -312,4 +319,10 @@ def build_manage_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[l
     follow = [(overview, handlers.overview), (videos, lambda name, code: handlers.videos(name, code)[0]),
               (video_count, lambda name, code: handlers.videos(name, code)[1]),
               (picker, lambda name, code: handlers.videos(name, code)[2])]
+    # A check of another database, or in the other language, is not shown as current.
+    def clear(code: str):
+        return "", ManageHandlers._check_table([], check_lang(code))
+
+    db.change(clear, [lang], [check_summary, check_table], api_visibility="private", queue=False)
+    lang_radio.change(clear, [lang_radio], [check_summary, check_table], api_visibility="private", queue=False)
     return follow, events

@@ -28,10 +28,14 @@ ES = {
     "mg_col_detail": "Detalle",
     "mg_col_action": "Reparación",
     "mg_check_clean": "«{db}» está en orden: {videos} vídeos y {points} tomas.",
-    "mg_check_found": "«{db}» tiene {n} problemas ({videos} vídeos, {points} tomas). Pulse «Reparar» para arreglar "
-                      "lo que se pueda.",
-    "mg_check_repaired": "«{db}»: {repaired} problemas reparados y {left} sin reparar; ahora tiene {videos} vídeos y "
-                         "{points} tomas.",
+    "mg_check_found": "«{db}» tiene {problems} ({videos} vídeos, {points} tomas). Pulse «Reparar» para arreglar lo "
+                      "que se pueda.",
+    "mg_check_repaired": "«{db}»: {repaired} y {left} sin reparar; ahora tiene {videos} vídeos y {points} tomas.",
+    "mg_problems_one": "1 problema",
+    "mg_problems_many": "{n} problemas",
+    "mg_repaired_one": "1 problema reparado",
+    "mg_repaired_many": "{n} problemas reparados",
+    "mg_check_result": "Resultado de la comprobación",
     "mg_catalog_damaged": "El catálogo está dañado ({where}): pulse «Reparar» para rehacerlo a partir del almacén.",
     "mg_catalog_rebuilt": "El catálogo dañado ({where}) se apartó y se rehízo a partir del almacén.",
     "mg_kind_catalog": "Catálogo dañado",
@@ -135,10 +139,14 @@ EN = {
     "mg_col_detail": "Detail",
     "mg_col_action": "Repair",
     "mg_check_clean": "\"{db}\" is in order: {videos} videos and {points} shots.",
-    "mg_check_found": "\"{db}\" has {n} problems ({videos} videos, {points} shots). Press \"Repair\" to fix what can "
+    "mg_check_found": "\"{db}\" has {problems} ({videos} videos, {points} shots). Press \"Repair\" to fix what can "
                       "be fixed.",
-    "mg_check_repaired": "\"{db}\": {repaired} problems repaired and {left} left; it now has {videos} videos and "
-                         "{points} shots.",
+    "mg_check_repaired": "\"{db}\": {repaired} and {left} left; it now has {videos} videos and {points} shots.",
+    "mg_problems_one": "1 problem",
+    "mg_problems_many": "{n} problems",
+    "mg_repaired_one": "1 problem repaired",
+    "mg_repaired_many": "{n} problems repaired",
+    "mg_check_result": "Result of the check",
     "mg_catalog_damaged": "The catalog is damaged ({where}): press \"Repair\" to rebuild it from the store.",
     "mg_catalog_rebuilt": "The damaged catalog ({where}) was set aside and rebuilt from the store.",
     "mg_kind_catalog": "Damaged catalog",
