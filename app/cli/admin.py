@@ -163,7 +163,8 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
             with bar:
                 copied = copy_collection(src, dst, name, dst_name, batch_size=args.batch_size, progress=update)
             videos = catalog_for(src, settings.data_dir).videos(name).values()
-            n_videos = _put_catalog(catalog_for(dst, settings.data_dir), dst_name, videos, settings)
+            n_videos = _put_catalog(catalog_for(dst, settings.data_dir, options.replication_factor), dst_name, videos,
+                                    settings)
         finally:
             dst.close()
     finally:
@@ -209,12 +210,14 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
         if not store.has_collection(name):
             raise UnknownDatabaseError(name, store.list_collections())
         catalog = catalog_for(store, settings.data_dir)
-        videos = catalog.videos(name).values()  # read first: a damaged catalog stops the backup before it starts
+        try:
+            videos = catalog.videos(name).values()  # read first: a damaged catalog stops the backup here
+        finally:
+            catalog.close()
         bar, update = _progress(f"backup {name}")
         with bar:
             written = export_collection(store, name, out, progress=update)
         n_videos = write_json_catalog(out / CATALOG_FILE, videos)
-        catalog.close()
     finally:
         store.close()
     print(f"backed up {written} shots of '{name}' and its catalog ({n_videos} videos) to {out}")
@@ -234,13 +237,14 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     videos = read_json_catalog(listed) if listed.exists() else None  # a damaged one stops the restore here
     store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
                        backend=settings.store)
+    options = collection_options(args)
     try:
-        _prepare_destination(store, name, vectors, collection_options(args), args.replace)
+        _prepare_destination(store, name, vectors, options, args.replace)
         bar, update = _progress(f"restore {name}")
         with bar:
             restored = import_collection(store, directory, name, progress=update)
         if videos is not None:
-            _put_catalog(catalog_for(store, settings.data_dir), name, videos, settings)
+            _put_catalog(catalog_for(store, settings.data_dir, options.replication_factor), name, videos, settings)
     finally:
         store.close()
     if videos is None:

@@ -6,6 +6,7 @@ of JSON catalogs of earlier versions, losing nothing; damaged files named, never
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -29,14 +30,27 @@ def entry(i: int, source: str | None = None, shots: int = 3, path: str = "") -> 
                         2, 2, "clip-x", "2026-01-01T00:00:00+00:00")
 
 
-@pytest.fixture(params=["sqlite", "server"])
+SERVER_URL = os.environ.get("BUSCA_TEST_QDRANT_URL")
+
+
+@pytest.fixture(params=["sqlite", "server-code-path", pytest.param("live-server", marks=pytest.mark.server)])
 def catalog(request, tmp_path):
+    """SQLite; the server catalog over qdrant-client's local mode; and, with BUSCA_TEST_QDRANT_URL, a
+    real server (in a collection of its own, dropped afterwards)."""
     if request.param == "sqlite":
         made = VideoCatalog(tmp_path)
-    else:
+    elif request.param == "server-code-path":
         qdrant_client = pytest.importorskip("qdrant_client")
         made = ServerCatalog(qdrant_client.QdrantClient(":memory:"), "memory")
+    else:
+        if not SERVER_URL:
+            pytest.skip("no Qdrant server: set BUSCA_TEST_QDRANT_URL (e.g. http://localhost:6333)")
+        made = ServerCatalog.connect(SERVER_URL, os.environ.get("BUSCA_TEST_QDRANT_API_KEY"))
+        made.collection = f"_busca_test_catalog_{os.getpid()}"
+        made.where = made.collection
     yield made
+    if request.param == "live-server" and made.client.collection_exists(made.collection):
+        made.client.delete_collection(made.collection)
     made.close()
 
 

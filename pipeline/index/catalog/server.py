@@ -47,9 +47,10 @@ class ServerCatalog:
     """``ServerCatalog(client, where)``: the catalog collection through an open ``qdrant_client.QdrantClient``
     (the store's own, see :func:`pipeline.index.catalog.catalog_for`), or :meth:`connect` by URL."""
 
-    def __init__(self, client: Any, where: str, replication_factor: int | None = None):
+    def __init__(self, client: Any, where: str, replication_factor: int | None = None, collection: str = COLLECTION):
         self.client = client
-        self.where = f"{where} (collection {COLLECTION})"
+        self.collection = collection  # another name only for tests against a live server
+        self.where = f"{where} (collection {collection})"
         self.replication_factor = replication_factor
         self._ready = False
         self._owned = False
@@ -87,15 +88,15 @@ class ServerCatalog:
             return True
         with self._errors("open the catalog collection") as m, warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Payload indexes have no effect")  # qdrant-client's local mode
-            if not self.client.collection_exists(COLLECTION):
+            if not self.client.collection_exists(self.collection):
                 try:
-                    self.client.create_collection(COLLECTION, vectors_config={},
+                    self.client.create_collection(self.collection, vectors_config={},
                                                   replication_factor=self.replication_factor)
                 except Exception:
-                    if not self.client.collection_exists(COLLECTION):  # else another process made it meanwhile
+                    if not self.client.collection_exists(self.collection):  # else another process made it meanwhile
                         raise
                 for key in ("db", "video_id", "status"):
-                    self.client.create_payload_index(COLLECTION, key, field_schema=m.PayloadSchemaType.KEYWORD,
+                    self.client.create_payload_index(self.collection, key, field_schema=m.PayloadSchemaType.KEYWORD,
                                                      wait=True)
                 log.info("created the video catalog collection %s", self.where)
         self._ready = True
@@ -105,7 +106,7 @@ class ServerCatalog:
         if self._ready:
             return True
         with self._errors("open the catalog collection"):
-            self._ready = bool(self.client.collection_exists(COLLECTION))
+            self._ready = bool(self.client.collection_exists(self.collection))
         return self._ready
 
     @staticmethod
@@ -120,7 +121,7 @@ class ServerCatalog:
         offset = None
         while True:
             with self._errors(action) as m:
-                records, offset = self.client.scroll(COLLECTION, scroll_filter=self._filter(m, **flt_args),
+                records, offset = self.client.scroll(self.collection, scroll_filter=self._filter(m, **flt_args),
                                                      limit=SCROLL_BATCH, offset=offset, with_payload=payload)
             yield from records
             if offset is None:
@@ -138,7 +139,7 @@ class ServerCatalog:
         if not self._exists():
             return None
         with self._errors("read a video"):
-            found = self.client.retrieve(COLLECTION, [row_id(db, video_id)], with_payload=True)
+            found = self.client.retrieve(self.collection, [row_id(db, video_id)], with_payload=True)
         payload = found[0].payload if found else None
         return entry_from(payload) if payload and payload.get("status") == INDEXED else None
 
@@ -153,9 +154,9 @@ class ServerCatalog:
                 raise ConfigError(f"invalid page cursor {after!r}") from err
         with self._errors("list videos") as m:
             flt = self._filter(m, db=db, status=INDEXED)
-            records, following = self.client.scroll(COLLECTION, scroll_filter=flt, limit=max(1, int(limit)),
+            records, following = self.client.scroll(self.collection, scroll_filter=flt, limit=max(1, int(limit)),
                                                     offset=after, with_payload=True)
-            total = self.client.count(COLLECTION, count_filter=flt, exact=True).count
+            total = self.client.count(self.collection, count_filter=flt, exact=True).count
         return VideoPage([entry_from(r.payload or {}) for r in records], int(total),
                          str(following) if following is not None else None)
 
@@ -180,7 +181,7 @@ class ServerCatalog:
         if not self._exists():
             return []
         with self._errors("list databases"):
-            hits = self.client.facet(COLLECTION, key="db", limit=1_000_000, exact=True).hits
+            hits = self.client.facet(self.collection, key="db", limit=1_000_000, exact=True).hits
         return sorted(str(h.value) for h in hits if h.count)
 
     def holders(self, video_id: str) -> list[str]:
@@ -212,14 +213,14 @@ class ServerCatalog:
             for start in range(0, len(rows), SCROLL_BATCH):
                 points = [m.PointStruct(id=row_id(db, vid), vector={}, payload=payload)
                           for db, vid, payload in rows[start:start + SCROLL_BATCH]]
-                self.client.upsert(COLLECTION, points=points, wait=True)
+                self.client.upsert(self.collection, points=points, wait=True)
 
     def begin(self, db: str, video_id: str, source: str) -> None:
         check_db_name(db)
         check_video_id(video_id)
         self._ensure()
         with self._errors("note the start of an ingest"):
-            found = self.client.retrieve(COLLECTION, [row_id(db, video_id)], with_payload=["status"])
+            found = self.client.retrieve(self.collection, [row_id(db, video_id)], with_payload=["status"])
         if not found:
             payload = {**entry_dict(entry_from({"video_id": video_id, "source": source})), "db": db, "status": PENDING}
             self._upsert("note the start of an ingest", [(db, video_id, payload)])
@@ -238,7 +239,7 @@ class ServerCatalog:
         if not self._exists():
             return
         with self._errors("forget a video") as m:
-            self.client.delete(COLLECTION, points_selector=m.PointIdsList(points=[row_id(db, video_id)]), wait=True)
+            self.client.delete(self.collection, points_selector=m.PointIdsList(points=[row_id(db, video_id)]), wait=True)
 
     def drop_database(self, db: str) -> int:
         check_db_name(db)
@@ -246,8 +247,8 @@ class ServerCatalog:
             return 0
         with self._errors("drop a database") as m:
             flt = self._filter(m, db=db)
-            n = self.client.count(COLLECTION, count_filter=flt, exact=True).count
-            self.client.delete(COLLECTION, points_selector=m.FilterSelector(filter=flt), wait=True)
+            n = self.client.count(self.collection, count_filter=flt, exact=True).count
+            self.client.delete(self.collection, points_selector=m.FilterSelector(filter=flt), wait=True)
         return int(n)
 
     def rename_database(self, old: str, new: str) -> int:
