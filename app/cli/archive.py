@@ -80,7 +80,7 @@ def _print_reports(reports) -> None:
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import Services
     from pipeline.core import check_db_name
-    from pipeline.index.check import check_archive
+    from pipeline.index import check_archive
 
     check_db_name(settings.db)
     services = Services.start(settings)
@@ -101,7 +101,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import Services
     from pipeline.core import check_db_name
-    from pipeline.index.manage import find_videos, remove_video
+    from pipeline.index import find_videos, remove_video
 
     check_db_name(settings.db)
     services = Services.start(settings)
@@ -141,7 +141,7 @@ def run_databases(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_delete(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import Services
-    from pipeline.index.manage import delete_database
+    from pipeline.index import delete_database
 
     if not getattr(args, "yes", False):
         print(f"error: deleting database '{args.name}' cannot be undone: add --yes to confirm", file=sys.stderr)
@@ -159,7 +159,7 @@ def run_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_rename(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import Services
-    from pipeline.index.manage import rename_database
+    from pipeline.index import rename_database
 
     services = Services.start(settings)
     try:

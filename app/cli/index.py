@@ -73,8 +73,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from app.config import AnalysisSettings
     from app.services import Services, make_encoder, make_source_options
     from pipeline.core import check_db_name
-    from pipeline.index import IngestOptions, ingest_paths
-    from pipeline.index.workers import Shard, ingest_parallel, select_shard
+    from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, select_shard
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)

@@ -159,3 +159,24 @@ def test_manage_tab_in_the_browser(manage_app):
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_the_app_starts_on_a_damaged_catalog_and_names_it(tmp_path, tiny_encoder):
+    """Issue 13, point 8: the web app is built (no traceback), its warning line names the damaged file."""
+    from app.ui.app import start
+
+    data = tmp_path / "data"
+    (data / "catalog").mkdir(parents=True)
+    damaged = data / "catalog" / "catalog.sqlite3"
+    damaged.write_bytes(b"\0not sqlite" * 300)
+    settings = Settings(data_dir=data, db="archivo", clip_model="local-dir:/nowhere", device="cpu", store="edge",
+                        qdrant_url=None, qdrant_api_key=None, fps=2.0)
+    services = Services(settings, DataLayout(data), VideoCatalog(data), open_store(data), tiny_encoder)
+    ctx, demo = start(settings, UiSettings(port=free_port(), ingest_roots=(tmp_path,)), services)
+    try:
+        [banner] = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "be-warnings"]
+        assert str(damaged) in banner.value and "Gestionar archivo" in banner.value
+    finally:
+        demo.close()
+        ctx.close()
+        services.close()

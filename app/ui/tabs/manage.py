@@ -19,9 +19,16 @@ from app.ui.context import TRACK_TQDM, Refresh, UiContext
 from app.ui.i18n import check_lang, t
 from pipeline.core import format_timecode, valid_db_name
 from pipeline.errors import BuscaError
-from pipeline.index import IngestOptions, ingest_paths
-from pipeline.index.check import CheckReport, check_archive
-from pipeline.index.manage import delete_database, find_videos, remove_video, rename_database
+from pipeline.index import (
+    CheckReport,
+    IngestOptions,
+    check_archive,
+    delete_database,
+    find_videos,
+    ingest_paths,
+    remove_video,
+    rename_database,
+)
 from pipeline.media import DecodeOptions
 
 log = logging.getLogger(__name__)
