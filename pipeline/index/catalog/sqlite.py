@@ -1,7 +1,8 @@
 """The catalog of the embedded stores: one SQLite file, ``<data>/catalog/catalog.sqlite3``.
 
 One row per (database, video), keyed by both; an index on ``(db, status, source, video_id)``
-serves listing and paging, one on ``video_id`` the question "which databases hold this video".
+serves listing and paging, one on ``video_id`` the question "which databases hold this video",
+one on ``(db, status, n_shots)`` the counts (an index-only sum).
 The file is in WAL mode with ``synchronous=NORMAL``: a commit survives the process being
 killed at any point; only a power cut can take back the last commits (then ``check --repair``
 finds the video's points without a row and rebuilds the row from the store and the artifacts).
@@ -57,6 +58,7 @@ CREATE TABLE IF NOT EXISTS videos (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS videos_listing ON videos (db, status, source, video_id);
 CREATE INDEX IF NOT EXISTS videos_by_id ON videos (video_id);
+CREATE INDEX IF NOT EXISTS videos_totals ON videos (db, status, n_shots);
 """
 COLUMNS = ", ".join(ENTRY_FIELDS)
 _UPSERT = (f"INSERT OR REPLACE INTO videos (db, status, {COLUMNS}) "
