@@ -112,17 +112,17 @@ class ManageHandlers:
     # --- check and repair -------------------------------------------------------------------------
 
     def check(self, db: str | None, lang: str, progress=TRACK_TQDM):
-        return self._check(db, lang, repair=False)
+        return self._check(db, lang, False, progress)
 
     def repair(self, db: str | None, lang: str, progress=TRACK_TQDM):
-        return self._check(db, lang, repair=True)
+        return self._check(db, lang, True, progress)
 
-    def _check(self, db: str | None, lang: str, repair: bool):
+    def _check(self, db: str | None, lang: str, repair: bool, progress):
         lang = check_lang(lang)
         db = self._db(db, lang)
         services = self.services
         reports = self._guard(lang, lambda: check_archive(services.store, services.catalog, services.layout, db,
-                                                          repair))
+                                                          repair, lambda step: progress(None, desc=step)))
         services.forget_counts()
         return (self._summary(reports[0], lang, repair), self._check_table(reports, lang),
                 *self.refresh(db, lang))
