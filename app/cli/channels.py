@@ -85,7 +85,8 @@ def run_channels(services, settings: Settings, args: argparse.Namespace, channel
     analysis = replace(AnalysisSettings.from_env(), audio_lang=audio_language(args))
     models = make_channel_models(chs, analysis, settings.device, channels)
     options = ChannelOptions(ocr_interval_s=chs.ocr_interval_s, force=force, progress=sys.stderr.isatty())
-    return enrich(services.store, services.layout, settings.db, channels, models, options, video_ids)
+    return enrich(services.store, services.layout, settings.db, channels, models, options, video_ids,
+                  catalog=services.catalog)
 
 
 def print_channel_results(results, as_json: bool) -> int:
@@ -131,7 +132,7 @@ def run_index_analysis(args: argparse.Namespace, settings: Settings) -> int:
     models = make_channel_models(channel_settings(args), AnalysisSettings.from_env(), settings.device, ())
     services = Services.start(settings)
     try:
-        results = index_job(args.job, services.store, services.layout, settings.db, models)
+        results = index_job(args.job, services.store, services.layout, settings.db, models, services.catalog)
     finally:
         services.close()
     if args.json:

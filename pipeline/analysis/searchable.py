@@ -24,7 +24,7 @@ from pipeline.analysis.store import read_analysis
 from pipeline.analysis.video import load_prepared
 from pipeline.channels import DESCRIPTION, ChannelModels, ShotText, record_channel
 from pipeline.errors import BuscaError, ConfigError
-from pipeline.index import DataLayout, VideoCatalog, index_video, place_media
+from pipeline.index import Catalog, DataLayout, catalog_for, index_video, place_media
 from pipeline.store import VectorStore
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,23 @@ class IndexedAnalysis:
 
 
 def index_analysis(analysis: VideoAnalysis, vector_name: str, store: VectorStore, layout: DataLayout, db: str,
-                   models: ChannelModels, media: Path | None = None) -> IndexedAnalysis:
+                   models: ChannelModels, media: Path | None = None, catalog: Catalog | None = None
+                   ) -> IndexedAnalysis:
     """Make one analysed video's descriptions searchable in ``db`` (see the module docstring).
-    ``vector_name`` is the encoder whose segmentation the analysis used; ``media`` the video file."""
-    entry = VideoCatalog(layout.root).videos(db).get(analysis.video_id)
-    if entry is None:
-        prepared = load_prepared(layout, analysis.video_id, vector_name)
-        placed = place_media(media, prepared.video_id, layout, "link") if media and Path(media).is_file() else None
-        entry = index_video(prepared, store, layout, db, source=analysis.source or None, media_path=placed)
+    ``vector_name`` is the encoder whose segmentation the analysis used; ``media`` the video file;
+    ``catalog`` the store's own by default."""
+    own = catalog is None
+    catalog = catalog or catalog_for(store, layout.root)
+    try:
+        entry = catalog.get(db, analysis.video_id)
+        if entry is None:
+            prepared = load_prepared(layout, analysis.video_id, vector_name)
+            placed = place_media(media, prepared.video_id, layout, "link") if media and Path(media).is_file() else None
+            entry = index_video(prepared, store, layout, db, source=analysis.source or None, media_path=placed,
+                                catalog=catalog)
+    finally:
+        if own:
+            catalog.close()
     if len(analysis.shots) != entry.n_shots:
         raise ConfigError(f"the analysis of {entry.source} has {len(analysis.shots)} shots but database {db!r} holds "
                           f"{entry.n_shots}: it was made on another segmentation; analyse the video again")
@@ -83,8 +92,8 @@ def index_analysis(analysis: VideoAnalysis, vector_name: str, store: VectorStore
     return IndexedAnalysis(entry.video_id, entry.source, "indexed", shots, tuple(notes))
 
 
-def index_job(job_dir: Path, store: VectorStore, layout: DataLayout, db: str,
-              models: ChannelModels) -> list[IndexedAnalysis]:
+def index_job(job_dir: Path, store: VectorStore, layout: DataLayout, db: str, models: ChannelModels,
+              catalog: Catalog | None = None) -> list[IndexedAnalysis]:
     """Every finished video of an analysis job into ``db``; one that fails is reported, the others go on.
     ``job_dir`` may also be one ``analysis.json`` (of a video analysed in ``layout``)."""
     job_dir = Path(job_dir)
@@ -92,7 +101,7 @@ def index_job(job_dir: Path, store: VectorStore, layout: DataLayout, db: str,
         analysis = read_analysis(job_dir)
         vector = _vector_of(layout, analysis.video_id)
         return [_guarded(analysis.video_id, analysis.source,
-                         lambda: index_analysis(analysis, vector, store, layout, db, models))]
+                         lambda: index_analysis(analysis, vector, store, layout, db, models, catalog=catalog))]
     items = {i.id: i for i in read_manifest(job_dir).items}
     out = []
     for result in job_results(job_dir):
@@ -104,7 +113,7 @@ def index_job(job_dir: Path, store: VectorStore, layout: DataLayout, db: str,
         vector = stages["segment"].outputs.get("vector_name") or _vector_of(layout, result.analysis.video_id)
         media = stages["fetch"].outputs.get("path")
         out.append(_guarded(result.analysis.video_id, result.source, lambda a=result.analysis, v=vector, m=media:
-                            index_analysis(a, v, store, layout, db, models, Path(m) if m else None)))
+                            index_analysis(a, v, store, layout, db, models, Path(m) if m else None, catalog)))
     return out
 
 

@@ -29,7 +29,7 @@ from pipeline.channels.shot_text import ShotText, ocr_per_shot, ocr_times, speec
 from pipeline.channels.spec import OCR, SPEECH, dense_name, payload_fields, sparse_name, text_field
 from pipeline.core import atomic
 from pipeline.errors import BuscaError, ConfigError, MediaError
-from pipeline.index import DataLayout, VideoCatalog
+from pipeline.index import Catalog, DataLayout, catalog_for
 from pipeline.media import iter_frames_at
 from pipeline.protocols import TextEmbedder, TextReader, Transcriber
 from pipeline.records import IndexedVideo, OcrLine, TranscriptSegment
@@ -153,9 +153,10 @@ def ocr_reads(layout: DataLayout, entry: IndexedVideo, media: Path, reader: Text
 
 def channel_texts(channel: str, layout: DataLayout, entry: IndexedVideo, models: ChannelModels,
                   options: ChannelOptions) -> tuple[list[ShotText], str | None]:
-    media = Path(entry.path)
-    if not media.is_file():
-        raise MediaError(media, f"the media of {entry.source} is missing: ingest the video again to add channels")
+    media = layout.media_file(entry.path, entry.video_id)
+    if media is None:
+        raise MediaError(entry.path or entry.source, f"the media of {entry.source} is missing: place it again "
+                         "(`python -m app check --repair`) or ingest the video again to add channels")
     if channel == SPEECH:
         segments, note = transcript(layout, entry, media, models.transcriber, options.force)
         return speech_per_shot(segments, layout.load_segmentation(entry.video_id, entry.encoder).shots), note
@@ -230,15 +231,28 @@ def enrich_video(store: VectorStore, layout: DataLayout, db: str, entry: Indexed
 
 def enrich(store: VectorStore, layout: DataLayout, db: str, channels: Sequence[str], models: ChannelModels,
            options: ChannelOptions = ChannelOptions(), video_ids: Sequence[str] | None = None,
-           progress: Progress | None = None) -> list[ChannelResult]:
+           progress: Progress | None = None, catalog: Catalog | None = None) -> list[ChannelResult]:
     """Add ``channels`` (speech, ocr) to the videos of ``db`` (or only ``video_ids``), channel by
-    channel, freeing each channel's model before the next. Resumable (see the module docstring)."""
+    channel, freeing each channel's model before the next. Resumable (see the module docstring).
+    ``catalog``: the store's own by default (:func:`pipeline.index.catalog_for`)."""
     for channel in channels:
         if channel not in (SPEECH, OCR):
             raise ConfigError(f"enrich adds speech and ocr; {channel!r} comes from elsewhere "
                               "(visual: ingest; description: python -m app index-analysis)")
         models.source(channel)
-    catalog = VideoCatalog(layout.root).videos(db)
+    own = catalog is None
+    catalog = catalog or catalog_for(store, layout.root)
+    try:
+        videos = catalog.videos(db)
+    finally:
+        if own:
+            catalog.close()
+    return _enrich_videos(store, layout, db, channels, models, options, videos, video_ids, progress)
+
+
+def _enrich_videos(store: VectorStore, layout: DataLayout, db: str, channels: Sequence[str], models: ChannelModels,
+                   options: ChannelOptions, catalog: dict[str, IndexedVideo], video_ids: Sequence[str] | None,
+                   progress: Progress | None) -> list[ChannelResult]:
     if video_ids is not None:
         unknown = [v for v in video_ids if v not in catalog]
         if unknown:

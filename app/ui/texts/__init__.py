@@ -4,6 +4,6 @@ A new area adds a module here and lists it in ``AREAS``; :mod:`app.ui.i18n` merg
 refuses a key defined twice.
 """
 
-from app.ui.texts import base, channels
+from app.ui.texts import base, channels, manage
 
-AREAS = (base, channels)
+AREAS = (base, manage, channels)
