@@ -53,9 +53,10 @@ def build_channel_controls(ctx) -> ChannelControls:
 
 
 def query_channels(channels: list[str] | None, weights: list[float] | tuple, fusion: str | None) -> dict:
-    """The Query fields of the channel controls (an empty choice means: every channel there is)."""
+    """The Query fields of the channel controls (all or none ticked: every channel the database holds,
+    without a note about the others)."""
     chosen = tuple(c for c in ALL_CHANNELS if c in (channels or ()))
-    return {"channels": chosen or None, "image_fusion": fusion or "rrf",
+    return {"channels": chosen if 0 < len(chosen) < len(ALL_CHANNELS) else None, "image_fusion": fusion or "rrf",
             "weights": tuple((c, float(w)) for c, w in zip(ALL_CHANNELS, weights, strict=True)
                              if w is not None and float(w) != 1.0)}
 
