@@ -14,7 +14,7 @@ import gradio as gr
 from app.config import Settings
 from app.services import Services
 from app.ui.analysis_models import AnalysisConfig
-from app.ui.channels_ui import CSS as CHANNELS_CSS
+from app.ui.channels_format import CSS as CHANNELS_CSS
 from app.ui.context import Refresh, Texts, UiContext
 from app.ui.i18n import LANGUAGES, check_lang
 from app.ui.settings import UiSettings, served_paths

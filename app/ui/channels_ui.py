@@ -1,23 +1,20 @@
 """The search tab's channel parts: the controls in "Opciones de búsqueda" (channels, their weights,
-how text and image meet), the reasons shown with each hit (channels and ranks, snippets with the
-query's words marked), and "play from the spoken moment". The search tab calls these through
-small hooks; nothing here owns a handler of its own except the moment button.
+how text and image meet) and "play from the spoken moment". The reasons shown with each hit are in
+:mod:`app.ui.channels_format`. The search tab calls these through small hooks.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 
 import gradio as gr
 
+from app.ui.channels_format import spoken_moment
 from app.ui.i18n import t
-from pipeline.channels import ALL_CHANNELS, SPEECH
+from pipeline.channels import ALL_CHANNELS
 from pipeline.core import format_timecode
 
 WEIGHT_MAX = 3.0
-_KINDS = {f"ch_kind_{k}" for k in ("words", "meaning", "text", "image", "feedback")}
 
 
 @dataclass
@@ -29,10 +26,6 @@ class ChannelControls:
     @property
     def inputs(self) -> list:
         return [self.channels, *self.weights, self.fusion]
-
-
-def channel_label(lang: str, channel: str) -> str:
-    return t(lang, f"ch_{channel}")
 
 
 def build_channel_controls(ctx) -> ChannelControls:
@@ -52,97 +45,6 @@ def build_channel_controls(ctx) -> ChannelControls:
     return ChannelControls(channels, weights, fusion)
 
 
-def query_channels(channels: list[str] | None, weights: list[float] | tuple, fusion: str | None) -> dict:
-    """The Query fields of the channel controls (all or none ticked: every channel the database holds,
-    without a note about the others)."""
-    chosen = tuple(c for c in ALL_CHANNELS if c in (channels or ()))
-    return {"channels": chosen if 0 < len(chosen) < len(ALL_CHANNELS) else None, "image_fusion": fusion or "rrf",
-            "weights": tuple((c, float(w)) for c, w in zip(ALL_CHANNELS, weights, strict=True)
-                             if w is not None and float(w) != 1.0)}
-
-
-def status_notes(result, db: str, lang: str) -> str:
-    """The user's view of what a channel search could not do (missing channels, words only)."""
-    notes = []
-    if result.missing:
-        names = ", ".join(channel_label(lang, c) for c in result.missing)
-        used = ", ".join(channel_label(lang, c) for c in result.channels) or "—"
-        notes.append(t(lang, "ch_missing", db=db, channels=names, used=used))
-    if result.meaning_error:
-        notes.append(t(lang, "ch_meaning_unavailable", cause=result.meaning_error[:160]))
-    elif result.words_only:
-        notes.append(t(lang, "ch_words_only", channels=", ".join(channel_label(lang, c) for c in result.words_only)))
-    return "".join(f"\n\n> {n}" for n in notes)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~#])")
-
-
-def _marked(text: str, spans: list, markdown: bool = False) -> str:
-    """``text`` escaped (HTML, or Markdown), the spans marked (``<mark>``, or bold)."""
-    escape = (lambda x: _MD_SPECIAL.sub(r"\\\1", x)) if markdown else html.escape
-    open_, close = ("**", "**") if markdown else ("<mark>", "</mark>")
-    out, last = [], 0
-    for a, b in spans:
-        out += [escape(text[last:a]), open_, escape(text[a:b]), close]
-        last = b
-    return "".join(out) + escape(text[last:])
-
-
-def _ranks(record: dict, lang: str) -> str:
-    seen, parts = set(), []
-    for m in record.get("matches", []):
-        label = f"{m['channel']}:{m['ranking']}"
-        if label in seen:
-            continue
-        seen.add(label)
-        name = channel_label(lang, m["channel"]) if m["channel"] in ALL_CHANNELS else m["channel"]
-        kind = t(lang, f"ch_kind_{m['ranking']}") if f"ch_kind_{m['ranking']}" in _KINDS else m["ranking"]
-        parts.append(f"{t(lang, 'ch_rank', channel=name, rank=m['rank'])} ({kind})")
-    return ", ".join(parts)
-
-
-def _moment(snippet: dict, lang: str) -> str:
-    if snippet.get("moment_s") is None:
-        return ""
-    key = "ch_said_at" if snippet["channel"] == SPEECH else "ch_shown_at"
-    return t(lang, key, tc=format_timecode(snippet["moment_s"]))
-
-
-def why_html(record: dict, lang: str) -> str:
-    """A card's reasons: the rankings that found it, then each text snippet with the query's words marked."""
-    ranks = _ranks(record, lang)
-    if not ranks:
-        return ""
-    parts = [f'<div class="be-why"><b>{html.escape(t(lang, "ch_found_by"))}:</b> {html.escape(ranks)}']
-    for s in record.get("snippets", []):
-        when = _moment(s, lang)
-        parts.append(f'<div class="be-snippet" data-channel="{html.escape(s["channel"])}">'
-                     f'<span class="be-snippet-ch">{html.escape(channel_label(lang, s["channel"]))}'
-                     f'{" · " + html.escape(when) if when else ""}:</span> "{_marked(s["text"], s["spans"])}"</div>')
-    return "".join(parts) + "</div>"
-
-
-def why_markdown(record: dict, lang: str) -> str:
-    """The "Más información" section on the reasons (Markdown with <mark> for the query's words)."""
-    ranks = _ranks(record, lang)
-    if not ranks:
-        return ""
-    lines = [f"\n#### {t(lang, 'ch_why_title')}", f"- **{t(lang, 'ch_found_by')}:** {ranks}"]
-    for s in record.get("snippets", []):
-        when = _moment(s, lang)
-        lines.append(f"- **{channel_label(lang, s['channel'])}**{' (' + when + ')' if when else ''}: "
-                     f"“{_marked(s['text'], s['spans'], markdown=True)}”")
-    return "\n".join(lines) + "\n"
-
-
-def spoken_moment(record: dict | None) -> float | None:
-    for s in (record or {}).get("snippets", []):
-        if s["channel"] == SPEECH and s.get("moment_s") is not None:
-            return float(s["moment_s"])
-    return None
-
-
 def moment_button(rank: float | None, records: list[dict] | None, lang: str):
     """Show "play from the spoken moment" for a hit found in its speech."""
     record = next((r for r in records or [] if r["rank"] == int(rank or 0)), None)
@@ -159,9 +61,3 @@ def play_moment(moment: float | None, strip_state: dict | None):
     return gr.update(value=strip_state["media"], playback_position=float(moment))
 
 
-CSS = """
-.be-why { font-size: var(--text-xs); margin-top: 4px; line-height: 1.35; }
-.be-snippet { margin-top: 2px; overflow-wrap: anywhere; }
-.be-snippet-ch { color: var(--body-text-color-subdued); }
-.be-why mark { background: #ffe066; color: #000; padding: 0 1px; border-radius: 2px; }
-"""

@@ -12,7 +12,7 @@ import re
 import urllib.parse
 from pathlib import Path
 
-from app.ui.channels_ui import why_html
+from app.ui.channels_format import why_html
 from app.ui.i18n import t
 from pipeline.core import format_timecode
 from pipeline.records import IndexedVideo, SearchHit, Shot

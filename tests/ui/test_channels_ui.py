@@ -10,7 +10,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from app.ui import channels_ui
+from app.ui import channels_format, channels_ui
 from pipeline.channels import ShotText, write_channel
 from pipeline.search import SearchResult
 from pipeline.store import Bm25Encoder, copy_collection, point_id
@@ -41,25 +41,25 @@ RECORD = {"rank": 1, "matches": [{"channel": "speech", "ranking": "words", "rank
 
 
 def test_reasons_mark_the_query_words_escape_the_text_and_speak_spanish_or_english():
-    html = channels_ui.why_html(RECORD, "es")
+    html = channels_format.why_html(RECORD, "es")
     assert "Encontrado por" in html and "Lo que se dice n.º 1 (palabras)" in html and "Imagen n.º 7 (texto)" in html
     assert "<mark>bidones</mark>" in html and "&lt;b&gt;" in html and "<b>bidones" not in html
     assert "dicho en 00:00:03.500" in html
-    assert "What is said #1 (words)" in channels_ui.why_html(RECORD, "en")
-    md = channels_ui.why_markdown(RECORD, "es")
+    assert "What is said #1 (words)" in channels_format.why_html(RECORD, "en")
+    md = channels_format.why_markdown(RECORD, "es")
     assert "Por qué aparece" in md and "**bidones**" in md and "\\<b\\>" in md
-    assert channels_ui.why_html({"rank": 1}, "es") == ""
+    assert channels_format.why_html({"rank": 1}, "es") == ""
 
 
 def test_options_map_to_the_query_and_notes_name_what_is_missing():
-    assert channels_ui.query_channels(["visual", "speech", "ocr", "description"], [1, 1, 1, 1], "rrf") == \
+    assert channels_format.query_channels(["visual", "speech", "ocr", "description"], [1, 1, 1, 1], "rrf") == \
         {"channels": None, "image_fusion": "rrf", "weights": ()}
-    assert channels_ui.query_channels(["ocr", "speech"], [1, 2, 0.5, 1], "vector") == \
+    assert channels_format.query_channels(["ocr", "speech"], [1, 2, 0.5, 1], "vector") == \
         {"channels": ("speech", "ocr"), "image_fusion": "vector", "weights": (("speech", 2.0), ("ocr", 0.5))}
     result = SearchResult([], ("visual",), missing=("ocr",), words_only=())
-    assert "no tiene: Texto en pantalla" in channels_ui.status_notes(result, "db", "es")
+    assert "no tiene: Texto en pantalla" in channels_format.status_notes(result, "db", "es")
     words = SearchResult([], ("speech",), words_only=("speech",))
-    assert "only" in channels_ui.status_notes(words, "db", "en")
+    assert "only" in channels_format.status_notes(words, "db", "en")
 
 
 def test_the_moment_button_shows_only_for_speech_and_plays_from_it():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from app.ui import channels_ui
+from app.ui import channels_format, channels_ui
 from app.ui.context import Refresh, UiContext
 from app.ui.formatting import (
     cards_html,
@@ -53,13 +53,13 @@ class SearchHandlers:
         db = self.ctx.require_db(db, lang)
         state = {"db": db, "text": text, "image": image or None, "image_weight": float(image_weight),
                  "k": int(k), "one_per_video": bool(one_per_video), "video_ids": list(video_ids or []),
-                 "channels": channels_ui.query_channels(channels, channel_options[:-1] or [1.0] * 4,
+                 "channels": channels_format.query_channels(channels, channel_options[:-1] or [1.0] * 4,
                                                         channel_options[-1] if channel_options else "rrf")}
         started = time.perf_counter()
         result = self._run(lambda: search_channels(self.ctx.services.store, self.ctx.ready_encoder(), db,
                                                    self._query(state), self.ctx.services.text_embedder))
         status = t(lang, "n_results", n=len(result.hits), db=db, seconds=time.perf_counter() - started)
-        return self._results(result.hits, status + channels_ui.status_notes(result, db, lang), state, lang)
+        return self._results(result.hits, status + channels_format.status_notes(result, db, lang), state, lang)
 
     def refine(self, relevant: list[str] | None, not_relevant: list[str] | None, method: str,
                state: dict | None, lang: str):
@@ -119,7 +119,7 @@ class SearchHandlers:
         if record is None or not state:
             raise gr.Error(t(lang, "no_search_yet"))
         entry = self.ctx.videos(state["db"]).get(record["video_id"])
-        info = details_markdown(record, entry, lang) + channels_ui.why_markdown(record, lang)
+        info = details_markdown(record, entry, lang) + channels_format.why_markdown(record, lang)
         media = self.ctx.media_path(entry)
         if entry is not None and media is None:
             info += "\n" + t(lang, "no_media", path=entry.path)
