@@ -49,8 +49,9 @@ def make_text_embedder(channels: ChannelSettings, device: str) -> TextEmbedder:
 
 
 def make_speech_transcriber(channels: ChannelSettings, language: str | None, device: str) -> Transcriber:
-    """faster-whisper with word times for the speech channel; ``auto``: base on CPU (measured at
-    ~7x real time on 2 cores), large-v3 on a GPU (unmeasured here)."""
+    """faster-whisper with word times for the speech channel, each stretch of speech decoded on its
+    own (see :class:`models.whisper.WhisperTranscriber`); ``auto``: base on CPU, large-v3 on a GPU
+    (unmeasured here)."""
     from models.whisper import WhisperTranscriber, resolve_whisper
 
     kind = device.split(":")[0]
@@ -60,7 +61,7 @@ def make_speech_transcriber(channels: ChannelSettings, language: str | None, dev
         model = "large-v3" if resolve_whisper("auto", kind, "auto")[1] == "cuda" else "base"
     model, kind, compute = resolve_whisper(model, kind, "auto")  # a name that loading does not change
     return WhisperTranscriber(model, device=kind, compute_type=compute, language=language, word_timestamps=True,
-                              beam_size=1)
+                              beam_size=1, chunked=True)
 
 
 def make_text_reader(channels: ChannelSettings) -> TextReader:
@@ -70,12 +71,13 @@ def make_text_reader(channels: ChannelSettings) -> TextReader:
     return make_reader(channels.ocr_engine)
 
 
-def make_channel_models(channels: ChannelSettings, analysis: AnalysisSettings, device: str,
+def make_channel_models(channels: ChannelSettings, language: str | None, device: str,
                         wanted: Sequence[str]) -> ChannelModels:
-    """The models the wanted channels need (speech: Whisper; ocr: OCR; all: the text embedder)."""
+    """The models the wanted channels need (speech: Whisper, in ``language``: a code, ``es,en`` to
+    detect among those, or None to detect; ocr: OCR; all: the text embedder)."""
     return ChannelModels(
         embedder=make_text_embedder(channels, device),
-        transcriber=make_speech_transcriber(channels, analysis.audio_lang, device) if SPEECH in wanted else None,
+        transcriber=make_speech_transcriber(channels, language, device) if SPEECH in wanted else None,
         reader=make_text_reader(channels) if OCR in wanted else None,
     )
 

