@@ -94,8 +94,8 @@ def database_channels(store: VectorStore, db: str, encoder_vector: str | None,
 def _visual(query: Query, encoder: ImageTextEncoder, vector_name: str, override: np.ndarray | None) -> Prefetch:
     weight = query.weight(VISUAL)
     text = query.text.strip() if query.text else ""
-    if override is not None:
-        return Prefetch("visual:text" if text else "visual:image", vector_name, override, weight)
+    if override is not None:  # relevance feedback's vector
+        return Prefetch("visual:feedback", vector_name, override, weight)
     parts: list[tuple[str, np.ndarray, float]] = []
     if text:
         parts.append(("text", encoder.encode_texts([text])[0], 1.0 - query.image_weight if query.image is not None else 1.0))
@@ -163,6 +163,14 @@ def search_channels(store: VectorStore, encoder: ImageTextEncoder | None, db: st
     plan, used, missing, notes = planned.prefetches, planned.channels, planned.missing, planned.notes
     if missing:
         notes.insert(0, f"database {db!r} has no {', '.join(missing)} channel: searched {', '.join(used) or 'nothing'}")
+    if VISUAL in missing and encoder is not None:
+        other = sorted(v for v in store.vector_names(db) if not v.startswith(tuple(f"{c}-" for c in TEXT_CHANNELS)))
+        if other:
+            notes.insert(1, f"its visual vectors were made by another encoder ({', '.join(other)}, not "
+                            f"{encoder.vector_name}): search it with that encoder to use them")
+        if not plan:
+            raise QueryError(f"database {db!r} has no {encoder.vector_name!r} vectors (it has "
+                             f"{sorted(store.vector_names(db))}): search it with the encoder it was indexed with")
     if not plan:
         raise QueryError(f"nothing to search in database {db!r}: it holds the channels "
                          f"{', '.join(have.names) or 'none'}; the query asked for {', '.join(query.channels or ())} "
