@@ -1,41 +1,61 @@
-"""The composition root: one long-lived object owns the encoder, the store, the data layout and
+"""The composition root: one long-lived object owns the encoders, the store, the data layout and
 the video catalog; and the factories that build every model from the settings (the CLI and the
 web app build models only through them).
 
-The encoder loads lazily (the first search or ingest pays for it); the store opens at
-start-up so that a locked embedded store is reported at once.
+Encoders load lazily (the first search or ingest pays for it); the store opens at start-up so
+that a locked embedded store is reported at once. A database is searched with the encoder that
+made its vectors (:meth:`Services.encoder_for_db`), and text queries go through the query
+encoder chosen for it (:meth:`Services.query_encoder`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+import threading
+from dataclasses import dataclass, field
 
 from app.config import AnalysisSettings, Settings
+from models.catalogue import ENCODERS, MCLIP_MODEL, ORIGINAL_ENCODER, is_multilingual, resolve_encoder_name
 from models.clip import ClipOptions, OpenClipEncoder
-from pipeline.errors import ConfigError
-from pipeline.index import DataLayout, VideoCatalog
-from pipeline.protocols import Describer, Transcriber
+from pipeline.errors import ConfigError, QueryError
+from pipeline.index import DataLayout, EncoderRecord, VideoCatalog, stored_encoders
+from pipeline.protocols import Describer, TextEncoder, Transcriber
+from pipeline.search import CachedTextEncoder, QueryEncoderChoice, TranslatingEncoder, choose_query_encoder
 from pipeline.store import VectorStore, open_store
 
 log = logging.getLogger(__name__)
 
-
-def make_encoder(model: str, device: str) -> OpenClipEncoder:
-    """An open_clip encoder (nothing is loaded until it is first used)."""
-    return OpenClipEncoder(ClipOptions(model=model, device=device))
+KNOWN_SPECS = tuple(entry.spec for entry in ENCODERS)
 
 
-def make_transcriber(analysis: AnalysisSettings, device: str) -> Transcriber:
-    """faster-whisper (CTranslate2 runs on cpu or cuda; other devices fall back to auto)."""
-    from models.whisper import WhisperTranscriber
+def make_encoder(model: str, device: str, models_dir=None, text_runtime: str = "auto") -> OpenClipEncoder:
+    """An open_clip encoder (nothing is loaded until it is first used). ``model`` may be a
+    catalogue name (``siglip2-b16``) or any open_clip spec. ``text_runtime`` ``auto`` runs text
+    queries with ONNX Runtime on CPU when it is installed (see README, "Text queries")."""
+    from models.clip_text import OnnxTextTower
 
+    runtime = text_runtime
+    if runtime == "auto":
+        runtime = "onnx" if OnnxTextTower.available() else "torch"
+    return OpenClipEncoder(ClipOptions(model=resolve_encoder_name(model), device=device,
+                                       models_dir=str(models_dir) if models_dir else None, text_runtime=runtime))
+
+
+def make_transcriber(analysis: AnalysisSettings, device: str, models_dir=None) -> Transcriber:
+    """faster-whisper (CTranslate2 runs on cpu or cuda; other devices fall back to auto). With a
+    models folder the model loads from ``<models>/whisper/<size>``; without one, a size that is
+    neither cached nor downloadable fails here, once."""
+    from models.whisper import WhisperTranscriber, local_whisper
+
+    models_dir = models_dir or os.environ.get("BUSCA_MODELS_DIR") or None  # the web app's factories pass none
     kind = device.split(":")[0]
-    return WhisperTranscriber(analysis.whisper_model, device=kind if kind in ("cpu", "cuda") else "auto",
-                              language=analysis.audio_lang)
+    whisper_device = kind if kind in ("cpu", "cuda") else "auto"
+    model = local_whisper(analysis.whisper_model, whisper_device, str(models_dir) if models_dir else None)
+    return WhisperTranscriber(model, device=whisper_device, language=analysis.audio_lang)
 
 
-def make_describer(analysis: AnalysisSettings, device: str) -> Describer:
+def make_describer(analysis: AnalysisSettings, device: str, models_dir=None) -> Describer:
     """The vision-language model of the chosen backend (nothing is loaded yet)."""
     if analysis.vlm_backend == "openai":
         from models.vlm_openai import OpenAICompatibleDescriber, OpenAIVLMOptions
@@ -45,9 +65,12 @@ def make_describer(analysis: AnalysisSettings, device: str) -> Describer:
                               "(or BUSCA_VLM_URL)")
         return OpenAICompatibleDescriber(OpenAIVLMOptions(base_url=analysis.vlm_url, model=analysis.vlm_model,
                                                           api_key=analysis.vlm_api_key))
+    from models.hub import local_hf_model
     from models.vlm_transformers import QwenVLDescriber, QwenVLOptions
 
-    return QwenVLDescriber(QwenVLOptions(model=analysis.vlm_model, device=device))
+    models_dir = models_dir or os.environ.get("BUSCA_MODELS_DIR") or None
+    model, offline = local_hf_model(analysis.vlm_model, str(models_dir) if models_dir else None)
+    return QwenVLDescriber(QwenVLOptions(model=model, device=device, local_files_only=offline))
 
 
 @dataclass
@@ -57,13 +80,17 @@ class Services:
     catalog: VideoCatalog
     store: VectorStore
     encoder: OpenClipEncoder
+    _encoders: dict = field(default_factory=dict, repr=False)
+    _text_encoders: dict = field(default_factory=dict, repr=False)
+    _available: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
                            backend=settings.store)
-        encoder = make_encoder(settings.clip_model, settings.device)
+        encoder = make_encoder(settings.clip_model, settings.device, settings.models_dir, settings.text_runtime)
         log.info("data in %s, store %s, encoder %s", settings.data_dir, store.kind, settings.clip_model)
         return cls(settings, DataLayout(settings.data_dir), VideoCatalog(settings.data_dir), store, encoder)
 
@@ -71,5 +98,95 @@ class Services:
         """Databases known to the store or to the catalog."""
         return sorted(set(self.store.list_collections()) | set(self.catalog.databases()))
 
+    # --- encoders --------------------------------------------------------------------------------
+
+    def encoder_named(self, spec: str) -> OpenClipEncoder:
+        """One long-lived encoder per model spec (the configured one is :attr:`encoder`)."""
+        spec = resolve_encoder_name(spec)
+        if spec in (self.encoder.name, getattr(self.encoder, "model_id", None)):
+            return self.encoder
+        with self._lock:
+            if spec not in self._encoders:
+                self._encoders[spec] = make_encoder(spec, self.settings.device, self.settings.models_dir,
+                                                    self.settings.text_runtime)
+            return self._encoders[spec]
+
+    def db_encoders(self, db: str) -> dict[str, EncoderRecord]:
+        """The database's named vectors with the model and weights that made each."""
+        return stored_encoders(self.store, db, KNOWN_SPECS)
+
+    def encoder_for_db(self, db: str, requested: str | None = None) -> OpenClipEncoder:
+        """The encoder to search ``db`` with: ``requested`` (a name or spec) when given, else the
+        configured one when the database holds its vectors, else the model that made the database's
+        vectors (the configured model is only the default for new databases)."""
+        if requested:
+            return self.encoder_named(requested)
+        if self.settings.clip_model_explicit or not self.store.has_collection(db):
+            return self.encoder
+        records = self.db_encoders(db)
+        if not records or self.encoder.vector_name in records:
+            return self.encoder
+        known = [r for r in records.values() if r.model]
+        if not known:
+            raise QueryError(f"database {db!r} holds vectors of models it did not record "
+                             f"({', '.join(records)}): pass the model that made them with --clip-model")
+        preferred = sorted(known, key=lambda r: KNOWN_SPECS.index(r.model) if r.model in KNOWN_SPECS else 99)[0]
+        log.info("database %r: searching with %s, the model that made its vectors", db, preferred.model)
+        return self.encoder_named(preferred.model)
+
+    def _is_available(self, what: str) -> bool:
+        if what not in self._available:
+            if what == "translate":
+                from models.translate import ApertiumTranslator
+
+                self._available[what] = ApertiumTranslator.available()
+            else:
+                from models.mclip import MClipTextEncoder
+
+                self._available[what] = MClipTextEncoder.present(MCLIP_MODEL, self._models_dir())
+        return self._available[what]
+
+    def _models_dir(self) -> str | None:
+        return str(self.settings.models_dir) if self.settings.models_dir else None
+
+    def query_encoder(self, db: str, encoder: OpenClipEncoder, requested: str | None = None
+                      ) -> tuple[TextEncoder, QueryEncoderChoice]:
+        """The text encoder for queries on ``db`` (cached: repeated queries cost nothing) and why."""
+        requested = (requested or self.settings.query_encoder or "auto").lower()
+        records = self.db_encoders(db) if self.store.has_collection(db) else {}
+        record = records.get(encoder.vector_name)
+        space = record.model if record and record.model else getattr(encoder, "model_id", encoder.name)
+        choice = choose_query_encoder(requested, is_multilingual(space), space, ORIGINAL_ENCODER,
+                                      self._is_available("mclip") if requested in ("auto", "mclip") else False,
+                                      self._is_available("translate") if requested in ("auto", "translate") else False)
+        key = (choice.kind, encoder.vector_name, id(encoder))
+        with self._lock:
+            if key not in self._text_encoders:
+                self._text_encoders[key] = CachedTextEncoder(self._build_text_encoder(choice.kind, encoder))
+            return self._text_encoders[key], choice
+
+    def _build_text_encoder(self, kind: str, encoder: OpenClipEncoder) -> TextEncoder:
+        if kind == "mclip":
+            from models.mclip import MClipTextEncoder
+
+            return MClipTextEncoder(MCLIP_MODEL, device=self.settings.device, models_dir=self._models_dir(),
+                                    space=ORIGINAL_ENCODER)
+        if kind == "translate":
+            from models.translate import ApertiumTranslator
+
+            return TranslatingEncoder(ApertiumTranslator(), encoder)
+        return encoder
+
     def close(self) -> None:
         self.store.close()
+
+
+def describe_choice(encoder: OpenClipEncoder, text_encoder: TextEncoder, choice: QueryEncoderChoice) -> str:
+    """One line for the results: which encoder and which query encoder ran, and why."""
+    space = getattr(encoder, "model_id", encoder.name)
+    if choice.kind == "native":
+        return f"encoder {space} (its own text tower: {choice.reason})"
+    return f"encoder {space}, query encoder {choice.kind}: {text_encoder.name} ({choice.reason})"
+
+
+__all__ = ["Services", "describe_choice", "make_describer", "make_encoder", "make_transcriber"]

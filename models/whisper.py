@@ -51,6 +51,35 @@ def resolve_whisper(model: str, device: str, compute_type: str) -> tuple[str, st
     return model, device, compute_type
 
 
+def local_whisper(model: str, device: str = "auto", models_dir: str | None = None) -> str:
+    """What to give faster-whisper so that it never waits on an unreachable hub: a CTranslate2
+    folder as it is; with a models folder, ``<models>/whisper/<size>``; else the cached copy of the
+    size, or the size itself when the hub answers; one :func:`models.hub.unavailable` line otherwise."""
+    from models.hub import HubFiles, hub_offline_reason, in_models_dir, unavailable
+
+    if Path(model).expanduser().is_dir():
+        return str(Path(model).expanduser())
+    size = resolve_whisper(model, device, "auto")[0]
+    name = f"whisper:{size}"
+    folder = in_models_dir(models_dir, "whisper", size, marker="model.bin")
+    if folder is not None:
+        return str(folder)
+    repo = whisper_repo(size)
+    if HubFiles(name, kind="whisper").cached(repo, "model.bin") is not None:
+        hub = require("huggingface_hub", "pip install -r requirements.txt")
+        return hub.snapshot_download(repo, local_files_only=True)
+    reason = hub_offline_reason()
+    if reason is not None:
+        raise unavailable(name, reason, "whisper")
+    return size
+
+
+def whisper_repo(size: str) -> str:
+    """The hub repository faster-whisper downloads a size from (a repo id is returned as it is)."""
+    utils = require("faster_whisper.utils", _HINT)
+    return utils._MODELS.get(size, size)
+
+
 def audio_stream_count(path: Path) -> int | None:
     """Number of audio streams PyAV sees, or None when PyAV cannot open the file."""
     av = require("av", "pip install av")

@@ -95,8 +95,9 @@ def make_models(settings: Settings, analysis: AnalysisSettings):
     """(encoder, transcriber, describer); each loads when its stage starts."""
     from app.services import make_describer, make_encoder, make_transcriber
 
-    return (make_encoder(settings.clip_model, settings.device), make_transcriber(analysis, settings.device),
-            make_describer(analysis, settings.device))
+    models = settings.models_dir
+    return (make_encoder(settings.clip_model, settings.device, models, settings.text_runtime),
+            make_transcriber(analysis, settings.device, models), make_describer(analysis, settings.device, models))
 
 
 def job_sources(inputs: list[str], out: Path) -> list[str]:

@@ -33,6 +33,10 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     search.add_argument("--k", type=int, default=10, help="number of results")
     search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
     search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
+    search.add_argument("--query-encoder", choices=["auto", "native", "mclip", "translate"],
+                        help="how the text becomes a vector: the encoder's own text tower (native), M-CLIP (Spanish "
+                             "on ViT-L-14/openai databases), Apertium translation to English, or auto (per database; "
+                             "env BUSCA_QUERY_ENCODER)")
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
     search.set_defaults(handler="app.cli.index:run_search")
     add_common(search)
@@ -58,15 +62,21 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import Services
     from pipeline.core import check_db_name
-    from pipeline.index import IngestOptions, ingest_paths
+    from pipeline.index import IngestOptions, ingest_paths, record_encoder
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
     services = Services.start(settings)
     try:
-        options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=args.force,
-                                keep_frames=args.keep_frames)
-        results = ingest_paths(args.inputs, services.encoder, services.store, services.layout, settings.db, options)
+        # The model loads and is checked against the database here, before the per-video loop: a
+        # model that cannot be had fails once, with one line.
+        encoder = services.encoder_for_db(settings.db)
+        encoder.load()
+        record_encoder(services.store, settings.db, encoder)
+        decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size))
+        options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames)
+        results = ingest_paths(args.inputs, encoder, services.store, services.layout, settings.db, options)
+        _add_other_encoders(services, settings.db, encoder, [r.video_id for r in results if r.status == "indexed"])
     finally:
         services.close()
     if args.json:
@@ -86,6 +96,20 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
+def _add_other_encoders(services, db: str, encoder, video_ids: list[str]) -> None:
+    """A database that holds several encoders gets every one's vector for the new videos."""
+    from pipeline.index import reindex
+
+    others = [r for r in services.db_encoders(db).values() if r.vector_name != encoder.vector_name and r.model]
+    for record in others:
+        other = services.encoder_named(record.model)
+        print(f"adding {record.model} vectors to the new videos ({record.vector_name})", file=sys.stderr)
+        for result in reindex(other, services.store, services.layout, db, video_ids=video_ids,
+                              short_side=max(224, other.image_size), progress=sys.stderr.isatty()):
+            if result.status == "failed":
+                print(f"FAILED  {record.vector_name}: {result.error}", file=sys.stderr)
+
+
 def _require_db(services, db: str) -> None:
     from pipeline.core import check_db_name
     from pipeline.errors import UnknownDatabaseError
@@ -96,7 +120,7 @@ def _require_db(services, db: str) -> None:
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
+    from app.services import Services, describe_choice
     from pipeline.search import Query, search
     from pipeline.sources import load_image
 
@@ -106,7 +130,13 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     services = Services.start(settings)
     try:
         _require_db(services, settings.db)
-        hits = search(services.store, services.encoder, settings.db, query)
+        encoder = services.encoder_for_db(settings.db, settings.clip_model if settings.clip_model_explicit else None)
+        text_encoder, choice = services.query_encoder(settings.db, encoder)
+        hits = search(services.store, encoder, settings.db, query, text_encoder if query.text else None)
+        print(describe_choice(encoder, text_encoder, choice), file=sys.stderr)
+        translated = getattr(text_encoder, "last_translations", {}).get((args.text or "").strip())
+        if translated and translated != (args.text or "").strip():
+            print(f"query translated to: {translated}", file=sys.stderr)
     finally:
         services.close()
     if args.json:

@@ -1,8 +1,8 @@
-"""Plumbing every stage uses: atomic file writes, timecodes, file locks and the naming rule."""
+"""Plumbing every stage uses: atomic file writes, timecodes, file locks and the naming rules."""
 
 from pipeline.core import atomic
 from pipeline.core.locks import DirectoryLock, exclusive_lock
-from pipeline.core.names import check_db_name, check_video_id, valid_db_name
+from pipeline.core.names import check_db_name, check_video_id, valid_db_name, vector_name_for
 from pipeline.core.timecode import format_timecode, parse_timecode
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "format_timecode",
     "parse_timecode",
     "valid_db_name",
+    "vector_name_for",
 ]

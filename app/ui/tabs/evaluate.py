@@ -99,7 +99,7 @@ class EvaluateHandlers:
                 configs=COMPARE_DEFAULT if compare else (EvalConfig(),),
                 overlap=parse_min_overlap(min_overlap) if (min_overlap or "").strip() else EvaluateOptions().overlap,
                 progress=True)
-            report = evaluate(path, self.ctx.services.store, self.ctx.ready_encoder(), self.ctx.layout, db, options)
+            report = evaluate(path, self.ctx.services.store, self.ctx.ready_encoder(db), self.ctx.layout, db, options)
         except BuscaError as err:
             # the upload's name, not the server's temporary path, in the message ("…: line 2: …")
             raise gr.Error(str(err).replace(str(path), path.name)) from err

@@ -20,7 +20,7 @@ from app.ui.i18n import check_lang, t
 from app.ui.paths import FolderRefused, check_folder, under_roots
 from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
-from pipeline.index import IngestOptions, IngestResult, ingest_paths
+from pipeline.index import IngestOptions, IngestResult, ingest_paths, record_encoder
 from pipeline.media import VIDEO_EXTENSIONS, DecodeOptions
 from pipeline.sources import expand_sources
 
@@ -59,9 +59,11 @@ class IngestHandlers:
                 refused: set[Path] = frozenset()) -> Iterator[tuple]:
         try:
             check_db_name(db)
-            options = IngestOptions(decode=DecodeOptions(fps=self.ctx.services.settings.fps), force=bool(force),
-                                    media="link")
-            encoder = self.ctx.ready_encoder()
+            encoder = self.ctx.ready_encoder(db)
+            record_encoder(self.ctx.services.store, db, encoder)  # a mismatching encoder is refused here, once
+            decode = DecodeOptions(fps=self.ctx.services.settings.fps,
+                                   short_side=max(DecodeOptions.short_side, getattr(encoder, "image_size", 224)))
+            options = IngestOptions(decode=decode, force=bool(force), media="link")
         except BuscaError as err:
             raise gr.Error(str(err)) from err
         results: list[IngestResult | None] = [None] * len(paths)

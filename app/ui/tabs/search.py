@@ -23,6 +23,14 @@ from app.ui.formatting import (
     write_exports,
 )
 from app.ui.i18n import check_lang, t
+from app.ui.tabs.encoder_picker import (
+    EncoderPicker,
+    build_encoder_picker,
+    encoders_for,
+    ran_line,
+    refresh_choices,
+    translated_line,
+)
 from pipeline.errors import BuscaError
 from pipeline.records import SearchHit
 from pipeline.search import Query, refine, search, video_overview
@@ -43,17 +51,22 @@ class SearchHandlers:
     # --- search and refine ----------------------------------------------------------------------
 
     def search(self, db: str, text: str | None, image: str | None, image_weight: float, k: float,
-               one_per_video: bool, video_ids: list[str] | None, lang: str):
+               one_per_video: bool, video_ids: list[str] | None, encoder: str | None = "",
+               query_encoder: str | None = "auto", lang: str = "es"):
         lang = check_lang(lang)
         text = (text or "").strip()
         if not text and not image:
             raise gr.Error(t(lang, "empty_query"))
         db = self.ctx.require_db(db, lang)
         state = {"db": db, "text": text, "image": image or None, "image_weight": float(image_weight),
-                 "k": int(k), "one_per_video": bool(one_per_video), "video_ids": list(video_ids or [])}
+                 "k": int(k), "one_per_video": bool(one_per_video), "video_ids": list(video_ids or []),
+                 "encoder": encoder or "", "query_encoder": query_encoder or "auto"}
         started = time.perf_counter()
-        hits = self._run(lambda: search(self.ctx.services.store, self.ctx.ready_encoder(), db, self._query(state)))
-        status = t(lang, "n_results", n=len(hits), db=db, seconds=time.perf_counter() - started)
+        image_encoder, text_encoder, choice = self._run(lambda: encoders_for(
+            self.ctx, db, state["encoder"], state["query_encoder"], bool(text)))
+        hits = self._run(lambda: search(self.ctx.services.store, image_encoder, db, self._query(state), text_encoder))
+        status = (t(lang, "n_results", n=len(hits), db=db, seconds=time.perf_counter() - started) + " "
+                  + ran_line(image_encoder, choice, lang) + translated_line(text_encoder, text, lang))
         return self._results(hits, status, state, lang)
 
     def refine(self, relevant: list[str] | None, not_relevant: list[str] | None, method: str,
@@ -65,9 +78,11 @@ class SearchHandlers:
         if not positive and not negative:
             raise gr.Error(t(lang, "nothing_marked"))
         db = self.ctx.require_db(state["db"], lang)
+        image_encoder, text_encoder, _ = self._run(lambda: encoders_for(
+            self.ctx, db, state.get("encoder"), state.get("query_encoder"), bool(state["text"])))
         hits = self._run(lambda: refine(
-            self.ctx.services.store, self.ctx.ready_encoder(), db, self._query(state), positive, negative,
-            method=method or "rocchio", k=state["k"], one_per_video=state["one_per_video"]))
+            self.ctx.services.store, image_encoder, db, self._query(state), positive, negative,
+            method=method or "rocchio", k=state["k"], one_per_video=state["one_per_video"], text_encoder=text_encoder))
         status = t(lang, "refined_results", n=len(hits), pos=len(positive), neg=len(negative))
         return self._results(hits, status, state, lang)
 
@@ -185,6 +200,7 @@ class SearchTab:
     k: gr.Slider
     one_per_video: gr.Checkbox
     videos: gr.Dropdown
+    encoders: EncoderPicker
 
 
 def _query_inputs(ctx: UiContext) -> SearchTab:
@@ -205,7 +221,8 @@ def _query_inputs(ctx: UiContext) -> SearchTab:
             one = tx.bind(gr.Checkbox(label=tx("one_per_video"), value=False), label="one_per_video")
             videos = tx.bind(gr.Dropdown(choices=[], multiselect=True, label=tx("restrict_videos")),
                              label="restrict_videos")
-    return SearchTab(text, image, weight, k, one, videos)
+        encoders = build_encoder_picker(ctx)
+    return SearchTab(text, image, weight, k, one, videos, encoders)
 
 
 def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Refresh]:
@@ -239,7 +256,8 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Re
 
     results = [cards, status, records, query, refine_box.relevant, refine_box.not_relevant, json_out, details, files]
     details_out = [details, player, info, strip, strip_state]
-    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang]
+    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, q.encoders.encoder,
+                     q.encoders.query_encoder, lang]
     opts = {"concurrency_id": "search", "concurrency_limit": 2, "show_progress_on": [cards]}
     search_btn.click(handlers.search, search_inputs, results, api_name="search", **opts)
     q.text.submit(handlers.search, search_inputs, results, api_visibility="private", **opts)
@@ -250,7 +268,8 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Re
         handlers.details, [selected, records, query, lang], details_out, api_name="details", scroll_to_output=True)
     strip.select(handlers.seek, [strip_state], player, api_visibility="private")
     export_btn.click(handlers.export, [records, lang], files, api_name="export")
-    return [(q.videos, lambda name, _lang: handlers.video_choices(name))]
+    return [(q.videos, lambda name, _lang: handlers.video_choices(name)),
+            (q.encoders.encoder, lambda name, code: refresh_choices(ctx, name, code))]
 
 
 @dataclass
