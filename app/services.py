@@ -134,7 +134,8 @@ class Services:
         log.info("database %r: searching with %s, the model that made its vectors", db, preferred.model)
         return self.encoder_named(preferred.model)
 
-    def _is_available(self, what: str) -> bool:
+    def available(self, what: str) -> bool:
+        """Whether query encoder ``mclip`` (its files at hand) or ``translate`` (Apertium) can run here."""
         if what not in self._available:
             if what == "translate":
                 from models.translate import ApertiumTranslator
@@ -157,8 +158,8 @@ class Services:
         record = records.get(encoder.vector_name)
         space = record.model if record and record.model else getattr(encoder, "model_id", encoder.name)
         choice = choose_query_encoder(requested, is_multilingual(space), space, ORIGINAL_ENCODER,
-                                      self._is_available("mclip") if requested in ("auto", "mclip") else False,
-                                      self._is_available("translate") if requested in ("auto", "translate") else False)
+                                      self.available("mclip") if requested in ("auto", "mclip") else False,
+                                      self.available("translate") if requested in ("auto", "translate") else False)
         key = (choice.kind, encoder.vector_name, id(encoder))
         with self._lock:
             if key not in self._text_encoders:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,8 @@ class OnnxTextTower:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         # Traced with autograd on: under inference mode nn.MultiheadAttention takes its fused fast
         # path (aten::_native_multi_head_attention), which has no ONNX export.
-        with torch.enable_grad():
+        with torch.enable_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer warnings about shapes the fixed length makes constant
             torch.onnx.export(_body_module(self.tower), example, str(tmp), input_names=["x", "index"],
                               output_names=["features"], dynamic_axes=axes, opset_version=17, dynamo=False)
         os.replace(tmp, path)

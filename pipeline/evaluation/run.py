@@ -44,8 +44,8 @@ from pipeline.evaluation.metrics import (
     summarize,
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
-from pipeline.index import DataLayout, VideoCatalog
-from pipeline.protocols import ImageTextEncoder
+from pipeline.index import DataLayout, VideoCatalog, check_encoder
+from pipeline.protocols import ImageTextEncoder, TextEncoder
 from pipeline.records import IndexedVideo, SearchHit
 from pipeline.search import fuse_vectors, to_hits
 from pipeline.store import VectorStore
@@ -132,7 +132,7 @@ def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequ
     return kept, excluded
 
 
-def query_vectors(entries: Sequence[LogEntry], config: EvalConfig, encoder: ImageTextEncoder) -> np.ndarray:
+def query_vectors(entries: Sequence[LogEntry], config: EvalConfig, encoder: TextEncoder) -> np.ndarray:
     """One L2-normalised query vector per entry (texts encoded once each, then fused)."""
     columns = {"text": [e.text for e in entries], "translation": [e.translation or "" for e in entries]}
     unique = sorted({t for part in config.query for t in columns[part]})
@@ -153,17 +153,20 @@ def store_search(store: VectorStore, db: str, vector_name: str) -> SearchFn:
 
 
 def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
-                    encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions) -> ConfigResult:
+                    encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
+                    text_encoder: TextEncoder | None = None) -> ConfigResult:
+    """``text_encoder`` (a query encoder into ``encoder``'s space) encodes the queries when given."""
     started = time.perf_counter()
     entries = [entry for entry, _ in matched]
     targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in matched]
-    vectors = query_vectors(entries, config, encoder)
+    vectors = query_vectors(entries, config, text_encoder or encoder)
     ranks = rank_queries(targets, vectors, search, options.depth, options.overlap, options.progress)
     return ConfigResult(
         config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
         video=summarize([r.video_rank for r in ranks], options.ks),
         shot=summarize([r.shot_rank for r in ranks], options.ks),
         video_in_shots=summarize([r.video_in_shots_rank for r in ranks], options.ks),
+        query_encoder=(text_encoder or encoder).name,
     )
 
 
@@ -177,23 +180,30 @@ def _encoder_for(config: EvalConfig, encoder: ImageTextEncoder, encoders: Mappin
     if chosen.vector_name not in available:
         raise ConfigError(f"configuration {config.name!r}: database {db!r} has no vectors of "
                           f"{chosen.name} ({chosen.vector_name}); it holds {', '.join(available) or 'none'}. "
-                          "Ingest with that model first, or pick another --clip-model")
+                          f"Add them with: python -m app reindex --db {db} --model {chosen.name}, or pick another "
+                          "--clip-model")
     return chosen
 
 
 def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder: ImageTextEncoder,
              layout: DataLayout, db: str, options: EvaluateOptions = DEFAULT_OPTIONS,
-             encoders: Mapping[str, ImageTextEncoder] | None = None) -> EvaluationReport:
+             encoders: Mapping[str, ImageTextEncoder] | None = None,
+             text_encoders: Mapping[str, TextEncoder] | None = None) -> EvaluationReport:
     """Evaluate database ``db`` against a log file (or parsed entries).
 
     ``encoder`` serves configurations without a ``model``; ``encoders`` maps the model specs
-    that configurations name to their encoders. Raises ConfigError (LogFormatError for a
-    malformed log) or UnknownDatabaseError.
+    that configurations name to their encoders; ``text_encoders`` maps configuration names to
+    the query encoder that encodes their texts (default: the encoder itself). Each is checked
+    against the vectors the database records. Raises ConfigError (LogFormatError for a
+    malformed log), QueryError (an encoder that does not match) or UnknownDatabaseError.
     """
     entries = read_log(logs, options.log) if isinstance(logs, str | Path) else list(logs)
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
+    texts = [(text_encoders or {}).get(c.name) for c in options.configs]
+    for image_encoder, text_encoder in zip(chosen, texts, strict=True):
+        check_encoder(store, db, text_encoder or image_encoder)
     catalog = VideoCatalog(layout.root).videos(db)
     matched, excluded = match_entries(entries, catalog)
     matched, lacking = _require_parts(matched, options.configs)
@@ -204,8 +214,8 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
                           f"{example}. Check that the logged file names match the indexed videos "
                           "(`python -m app videos`)")
     log.info("evaluating %d of %d log entries on %s", len(matched), len(entries), db)
-    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options)
-               for config, enc in zip(options.configs, chosen, strict=True)]
+    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options, text)
+               for config, enc, text in zip(options.configs, chosen, texts, strict=True)]
     corpus = CorpusStats(videos=len(catalog), shots=store.count(db),
                          duration_s=float(sum(v.duration_s for v in catalog.values())))
     return EvaluationReport(
