@@ -33,13 +33,8 @@ def make_encoder(model: str, device: str, models_dir=None, text_runtime: str = "
     """An open_clip encoder (nothing is loaded until it is first used). ``model`` may be a
     catalogue name (``siglip2-b16``) or any open_clip spec. ``text_runtime`` ``auto`` runs text
     queries with ONNX Runtime on CPU when it is installed (see README, "Text queries")."""
-    from models.clip_text import OnnxTextTower
-
-    runtime = text_runtime
-    if runtime == "auto":
-        runtime = "onnx" if OnnxTextTower.available() else "torch"
     return OpenClipEncoder(ClipOptions(model=resolve_encoder_name(model), device=device,
-                                       models_dir=str(models_dir) if models_dir else None, text_runtime=runtime))
+                                       models_dir=str(models_dir) if models_dir else None, text_runtime=text_runtime))
 
 
 def make_transcriber(analysis: AnalysisSettings, device: str, models_dir=None) -> Transcriber:

@@ -21,6 +21,7 @@ resize mode) from its preprocess config. ``logit_scale`` and ``logit_bias`` are 
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,9 +49,9 @@ __all__ = ["DEFAULT_CLIP_MODEL", "ClipOptions", "OpenClipEncoder", "split_spec",
 class ClipOptions:
     """``device``/``precision`` default to ``"auto"``: cuda, mps, then cpu; fp16 on GPU,
     fp32 on CPU. ``batch_size`` ``0`` means 64 on GPU and 8 on CPU. ``models_dir``: load from
-    this folder only (see :mod:`models.hub`). ``text_runtime``: how non-causal (SigLIP) text
-    towers run on CPU: ``torch``, ``onnx`` (ONNX Runtime, exported once into ``cache_dir``) or
-    ``auto`` (``torch``; see README, "Text queries", for the measurements behind it)."""
+    this folder only (see :mod:`models.hub`). ``text_runtime``: how text queries run on CPU:
+    ``torch``, ``onnx`` (ONNX Runtime, the tower exported once into ``cache_dir``) or ``auto``
+    (ONNX Runtime when onnx and onnxruntime are installed; see README, "Text queries")."""
 
     model: str = DEFAULT_CLIP_MODEL
     device: str = "auto"
@@ -59,6 +60,9 @@ class ClipOptions:
     models_dir: str | None = None
     text_runtime: str = "auto"
     cache_dir: str | None = None
+    #: A tokenizer folder to use instead of the one the model names (``hf_tokenizer_name``), e.g.
+    #: to time a SigLIP architecture with random weights when its hub tokenizer cannot be had.
+    tokenizer_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.text_runtime not in TEXT_RUNTIMES:
@@ -128,7 +132,7 @@ class OpenClipEncoder:
             model, _, preprocess = open_clip.create_model_and_transforms(
                 source.name, pretrained=source.pretrained, device=device, precision=precision
             )
-            tokenizer = open_clip.get_tokenizer(source.name)
+            tokenizer = self._tokenizer_for(open_clip, source)
         except BuscaError:
             raise
         except Exception as err:  # open_clip raises RuntimeError/OSError/ValueError/HF errors: one clear line
@@ -152,15 +156,27 @@ class OpenClipEncoder:
         if self._dim is None:
             self._dim = int(self.encode_texts(["probe"]).shape[1])
 
+    def _tokenizer_for(self, open_clip, source: ClipSource):
+        if not self.options.tokenizer_dir:
+            return open_clip.get_tokenizer(source.name)
+        text_cfg = (open_clip.get_model_config(source.name) or {}).get("text_cfg", {})
+        return open_clip.tokenizer.HFTokenizer(self.options.tokenizer_dir,
+                                               context_length=text_cfg.get("context_length", 77),
+                                               **text_cfg.get("tokenizer_kwargs", {}))
+
     def _onnx_tower(self, model, device: str) -> OnnxTextTower | None:
-        if self.options.text_runtime != "onnx" or device != "cpu":
+        """ONNX Runtime for text queries on CPU (``auto``: when onnx and onnxruntime are installed)."""
+        if self.options.text_runtime == "torch" or device != "cpu":
             return None
         tower = text_tower(model)
         if tower is None or tower.pool_type not in ("last", "first", "argmax", "eos") or not OnnxTextTower.available():
-            log.warning("text runtime onnx is not available for %s; using torch", self.options.model)
+            if self.options.text_runtime == "onnx":
+                log.warning("text runtime onnx is not available for %s; using torch", self.options.model)
             return None
         cache = Path(self.options.cache_dir) if self.options.cache_dir else default_cache_dir().parent
         context = int(tower.positional_embedding.shape[0])
+        if self._weights == "random":  # random weights differ per run: never reuse an exported graph
+            return OnnxTextTower(tower, context, "random", Path(tempfile.mkdtemp(prefix="buscaescenas-onnx-")))
         return OnnxTextTower(tower, context, self._weights.split(":")[-1], cache / "onnx")
 
     # --- what the model is -----------------------------------------------------------------------
@@ -235,7 +251,13 @@ class OpenClipEncoder:
 
     def _encode_tokens(self, tokens):
         if self._onnx is not None:
-            return self._onnx(tokens)
+            try:
+                return self._onnx(tokens)
+            except Exception as err:  # export or runtime failure: with "auto", torch serves instead (logged)
+                if self.options.text_runtime != "auto":
+                    raise ModelError(f"ONNX Runtime could not run the text tower of {self.name}: {err}") from err
+                log.warning("ONNX Runtime text tower unavailable for %s (%s); using torch", self.name, err)
+                self._onnx = None
         if self._causal is not None:
             return encode_truncated(self._causal, tokens)
         return self._model.encode_text(tokens)
