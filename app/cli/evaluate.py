@@ -78,12 +78,22 @@ def compare_configs(services, db: str, encoder) -> tuple:
 
 
 def evaluate_options(args: argparse.Namespace, compare: tuple = ()):
-    from pipeline.evaluation import EvalConfig, EvaluateOptions, LogOptions, parse_config, parse_ks, parse_min_overlap
+    """The run's options; ``compare`` holds the ``--compare`` configurations (default: text vs
+    text+translation)."""
+    from pipeline.evaluation import (
+        COMPARE_DEFAULT,
+        EvalConfig,
+        EvaluateOptions,
+        LogOptions,
+        parse_config,
+        parse_ks,
+        parse_min_overlap,
+    )
 
     if args.config:
         configs = tuple(parse_config(spec) for spec in args.config)
     else:
-        configs = compare if args.compare else (EvalConfig(),)
+        configs = (compare or COMPARE_DEFAULT) if args.compare else (EvalConfig(),)
     return EvaluateOptions(configs=configs, ks=parse_ks(args.ks), depth=args.depth,
                            overlap=parse_min_overlap(args.min_overlap),
                            log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation),

@@ -178,8 +178,11 @@ def run_databases(args: argparse.Namespace, settings: Settings) -> int:
     services = Services.start(settings)
     try:
         for name in services.databases():
-            count = services.store.count(name) if services.store.has_collection(name) else 0
-            print(f"{name}\t{count} shots\t{len(services.catalog.videos(name))} videos")
+            exists = services.store.has_collection(name)
+            count = services.store.count(name) if exists else 0
+            encoders = ", ".join(f"{r.vector_name} ({r.model or 'unrecorded model'})"
+                                 for r in services.db_encoders(name).values()) if exists else ""
+            print(f"{name}\t{count} shots\t{len(services.catalog.videos(name))} videos\t{encoders}")
     finally:
         services.close()
     return EXIT_OK

@@ -116,6 +116,17 @@ def test_an_english_index_searched_in_spanish_then_reindexed_with_the_multilingu
                         "--query-encoder", "native")
     assert code == 0 and "encoder ViT-L-14/openai (its own text tower: asked for)" in err
 
+    # --compare: the default encoder's text vs text+translation, the other encoder, its query encoders
+    log = tmp_path / "log.txt"
+    log.write_text("slideshow.mp4 00:00:00.000 - 00:00:02.000 UN ASTRONAUTA (AN ASTRONAUT)\n", encoding="utf-8")
+    code, out, err = _run(capsys, "evaluate", str(log), "--db", "legacy", "--compare", "--json", "--ks", "1,2")
+    assert code == 0, err
+    configs = {c["name"]: c for c in json.loads(out)["configs"]}
+    expected = ["text", "text+translation", "clip-l14", "clip-l14-mclip"]
+    assert list(configs)[:4] == expected and configs["clip-l14"]["vector_name"] == L14
+    assert configs["text"]["vector_name"] == SIGLIP and "M-CLIP" in configs["clip-l14-mclip"]["query_encoder_ran"]
+    assert ("clip-l14-translate" in configs) == ApertiumTranslator.available()
+
     # a new video gets every encoder the database holds
     [second] = _videos(tmp_path / "more", 1)
     code, _, err = _run(capsys, "ingest", str(second), "--db", "legacy")

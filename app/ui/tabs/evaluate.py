@@ -99,7 +99,10 @@ class EvaluateHandlers:
                 configs=COMPARE_DEFAULT if compare else (EvalConfig(),),
                 overlap=parse_min_overlap(min_overlap) if (min_overlap or "").strip() else EvaluateOptions().overlap,
                 progress=True)
-            report = evaluate(path, self.ctx.services.store, self.ctx.ready_encoder(db), self.ctx.layout, db, options)
+            encoder = self.ctx.ready_encoder(db)
+            text_encoder, _ = self.ctx.services.query_encoder(db, encoder)  # as a search of this database would
+            report = evaluate(path, self.ctx.services.store, encoder, self.ctx.layout, db, options,
+                              text_encoders={c.name: text_encoder for c in options.configs})
         except BuscaError as err:
             # the upload's name, not the server's temporary path, in the message ("…: line 2: …")
             raise gr.Error(str(err).replace(str(path), path.name)) from err
