@@ -18,11 +18,14 @@ if [[ "${BENCH_FULL:-0}" == 1 ]]; then
     SEGMENT_ARGS=()
     STORE_ARGS=(--sizes 1000,20000,100000 --skip-local-above 20000)
     SEARCH_ARGS=(--sizes 1000,20000,100000 --local-max 20000)
+    ENCODERS_ARGS=(--rounds 5)
 else
     INGEST_ARGS=(--max-encode-frames 4 --skip-end-to-end)
     SEGMENT_ARGS=(--quick --repeat 1)
     STORE_ARGS=(--sizes 1000,20000 --skip-local-above 1000 --queries 50)
-    SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10)
+    SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10
+                 --text-queries 10)
+    ENCODERS_ARGS=(--rounds 2 --models ViT-B-16-SigLIP2,ViT-B-32-SigLIP2-256,ViT-L-14)
 fi
 
 failed=()
@@ -44,6 +47,7 @@ run() {  # run NAME ARGS...
     fi
 }
 
+run encoders "${ENCODERS_ARGS[@]}"
 run ingest "${INGEST_ARGS[@]}"
 run segment "${SEGMENT_ARGS[@]}"
 run store "${STORE_ARGS[@]}"

@@ -190,3 +190,30 @@ def test_a_checkpoint_without_the_mclip_tensors_is_refused(tiny_mclip_dir, tmp_p
                broken / "pytorch_model.bin")
     with pytest.raises(ModelError, match="not an M-CLIP checkpoint"):
         MClipTextEncoder(str(broken), device="cpu").encode_texts(["x"])
+
+
+def test_scores_shown_for_a_siglip_model_are_cosine_similarities(tiny_siglip2_dir, slideshow, tmp_path):
+    """SigLIP's logit scale and bias (here 10 and -10) never reach the scores: a hit's score is
+    the cosine between the query vector and the shot's stored vector."""
+    from pipeline.index import DataLayout, IngestOptions, ingest_paths, record_encoder
+    from pipeline.media import DecodeOptions
+    from pipeline.search import Query, encode_query, search
+    from pipeline.store import open_store
+
+    siglip = encoder(f"local-dir:{tiny_siglip2_dir}")
+    store = open_store(tmp_path, backend="memory")
+    try:
+        record_encoder(store, "db", siglip)
+        options = IngestOptions(decode=DecodeOptions(fps=2.0, short_side=256), progress=False)
+        [result] = ingest_paths([slideshow], siglip, store, DataLayout(tmp_path), "db", options)
+        assert result.status == "indexed", result.error
+        query = Query(text="un astronauta", k=50)
+        hits = search(store, siglip, "db", query)
+        vector = encode_query(siglip, query)
+        stored = {p.id: p.vectors[siglip.vector_name] for p in store.retrieve("db", [h.point_id for h in hits],
+                                                                              with_vectors=True)}
+        for hit in hits:
+            assert hit.score == pytest.approx(float(vector @ stored[hit.point_id]), abs=1e-4)
+            assert -1.0 <= hit.score <= 1.0
+    finally:
+        store.close()

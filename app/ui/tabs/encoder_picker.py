@@ -62,12 +62,11 @@ def refresh_choices(ctx: UiContext, db: str | None, lang: str):
 
 
 def encoders_for(ctx: UiContext, db: str, spec: str | None, query_encoder: str | None, has_text: bool):
-    """``(image encoder, text encoder or None, query-encoder choice)`` for a search of ``db``; the
-    encoder is loaded once under the context's lock."""
+    """``(image encoder, text encoder or None, query-encoder choice)`` for a search of ``db``. Nothing
+    is loaded here: each model loads (once, under its own lock) when it first runs, so a text
+    query through M-CLIP never loads the image model."""
     services = ctx.services
     encoder = services.encoder_for_db(db, spec or None)
-    with ctx._encoder_lock:
-        encoder.load()
     text_encoder, choice = services.query_encoder(db, encoder, query_encoder or None)
     return encoder, (text_encoder if has_text else None), choice
 
