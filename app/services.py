@@ -129,6 +129,23 @@ class Services:
         log.info("database %r: searching with %s, the model that made its vectors", db, preferred.model)
         return self.encoder_named(preferred.model)
 
+    def add_other_encoders(self, db: str, encoder, video_ids: list[str], progress: bool = False) -> list:
+        """Give ``video_ids`` (just ingested with ``encoder``) the vectors of every other encoder
+        ``db`` records, by re-indexing them (:func:`pipeline.index.reindex`); the results per video."""
+        from pipeline.index import reindex
+
+        results = []
+        if not video_ids:
+            return results
+        for record in self.db_encoders(db).values():
+            if record.vector_name == encoder.vector_name or not record.model:
+                continue
+            other = self.encoder_named(record.model)
+            log.info("adding %s vectors to %d new videos of %r", record.model, len(video_ids), db)
+            results += reindex(other, self.store, self.layout, db, video_ids=video_ids,
+                               short_side=max(224, other.image_size), progress=progress)
+        return results
+
     def available(self, what: str) -> bool:
         """Whether query encoder ``mclip`` (its files at hand) or ``translate`` (Apertium) can run here."""
         if what not in self._available:

@@ -76,7 +76,11 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size))
         options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames)
         results = ingest_paths(args.inputs, encoder, services.store, services.layout, settings.db, options)
-        _add_other_encoders(services, settings.db, encoder, [r.video_id for r in results if r.status == "indexed"])
+        added = services.add_other_encoders(settings.db, encoder, [r.video_id for r in results if r.status == "indexed"],
+                                            progress=sys.stderr.isatty())
+        for result in added:
+            print(f"{'FAILED ' if result.status == 'failed' else 'added  '} other encoders' vectors: "
+                  f"{result.error or result.source}", file=sys.stderr)
     finally:
         services.close()
     if args.json:
@@ -94,20 +98,6 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print("error: no video files found in the given inputs", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_PARTIAL if failed else EXIT_OK
-
-
-def _add_other_encoders(services, db: str, encoder, video_ids: list[str]) -> None:
-    """A database that holds several encoders gets every one's vector for the new videos."""
-    from pipeline.index import reindex
-
-    others = [r for r in services.db_encoders(db).values() if r.vector_name != encoder.vector_name and r.model]
-    for record in others:
-        other = services.encoder_named(record.model)
-        print(f"adding {record.model} vectors to the new videos ({record.vector_name})", file=sys.stderr)
-        for result in reindex(other, services.store, services.layout, db, video_ids=video_ids,
-                              short_side=max(224, other.image_size), progress=sys.stderr.isatty()):
-            if result.status == "failed":
-                print(f"FAILED  {record.vector_name}: {result.error}", file=sys.stderr)
 
 
 def _require_db(services, db: str) -> None:

@@ -130,7 +130,7 @@ def test_an_english_index_searched_in_spanish_then_reindexed_with_the_multilingu
     # a new video gets every encoder the database holds
     [second] = _videos(tmp_path / "more", 1)
     code, _, err = _run(capsys, "ingest", str(second), "--db", "legacy")
-    assert code == 0 and "adding ViT-L-14/openai vectors" in err
+    assert code == 0 and "other encoders' vectors: v0.mp4" in err
     assert _check_both_vectors(env, "legacy") >= 2
 
 

@@ -76,6 +76,10 @@ class IngestHandlers:
             else:
                 [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options)
             yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
+        try:  # a database that holds several encoders gets all of them for the new videos
+            self.ctx.services.add_other_encoders(db, encoder, [r.video_id for r in results if r.status == "indexed"])
+        except BuscaError as err:
+            raise gr.Error(str(err)) from err
         ok = sum(r.status == "indexed" for r in results)
         summary = t(lang, "ingest_summary", ok=ok, failed=len(results) - ok, db=db)
         databases = gr.update(choices=self.ctx.databases(), value=db)
