@@ -107,10 +107,11 @@ class HubFiles:
         return huggingface_hub
 
     def cached(self, repo: str, filename: str) -> Path | None:
+        """The file from the local Hugging Face cache, or ``None`` when the cache lacks it."""
         hub = self._hub()
         try:
             return Path(hub.hf_hub_download(repo, filename, local_files_only=True))
-        except Exception:  # not in the cache (the hub raises several kinds of error for this)
+        except (hub.errors.EntryNotFoundError, hub.errors.HFValidationError, OSError):
             return None
 
     def _go_online(self) -> None:
