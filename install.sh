@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything BuscaEscenas and its tests need on Debian 12 with Python 3.11:
 # apt packages (ffmpeg, Apertium's Spanish-English pair for query translation, chromium for the
-# browser test, espeak-ng and speech samples for the Whisper tests) and a virtual environment in .venv with the pinned Python packages.
+# browser test, espeak-ng and speech samples for the Whisper tests) and a virtual environment in
+# .venv with the pinned Python packages.
 #   ./install.sh              runtime + test dependencies
 #   ./install.sh --runtime    runtime only (what the Dockerfile uses)
 set -euo pipefail

@@ -22,7 +22,8 @@ IMMICH = ("Immich model table (docs/features/searching.md): Crossmodal-3600 text
 MCLIP_SOURCE = ("Multilingual-CLIP README (FreddeFrallan/Multilingual-CLIP): MS-COCO text-to-image R@10, "
                 "XLM-R Large + ViT-L/14")
 #: The machine ``cpu_images_per_s`` was measured on (see README, "Performance").
-BENCH_MACHINE = "2 shared x86-64 cores (AVX2, no GPU), fp32, batch 8, random weights, bench/encoders.py"
+BENCH_MACHINE = ("2 shared x86-64 cores (AVX2, no GPU), fp32, batch 8, random weights, bench/encoders.py, 5 rounds "
+                 "interleaved at load average 13-20 (absolute images/s ~10x below a quiet machine; the ratios hold)")
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,16 @@ MCLIP_MODEL = "M-CLIP/XLM-Roberta-Large-Vit-L-14"
 ENCODERS: tuple[EncoderEntry, ...] = (
     EncoderEntry("siglip2-b16", DEFAULT_ENCODER, 768, "multilingual (WebLI, 100+ languages)", True,
                  82.22, 75.19, IMMICH, "Apache-2.0", "default: best Spanish recall per CPU second",
-                 cpu_images_per_s=None, cpu_ratio_vs_l14=None),
+                 cpu_images_per_s=0.35, cpu_ratio_vs_l14=4.64),
     EncoderEntry("clip-l14", ORIGINAL_ENCODER, 768, "English", False,
                  37.59, 60.12, IMMICH, "MIT", "the original system's model; Spanish queries through M-CLIP or Apertium",
-                 cpu_images_per_s=None, cpu_ratio_vs_l14=1.0),
+                 cpu_images_per_s=0.08, cpu_ratio_vs_l14=1.0),
     EncoderEntry("siglip2-b32", "ViT-B-32-SigLIP2-256/webli", 768, "multilingual (WebLI, 100+ languages)", True,
                  78.99, 73.15, IMMICH, "Apache-2.0", "fast CPU model",
-                 cpu_images_per_s=None, cpu_ratio_vs_l14=None),
+                 cpu_images_per_s=0.58, cpu_ratio_vs_l14=7.59),
     EncoderEntry("siglip2-so400m", "ViT-SO400M-16-SigLIP2-384/webli", 1152, "multilingual (WebLI, 100+ languages)",
                  True, 83.78, 75.09, IMMICH, "Apache-2.0", "large GPU model",
-                 cpu_images_per_s=None, cpu_ratio_vs_l14=None),
+                 cpu_images_per_s=0.03, cpu_ratio_vs_l14=0.38),
 )
 
 QUERY_ENCODERS: tuple[QueryEncoderEntry, ...] = (
