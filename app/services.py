@@ -32,7 +32,7 @@ KNOWN_SPECS = tuple(entry.spec for entry in ENCODERS)
 def make_encoder(model: str, device: str, models_dir=None, text_runtime: str = "auto") -> OpenClipEncoder:
     """An open_clip encoder (nothing is loaded until it is first used). ``model`` may be a
     catalogue name (``siglip2-b16``) or any open_clip spec. ``text_runtime`` ``auto`` runs text
-    queries with ONNX Runtime on CPU when it is installed (see README, "Text queries")."""
+    queries with ONNX Runtime on CPU when it is installed (README, "Performance", text queries)."""
     return OpenClipEncoder(ClipOptions(model=resolve_encoder_name(model), device=device,
                                        models_dir=str(models_dir) if models_dir else None, text_runtime=text_runtime))
 

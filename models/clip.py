@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from models.catalogue import DEFAULT_ENCODER
-from models.clip_files import ClipSource, default_cache_dir, resolve_source, source_spec, split_spec
+from models.clip_files import ClipSource, default_cache_dir, resolve_source, source_spec
 from models.clip_text import OnnxTextTower, causal_tower, encode_truncated, text_tower
 from models.device import require, resolve_device, resolve_dtype
 from models.hub import weights_fingerprint
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CLIP_MODEL = DEFAULT_ENCODER
 TEXT_RUNTIMES = ("auto", "torch", "onnx")
 
-__all__ = ["DEFAULT_CLIP_MODEL", "ClipOptions", "OpenClipEncoder", "split_spec", "vector_name_for"]
+__all__ = ["DEFAULT_CLIP_MODEL", "ClipOptions", "OpenClipEncoder"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class ClipOptions:
     fp32 on CPU. ``batch_size`` ``0`` means 64 on GPU and 8 on CPU. ``models_dir``: load from
     this folder only (see :mod:`models.hub`). ``text_runtime``: how text queries run on CPU:
     ``torch``, ``onnx`` (ONNX Runtime, the tower exported once into ``cache_dir``) or ``auto``
-    (ONNX Runtime when onnx and onnxruntime are installed; see README, "Text queries")."""
+    (ONNX Runtime when onnx and onnxruntime are installed; README, "Performance", text queries)."""
 
     model: str = DEFAULT_CLIP_MODEL
     device: str = "auto"

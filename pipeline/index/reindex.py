@@ -8,9 +8,11 @@ collection and either can be searched.
 
 Order of writes, so that a kill at any point is harmless and a re-run finishes the work:
 
-1. the new encoder's artifacts (``videos/<id>/<vector>/``: timestamps, frame embeddings, shot
-   embeddings, segmentation, then ``meta.json`` last) are written atomically; a re-run reuses
-   them when ``meta.json`` says they were made with the same model and weights;
+1. the new encoder's artifacts (``videos/<id>/<vector>--from-<source vector>/``: timestamps, frame
+   embeddings, shot embeddings, segmentation, then ``meta.json`` last) are written atomically; a
+   re-run reuses them when ``meta.json`` says they were made with the same model and weights.
+   They sit apart from ``videos/<id>/<vector>/``, which belongs to an ingest with that encoder
+   (in another database, with its own shots);
 2. the video's points are re-written with *all* the vectors they had plus the new one (same ids:
    no duplicate can appear), and the store is flushed.
 
@@ -20,6 +22,7 @@ re-ingest that replaced a video's points is noticed and redone.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -92,10 +95,19 @@ def _embed_frames(path: Path, options: DecodeOptions, encoder: ImageTextEncoder,
     return np.concatenate(chunks).astype(np.float32)
 
 
+def artifacts_name(target: str, source: str) -> str:
+    """The folder of ``target``'s artifacts made over ``source``'s shots. Apart from ``target``'s
+    own folder: a video indexed with ``target`` in another database keeps its own segmentation."""
+    name = f"{target}--from-{source}"
+    if len(name) > 100:
+        name = f"{target[:60]}--from-{hashlib.blake2b(source.encode(), digest_size=8).hexdigest()}"
+    return name
+
+
 def _artifacts(layout: DataLayout, entry: IndexedVideo, source: str, encoder: ImageTextEncoder,
                identity: dict, short_side: int, progress: bool) -> tuple[np.ndarray, bool]:
     """The new encoder's shot embeddings for the source segmentation (reused when already made)."""
-    video_id, target = entry.video_id, encoder.vector_name
+    video_id, target = entry.video_id, artifacts_name(encoder.vector_name, source)
     decode = (layout.read_meta(video_id, source) or {}).get("decode")
     meta = {"encoder": identity.get("model", encoder.name), "weights": identity.get("weights"),
             "reindexed_from": source, "decode": decode}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.errors import QueryError
+from pipeline.index import identity_of
 from pipeline.protocols import TextEncoder, Translator
 
 QUERY_ENCODERS = ("auto", "native", "mclip", "translate")
@@ -81,8 +82,7 @@ class TranslatingEncoder:
         self.last_translations: dict[str, str] = {}
 
     def identity(self) -> dict:
-        identity = getattr(self.encoder, "identity", None)
-        return dict(identity()) if callable(identity) else {"model": self.encoder.name, "weights": "unrecorded"}
+        return identity_of(self.encoder)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         translated = self.translator.translate(list(texts))
@@ -102,8 +102,7 @@ class CachedTextEncoder:
         self.hits = self.misses = 0
 
     def identity(self) -> dict:
-        identity = getattr(self.encoder, "identity", None)
-        return dict(identity()) if callable(identity) else {"model": self.encoder.name, "weights": "unrecorded"}
+        return identity_of(self.encoder)
 
     def __getattr__(self, name: str):  # dim, device, last_translations... of the wrapped encoder
         if name in ("encoder", "_items", "_lock"):
