@@ -107,8 +107,11 @@ class Services:
             return self._encoders[spec]
 
     def db_encoders(self, db: str) -> dict[str, EncoderRecord]:
-        """The database's named vectors with the model and weights that made each."""
-        return stored_encoders(self.store, db, KNOWN_SPECS)
+        """The database's image-text encoders (named vectors ``clip-*``; other channels' vectors,
+        e.g. text embeddings, are not searched with an image encoder) with the model and weights
+        that made each."""
+        records = stored_encoders(self.store, db, KNOWN_SPECS)
+        return {name: record for name, record in records.items() if name.startswith("clip-")}
 
     def encoder_for_db(self, db: str, requested: str | None = None) -> OpenClipEncoder:
         """The encoder to search ``db`` with: ``requested`` (a name or spec) when given, else the
