@@ -15,6 +15,21 @@ and the batch goes on with the other items; the item's later stages wait.
 Resuming (just run the job again): ``done`` stages are never redone; a stage left
 ``running`` by a killed process is run again; ``failed`` ones are retried unless
 ``retry_failed=False``. A stage with nothing to do does not load its model.
+
+A job *stops* (``manifest.stopped``, items left ``pending``: not started) instead of failing
+item after item when its model cannot work:
+
+- before any stage runs, the ``check`` of every stage that still has work is called (a
+  pre-flight: the model server answers, the weights are there), so a missing model is
+  reported before hours of segmentation and transcription;
+- a :class:`~pipeline.errors.ModelError` raised by a stage's ``setup``, or by its ``run``
+  when the stage's ``check`` now fails too (the server went away), stops the job; a
+  ``ModelError`` whose check still passes is that item's own failure;
+- ``should_stop()`` (asked before each item) or a :class:`JobCancelled` raised from a
+  progress callback cancels the job.
+
+A stage may fail an item and still leave outputs (:class:`StageFailed`), e.g. an analysis
+in which no shot is valid: the item is ``failed`` (retried on resume) and its file is kept.
 """
 
 from __future__ import annotations
@@ -32,7 +47,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pipeline.core import atomic
-from pipeline.errors import BuscaError, ConfigError
+from pipeline.errors import BuscaError, ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +72,37 @@ class ItemState(BaseModel):
     stages: dict[str, StageState]
 
 
+class StopInfo(BaseModel):
+    """Why the last run of a job stopped early. ``reason``: ``model`` (a model could not work,
+    ``error`` says why) or ``cancelled``. ``code``/``params`` name the cause for front ends
+    that say it in the user's language (when the error carried them)."""
+
+    reason: Literal["model", "cancelled"]
+    stage: str | None = None
+    error: str = ""
+    code: str | None = None
+    params: dict = Field(default_factory=dict)
+    at: str
+
+
 class Manifest(BaseModel):
     version: int = 1
     created_at: str
     stages: list[str]
     items: list[ItemState]
+    stopped: StopInfo | None = None
+
+
+class JobCancelled(Exception):  # noqa: N818 - a request, not an error: not a BuscaError
+    """Raised (by a progress callback or a stage) when the job was asked to stop."""
+
+
+class StageFailed(BuscaError):
+    """An item failed a stage but left ``outputs`` worth keeping (they are stored with the failure)."""
+
+    def __init__(self, message: str, outputs: Mapping[str, object]):
+        self.outputs = dict(outputs)
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -78,12 +119,14 @@ class StageContext:
 @dataclass(frozen=True)
 class Stage:
     """``run(ctx) -> outputs`` (a JSON-able dict, stored in the manifest). ``setup``/``teardown``
-    load and free what the stage needs, once for all items."""
+    load and free what the stage needs, once for all items. ``check`` raises a BuscaError when
+    the stage's model cannot work (cheap: no model is loaded)."""
 
     name: str
     run: Callable[[StageContext], dict | None]
     setup: Callable[[], None] | None = None
     teardown: Callable[[], None] | None = None
+    check: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +134,7 @@ class JobSummary:
     job_dir: Path
     counts: dict[str, dict[str, int]]  # stage -> status -> items
     failed: list[tuple[str, str, str]]  # (item id, stage, error)
+    stopped: StopInfo | None = None
 
     @property
     def complete(self) -> bool:
@@ -167,14 +211,51 @@ def _context(job_dir: Path, item: ItemState, order: list[str]) -> StageContext:
     return StageContext(item.id, item.source, folder, outputs)
 
 
+def _save(job_dir: Path, manifest: Manifest) -> None:
+    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+
+
+class _Stop(Exception):  # noqa: N818 - internal: carries the StopInfo out of the stage loop
+    def __init__(self, info: StopInfo):
+        self.info = info
+
+
+def _stop_info(err: BaseException, stage: str | None) -> StopInfo:
+    if isinstance(err, JobCancelled):
+        return StopInfo(reason="cancelled", stage=stage, at=_now())
+    return StopInfo(reason="model", stage=stage, error=str(err), code=getattr(err, "code", None),
+                    params=dict(getattr(err, "params", None) or {}), at=_now())
+
+
+def _model_gone(stage: Stage) -> bool:
+    """After a ModelError: does the stage's check fail now too (or is there no check to ask)?"""
+    if stage.check is None:
+        return True
+    try:
+        stage.check()
+    except BuscaError:
+        return True
+    return False
+
+
 def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) -> None:
     state = item.stages[stage.name]
     state.status, state.error, state.attempts = "running", None, state.attempts + 1
-    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+    _save(job_dir, manifest)
     started = time.perf_counter()
     try:
         outputs = stage.run(_context(job_dir, item, manifest.stages)) or {}
         state.status, state.outputs = "done", dict(outputs)
+    except (JobCancelled, ModelError) as err:
+        if isinstance(err, JobCancelled) or _model_gone(stage):
+            state.status = "pending"  # not this item's fault: it was not really started
+            _save(job_dir, manifest)
+            raise _Stop(_stop_info(err, stage.name)) from err
+        state.status, state.error = "failed", str(err)
+        log.warning("item %s, stage %s: %s", item.id, stage.name, err)
+    except StageFailed as err:
+        state.status, state.error, state.outputs = "failed", str(err), err.outputs
+        log.warning("item %s, stage %s: %s", item.id, stage.name, err)
     except BuscaError as err:
         state.status, state.error = "failed", str(err)
         log.warning("item %s, stage %s: %s", item.id, stage.name, err)
@@ -182,13 +263,50 @@ def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) 
         log.exception("item %s, stage %s: unexpected error", item.id, stage.name)
         state.status, state.error = "failed", f"unexpected {type(err).__name__}: {err}"
     state.seconds, state.finished_at = round(time.perf_counter() - started, 3), _now()
-    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+    _save(job_dir, manifest)
+
+
+def _preflight(manifest: Manifest, by_name: Mapping[str, Stage], retry_failed: bool) -> None:
+    """The check of every stage that some item has yet to go through."""
+    for name in manifest.stages:
+        stage = by_name[name]
+        waiting = any(i.stages[name].status != "done" and (retry_failed or i.stages[name].status != "failed")
+                      for i in manifest.items)
+        if stage.check is not None and waiting:
+            try:
+                stage.check()
+            except BuscaError as err:
+                raise _Stop(_stop_info(err, name)) from err
+
+
+def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, todo: list[ItemState],
+               progress: Callable[[str, int, int], None] | None, should_stop: Callable[[], bool] | None) -> None:
+    log.info("stage %s: %d item(s)", stage.name, len(todo))
+    if stage.setup:
+        try:
+            stage.setup()
+        except ModelError as err:
+            raise _Stop(_stop_info(err, stage.name)) from err
+    try:
+        for done, item in enumerate(todo, start=1):
+            if should_stop is not None and should_stop():
+                raise _Stop(_stop_info(JobCancelled(), stage.name))
+            _run_item(job_dir, manifest, item, stage)
+            if progress:
+                progress(stage.name, done, len(todo))
+    except JobCancelled as err:  # from the progress callback, between items
+        raise _Stop(_stop_info(err, stage.name)) from err
+    finally:
+        if stage.teardown:
+            stage.teardown()
 
 
 def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True,
-            progress: Callable[[str, int, int], None] | None = None) -> JobSummary:
+            progress: Callable[[str, int, int], None] | None = None,
+            should_stop: Callable[[], bool] | None = None) -> JobSummary:
     """Run (or resume) the job with these stage implementations, named as in the manifest.
-    ``progress(stage, done, total)`` is called after each item."""
+    ``progress(stage, done, total)`` is called after each item; ``should_stop()`` before each.
+    A run that stops early (see the module docstring) returns a summary with ``stopped``."""
     job_dir = Path(job_dir)
     by_name = {s.name: s for s in stages}
     with _JobLock(job_dir):
@@ -196,22 +314,18 @@ def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True
         missing = [n for n in manifest.stages if n not in by_name]
         if missing:
             raise ConfigError(f"no implementation for stage(s) {', '.join(missing)} of the job in {job_dir}")
-        for name in manifest.stages:
-            todo = [i for i in manifest.items if _needs(i, name, manifest.stages, retry_failed)]
-            if not todo:
-                continue
-            stage = by_name[name]
-            log.info("stage %s: %d item(s)", name, len(todo))
-            if stage.setup:
-                stage.setup()
-            try:
-                for done, item in enumerate(todo, start=1):
-                    _run_item(job_dir, manifest, item, stage)
-                    if progress:
-                        progress(name, done, len(todo))
-            finally:
-                if stage.teardown:
-                    stage.teardown()
+        manifest.stopped = None
+        _save(job_dir, manifest)
+        try:
+            _preflight(manifest, by_name, retry_failed)
+            for name in manifest.stages:
+                todo = [i for i in manifest.items if _needs(i, name, manifest.stages, retry_failed)]
+                if todo:
+                    _run_stage(job_dir, manifest, by_name[name], todo, progress, should_stop)
+        except _Stop as stop:
+            manifest.stopped = stop.info
+            log.warning("job %s stopped at %s: %s", job_dir.name, stop.info.stage, stop.info.error or "cancelled")
+            _save(job_dir, manifest)
     return job_status(job_dir)
 
 
@@ -224,4 +338,4 @@ def job_status(job_dir: Path) -> JobSummary:
             counts[name][state.status] = counts[name].get(state.status, 0) + 1
             if state.status == "failed":
                 failed.append((item.id, name, state.error or ""))
-    return JobSummary(Path(job_dir), counts, failed)
+    return JobSummary(Path(job_dir), counts, failed, manifest.stopped)
