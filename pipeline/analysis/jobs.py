@@ -267,8 +267,9 @@ def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) 
 
 
 def _preflight(manifest: Manifest, by_name: Mapping[str, Stage], retry_failed: bool) -> None:
-    """The check of every stage that some item has yet to go through."""
-    for name in manifest.stages:
+    """The check of every stage that some item has yet to go through, the last stage first (its
+    model, the vision-language one in an analysis, is the one most often missing)."""
+    for name in reversed(manifest.stages):
         stage = by_name[name]
         waiting = any(i.stages[name].status != "done" and (retry_failed or i.stages[name].status != "failed")
                       for i in manifest.items)
