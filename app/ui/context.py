@@ -22,6 +22,7 @@ from app.config import AnalysisSettings
 from app.services import Services
 from app.ui.analysis_models import AnalysisModels
 from app.ui.i18n import DEFAULT_LANG, check_lang, t
+from app.ui.jobs import JobRunner
 from app.ui.settings import UiSettings
 from pipeline.core import check_db_name
 from pipeline.errors import BuscaError
@@ -78,6 +79,8 @@ class UiContext:
     #: The analysis tabs: BUSCA_* analysis settings (read at start-up), the models they load.
     analysis_env: AnalysisSettings = field(default_factory=AnalysisSettings.from_env)
     analysis_models: AnalysisModels | None = None
+    #: Long work (ingest, analysis, evaluation) as server-side jobs, bounded per kind.
+    jobs: JobRunner = field(default_factory=JobRunner)
 
     def __post_init__(self) -> None:
         if self.analysis_models is None:
@@ -139,5 +142,6 @@ class UiContext:
         return folder / name
 
     def close(self) -> None:
+        self.jobs.close()
         shutil.rmtree(self.export_dir, ignore_errors=True)
         self.analysis_models.close()

@@ -1,0 +1,166 @@
+"""Server-side jobs on a page: a progress line with its bar, the tab's recent jobs, a Cancel
+button, and the two ways a page follows a job.
+
+- The event that submits a job *follows* it (an async generator: no worker thread is held
+  while it waits) and returns when the job ends, so API clients get the final result.
+- A :class:`gr.Timer` re-attaches a page loaded later (a reload, another browser): its first
+  tick finds the tab's unfinished job and keeps rendering it until it ends, then stops.
+
+Progress reads "Descripción · vídeo 2 de 5 · nombre.mp4 · 80 %" in the page's language
+(never tqdm's bar), in its own line above the tab's table, which stays visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+
+import gradio as gr
+
+from app.ui.i18n import check_lang, t
+from app.ui.jobs import Job, JobRefused, JobRunner
+from models.preflight import ModelUnavailable
+
+#: How often a following page re-renders its job, in seconds.
+FOLLOW_S = 0.5
+#: ``render(job, lang) -> the tab's own output values``.
+Render = Callable[[Job, str], Sequence]
+
+
+def duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def model_reason(status, lang: str) -> str:
+    """A :class:`models.preflight.ModelStatus` in words."""
+    params = {**status.params, "served": status.params["served"] or "—"}
+    if status.state == "missing" and Path(status.where).is_absolute():
+        return t(lang, "model_missing_folder", **params)
+    if status.state == "reachable" and not status.served:
+        return t(lang, "model_reachable_unlisted", **params)
+    return t(lang, status.code, **params)
+
+
+def error_text(err: BaseException | None, lang: str, upload: Path | None = None) -> str:
+    """An error for a web user: texts of ours in their language; a model's pre-flight said in
+    words; any other message without the server's temporary upload path."""
+    if err is None:
+        return ""
+    if isinstance(err, JobRefused) or (hasattr(err, "key") and hasattr(err, "params")):
+        return t(lang, err.key, **err.params)
+    if isinstance(err, ModelUnavailable):
+        kind = t(lang, f"kind_{err.status.kind}")
+        return t(lang, "model_unusable", kind=kind, reason=model_reason(err.status, lang))
+    text = str(err)
+    return text.replace(str(upload), upload.name) if upload is not None else text
+
+
+def progress_line(job: Job, lang: str) -> str:
+    p = job.progress
+    if job.state == "queued":
+        return t(lang, "job_queued")
+    if job.state == "done":
+        return t(lang, "job_done", seconds=duration(job.seconds))
+    if job.state == "cancelled":
+        return t(lang, "job_cancelled")
+    if job.state == "failed":
+        return t(lang, "job_failed", error=error_text(job.error, lang))
+    if job.cancel_requested:
+        return t(lang, "job_cancelling")
+    if not p.total:
+        return t(lang, "job_starting")
+    parts = [t(lang, f"stage_{p.stage}").capitalize()] if p.stage else []
+    parts.append(t(lang, f"job_unit_{p.unit}", index=min(max(p.index, 1), p.total), total=p.total))
+    if p.name:
+        parts.append(p.name)
+    parts.append(f"{p.percent} %")
+    return " · ".join(parts)
+
+
+def progress_html(job: Job | None, lang: str, line: str | None = None) -> str:
+    """The job's progress line and bar (``line`` replaces the line, e.g. for a stopped batch)."""
+    if job is None:
+        return ""
+    text = html.escape(line if line is not None else progress_line(job, lang))
+    bar = f'<progress max="100" value="{job.progress.percent}"></progress>' if job.state == "running" else ""
+    return f'<div class="be-job be-job-{job.state}" role="status"><span>{text}</span>{bar}</div>'
+
+
+def jobs_html(jobs: Sequence[Job], lang: str, limit: int = 5) -> str:
+    """The tab's recent jobs: title, state, progress."""
+    if not jobs:
+        return ""
+    rows = "".join(
+        f'<li class="be-jobs-{j.state}"><b>{html.escape(j.title)}</b> · {html.escape(t(lang, f"job_state_{j.state}"))}'
+        + (f" · {html.escape(progress_line(j, lang))}" if j.state == "running" else "") + "</li>"
+        for j in jobs[:limit])
+    return f'<details class="be-jobs" open><summary>{html.escape(t(lang, "jobs_title"))}</summary><ul>{rows}</ul></details>'
+
+
+class JobPanel:
+    """The job widgets of one tab (progress, recent jobs, Cancel, the re-attaching timer) and the
+    events that drive them. ``render(job, lang)`` gives the tab's own outputs for a job."""
+
+    def __init__(self, runner: JobRunner, kind: str, render: Render, prefix: str, cancel_label: str):
+        self.runner, self.kind, self.render = runner, kind, render
+        self.shown = gr.State(None)  # the id of the job this page shows
+        with gr.Row(elem_classes="be-job-row"):
+            self.progress = gr.HTML(elem_id=f"{prefix}-progress")
+            self.cancel_btn = gr.Button(cancel_label, size="sm", variant="stop", scale=0, min_width=120,
+                                        elem_id=f"{prefix}-cancel")
+        self.list = gr.HTML(elem_id=f"{prefix}-jobs")
+        self.timer = gr.Timer(1.0, active=True)  # its first tick finds a job started before this page loaded
+
+    @property
+    def outputs(self) -> list:
+        """What a follow updates after the tab's own outputs: the progress, the job list, the shown id."""
+        return [self.progress, self.list, self.shown]
+
+    def _panel(self, job: Job, lang: str) -> list:
+        return [progress_html(job, lang), jobs_html(self.runner.jobs(self.kind), lang), job.id]
+
+    def submit(self, title: str, work: Callable[[Job], object], lang: str, job_id: str | None = None) -> Job:
+        try:
+            return self.runner.submit(self.kind, title, work, job_id)
+        except JobRefused as err:
+            raise gr.Error(error_text(err, lang)) from err
+
+    async def follow(self, job: Job, lang: str, upload: Path | None = None) -> AsyncIterator[list]:
+        """Render ``job`` until it ends; then raise its error (if any) as a ``gr.Error``."""
+        while True:
+            finished = job.finished
+            yield [*self.render(job, lang), *self._panel(job, lang)]
+            if finished:
+                break
+            await asyncio.sleep(FOLLOW_S)
+        if job.state == "failed":
+            raise gr.Error(error_text(job.error, lang, upload))
+
+    def wire(self, outputs: Sequence, lang: gr.State) -> None:
+        """The timer and the Cancel button; ``outputs`` are the tab's own (what ``render`` fills)."""
+        self._n = len(outputs)
+        self.timer.tick(self.tick, [self.shown, lang], [self.timer, *outputs, *self.outputs],
+                        api_visibility="private", queue=False, show_progress="hidden")
+        self.cancel_btn.click(self.cancel, [self.shown, lang], [self.progress], api_name=f"cancel_{self.kind}",
+                              queue=False, show_progress="hidden")
+
+    def tick(self, shown: str | None, lang: str) -> list:
+        """A timer tick: render the shown job, or the tab's unfinished one; stop ticking when none runs."""
+        lang = check_lang(lang)
+        job = self.runner.get(shown) or self.runner.active(self.kind)
+        if job is None:
+            return [gr.Timer(active=False), *([gr.update()] * self._n), gr.update(),
+                    jobs_html(self.runner.jobs(self.kind), lang), gr.update()]
+        return [gr.Timer(active=not job.finished), *self.render(job, lang), *self._panel(job, lang)]
+
+    def cancel(self, shown: str | None, lang: str):
+        """Cancel the job this page shows (an API client: the tab's unfinished one)."""
+        lang = check_lang(lang)
+        job = self.runner.get(shown) or self.runner.active(self.kind)
+        if job is None or not self.runner.cancel(job.id):
+            gr.Info(t(lang, "nothing_to_cancel"))
+            return gr.update()
+        return progress_html(job, lang)
