@@ -50,6 +50,12 @@ def make_describer(analysis: AnalysisSettings, device: str) -> Describer:
     return QwenVLDescriber(QwenVLOptions(model=analysis.vlm_model, device=device))
 
 
+def model_statuses(analysis: AnalysisSettings, device: str) -> list:
+    """The pre-flight of the analysis models, Whisper then the VLM (:mod:`models.preflight`;
+    nothing is loaded, a server is only asked for its list of models)."""
+    return [make_transcriber(analysis, device).status(), make_describer(analysis, device).status()]
+
+
 @dataclass
 class Services:
     settings: Settings

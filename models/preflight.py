@@ -182,7 +182,8 @@ def openai_status(base_url: str, model: str, api_key: str | None = None, timeout
             return ModelStatus("vlm", "reachable", model, base_url, "the server does not list its models")
         return ModelStatus("vlm", "unreachable", model, base_url, f"HTTP {err.code}")
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
-        return ModelStatus("vlm", "unreachable", model, base_url, str(getattr(err, "reason", err)))
+        reason = getattr(err, "reason", err)
+        return ModelStatus("vlm", "unreachable", model, base_url, str(getattr(reason, "strerror", None) or reason))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return ModelStatus("vlm", "reachable", model, base_url, "the server's model list is not JSON")
     served = _served(body)

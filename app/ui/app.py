@@ -14,6 +14,7 @@ import gradio as gr
 from app.config import Settings
 from app.services import Services
 from app.ui.analysis_models import AnalysisConfig
+from app.ui.analysis_style import ANALYSIS_CSS
 from app.ui.context import Refresh, Texts, UiContext
 from app.ui.i18n import LANGUAGES, check_lang
 from app.ui.settings import UiSettings, served_paths
@@ -64,12 +65,13 @@ def build_app(ctx: UiContext) -> gr.Blocks:
             with gr.Tab(tx("tab_explore"), id="explore", elem_id="be-tab-explore") as tab:
                 tx.bind(tab, label="tab_explore")
                 refreshers += ingest_refreshers + build_explore_tab(ctx, db, lang)
-            refreshers += _analysis_tabs(ctx, lang, config, lang_radio)
+            refreshers += _analysis_tabs(ctx, lang, config, lang_radio, demo)
         _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events)
     return demo
 
 
-def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio: gr.Radio) -> list[Refresh]:
+def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio: gr.Radio,
+                   demo: gr.Blocks) -> list[Refresh]:
     """The analysis tabs (video, batch, settings) over one per-session configuration."""
     tx = ctx.texts
     with gr.Tab(tx("tab_analysis"), id="analysis", elem_id="be-tab-analysis") as tab:
@@ -80,7 +82,7 @@ def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio:
         batch_line, refreshers = build_batch_tab(ctx, config, lang, lang_radio)
     with gr.Tab(tx("tab_config"), id="config", elem_id="be-tab-config") as tab:
         tx.bind(tab, label="tab_config")
-        build_config_tab(ctx, config, lang, [video_line, batch_line])
+        build_config_tab(ctx, config, lang, [video_line, batch_line], demo)
     return refreshers
 
 
@@ -132,7 +134,7 @@ def launch_options(settings: Settings, ui: UiSettings) -> dict:
         # connect HF buckets, neither of which an offline archive needs.
         "run_history": False,
         "footer_links": ["api", "settings"],
-        "css": CSS,
+        "css": CSS + ANALYSIS_CSS,
         "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                                 font_mono=["ui-monospace", "monospace"]),
     }

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import gradio as gr
 
+from app.ui.analysis_messages import error_text
 from app.ui.i18n import check_lang, t
 from app.ui.jobs import Job, JobRefused, JobRunner
-from models.preflight import ModelUnavailable
 
 #: How often a following page re-renders its job, in seconds.
 FOLLOW_S = 0.5
@@ -32,30 +32,6 @@ Render = Callable[[Job, str], Sequence]
 def duration(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
-
-
-def model_reason(status, lang: str) -> str:
-    """A :class:`models.preflight.ModelStatus` in words."""
-    params = {**status.params, "served": status.params["served"] or "—"}
-    if status.state == "missing" and Path(status.where).is_absolute():
-        return t(lang, "model_missing_folder", **params)
-    if status.state == "reachable" and not status.served:
-        return t(lang, "model_reachable_unlisted", **params)
-    return t(lang, status.code, **params)
-
-
-def error_text(err: BaseException | None, lang: str, upload: Path | None = None) -> str:
-    """An error for a web user: texts of ours in their language; a model's pre-flight said in
-    words; any other message without the server's temporary upload path."""
-    if err is None:
-        return ""
-    if isinstance(err, JobRefused) or (hasattr(err, "key") and hasattr(err, "params")):
-        return t(lang, err.key, **err.params)
-    if isinstance(err, ModelUnavailable):
-        kind = t(lang, f"kind_{err.status.kind}")
-        return t(lang, "model_unusable", kind=kind, reason=model_reason(err.status, lang))
-    text = str(err)
-    return text.replace(str(upload), upload.name) if upload is not None else text
 
 
 def progress_line(job: Job, lang: str) -> str:
@@ -80,13 +56,14 @@ def progress_line(job: Job, lang: str) -> str:
     return " · ".join(parts)
 
 
-def progress_html(job: Job | None, lang: str, line: str | None = None) -> str:
-    """The job's progress line and bar (``line`` replaces the line, e.g. for a stopped batch)."""
+def progress_html(job: Job | None, lang: str, outcome: tuple[str, str] | None = None) -> str:
+    """The job's progress line and bar; ``outcome`` ``(state, line)`` replaces them for a job
+    whose work says more than "done" (a batch that stopped)."""
     if job is None:
         return ""
-    text = html.escape(line if line is not None else progress_line(job, lang))
-    bar = f'<progress max="100" value="{job.progress.percent}"></progress>' if job.state == "running" else ""
-    return f'<div class="be-job be-job-{job.state}" role="status"><span>{text}</span>{bar}</div>'
+    state, text = outcome or (job.state, progress_line(job, lang))
+    bar = f'<progress max="100" value="{job.progress.percent}"></progress>' if state == "running" else ""
+    return f'<div class="be-job be-job-{state}" role="status"><span>{html.escape(text)}</span>{bar}</div>'
 
 
 def jobs_html(jobs: Sequence[Job], lang: str, limit: int = 5) -> str:
@@ -104,8 +81,9 @@ class JobPanel:
     """The job widgets of one tab (progress, recent jobs, Cancel, the re-attaching timer) and the
     events that drive them. ``render(job, lang)`` gives the tab's own outputs for a job."""
 
-    def __init__(self, runner: JobRunner, kind: str, render: Render, prefix: str, cancel_label: str):
-        self.runner, self.kind, self.render = runner, kind, render
+    def __init__(self, runner: JobRunner, kind: str, render: Render, prefix: str, cancel_label: str,
+                 outcome: Callable[[Job, str], tuple[str, str] | None] | None = None):
+        self.runner, self.kind, self.render, self.outcome = runner, kind, render, outcome
         self.shown = gr.State(None)  # the id of the job this page shows
         with gr.Row(elem_classes="be-job-row"):
             self.progress = gr.HTML(elem_id=f"{prefix}-progress")
@@ -120,7 +98,8 @@ class JobPanel:
         return [self.progress, self.list, self.shown]
 
     def _panel(self, job: Job, lang: str) -> list:
-        return [progress_html(job, lang), jobs_html(self.runner.jobs(self.kind), lang), job.id]
+        outcome = self.outcome(job, lang) if self.outcome is not None and job.finished else None
+        return [progress_html(job, lang, outcome), jobs_html(self.runner.jobs(self.kind), lang), job.id]
 
     def submit(self, title: str, work: Callable[[Job], object], lang: str, job_id: str | None = None) -> Job:
         try:

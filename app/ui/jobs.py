@@ -30,8 +30,11 @@ from pipeline.errors import BuscaError
 
 log = logging.getLogger(__name__)
 
-#: Workers per kind of job (jobs of one kind run one after the other by default).
+#: Workers per pool (the jobs of a pool run one after the other by default).
 DEFAULT_LIMITS = {"ingest": 1, "analysis": 1, "evaluate": 1}
+#: The pool of each kind of job that does not have its own: one video's analysis and a batch
+#: share the analysis models, so they take turns.
+DEFAULT_POOLS = {"batch": "analysis"}
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
@@ -107,10 +110,12 @@ class JobRefused(Exception):  # noqa: N818 - a refusal said to the user, not a f
 
 
 class JobRunner:
-    """Bounded thread pools, one per kind; the recent jobs, newest first."""
+    """Bounded thread pools (one per pool of kinds); the recent jobs, newest first."""
 
-    def __init__(self, limits: Mapping[str, int] | None = None, max_waiting: int = 8, keep: int = 30):
+    def __init__(self, limits: Mapping[str, int] | None = None, max_waiting: int = 8, keep: int = 30,
+                 pools: Mapping[str, str] | None = None):
         self.limits = dict(limits or DEFAULT_LIMITS)
+        self.pool_of = dict(DEFAULT_POOLS if pools is None else pools)
         self.max_waiting, self.keep = max_waiting, keep
         self._pools = {kind: ThreadPoolExecutor(n, thread_name_prefix=f"job-{kind}") for kind, n in self.limits.items()}
         self._jobs: dict[str, Job] = {}
@@ -118,17 +123,18 @@ class JobRunner:
 
     def submit(self, kind: str, title: str, work: Callable[[Job], Any], job_id: str | None = None) -> Job:
         """Queue ``work(job)``; its return value becomes ``job.result``. Refused (:class:`JobRefused`)
-        when a job with this id is still unfinished or the waiting line of ``kind`` is full."""
+        when a job with this id is still unfinished or the waiting line of its pool is full."""
+        pool = self.pool_of.get(kind, kind)
         with self._lock:
             if job_id and job_id in self._jobs and not self._jobs[job_id].finished:
                 raise JobRefused("job_running", job=job_id)
-            waiting = sum(j.kind == kind and j.state == "queued" for j in self._jobs.values())
+            waiting = sum(self.pool_of.get(j.kind, j.kind) == pool and j.state == "queued" for j in self._jobs.values())
             if waiting >= self.max_waiting:
                 raise JobRefused("jobs_queue_full", n=waiting)
             job = Job(job_id or f"{kind}-{uuid.uuid4().hex[:8]}", kind, title)
             self._jobs[job.id] = job
             self._forget_old()
-            job._future = self._pools[kind].submit(self._run, job, work)
+            job._future = self._pools[pool].submit(self._run, job, work)
         log.info("job %s queued: %s", job.id, title)
         return job
 

@@ -10,6 +10,7 @@ from pipeline.analysis.align import align_transcript
 from pipeline.analysis.export import Exported, ItemResult, export_job, job_results
 from pipeline.analysis.jobs import (
     MANIFEST,
+    ItemState,
     JobCancelled,
     StageFailed,
     StopInfo,
@@ -31,6 +32,7 @@ __all__ = [
     "AnalysisOptions",
     "Exported",
     "ItemResult",
+    "ItemState",
     "JobCancelled",
     "ShotAnalysis",
     "ShotDescription",

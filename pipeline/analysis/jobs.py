@@ -280,8 +280,13 @@ def _preflight(manifest: Manifest, by_name: Mapping[str, Stage], retry_failed: b
                 raise _Stop(_stop_info(err, name)) from err
 
 
+#: ``on_item(stage, index, total, item)`` before an item goes through a stage (``index`` 1-based).
+OnItem = Callable[[str, int, int, ItemState], None]
+
+
 def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, todo: list[ItemState],
-               progress: Callable[[str, int, int], None] | None, should_stop: Callable[[], bool] | None) -> None:
+               progress: Callable[[str, int, int], None] | None, should_stop: Callable[[], bool] | None,
+               on_item: OnItem | None) -> None:
     log.info("stage %s: %d item(s)", stage.name, len(todo))
     if stage.setup:
         try:
@@ -292,6 +297,8 @@ def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, todo: list[ItemS
         for done, item in enumerate(todo, start=1):
             if should_stop is not None and should_stop():
                 raise _Stop(_stop_info(JobCancelled(), stage.name))
+            if on_item is not None:
+                on_item(stage.name, done, len(todo), item)
             _run_item(job_dir, manifest, item, stage)
             if progress:
                 progress(stage.name, done, len(todo))
@@ -304,9 +311,10 @@ def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, todo: list[ItemS
 
 def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True,
             progress: Callable[[str, int, int], None] | None = None,
-            should_stop: Callable[[], bool] | None = None) -> JobSummary:
+            should_stop: Callable[[], bool] | None = None, on_item: OnItem | None = None) -> JobSummary:
     """Run (or resume) the job with these stage implementations, named as in the manifest.
-    ``progress(stage, done, total)`` is called after each item; ``should_stop()`` before each.
+    ``progress(stage, done, total)`` is called after each item; ``should_stop()`` and
+    ``on_item(stage, index, total, item)`` before each.
     A run that stops early (see the module docstring) returns a summary with ``stopped``."""
     job_dir = Path(job_dir)
     by_name = {s.name: s for s in stages}
@@ -322,7 +330,7 @@ def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True
             for name in manifest.stages:
                 todo = [i for i in manifest.items if _needs(i, name, manifest.stages, retry_failed)]
                 if todo:
-                    _run_stage(job_dir, manifest, by_name[name], todo, progress, should_stop)
+                    _run_stage(job_dir, manifest, by_name[name], todo, progress, should_stop, on_item)
         except _Stop as stop:
             manifest.stopped = stop.info
             log.warning("job %s stopped at %s: %s", job_dir.name, stop.info.stage, stop.info.error or "cancelled")

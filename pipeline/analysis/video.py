@@ -103,13 +103,18 @@ def check_models(*models: object) -> None:
 def analyze_video(path: str | Path, encoder: ImageTextEncoder, transcriber: Transcriber, describer: Describer,
                   layout: DataLayout, options: AnalysisOptions | None = None,
                   ingest: IngestOptions | None = None, progress: Progress | None = None,
-                  source: str = "") -> VideoAnalysis:
+                  source: str = "", on_stage: Callable[[str], None] | None = None) -> VideoAnalysis:
     """One video end to end (the UI's entry point): the models' pre-flight (before any
-    segmentation or transcription is spent), shots, transcript, analysis."""
+    segmentation or transcription is spent), shots, transcript, analysis. ``on_stage(name)``
+    is called as each of :data:`STAGES` after ``fetch`` starts."""
     path = Path(path)
+    stage = on_stage or (lambda name: None)
     check_models(describer, transcriber)
+    stage("segment")
     prepared = prepare_video(path, encoder, layout, ingest or IngestOptions())
+    stage("transcribe")
     transcript = transcribe_video(path, prepared.video_id, transcriber, layout)
+    stage("describe")
     return describe_video(prepared, transcript, describer, layout, options, progress, source, video=path)
 
 

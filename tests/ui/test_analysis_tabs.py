@@ -65,7 +65,7 @@ def test_analyze_video_shows_each_shot_with_frames_transcript_and_json(client, r
     assert "Configuración guardada" in status and "fake-qwen" in status and "secreto" not in status
     vlm.fail_first_shot = True
     try:
-        summary, shots, analysis, download = client.predict(handle_file(str(video)), "", api_name="/analyze_video")
+        summary, shots, analysis, download, *_ = client.predict(handle_file(str(video)), "", api_name="/analyze_video")
     finally:
         vlm.fail_first_shot = False
 
@@ -84,6 +84,7 @@ def test_analyze_video_shows_each_shot_with_frames_transcript_and_json(client, r
     assert "esto no es JSON &lt;b&gt;" in shots and "Respuesta del modelo" in shots  # the raw text, escaped
     assert "intolerancia: media" in shots and "00:00:00.000 – " in shots and "Análisis (JSON)" in shots
     assert "Resumen del vídeo" in summary and SUMMARY["summary"] in summary
+    assert f"1 de {len(result.shots)} planos no tienen un análisis válido" in summary  # the failed shot is said
     assert f"#{rest[0].shot_index}" in summary and "media" in summary
 
     saved = Path(download["value"]["path"])
@@ -112,11 +113,11 @@ def test_refused_urls_and_missing_input_give_clear_errors(client):
 def test_settings_are_checked_and_the_instructions_can_be_restored(client, vlm):
     with pytest.raises(AppError, match="minimum value 1"):  # the slider checks its range
         client.predict("es", "base", 0, "openai", "m", vlm.url, "", "x", api_name="/save_config")
-    with pytest.raises(AppError, match="needs the server's base URL"):
+    with pytest.raises(AppError, match="El motor openai necesita la URL base del servidor"):
         client.predict("es", "base", 2, "openai", "m", "", "", "x", api_name="/save_config")
-    with pytest.raises(AppError, match="audio language"):
+    with pytest.raises(AppError, match="Idioma del audio no válido: «español»"):
         client.predict("español", "base", 2, "openai", "m", vlm.url, "", "x", api_name="/save_config")
-    with pytest.raises(AppError, match="instructions are empty"):
+    with pytest.raises(AppError, match="Las instrucciones están vacías"):
         client.predict("es", "base", 2, "openai", "m", vlm.url, "", "  ", api_name="/save_config")
     assert client.predict(api_name="/restore_instructions") == DEFAULT_INSTRUCTIONS
 
@@ -140,14 +141,15 @@ def test_batch_reports_each_video_exports_and_resumes_without_redoing(client, ru
     broken = tmp_path / "roto.mp4"
     broken.write_text("not a video")
 
-    table, status, job, files = client.predict([handle_file(str(broken))], f"# servidor\n{folder}\n",
-                                               api_name="/analyze_batch")
+    table, status, job, files, *_ = client.predict([handle_file(str(broken))], f"# servidor\n{folder}\n/etc\n",
+                                                   api_name="/analyze_batch")
     rows = {row[1]: dict(zip(table["headers"], row, strict=True)) for row in table["data"]}
     assert rows["copia.mp4"]["Estado"] == "analizado" and rows["copia.mp4"]["Planos"] >= 1
     assert rows["copia.mp4"]["Planos señalados"] == rows["copia.mp4"]["Planos"]
     assert rows["roto.mp4"]["Estado"] == "error" and rows["roto.mp4"]["Etapa"] == "segmentación"
     assert "roto.mp4" in rows["roto.mp4"]["Error"]
-    assert "1 analizados, 1 con error" in status
+    assert "1 analizados, 0 analizados en parte, 1 con error, 0 sin empezar" in status
+    assert "Se omitieron 1 líneas: La ruta /etc está fuera de las carpetas permitidas" in status  # and the rest ran
     paths = sorted((Path(f["path"]) for f in files["value"]), key=lambda p: p.suffix)
     assert [p.suffix for p in paths] == [".csv", ".jsonl", ".zip"]
     lines = [json.loads(line) for line in paths[1].read_text(encoding="utf-8").splitlines()]
@@ -162,7 +164,7 @@ def test_batch_reports_each_video_exports_and_resumes_without_redoing(client, ru
     assert job_id in [j["job_id"] for j in client.predict(api_name="/analysis_jobs")]
     before = len(vlm.requests)
     table, status, *_ = client.predict(job_id, api_name="/resume_batch")
-    assert len(vlm.requests) == before and "1 analizados, 1 con error" in status  # nothing described again
+    assert len(vlm.requests) == before and "1 analizados, 0 analizados en parte, 1 con error" in status  # nothing redone
     manifest = json.loads((running_app.data_dir / "jobs" / job_id / "manifest.json").read_text())
     attempts = {item["source"].rsplit("/", 1)[-1]: item["stages"]["segment"]["attempts"] for item in manifest["items"]}
     assert attempts == {"roto.mp4": 2, "copia.mp4": 1}  # the failed item is retried, the done one is not

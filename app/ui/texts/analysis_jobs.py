@@ -87,8 +87,8 @@ ES = {
     "models_status": "Estado de los modelos",
     "test_connection": "Probar conexión",
     "status_checked": "Comprobado con la configuración del formulario (sin guardarla).",
-    "kind_whisper": "Whisper",
-    "kind_vlm": "Modelo de visión y lenguaje",
+    "kind_whisper": "modelo de Whisper",
+    "kind_vlm": "modelo de visión y lenguaje",
     "model_found": "encontrado en este equipo ({where})",
     "model_download": "no está en este equipo: se descargará de Hugging Face la primera vez que se use (hace falta "
                       "conexión a internet)",
@@ -102,7 +102,8 @@ ES = {
     "model_not_served": "el servidor {where} responde, pero no sirve «{name}»; sirve: {served}",
     "model_not_installed": "falta una biblioteca en el servidor ({detail})",
     "model_invalid": "«{name}» no es un nombre de modelo válido",
-    "model_unusable": "No se puede usar el modelo ({kind}): {reason}. Revíselo en «Configuración» → «Probar conexión».",
+    "model_unusable": "No se puede usar el {kind} «{name}»: {reason}. Revíselo en «Configuración» → «Probar "
+                      "conexión».",
     "howto_title": "Cómo conectar un modelo (vLLM u Ollama)",
     "howto": _HOWTO_ES,
     # Configuración: the server list and the checks, in the user's language
@@ -201,8 +202,8 @@ EN = {
     "models_status": "Models' status",
     "test_connection": "Test connection",
     "status_checked": "Checked with the settings in the form (not saved).",
-    "kind_whisper": "Whisper",
-    "kind_vlm": "Vision-language model",
+    "kind_whisper": "Whisper model",
+    "kind_vlm": "vision-language model",
     "model_found": "found on this machine ({where})",
     "model_download": "not on this machine: it will be downloaded from Hugging Face the first time it is used "
                       "(needs an internet connection)",
@@ -216,7 +217,7 @@ EN = {
     "model_not_served": "the server {where} answers, but does not serve “{name}”; it serves: {served}",
     "model_not_installed": "a library is missing on the server ({detail})",
     "model_invalid": "“{name}” is not a valid model name",
-    "model_unusable": "The model cannot be used ({kind}): {reason}. Check it in “Settings” → “Test connection”.",
+    "model_unusable": "The {kind} “{name}” cannot be used: {reason}. Check it in “Settings” → “Test connection”.",
     "howto_title": "How to connect a model (vLLM or Ollama)",
     "howto": _HOWTO_EN,
     "vlm_url_info_list": "Servers allowed by the administrator (BUSCA_VLM_URL, BUSCA_VLM_URLS).",

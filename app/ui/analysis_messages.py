@@ -1,0 +1,74 @@
+"""Messages for web users from what the pipeline and the models report: refusals of ours in the
+page's language, the models' pre-flight in words, any other error without server paths. No
+gradio here."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.ui.i18n import t
+from models.preflight import ModelStatus, ModelUnavailable
+from pipeline.analysis import StopInfo
+
+_MODEL_KINDS = ("whisper", "vlm")
+
+
+def _reason(lang: str, code: str, params: dict) -> str:
+    params = {"kind": "", "name": "", "where": "", "detail": "", **params}
+    params["served"] = params.get("served") or "—"
+    if code == "model_missing" and Path(params["where"]).is_absolute():
+        code = "model_missing_folder"
+    elif code == "model_reachable" and params["served"] == "—":
+        code = "model_reachable_unlisted"
+    return t(lang, code, **params)
+
+
+def model_reason(status: ModelStatus, lang: str) -> str:
+    """What a model's pre-flight found, in words."""
+    return _reason(lang, status.code, status.params)
+
+
+def _model_unusable(lang: str, code: str, params: dict) -> str:
+    return t(lang, "model_unusable", kind=t(lang, f"kind_{params['kind']}"), name=params.get("name", ""),
+             reason=_reason(lang, code, params))
+
+
+def stop_text(stop: StopInfo, lang: str) -> str:
+    """Why a batch stopped: "Trabajo detenido: …" (a model that failed its pre-flight, in words)."""
+    if stop.reason == "cancelled":
+        return t(lang, "job_stopped_cancelled")
+    said = (stop.code or "").startswith("model_") and stop.params.get("kind") in _MODEL_KINDS
+    return t(lang, "job_stopped", error=_model_unusable(lang, stop.code, stop.params) if said else stop.error)
+
+
+def error_text(err: BaseException | None, lang: str, upload: Path | None = None) -> str:
+    """An error for a web user: a refusal of ours (it has ``key`` and ``params``) in their
+    language; a model that failed its pre-flight, in words; any other message without the
+    server's temporary path of an upload (``upload``: that path, shown by its name)."""
+    if err is None:
+        return ""
+    if isinstance(err, ModelUnavailable):
+        return _model_unusable(lang, err.code, err.params)
+    key, params = getattr(err, "key", None), getattr(err, "params", None)
+    if isinstance(key, str) and isinstance(params, dict):
+        return t(lang, key, **params)
+    text = str(err)
+    return text.replace(str(upload), upload.name) if upload is not None else text
+
+
+def _initial(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def models_html(statuses: Sequence[ModelStatus], lang: str) -> str:
+    """The pre-flight of each model: a mark, its kind and name, what was found."""
+    items = []
+    for status in statuses:
+        mark = "✅" if status.ok else "❌"
+        items.append(f'<li class="be-model be-model-{"ok" if status.ok else "bad"}">{mark} '
+                     f'<b>{html.escape(_initial(t(lang, f"kind_{status.kind}")))}</b> '
+                     f'<code>{html.escape(status.name)}</code>: {html.escape(model_reason(status, lang))}</li>')
+    title = html.escape(t(lang, "models_status"))
+    return f'<div class="be-models"><b>{title}</b><ul>{"".join(items)}</ul></div>'
