@@ -43,6 +43,25 @@ def stop_text(stop: StopInfo, lang: str) -> str:
     return t(lang, "job_stopped", error=_model_unusable(lang, stop.code, stop.params) if said else stop.error)
 
 
+def problem_text(problem, lang: str) -> str:
+    """A malformed log line (:class:`pipeline.evaluation.logs.LogProblem`), in words."""
+    params = {k: "" if v is None else v for k, v in problem.params.items()}
+    return f"{t(lang, 'eval_line', line=problem.line)}: {t(lang, f'problem_{problem.code}', **params)}"
+
+
+def _log_refused(params: dict, lang: str) -> str:
+    problems = "; ".join(problem_text(p, lang) for p in params.get("problems", [])[:3])
+    return t(lang, "eval_no_entries", name=params.get("name", ""), problems=problems).replace(" . ", " ")
+
+
+#: Pipeline errors that carry a ``code`` and ``params``, said in the page's language.
+CODE_TEXTS = {
+    "log_malformed": _log_refused,
+    "log_empty": _log_refused,
+    "log_nothing_matched": lambda params, lang: t(lang, "eval_nothing_matched", **params),
+}
+
+
 def error_text(err: BaseException | None, lang: str, upload: Path | None = None) -> str:
     """An error for a web user: a refusal of ours (it has ``key`` and ``params``) in their
     language; a model that failed its pre-flight, in words; any other message without the
@@ -51,6 +70,9 @@ def error_text(err: BaseException | None, lang: str, upload: Path | None = None)
         return ""
     if isinstance(err, ModelUnavailable):
         return _model_unusable(lang, err.code, err.params)
+    code = getattr(err, "code", None)
+    if code in CODE_TEXTS and isinstance(getattr(err, "params", None), dict):
+        return CODE_TEXTS[code](err.params, lang)
     key, params = getattr(err, "key", None), getattr(err, "params", None)
     if isinstance(key, str) and isinstance(params, dict):
         return t(lang, key, **params)

@@ -52,11 +52,12 @@ MAX_FPS = 120
 _SEP_LINE = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
 _PLAIN = re.compile(rf"^(?P<video>.+?)\s+(?P<start>{_TC})\s*[-\u2013\u2014]\s*(?P<end>{_TC})\s+(?P<text>\S.*)$")
 _ALIASES = {
-    "video": ("video", "file", "filename", "file_name", "video_file", "source", "archivo", "fichero"),
-    "start": ("start", "start_s", "start_tc", "tc_in", "in", "inicio"),
-    "end": ("end", "end_s", "end_tc", "tc_out", "out", "fin"),
-    "text": ("text", "description", "query", "descripcion", "descripción", "query_es", "es"),
-    "translation": ("translation", "translated", "query_en", "en", "english", "traduccion", "traducción"),
+    "video": ("video", "vídeo", "file", "filename", "file_name", "video_file", "source", "archivo", "fichero"),
+    "start": ("start", "start_s", "start_tc", "tc_in", "tc in", "in", "inicio", "entrada", "tc_entrada"),
+    "end": ("end", "end_s", "end_tc", "tc_out", "tc out", "out", "fin", "salida", "tc_salida"),
+    "text": ("text", "texto", "description", "query", "consulta", "descripcion", "descripción", "query_es", "es"),
+    "translation": ("translation", "translated", "query_en", "en", "english", "inglés", "ingles", "traduccion",
+                    "traducción"),
 }
 _MAX_REPORTED = 10
 
@@ -93,6 +94,16 @@ class _Bad(ValueError):
     def __init__(self, code: str, **params: object):
         self.code, self.params = code, params
         super().__init__(LogProblem(0, code, params).message)
+
+
+class EmptyLog(ConfigError):
+    """A log without any entry. ``code``/``params`` name the cause for front ends."""
+
+    code = "log_empty"
+
+    def __init__(self, path: str | Path, fmt: str):
+        self.params = {"name": Path(path).name, "problems": []}
+        super().__init__(f"{path}: no log entries found (format {fmt})")
 
 
 class LogFormatError(ConfigError):
@@ -244,7 +255,7 @@ def parse_log(path: str | Path, options: LogOptions = LogOptions()) -> ParsedLog
     if not entries and problems:
         raise LogFormatError(path, problems)
     if not entries:
-        raise ConfigError(f"{path}: no log entries found (format {fmt})")
+        raise EmptyLog(path, fmt)
     return ParsedLog(entries, problems, fmt)
 
 
@@ -317,12 +328,12 @@ def csv_delimiter(lines: list[str]) -> str:
 
 def _parse_table(lines: list[str], fmt: str, options: LogOptions) -> Iterator[LogEntry | LogProblem]:
     delimiter = "\t" if fmt == "tsv" else csv_delimiter(lines)
+    lines = ["" if _SEP_LINE.match(line) else line for line in lines[:1]] + lines[1:]  # Excel's "sep=;"
     reader = csv.reader(lines, delimiter=delimiter)
     columns = None
     for row in reader:
         number = reader.line_num
-        if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#") or \
-                (number == 1 and len(row) == 1 and _SEP_LINE.match(row[0])):
+        if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         if columns is None:
             try:
