@@ -6,8 +6,9 @@ button, and the two ways a page follows a job.
 - A :class:`gr.Timer` re-attaches a page loaded later (a reload, another browser): its first
   tick finds the tab's unfinished job and keeps rendering it until it ends, then stops.
 
-Progress reads "Descripción · vídeo 2 de 5 · nombre.mp4 · 80 %" in the page's language
-(never tqdm's bar), in its own line above the tab's table, which stays visible.
+Progress reads "Descripción · vídeo 2 de 5 · nombre.mp4 · 80 %" in the page's language (the
+percentage is the current video's, when known; the bar below is the whole stage's), never
+tqdm's bar, in its own line above the tab's table, which stays visible.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def progress_line(job: Job, lang: str) -> str:
     parts.append(t(lang, f"job_unit_{p.unit}", index=min(max(p.index, 1), p.total), total=p.total))
     if p.name:
         parts.append(p.name)
-    parts.append(f"{p.percent} %")
+    if p.fraction > 0:  # how far this item is (the shots described); the bar shows the whole stage
+        parts.append(f"{int(round(100 * min(p.fraction, 1.0)))} %")
     return " · ".join(parts)
 
 

@@ -14,6 +14,7 @@ import io
 import json
 import shutil
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -239,3 +240,88 @@ def test_analysis_tab_in_the_browser(running_app, vlm, speaking_video, whisper_b
             page.close()
             browser.close()
     assert not errors, errors
+
+
+def test_a_model_server_that_is_down_is_found_before_any_segmentation(client, running_app, tmp_path):
+    """Issue 12.3: the VLM is checked first, and the user reads why in Spanish (no English, no
+    HF_HUB_OFFLINE); the batch stops once ("Trabajo detenido") with every video not started."""
+    down = "http://127.0.0.1:9/v1"
+    client.predict("es", "base", 2, "openai", "fake-qwen", down, "", "Describe.", api_name="/save_config")
+    videos_before = set((running_app.data_dir / "videos").iterdir())
+    clip = tmp_path / "nuevo.mp4"
+    clip.write_bytes((running_app.data_dir / "media").glob("*").__next__().read_bytes())
+    with pytest.raises(AppError) as info:
+        client.predict(handle_file(str(clip)), "", api_name="/analyze_video")
+    assert str(info.value).startswith("No se puede usar el modelo de visión y lenguaje «fake-qwen»: no se puede "
+                                      f"conectar con el servidor {down}")
+    folder = running_app.ingest_root / "caido"
+    folder.mkdir(exist_ok=True)
+    shutil.copyfile(clip, folder / "uno.mp4")
+    table, status, *_ = client.predict([], str(folder), api_name="/analyze_batch")
+    assert "Trabajo detenido: No se puede usar el modelo de visión y lenguaje" in status
+    assert [row[2] for row in table["data"]] == ["no iniciado"]
+    assert set((running_app.data_dir / "videos").iterdir()) == videos_before  # nothing was segmented
+
+
+def test_probar_conexion_says_what_each_model_is(client, vlm, tmp_path):
+    whisper = tmp_path / "whisper-ct2"
+    whisper.mkdir()
+    (whisper / "model.bin").write_bytes(b"x")
+    models = client.predict("es", str(whisper), 2, "openai", "fake-qwen", vlm.url, "", "x", api_name="/test_connection")
+    assert "✅ <b>Modelo de Whisper</b>" in models and "encontrado en este equipo" in models
+    assert f"el servidor {vlm.url} responde y sirve «fake-qwen»" in models
+    models = client.predict("es", str(whisper), 2, "openai", "llava", vlm.url, "", "x", api_name="/test_connection")
+    assert f"❌ <b>Modelo de visión y lenguaje</b> <code>llava</code>: el servidor {vlm.url} responde, pero no " \
+           "sirve «llava»; sirve: fake-qwen" in models
+    assert not vlm.requests or all("messages" in r for r in vlm.requests)  # nothing asked of the model
+
+
+def test_a_server_address_that_is_not_allowed_is_refused_in_the_users_language(client, running_app, vlm):
+    """Issue 12.4: restricted (the default), the allowed servers are a list; a typed one is
+    refused with the reason, in the page's language."""
+    ctx = running_app.ctx
+    open_env = ctx.analysis_env
+    ctx.analysis_env = replace(open_env, ui_models="restricted", vlm_url="http://vllm:8000/v1",
+                               vlm_urls=("http://ollama:11434/v1",))
+    try:
+        with pytest.raises(AppError) as info:  # (the English page: the browser test)
+            client.predict("es", "base", 2, "openai", "m", "http://192.168.1.5:8000/v1", "", "x",
+                           api_name="/save_config")
+        assert str(info.value).startswith(
+            "La dirección «http://192.168.1.5:8000/v1» no está autorizada en este servidor. Por seguridad, la "
+            "aplicación solo se conecta a los servidores de modelos que el administrador ha autorizado: "
+            "http://vllm:8000/v1, http://ollama:11434/v1.") and "BUSCA_UI_MODELS=open" not in str(info.value)
+        status, *_ = client.predict("es", "base", 2, "openai", "m", "http://ollama:11434/v1", "", "x",
+                                    api_name="/save_config")
+        assert status.startswith("Configuración guardada")
+    finally:
+        ctx.analysis_env = open_env
+
+
+@pytest.mark.model
+def test_a_video_with_no_valid_shot_is_never_analizado(client, running_app, vlm, slideshow, whisper_base_dir):
+    """Issue 12.2: every shot fails validation -> the video is an error in the table, its summary
+    says it was not analysed, and the CSV and JSONL say the same."""
+    configure(client, vlm, whisper_base_dir)
+    folder = running_app.ingest_root / "todo-mal"
+    folder.mkdir(exist_ok=True)
+    shutil.copyfile(slideshow, folder / "todo_mal.mp4")
+    vlm.fail_all_shots = True
+    try:
+        summary, *_ = client.predict(handle_file(str(folder / "todo_mal.mp4")), "", api_name="/analyze_video")
+        table, status, _job, files, *_ = client.predict([], str(folder), api_name="/analyze_batch")
+    finally:
+        vlm.fail_all_shots = False
+    assert "Ningún plano tiene un análisis válido" in summary and "no se ha analizado" in summary
+    assert "Planos señalados" not in summary  # nothing that reads like a result
+    [row] = [dict(zip(table["headers"], r, strict=True)) for r in table["data"]]
+    assert row["Estado"] == "error" and row["Etapa"] == "descripción" and row["Planos válidos"] == 0
+    assert row["Planos con error"] == row["Planos"] >= 1 and row["Planos señalados"] in ("", None)
+    assert row["Error"].startswith("Ningún plano tiene un análisis válido")
+    assert "0 analizados, 0 analizados en parte, 1 con error" in status
+    paths = {Path(f["path"]).suffix: Path(f["path"]) for f in files["value"]}
+    [line] = [json.loads(x) for x in paths[".jsonl"].read_text(encoding="utf-8").splitlines()]
+    assert (line["status"], line["failed_stage"], line["shots_ok"]) == ("failed", "describe", 0)
+    assert line["summary"]["status"] == "failed"
+    rows = list(csv.DictReader(io.StringIO(paths[".csv"].read_text(encoding="utf-8-sig"))))
+    assert {r["item_status"] for r in rows} == {"failed"} and {r["shot_status"] for r in rows} == {"error"}

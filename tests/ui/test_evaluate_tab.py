@@ -7,6 +7,8 @@ quality of the ranking.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,25 @@ def test_evaluate_errors_speak_to_a_web_user(client, tmp_path):
         _evaluate(client, empty)
     with pytest.raises(AppError, match="Suba un fichero"):
         client.predict("archivo", None, "", False, api_name="/evaluate")
+
+
+def test_evaluations_wait_in_their_own_pool_and_never_hold_up_a_search(client, running_app, tmp_path):
+    """Issue 13.1: an evaluation runs as a job of the evaluate pool (one at a time, a bounded
+    waiting line); while one runs and another waits, a search is answered."""
+    release = threading.Event()
+    blocker = running_app.ctx.jobs.submit("evaluate", "ocupado", lambda job: release.wait(60))
+    try:
+        logs = tmp_path / "registro.txt"
+        logs.write_text(LOG, encoding="utf-8")
+        waiting = client.submit("archivo", handle_file(str(logs)), "", False, api_name="/evaluate")
+        deadline = time.monotonic() + 30
+        while not any(j.state == "queued" for j in running_app.ctx.jobs.jobs("evaluate")):
+            assert time.monotonic() < deadline, "the evaluation was not queued"
+            time.sleep(0.05)
+        assert blocker.state == "running" and not waiting.done()
+        status, *_ = client.predict("archivo", "un cohete", None, 0.5, 5, False, [], api_name="/search")
+        assert status  # answered while the evaluate pool is busy
+    finally:
+        release.set()
+    summary, *_ = waiting.result(timeout=120)
+    assert "2 de 3 entradas evaluadas" in summary
