@@ -163,7 +163,8 @@ class FakeVLM:
 
     Answers ``shot`` (JSON) to requests with images, ``summary`` otherwise; with
     ``fail_first_shot``, ``garbage`` for the shot that starts at 0 s; with ``fail_all_shots``,
-    ``garbage`` for every shot. Records every request body and its Authorization header.
+    ``garbage`` for every shot; with ``delay_s``, slowly. Records every request body and its
+    Authorization header.
     ``GET /v1/models`` lists ``served`` (as vLLM and Ollama do). ``url`` ends in ``/v1``."""
 
     def __init__(self, shot: dict, summary: dict, garbage: str = "esto no es JSON <b>",
@@ -176,6 +177,7 @@ class FakeVLM:
         self.keys: list[str | None] = []
         self.fail_first_shot = self.fail_all_shots = False
         self.served = served
+        self.delay_s = 0.0  # seconds before each answer about a shot (a slow model)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -186,6 +188,10 @@ class FakeVLM:
                 parts = [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
                 images = [p for p in parts if p.get("type") == "image_url"]
                 text = " ".join(p.get("text", "") for p in parts)
+                if images and fake.delay_s:
+                    import time
+
+                    time.sleep(fake.delay_s)
                 if (fake.fail_first_shot and "Plano de 00:00:00.000" in text) or (fake.fail_all_shots and images):
                     answer = garbage
                 else:

@@ -21,7 +21,7 @@ from app.ui.settings import UiSettings, served_paths
 from app.ui.style import CSS
 from app.ui.tabs.analysis import build_analysis_tab
 from app.ui.tabs.batch import build_batch_tab
-from app.ui.tabs.config import build_config_tab
+from app.ui.tabs.config import browser_storage, build_config_tab
 from app.ui.tabs.evaluate import build_evaluate_tab
 from app.ui.tabs.explore import build_explore_tab
 from app.ui.tabs.ingest import build_ingest_tab
@@ -51,6 +51,7 @@ def build_app(ctx: UiContext) -> gr.Blocks:
         lang = gr.State(tx.lang)
         # A session's analysis settings. Made here: a State directly inside gr.Tabs breaks the tab bar (Gradio 6).
         config = gr.State(AnalysisConfig.from_settings(ctx.analysis_env))
+        stored = browser_storage(ctx)  # what the browser keeps of it (same reason: not inside the tabs)
         db, lang_radio = _header(ctx)
         with gr.Tabs():
             with gr.Tab(tx("tab_search"), id="search", elem_id="be-tab-search") as tab:
@@ -65,13 +66,13 @@ def build_app(ctx: UiContext) -> gr.Blocks:
             with gr.Tab(tx("tab_explore"), id="explore", elem_id="be-tab-explore") as tab:
                 tx.bind(tab, label="tab_explore")
                 refreshers += ingest_refreshers + build_explore_tab(ctx, db, lang)
-            refreshers += _analysis_tabs(ctx, lang, config, lang_radio, demo)
+            refreshers += _analysis_tabs(ctx, lang, config, lang_radio, demo, stored)
         _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events)
     return demo
 
 
 def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio: gr.Radio,
-                   demo: gr.Blocks) -> list[Refresh]:
+                   demo: gr.Blocks, stored: gr.BrowserState) -> list[Refresh]:
     """The analysis tabs (video, batch, settings) over one per-session configuration."""
     tx = ctx.texts
     with gr.Tab(tx("tab_analysis"), id="analysis", elem_id="be-tab-analysis") as tab:
@@ -82,7 +83,7 @@ def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio:
         batch_line, refreshers = build_batch_tab(ctx, config, lang, lang_radio)
     with gr.Tab(tx("tab_config"), id="config", elem_id="be-tab-config") as tab:
         tx.bind(tab, label="tab_config")
-        build_config_tab(ctx, config, lang, [video_line, batch_line], demo)
+        build_config_tab(ctx, config, lang, [video_line, batch_line], demo, stored)
     return refreshers
 
 

@@ -68,12 +68,27 @@ def progress_html(job: Job | None, lang: str, outcome: tuple[str, str] | None = 
     return f'<div class="be-job be-job-{state}" role="status"><span>{html.escape(text)}</span>{bar}</div>'
 
 
-def jobs_html(jobs: Sequence[Job], lang: str, limit: int = 5) -> str:
-    """The tab's recent jobs: title, state, progress."""
+def job_title(job: Job, lang: str) -> str:
+    if isinstance(job.title, tuple):
+        key, values = job.title
+        return t(lang, key, **values)
+    return job.title
+
+
+def jobs_html(jobs: Sequence[Job], lang: str, limit: int = 5,
+              outcome: Callable[[Job, str], tuple[str, str] | None] | None = None) -> str:
+    """The tab's recent jobs: title, state (``outcome``'s, for a job that ended otherwise than
+    its state says), progress."""
     if not jobs:
         return ""
+
+    def state(job: Job) -> str:
+        said = outcome(job, lang) if outcome is not None and job.finished else None
+        return said[0] if said else job.state
+
     rows = "".join(
-        f'<li class="be-jobs-{j.state}"><b>{html.escape(j.title)}</b> · {html.escape(t(lang, f"job_state_{j.state}"))}'
+        f'<li class="be-jobs-{state(j)}"><b>{html.escape(job_title(j, lang))}</b> · '
+        f'{html.escape(t(lang, f"job_state_{state(j)}"))}'
         + (f" · {html.escape(progress_line(j, lang))}" if j.state == "running" else "") + "</li>"
         for j in jobs[:limit])
     return f'<details class="be-jobs" open><summary>{html.escape(t(lang, "jobs_title"))}</summary><ul>{rows}</ul></details>'
@@ -90,20 +105,23 @@ class JobPanel:
         with gr.Row(elem_classes="be-job-row"):
             self.progress = gr.HTML(elem_id=f"{prefix}-progress")
             self.cancel_btn = gr.Button(cancel_label, size="sm", variant="stop", scale=0, min_width=120,
-                                        elem_id=f"{prefix}-cancel")
+                                        visible=False, elem_id=f"{prefix}-cancel")  # shown while a job runs
         self.list = gr.HTML(elem_id=f"{prefix}-jobs")
         self.timer = gr.Timer(1.0, active=True)  # its first tick finds a job started before this page loaded
 
     @property
     def outputs(self) -> list:
-        """What a follow updates after the tab's own outputs: the progress, the job list, the shown id."""
-        return [self.progress, self.list, self.shown]
+        """What a follow updates after the tab's own outputs: the progress, the job list, the Cancel
+        button, the shown id."""
+        return [self.progress, self.list, self.cancel_btn, self.shown]
 
     def _panel(self, job: Job, lang: str) -> list:
         outcome = self.outcome(job, lang) if self.outcome is not None and job.finished else None
-        return [progress_html(job, lang, outcome), jobs_html(self.runner.jobs(self.kind), lang), job.id]
+        return [progress_html(job, lang, outcome), jobs_html(self.runner.jobs(self.kind), lang, outcome=self.outcome),
+                gr.update(visible=not job.finished), job.id]
 
-    def submit(self, title: str, work: Callable[[Job], object], lang: str, job_id: str | None = None) -> Job:
+    def submit(self, title: tuple[str, dict], work: Callable[[Job], object], lang: str,
+               job_id: str | None = None) -> Job:
         try:
             return self.runner.submit(self.kind, title, work, job_id)
         except JobRefused as err:
@@ -134,7 +152,8 @@ class JobPanel:
         job = self.runner.get(shown) or self.runner.active(self.kind)
         if job is None:
             return [gr.Timer(active=False), *([gr.update()] * self._n), gr.update(),
-                    jobs_html(self.runner.jobs(self.kind), lang), gr.update()]
+                    jobs_html(self.runner.jobs(self.kind), lang, outcome=self.outcome), gr.update(visible=False),
+                    gr.update()]
         return [gr.Timer(active=not job.finished), *self.render(job, lang), *self._panel(job, lang)]
 
     def cancel(self, shown: str | None, lang: str):

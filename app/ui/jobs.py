@@ -62,12 +62,13 @@ class JobProgress:
 
 @dataclass
 class Job:
-    """One piece of work. ``view`` is what the work publishes for the page while it runs (e.g.
+    """One piece of work. ``title`` is a text as is, or a text key and its values (said in each
+    page's language). ``view`` is what the work publishes for the page while it runs (e.g.
     the per-video results so far); ``result`` and ``error`` are set when it ends."""
 
     id: str
     kind: str
-    title: str
+    title: str | tuple[str, dict]
     created: float = field(default_factory=time.time)
     state: str = "queued"
     progress: JobProgress = field(default_factory=JobProgress)
@@ -121,7 +122,8 @@ class JobRunner:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def submit(self, kind: str, title: str, work: Callable[[Job], Any], job_id: str | None = None) -> Job:
+    def submit(self, kind: str, title: str | tuple[str, dict], work: Callable[[Job], Any],
+               job_id: str | None = None) -> Job:
         """Queue ``work(job)``; its return value becomes ``job.result``. Refused (:class:`JobRefused`)
         when a job with this id is still unfinished or the waiting line of its pool is full."""
         pool = self.pool_of.get(kind, kind)

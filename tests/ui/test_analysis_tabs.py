@@ -1,7 +1,7 @@
-"""The analysis tabs (Análisis de vídeo, Análisis masivo, Configuración) through ``gradio_client``
-and, once, in a real browser.
+"""The analysis tabs (Análisis de vídeo, Análisis masivo, Configuración) through ``gradio_client``.
 
-The describer is the ``openai`` backend pointed at a fake OpenAI-compatible server on 127.0.0.1
+The browser walk-through is in ``test_browser_analysis.py``. The describer is the ``openai``
+backend pointed at a fake OpenAI-compatible server on 127.0.0.1
 that answers valid JSON (and, when asked to, garbage for the first shot); the transcriber is the
 real Whisper base; the shots come from the tiny random CLIP model. That proves the wiring (config
 -> models -> pipeline -> shot cards, JSON, exports, resume), never the quality of an analysis.
@@ -172,74 +172,6 @@ def test_batch_reports_each_video_exports_and_resumes_without_redoing(client, ru
     for bad, message in {"../../etc": "invalid job id", "20990101-000000-abcdef": "does not exist"}.items():
         with pytest.raises(AppError, match=message):
             client.predict(bad, api_name="/resume_batch")
-
-
-@pytest.mark.browser
-@pytest.mark.model
-def test_analysis_tab_in_the_browser(running_app, vlm, speaking_video, whisper_base_dir):
-    """Settings saved in the Configuración tab, a video uploaded and analysed in the Análisis de
-    vídeo tab; the screenshot goes to test-artifacts/ui-analysis.png."""
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is missing: apt-get install chromium to run the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-    artifacts = ROOT / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="es-ES")
-        errors: list[str] = []
-        page.on("pageerror", lambda err: errors.append(str(err)))
-        try:
-            page.goto(running_app.url)
-            page.get_by_role("tab", name="Configuración").click()
-            page.get_by_role("radio", name="openai").check()
-            page.fill("#be-cfg-model textarea", "fake-qwen")
-            page.fill("#be-cfg-url textarea", vlm.url)
-            whisper = page.locator("#be-cfg-whisper input")
-            whisper.fill(str(whisper_base_dir))
-            whisper.press("Enter")
-            page.click("#be-cfg-save")
-            page.get_by_text("Configuración guardada").wait_for(timeout=20_000)
-
-            page.screenshot(path=str(artifacts / "ui-config.png"), full_page=True)
-            page.get_by_role("tab", name="Análisis de vídeo").click()
-            tabs = [tab.inner_text() for tab in page.get_by_role("tab").all()]  # a State inside gr.Tabs broke this
-            assert tabs == ["Buscar", "Evaluación", "Indexar vídeos", "Explorar", "Análisis de vídeo", "Análisis masivo",
-                            "Configuración"], tabs
-            assert "fake-qwen" in page.locator("#be-an-config").inner_text()
-            page.set_input_files("#be-an-file input[type=file]", str(speaking_video[0]))
-            page.locator("#be-an-file").get_by_text(speaking_video[0].name).wait_for(timeout=20_000)
-            vlm.fail_first_shot = True  # the first card shows the error and the model's raw text
-            page.click("#be-an-run")
-            page.locator(".be-shot").first.wait_for(timeout=60_000)
-            page.locator("#be-an-summary").get_by_text("Resumen del vídeo").wait_for(timeout=10_000)
-            assert page.locator(".be-shot-key").first.evaluate("img => img.complete && img.naturalWidth > 0")
-            assert GARBAGE in page.locator(".be-shot.be-shot-error .be-shot-raw").inner_text()
-            page.locator(".be-shot-ok .be-shot-json summary").first.click()  # open one shot's JSON
-            page.screenshot(path=str(artifacts / "ui-analysis.png"), full_page=True)
-
-            vlm.fail_first_shot = False
-            page.get_by_role("tab", name="Análisis masivo").click()
-            page.set_input_files("#be-batch-files input[type=file]", [str(speaking_video[0])])
-            page.locator("#be-batch-files").get_by_text(speaking_video[0].name).wait_for(timeout=20_000)
-            page.click("#be-batch-run")
-            page.locator("#be-batch-status").get_by_text("analizados").wait_for(timeout=60_000)
-            page.screenshot(path=str(artifacts / "ui-batch.png"), full_page=True)
-
-            page.get_by_label("English").check()  # results shown so far follow the language too
-            page.wait_for_function("() => document.querySelector('#be-batch-table').innerText.includes('analysed')",
-                                   timeout=10_000)
-            assert "Flagged shots" in page.locator("#be-batch-table").inner_text()
-            assert "audio language" in page.locator("#be-batch-config").inner_text()
-            page.get_by_role("tab", name="Video analysis").click()
-            page.locator("#be-an-shots").get_by_text("Shot 0", exact=True).wait_for(timeout=10_000)
-            assert "Video summary" in page.locator("#be-an-summary").inner_text()
-        finally:
-            vlm.fail_first_shot = False
-            page.close()
-            browser.close()
-    assert not errors, errors
 
 
 def test_a_model_server_that_is_down_is_found_before_any_segmentation(client, running_app, tmp_path):

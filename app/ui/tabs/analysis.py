@@ -109,7 +109,7 @@ class AnalysisHandlers:
                      analysis.summary.shots_failed)
             return analysis, target
 
-        job = self.panel.submit(t(lang, "job_analysis_title", name=name), work, lang)
+        job = self.panel.submit(("job_analysis_title", {"name": name}), work, lang)
         async for update in self.panel.follow(job, lang, upload=Path(file) if file else None):
             yield update
 

@@ -141,7 +141,7 @@ class BatchHandlers:
             status = t(lang, "batch_started", job=job.id, n=len(view.items))
             if view.skipped:
                 status += "\n\n" + skipped_text(view.skipped, self.roots, lang)
-            return [table, status, gr.update(), gr.update(value=None, visible=False)]
+            return [table, status, gr.update(value=job.id), gr.update(value=None, visible=False)]
         stopped, downloads = job.result if job.state == "done" else (None, None)
         if job.state == "cancelled":  # cancelled before it started: nothing ran
             stopped = StopInfo(reason="cancelled", at="")
@@ -150,9 +150,11 @@ class BatchHandlers:
                 gr.update(value=downloads, visible=True) if downloads else gr.update(value=None, visible=False)]
 
     def outcome(self, job: Job, lang: str) -> tuple[str, str] | None:
-        """A batch that stopped says so in the progress line, not "Terminado"."""
+        """A batch that stopped says so in the progress line and the job list, not "Terminado"."""
         stopped = job.result[0] if job.state == "done" else None
-        return ("stopped", stop_text(stopped, lang)) if stopped is not None else None
+        if stopped is None:
+            return None
+        return ("cancelled" if stopped.reason == "cancelled" else "stopped"), stop_text(stopped, lang)
 
     # ------------------------------------------------------------------ events
 
@@ -226,7 +228,7 @@ class BatchHandlers:
             return summary.stopped, self._downloads(job_id, exported)
 
         n = len(read_manifest(folder).items)
-        job = self.panel.submit(t(lang, "job_batch_title", job=job_id, n=n), work, lang, job_id=job_id)
+        job = self.panel.submit(("job_batch_title", {"job": job_id, "n": n}), work, lang, job_id=job_id)
         async for update in self.panel.follow(job, lang):
             yield update
 

@@ -107,11 +107,16 @@ class ConfigHandlers:
         except BuscaError:
             config = None
         draft = stored.get("draft") if isinstance(stored.get("draft"), str) else None
+        urls = allowed_urls(self.ctx.analysis_env)  # what the server allows now
+        info = t(lang, _url_info(self.ctx))
         if config is None and draft is None:
-            return [gr.update()] * (len(FORM) + self.n_lines + 2)
+            url = gr.update(choices=urls, info=info)
+            return [gr.update(), *[gr.update()] * 5, url, gr.update(), gr.update(), *[gr.update()] * self.n_lines, ""]
         shown = config or default
+        url = gr.update(choices=list(dict.fromkeys([*urls, shown.vlm_url] if shown.vlm_url else urls)),
+                        value=shown.vlm_url or None, info=info)
         form = [shown.audio_lang, shown.whisper_model, shown.frames_per_shot, shown.vlm_backend, shown.vlm_model,
-                gr.update(value=shown.vlm_url), gr.update(), draft if draft is not None else shown.instructions]
+                url, gr.update(), draft if draft is not None else shown.instructions]
         line = config_markdown(shown, lang) if config is not None else gr.update()
         unsaved = t(lang, "config_unsaved") if draft is not None and draft != shown.instructions else ""
         return [config if config is not None else gr.update(), *form, *[line] * self.n_lines, unsaved]
@@ -124,14 +129,21 @@ def _url_info(ctx: UiContext) -> str:
     return "vlm_url_info_list" if allowed_urls(env) else "vlm_url_info_none"
 
 
+def browser_storage(ctx: UiContext) -> gr.BrowserState:
+    """Where the browser keeps a session's analysis settings. Made at the top of the page: a tab
+    that is not shown yet is not mounted, and its browser state would not be read at load. The
+    secret depends on the data directory only, so what was kept survives a server restart."""
+    secret = hashlib.sha256(f"buscaescenas:{ctx.layout.root.resolve()}".encode()).hexdigest()[:32]
+    return gr.BrowserState({}, storage_key="buscaescenas-analysis", secret=secret)
+
+
 def build_config_tab(ctx: UiContext, config: gr.State, lang: gr.State, config_lines: list[gr.Markdown],
-                     demo: gr.Blocks) -> None:
+                     demo: gr.Blocks, stored: gr.BrowserState) -> None:
     """The tab; ``config_lines`` (the other tabs' "configuration in use" lines) follow a save.
-    ``demo`` gets the load event that brings back what the browser kept."""
+    ``demo`` gets the load event that brings back what the browser kept in ``stored``
+    (:func:`browser_storage`)."""
     tx, handlers = ctx.texts, ConfigHandlers(ctx, len(config_lines))
     default: AnalysisConfig = config.value
-    secret = hashlib.sha256(f"buscaescenas:{ctx.layout.root.resolve()}".encode()).hexdigest()[:32]
-    stored = gr.BrowserState({}, storage_key="buscaescenas-analysis", secret=secret)  # survives a restart
     tx.bind(gr.Markdown(tx("config_help")), value="config_help")
     with gr.Row():
         audio = tx.bind(gr.Dropdown(list(dict.fromkeys((*AUDIO_LANGS, default.audio_lang))), value=default.audio_lang,
@@ -176,10 +188,12 @@ def build_config_tab(ctx: UiContext, config: gr.State, lang: gr.State, config_li
     fields = [audio, whisper, frames, backend, model, url, key, instructions]
     clear = {"fn": lambda: ("", ""), "inputs": None, "outputs": [status, models], "queue": False,
              "api_visibility": "private"}
+    # No progress overlay: a refusal is a toast in words, not a bare red "Error" over the fields.
     save_btn.click(**clear).then(handlers.save, [*fields, lang], [config, status, *config_lines, models],
-                                 api_name="save_config").success(
+                                 api_name="save_config", show_progress="hidden").success(
         handlers.keep, [config, stored], stored, api_visibility="private", queue=False)
-    test_btn.click(**clear).then(handlers.test, [*fields, lang], models, api_name="test_connection")
+    test_btn.click(**clear).then(handlers.test, [*fields, lang], models, api_name="test_connection",
+                                 show_progress="hidden")
     restore_btn.click(handlers.restore, None, instructions, api_name="restore_instructions", queue=False).then(
         handlers.keep_draft, [instructions, stored], stored, api_visibility="private", queue=False)
     for field in fields:

@@ -145,7 +145,7 @@ class EvaluateHandlers:
                      len(report.entries), len(report.excluded), len(report.malformed))
             return report, time.perf_counter() - started, paths
 
-        job = self.panel.submit(t(lang, "job_evaluate_title", db=db, name=path.name), work, lang)
+        job = self.panel.submit(("job_evaluate_title", {"db": db, "name": path.name}), work, lang)
         async for update in self.panel.follow(job, lang, upload=path):
             yield update
 

@@ -85,7 +85,7 @@ class IngestHandlers:
                                                 options)
             return results
 
-        job = self.panel.submit(t(lang, "job_ingest_title", n=len(paths), db=db), work, lang)
+        job = self.panel.submit(("job_ingest_title", {"n": len(paths), "db": db}), work, lang)
         async for update in self.panel.follow(job, lang):
             yield update
 
