@@ -94,6 +94,13 @@ def jobs_html(jobs: Sequence[Job], lang: str, limit: int = 5,
     return f'<details class="be-jobs" open><summary>{html.escape(t(lang, "jobs_title"))}</summary><ul>{rows}</ul></details>'
 
 
+def quiet_sink() -> gr.HTML:
+    """An invisible component for ``show_progress_on``: Gradio marks the outputs of an event that
+    raised with a red "Error", even with ``show_progress="hidden"``; pointed here, the mark is
+    never seen, and the ``gr.Error`` toast says what went wrong."""
+    return gr.HTML(visible=False)
+
+
 class JobPanel:
     """The job widgets of one tab (progress, recent jobs, Cancel, the re-attaching timer) and the
     events that drive them. ``render(job, lang)`` gives the tab's own outputs for a job."""
@@ -108,6 +115,14 @@ class JobPanel:
                                         visible=False, elem_id=f"{prefix}-cancel")  # shown while a job runs
         self.list = gr.HTML(elem_id=f"{prefix}-jobs")
         self.timer = gr.Timer(1.0, active=True)  # its first tick finds a job started before this page loaded
+        self.sink = quiet_sink()
+
+    def follow_options(self, concurrency_id: str) -> dict:
+        """Options of an event that follows a job: no worker thread held (async, unbounded: the
+        pools bound the work), no overlay, and an error said in a toast and the progress line,
+        never as a bare "Error" over the tab's results (:func:`quiet_sink`)."""
+        return {"concurrency_id": concurrency_id, "concurrency_limit": None, "show_progress": "hidden",
+                "show_progress_on": [self.sink]}
 
     @property
     def outputs(self) -> list:

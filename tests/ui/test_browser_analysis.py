@@ -18,7 +18,6 @@ CLIP model: this proves what the pages say and do, never the quality of an analy
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -95,48 +94,75 @@ def configure(page, url: str, whisper: Path, model: str = "fake-qwen") -> None:
     page.locator("#be-cfg-status").get_by_text("Configuración guardada").wait_for(timeout=60_000)
 
 
-def test_configuracion_refuses_in_the_users_language_tests_the_models_and_keeps_the_instructions(
-        page, running_app, vlm, whisper_base_dir):
-    ctx = running_app.ctx
-    open_env = ctx.analysis_env
-    ctx.analysis_env = replace(open_env, ui_models="restricted", vlm_url=vlm.url, vlm_urls=("http://ollama:11434/v1",))
-    try:
-        page.goto(running_app.url)
-        tab(page, "Configuración")
-        page.locator("#be-cfg-url input").click()
-        options = page.get_by_role("option")
-        options.first.wait_for(timeout=30_000)
-        assert {o.inner_text().strip() for o in options.all()} >= {vlm.url, "http://ollama:11434/v1"}
-        page.keyboard.press("Escape")
-        page.get_by_role("radio", name="openai").check()
-        page.fill("#be-cfg-model textarea", "fake-qwen")
-        pick(page, "be-cfg-url", vlm.url)
-        page.click("#be-cfg-save")
-        page.locator("#be-cfg-status").get_by_text("Configuración guardada").wait_for(timeout=60_000)
-        page.locator("#be-cfg-models").get_by_text("responde y sirve «fake-qwen»").wait_for(timeout=60_000)
+@pytest.fixture(scope="module")
+def restricted_url(tmp_path_factory, tiny_clip_dir, tiny_encoder, vlm):
+    """A second app, as deployed by default (BUSCA_UI_MODELS=restricted), that allows the fake
+    server and an Ollama address; its own empty data directory."""
+    from app.config import Settings
+    from app.services import Services
+    from app.ui.settings import UiSettings
+    from pipeline.index import DataLayout, VideoCatalog
+    from pipeline.store import open_store
 
-        pick(page, "be-cfg-url", "http://192.168.1.5:8000/v1")  # a free address: refused, and why
-        page.click("#be-cfg-save")
-        toast = page.get_by_text("no está autorizada en este servidor").first
-        toast.wait_for(timeout=60_000)
-        assert "Por seguridad" in page.locator(".toast-body").first.inner_text()
-        assert "guardada" not in page.locator("#be-cfg-status").inner_text()  # no stale message under the error
-        page.locator("#be-cfg-howto").get_by_text("Cómo conectar un modelo").click()
-        page.locator("#be-cfg-howto").get_by_text("ollama pull qwen2.5vl:7b").wait_for(timeout=5_000)
-        shot(page, "ui-config-refused-es.png")
+    from testkit import free_port, serve_app
 
-        page.get_by_label("English").check()  # the same refusal, in English
-        page.get_by_role("tab", name="Settings", exact=True).wait_for(timeout=30_000)
-        pick(page, "be-cfg-url", "http://10.0.0.9:8000/v1")
-        page.click("#be-cfg-save")
-        page.get_by_text("is not allowed on this server").first.wait_for(timeout=60_000)
-        shot(page, "ui-config-refused-en.png")
-        page.get_by_label("Español").check()
-        page.get_by_role("tab", name="Configuración", exact=True).wait_for(timeout=30_000)
-    finally:
-        ctx.analysis_env = open_env
+    data = tmp_path_factory.mktemp("restricted") / "data"
+    settings = Settings(data_dir=data, db="archivo", clip_model=f"local-dir:{tiny_clip_dir}", device="cpu",
+                        store="edge", qdrant_url=None, qdrant_api_key=None, fps=2.0)
+    ui = UiSettings(port=free_port(), ingest_roots=(data,), lang="es")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BUSCA_UI_MODELS", "restricted")
+        env.setenv("BUSCA_VLM_BACKEND", "openai")
+        env.setenv("BUSCA_VLM_URL", vlm.url)
+        env.setenv("BUSCA_VLM_URLS", "http://ollama:11434/v1")
+        env.setenv("BUSCA_VLM_MODEL", "fake-qwen")
+        services = Services(settings, DataLayout(data), VideoCatalog(data), open_store(data, backend="edge"),
+                            tiny_encoder)
+        with serve_app(settings, ui, services):
+            yield f"http://127.0.0.1:{ui.port}/"
 
-    pick(page, "be-cfg-url", vlm.url)  # open again (the tests' server): a model folder may be given
+
+def test_configuracion_offers_the_allowed_servers_and_refuses_others_in_the_users_language(page, restricted_url, vlm):
+    page.goto(restricted_url)
+    tab(page, "Configuración")
+    assert "Servidores autorizados por el administrador" in page.locator("#be-cfg-url").inner_text()
+    page.locator("#be-cfg-url input").click()
+    options = page.get_by_role("option")
+    options.first.wait_for(timeout=30_000)
+    assert {o.inner_text().strip("✓ \n") for o in options.all()} == {vlm.url, "http://ollama:11434/v1"}
+    page.keyboard.press("Escape")
+    page.click("#be-cfg-save")
+    page.locator("#be-cfg-status").get_by_text("Configuración guardada").wait_for(timeout=60_000)
+    page.locator("#be-cfg-models").get_by_text("responde y sirve «fake-qwen»").wait_for(timeout=60_000)
+
+    pick(page, "be-cfg-url", "http://192.168.1.5:8000/v1")  # a free address: refused, and why
+    page.click("#be-cfg-save")
+    page.get_by_text("no está autorizada en este servidor").first.wait_for(timeout=60_000)
+    assert "Por seguridad" in page.locator(".toast-body").first.inner_text()
+    assert "guardada" not in page.locator("#be-cfg-status").inner_text()  # no stale message under the error
+    assert page.locator("#be-cfg-models").inner_text().strip() == ""  # nor a stale model status
+    page.locator("#be-cfg-howto").get_by_text("Cómo conectar un modelo").click()
+    page.locator("#be-cfg-howto").get_by_text("ollama pull qwen2.5vl:7b").wait_for(timeout=5_000)
+    shot(page, "ui-config-refused-es.png")
+
+    page.get_by_label("English").check()  # the same refusal, in English
+    page.get_by_role("tab", name="Settings", exact=True).wait_for(timeout=30_000)
+    assert "Servers allowed by the administrator" in page.locator("#be-cfg-url").inner_text()
+    page.locator(".toast-body").first.locator("xpath=..").get_by_role("button").first.click()  # close the toast
+    pick(page, "be-cfg-url", "http://10.0.0.9:8000/v1")
+    page.click("#be-cfg-save")
+    page.get_by_text("is not allowed on this server").first.wait_for(timeout=60_000)
+    shot(page, "ui-config-refused-en.png")
+
+
+def test_configuracion_tests_the_models_and_keeps_edited_instructions(page, running_app, vlm, whisper_base_dir):
+    page.goto(running_app.url)
+    tab(page, "Configuración")
+    page.get_by_role("radio", name="openai").check()
+    page.fill("#be-cfg-model textarea", "fake-qwen")
+    pick(page, "be-cfg-url", vlm.url)  # BUSCA_UI_MODELS=open here (the tests' app): a model folder may be given
+    page.click("#be-cfg-save")
+    page.locator("#be-cfg-status").get_by_text("Configuración guardada").wait_for(timeout=60_000)
     pick(page, "be-cfg-whisper", str(whisper_base_dir))
     page.click("#be-cfg-test")  # Probar conexión: each model's state, nothing saved
     page.locator("#be-cfg-models").get_by_text("encontrado en este equipo").wait_for(timeout=60_000)
@@ -146,7 +172,7 @@ def test_configuracion_refuses_in_the_users_language_tests_the_models_and_keeps_
     area.fill("Describe el plano. ")
     area.press_sequentially(MARKER)  # typed: Gradio's input event follows keystrokes
     page.locator("#be-cfg-status").get_by_text("cambios sin guardar").wait_for(timeout=30_000)
-    page.wait_for_timeout(500)  # the browser storage is written by the input event
+    page.wait_for_timeout(3000)  # the browser storage is written by each keystroke's input event (a busy CPU here)
     page.reload()
     tab(page, "Configuración")
     page.wait_for_function(

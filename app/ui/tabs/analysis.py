@@ -36,8 +36,6 @@ from pipeline.sources import SourceOptions, UrlPolicy, looks_like_url, resolve_s
 
 log = logging.getLogger(__name__)
 
-#: Following a job holds no worker thread (async handlers): the job runner bounds the work.
-FOLLOW = {"concurrency_id": "analysis_follow", "concurrency_limit": None, "show_progress": "hidden"}
 
 
 def session_setup(ctx: UiContext, config: AnalysisConfig | None,
@@ -164,8 +162,9 @@ def build_analysis_tab(ctx: UiContext, config: gr.State, lang: gr.State, switch:
     outputs = [summary, shots, json_out, download]
     panel.wire(outputs, lang)
     outputs += panel.outputs
-    run_btn.click(handlers.analyze_video, [file, url, config, lang], outputs, api_name="analyze_video", **FOLLOW)
-    url.submit(handlers.analyze_video, [file, url, config, lang], outputs, api_visibility="private", **FOLLOW)
+    follow = panel.follow_options("analysis_follow")
+    run_btn.click(handlers.analyze_video, [file, url, config, lang], outputs, api_name="analyze_video", **follow)
+    url.submit(handlers.analyze_video, [file, url, config, lang], outputs, api_visibility="private", **follow)
     # Not lang.change: a State's change event does not fire when a queue=False event (the relabel) sets it.
     switch.change(handlers.relabel, [json_out, config, switch], [summary, shots, config_line],
                   api_visibility="private", queue=False)

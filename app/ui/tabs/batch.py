@@ -32,7 +32,7 @@ from app.ui.i18n import check_lang, t
 from app.ui.job_view import JobPanel
 from app.ui.jobs import Job
 from app.ui.paths import FolderRefused
-from app.ui.tabs.analysis import FOLLOW, ingest_options, session_setup, source_options
+from app.ui.tabs.analysis import ingest_options, session_setup, source_options
 from pipeline.analysis import (
     STAGES,
     Exported,
@@ -275,8 +275,9 @@ def build_batch_tab(ctx: UiContext, config: gr.State, lang: gr.State,
     outputs = [table, status, job, downloads]
     panel.wire(outputs, lang)
     outputs += panel.outputs
-    run_btn.click(handlers.analyze_batch, [files, lines, config, lang], outputs, api_name="analyze_batch", **FOLLOW)
-    resume_btn.click(handlers.resume_batch, [job, config, lang], outputs, api_name="resume_batch", **FOLLOW)
+    follow = panel.follow_options("batch_follow")
+    run_btn.click(handlers.analyze_batch, [files, lines, config, lang], outputs, api_name="analyze_batch", **follow)
+    resume_btn.click(handlers.resume_batch, [job, config, lang], outputs, api_name="resume_batch", **follow)
     job.input(handlers.show, [job, lang], [table, status, panel.shown], api_visibility="private", queue=False)
     switch.change(handlers.relabel, [panel.shown, config, switch], [table, status, config_line],
                   api_visibility="private", queue=False)

@@ -27,6 +27,7 @@ from app.ui.analysis_messages import error_text, models_html
 from app.ui.analysis_models import AUDIO_LANGS, MAX_FRAMES_PER_SHOT, WHISPER_SIZES, AnalysisConfig, allowed_urls
 from app.ui.context import UiContext
 from app.ui.i18n import check_lang, t
+from app.ui.job_view import quiet_sink
 from pipeline.analysis import DEFAULT_INSTRUCTIONS
 from pipeline.errors import BuscaError
 
@@ -64,10 +65,9 @@ class ConfigHandlers:
         return config, t(lang, "config_saved", line=line), *[line] * self.n_lines, self._statuses(config, lang)
 
     @staticmethod
-    def keep(config: AnalysisConfig | None, stored: dict | None) -> dict:
-        """The saved configuration (never the API key), kept by the browser; no draft any more."""
-        kept = stored if isinstance(stored, dict) else {}
-        return {**kept, "config": config.stored(), "draft": None} if isinstance(config, AnalysisConfig) else kept
+    def keep(config: AnalysisConfig | None) -> tuple:
+        """The saved configuration (never the API key) for the browser, and no draft any more."""
+        return (config.stored() if isinstance(config, AnalysisConfig) else gr.update()), None
 
     def test(self, audio_lang: str, whisper_model: str, frames_per_shot: float, vlm_backend: str, vlm_model: str,
              vlm_url: str, vlm_api_key: str, instructions: str, lang: str) -> str:
@@ -88,25 +88,24 @@ class ConfigHandlers:
         return t(check_lang(lang), "config_unsaved")
 
     @staticmethod
-    def keep_draft(instructions: str, stored: dict | None) -> dict:
+    def keep_draft(instructions: str) -> str:
         """Instructions being edited, kept by the browser until they are saved."""
-        return {**(stored if isinstance(stored, dict) else {}), "draft": instructions}
+        return instructions
 
-    def restore_stored(self, stored: dict | None, lang: str, request: gr.Request = None):
+    def restore_stored(self, saved: dict | None, draft: str | None, lang: str, request: gr.Request = None):
         """On page load: the configuration the browser kept (if it still passes the server's
         checks) into the session and the form; instructions being edited into their field.
         Returns the session's config, the form, one line per "configuration in use", the status."""
         wanted = request.query_params.get("lang") if request is not None else None
         lang = check_lang(wanted or lang)
-        stored = stored if isinstance(stored, dict) else {}
         default = AnalysisConfig.from_settings(self.ctx.analysis_env)
-        config = AnalysisConfig.from_stored(stored.get("config"), default)
+        config = AnalysisConfig.from_stored(saved, default)
         try:
             if config is not None:
                 config.check(self.ctx.analysis_env)  # the administrator may have changed what is allowed
         except BuscaError:
             config = None
-        draft = stored.get("draft") if isinstance(stored.get("draft"), str) else None
+        draft = draft if isinstance(draft, str) else None
         urls = allowed_urls(self.ctx.analysis_env)  # what the server allows now
         info = t(lang, _url_info(self.ctx))
         if config is None and draft is None:
@@ -129,19 +128,22 @@ def _url_info(ctx: UiContext) -> str:
     return "vlm_url_info_list" if allowed_urls(env) else "vlm_url_info_none"
 
 
-def browser_storage(ctx: UiContext) -> gr.BrowserState:
-    """Where the browser keeps a session's analysis settings. Made at the top of the page: a tab
+def browser_storage(ctx: UiContext) -> tuple[gr.BrowserState, gr.BrowserState]:
+    """Where the browser keeps a session's saved analysis settings, and the instructions being
+    edited (apart, so that each write holds one whole value). Made at the top of the page: a tab
     that is not shown yet is not mounted, and its browser state would not be read at load. The
     secret depends on the data directory only, so what was kept survives a server restart."""
     secret = hashlib.sha256(f"buscaescenas:{ctx.layout.root.resolve()}".encode()).hexdigest()[:32]
-    return gr.BrowserState({}, storage_key="buscaescenas-analysis", secret=secret)
+    return (gr.BrowserState(None, storage_key="buscaescenas-analysis", secret=secret),
+            gr.BrowserState(None, storage_key="buscaescenas-instructions", secret=secret))
 
 
 def build_config_tab(ctx: UiContext, config: gr.State, lang: gr.State, config_lines: list[gr.Markdown],
-                     demo: gr.Blocks, stored: gr.BrowserState) -> None:
+                     demo: gr.Blocks, stored: tuple[gr.BrowserState, gr.BrowserState]) -> None:
     """The tab; ``config_lines`` (the other tabs' "configuration in use" lines) follow a save.
     ``demo`` gets the load event that brings back what the browser kept in ``stored``
     (:func:`browser_storage`)."""
+    saved, draft = stored
     tx, handlers = ctx.texts, ConfigHandlers(ctx, len(config_lines))
     default: AnalysisConfig = config.value
     tx.bind(gr.Markdown(tx("config_help")), value="config_help")
@@ -188,17 +190,18 @@ def build_config_tab(ctx: UiContext, config: gr.State, lang: gr.State, config_li
     fields = [audio, whisper, frames, backend, model, url, key, instructions]
     clear = {"fn": lambda: ("", ""), "inputs": None, "outputs": [status, models], "queue": False,
              "api_visibility": "private"}
-    # No progress overlay: a refusal is a toast in words, not a bare red "Error" over the fields.
+    # A refusal is a toast in words, not a bare red "Error" over the fields (quiet_sink).
+    quiet = {"show_progress": "hidden", "show_progress_on": [quiet_sink()]}
     save_btn.click(**clear).then(handlers.save, [*fields, lang], [config, status, *config_lines, models],
-                                 api_name="save_config", show_progress="hidden").success(
-        handlers.keep, [config, stored], stored, api_visibility="private", queue=False)
-    test_btn.click(**clear).then(handlers.test, [*fields, lang], models, api_name="test_connection",
-                                 show_progress="hidden")
+                                 api_name="save_config", **quiet).success(
+        handlers.keep, config, [saved, draft], api_visibility="private", queue=False)
+    test_btn.click(**clear).then(handlers.test, [*fields, lang], models, api_name="test_connection", **quiet)
     restore_btn.click(handlers.restore, None, instructions, api_name="restore_instructions", queue=False).then(
-        handlers.keep_draft, [instructions, stored], stored, api_visibility="private", queue=False)
+        handlers.keep_draft, instructions, draft, api_visibility="private", queue=False)
     for field in fields:
         field.input(handlers.unsaved, lang, status, api_visibility="private", queue=False, show_progress="hidden")
-    instructions.input(handlers.keep_draft, [instructions, stored], stored, api_visibility="private", queue=False,
+    # Queued and "always_last": the keystrokes' writes cannot finish out of order.
+    instructions.input(handlers.keep_draft, instructions, draft, api_visibility="private", trigger_mode="always_last",
                        show_progress="hidden")
-    demo.load(handlers.restore_stored, [stored, lang], [config, *fields, *config_lines, status],
+    demo.load(handlers.restore_stored, [saved, draft, lang], [config, *fields, *config_lines, status],
               api_visibility="private", queue=False)

@@ -184,7 +184,5 @@ def build_evaluate_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> None:
                             elem_id="be-eval-files"), label="eval_files")
     outputs = [summary, metrics, ranks, files]
     panel.wire(outputs, lang)
-    # Following holds no worker thread (async); the job runner's evaluate pool bounds the work.
     run_btn.click(handlers.evaluate, [db, log_file, min_overlap, compare, lang], outputs + panel.outputs,
-                  api_name="evaluate", concurrency_id="evaluate_follow", concurrency_limit=None,
-                  show_progress="hidden")
+                  api_name="evaluate", **panel.follow_options("evaluate_follow"))

@@ -157,8 +157,7 @@ def build_ingest_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[l
     outputs = [status, summary, db, videos]
     panel.wire(outputs, lang)
     outputs += panel.outputs
-    # Following a job holds no worker thread (async): the jobs' own pools bound the work.
-    opts = {"concurrency_id": "ingest_follow", "concurrency_limit": None, "show_progress": "hidden"}
+    opts = panel.follow_options("ingest_follow")
     events = [
         upload_btn.click(handlers.ingest_uploads, [files, db, force, lang], outputs, api_name="ingest", **opts),
         folder_btn.click(handlers.ingest_folder, [folder, db, force, lang], outputs, api_name="ingest_folder", **opts),
