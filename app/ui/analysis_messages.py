@@ -43,6 +43,11 @@ def stop_text(stop: StopInfo, lang: str) -> str:
     return t(lang, "job_stopped", error=_model_unusable(lang, stop.code, stop.params) if said else stop.error)
 
 
+def plural(lang: str, key: str, n: int, **values: object) -> str:
+    """``key`` with ``n``, or ``key_one`` when ``n`` is 1 ("1 vídeo", not "1 vídeos")."""
+    return t(lang, f"{key}_one" if n == 1 else key, n=n, **values)
+
+
 def problem_text(problem, lang: str) -> str:
     """A malformed log line (:class:`pipeline.evaluation.logs.LogProblem`), in words."""
     params = {k: "" if v is None else v for k, v in problem.params.items()}

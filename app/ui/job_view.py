@@ -20,7 +20,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from app.ui.analysis_messages import error_text
+from app.ui.analysis_messages import error_text, plural
 from app.ui.i18n import check_lang, t
 from app.ui.jobs import Job, JobRefused, JobRunner
 
@@ -71,7 +71,7 @@ def progress_html(job: Job | None, lang: str, outcome: tuple[str, str] | None = 
 def job_title(job: Job, lang: str) -> str:
     if isinstance(job.title, tuple):
         key, values = job.title
-        return t(lang, key, **values)
+        return plural(lang, key, **values) if "n" in values else t(lang, key, **values)
     return job.title
 
 

@@ -150,7 +150,7 @@ def test_batch_reports_each_video_exports_and_resumes_without_redoing(client, ru
     assert rows["roto.mp4"]["Estado"] == "error" and rows["roto.mp4"]["Etapa"] == "segmentación"
     assert "roto.mp4" in rows["roto.mp4"]["Error"]
     assert "1 analizados, 0 analizados en parte, 1 con error, 0 sin empezar" in status
-    assert "Se omitieron 1 líneas: La ruta /etc está fuera de las carpetas permitidas" in status  # and the rest ran
+    assert "Se omitió 1 línea: La ruta /etc está fuera de las carpetas permitidas" in status  # and the rest ran
     paths = sorted((Path(f["path"]) for f in files["value"]), key=lambda p: p.suffix)
     assert [p.suffix for p in paths] == [".csv", ".jsonl", ".zip"]
     lines = [json.loads(line) for line in paths[1].read_text(encoding="utf-8").splitlines()]

@@ -263,7 +263,7 @@ def test_ingest_and_the_evaluation_of_a_real_log_in_both_languages(page, running
     page.locator("#be-ingest-summary").get_by_text("1 indexados").wait_for(timeout=120_000)
     assert "Terminado" in page.locator("#be-ingest-progress").inner_text()
     assert "indexado" in page.locator("#be-ingest-status").inner_text()
-    assert "Indexar 1 vídeos en «archivo» · terminado" in page.locator("#be-ingest-jobs").inner_text()
+    assert "Indexar 1 vídeo en «archivo» · terminado" in page.locator("#be-ingest-jobs").inner_text()
     shot(page, "ui-ingest-es.png")
 
     tab(page, "Evaluación")
@@ -271,7 +271,7 @@ def test_ingest_and_the_evaluation_of_a_real_log_in_both_languages(page, running
     page.locator("#be-eval-file").get_by_text(logs.name).wait_for(timeout=60_000)
     page.click("#be-eval-run")
     summary = page.locator("#be-eval-summary")
-    summary.get_by_text("Se omitieron 1 líneas mal formadas").wait_for(timeout=60_000)
+    summary.get_by_text("Se omitió 1 línea mal formada").wait_for(timeout=60_000)
     assert "el vídeo no está indexado en esta base de datos" in summary.inner_text()
     assert " %" in page.locator("#be-eval-metrics").inner_text()
     assert page.locator("#be-eval-progress").get_by_text("Terminado").count() == 1
@@ -279,5 +279,5 @@ def test_ingest_and_the_evaluation_of_a_real_log_in_both_languages(page, running
     page.get_by_label("English").check()
     page.get_by_role("tab", name="Evaluation", exact=True).wait_for(timeout=30_000)
     page.click("#be-eval-run")
-    page.locator("#be-eval-summary").get_by_text("malformed lines of the log were skipped").wait_for(timeout=60_000)
+    page.locator("#be-eval-summary").get_by_text("malformed line of the log was skipped").wait_for(timeout=60_000)
     shot(page, "ui-evaluate-en.png")

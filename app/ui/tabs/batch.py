@@ -24,7 +24,7 @@ import gradio as gr
 import pandas as pd
 
 from app.ui.analysis_format import BATCH_COLUMNS, batch_rows, config_markdown, source_label
-from app.ui.analysis_messages import error_text, stop_text
+from app.ui.analysis_messages import error_text, plural, stop_text
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
 from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, place_uploads, source_lines
 from app.ui.context import Refresh, UiContext
@@ -64,7 +64,7 @@ class BatchView:
 
 def skipped_text(skipped: Sequence[FolderRefused], roots: str, lang: str) -> str:
     reasons = "; ".join(t(lang, s.key, path=s.path, roots=roots) for s in skipped[:5])
-    return t(lang, "skipped_lines", n=len(skipped), lines=reasons + (" …" if len(skipped) > 5 else ""))
+    return plural(lang, "skipped_lines", len(skipped), lines=reasons + (" …" if len(skipped) > 5 else ""))
 
 
 class BatchHandlers:

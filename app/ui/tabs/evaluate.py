@@ -20,7 +20,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from app.ui.analysis_messages import problem_text
+from app.ui.analysis_messages import plural, problem_text
 from app.ui.context import UiContext
 from app.ui.i18n import check_lang, t
 from app.ui.job_view import JobPanel
@@ -101,7 +101,7 @@ def summary_markdown(report: EvaluationReport, seconds: float, lang: str) -> str
              db=report.db, seconds=seconds)
     lines = [text]
     if report.malformed:
-        lines += ["", t(lang, "eval_skipped", n=len(report.malformed)),
+        lines += ["", plural(lang, "eval_skipped", len(report.malformed)),
                   *[f"- {problem_text(p, lang)}" for p in report.malformed]]
     if report.excluded:
         lines += ["", t(lang, "eval_excluded_title"),

@@ -63,8 +63,10 @@ ES = {
     "cancel_job": "Cancelar",
     "nothing_to_cancel": "No hay ningún trabajo en curso que cancelar.",
     "job_ingest_title": "Indexar {n} vídeos en «{db}»",
+    "job_ingest_title_one": "Indexar 1 vídeo en «{db}»",
     "job_analysis_title": "Analizar {name}",
     "job_batch_title": "Análisis masivo {job} ({n} vídeos)",
+    "job_batch_title_one": "Análisis masivo {job} (1 vídeo)",
     "job_evaluate_title": "Evaluar «{db}» con {name}",
     "job_interrupted": "interrumpido",
     # Analysis results: valid and failed shots
@@ -83,6 +85,7 @@ ES = {
                     "{pending} sin empezar.",
     "batch_stopped_hint": "Los vídeos «no iniciado» se analizarán al reanudar el trabajo.",
     "skipped_lines": "Se omitieron {n} líneas: {lines}",
+    "skipped_lines_one": "Se omitió 1 línea: {lines}",
     "skipped_line": "«{line}» ({reason})",
     # Models: pre-flight and how to connect
     "models_status": "Estado de los modelos",
@@ -133,6 +136,7 @@ ES = {
     "instructions_kept": "Las instrucciones editadas se guardan en este navegador.",
     # Evaluation of real logs
     "eval_skipped": "Se omitieron {n} líneas mal formadas del registro:",
+    "eval_skipped_one": "Se omitió 1 línea mal formada del registro:",
     "eval_excluded_title": "Entradas excluidas:",
     "eval_line": "línea {line}",
     "eval_no_entries": "El registro «{name}» no tiene ninguna entrada válida. {problems}. Cada línea debe ser "
@@ -184,8 +188,10 @@ EN = {
     "cancel_job": "Cancel",
     "nothing_to_cancel": "No job in progress to cancel.",
     "job_ingest_title": "Ingest {n} videos into “{db}”",
+    "job_ingest_title_one": "Ingest 1 video into “{db}”",
     "job_analysis_title": "Analyse {name}",
     "job_batch_title": "Batch analysis {job} ({n} videos)",
+    "job_batch_title_one": "Batch analysis {job} (1 video)",
     "job_evaluate_title": "Evaluate “{db}” with {name}",
     "job_interrupted": "interrupted",
     "col_shots_ok": "Valid shots",
@@ -202,6 +208,7 @@ EN = {
                     "started.",
     "batch_stopped_hint": "Videos “not started” are analysed when the job is resumed.",
     "skipped_lines": "{n} lines skipped: {lines}",
+    "skipped_lines_one": "1 line skipped: {lines}",
     "skipped_line": "“{line}” ({reason})",
     "models_status": "Models' status",
     "test_connection": "Test connection",
@@ -247,6 +254,7 @@ EN = {
     "config_unsaved": "There are unsaved changes.",
     "instructions_kept": "Edited instructions are kept in this browser.",
     "eval_skipped": "{n} malformed lines of the log were skipped:",
+    "eval_skipped_one": "1 malformed line of the log was skipped:",
     "eval_excluded_title": "Excluded entries:",
     "eval_line": "line {line}",
     "eval_no_entries": "The log “{name}” has no valid entry. {problems}. Each line must be “video.mp4 00:01:02 - "
