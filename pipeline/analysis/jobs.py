@@ -2,9 +2,18 @@
 
 A job is a directory::
 
-    <job>/manifest.json       stages, items, and each item's per-stage status (atomic writes)
+    <job>/manifest.json       stages, items, and each item's per-stage status as of the last
+                              compaction (atomic writes)
+    <job>/state.jsonl         every status change since, one JSON line each (appended)
     <job>/items/<item_id>/    where the stage functions write their artifacts
     <job>/.lock               held while a process runs the job (flock: gone when it dies)
+
+A status change costs one appended line, whatever the number of items (the manifest used to be
+rewritten whole twice per item and stage: hours of rewriting at 10k items). Readers replay the
+lines over the manifest; a run folds them into the manifest when it starts and when it ends
+(written atomically, then the log emptied: a crash in between replays the same absolute states
+again). A line cut short by a kill is ignored. Manifests of earlier versions, without a log,
+read as before.
 
 Stages run in order over *all* items before the next stage starts (whisperX style), so
 each stage's model is loaded once (``Stage.setup``) and freed (``Stage.teardown``) before
@@ -34,6 +43,7 @@ in which no shot is valid: the item is ``failed`` (retried on resume) and its fi
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -52,6 +62,7 @@ from pipeline.errors import BuscaError, ConfigError, ModelError
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+STATE_LOG = "state.jsonl"
 Status = Literal["pending", "running", "done", "failed"]
 
 
@@ -119,8 +130,7 @@ class StageContext:
 @dataclass(frozen=True)
 class Stage:
     """``run(ctx) -> outputs`` (a JSON-able dict, stored in the manifest). ``setup``/``teardown``
-    load and free what the stage needs, once for all items. ``check`` raises a BuscaError when
-    the stage's model cannot work (cheap: no model is loaded)."""
+    load and free what the stage needs, once for all items."""
 
     name: str
     run: Callable[[StageContext], dict | None]
@@ -168,13 +178,61 @@ def create_job(job_dir: Path, sources: Sequence[str], stages: Sequence[str]) -> 
 
 
 def read_manifest(job_dir: Path) -> Manifest:
+    """The job with every item's current status (the manifest, then the state log replayed over it)."""
     path = Path(job_dir) / MANIFEST
     try:
-        return Manifest.model_validate(atomic.read_json(path))
+        manifest = Manifest.model_validate(atomic.read_json(path))
     except FileNotFoundError as err:
         raise ConfigError(f"{job_dir} is not a batch job (no {MANIFEST}); create it first") from err
     except (OSError, ValueError, ValidationError) as err:
         raise ConfigError(f"{path} is not a readable job manifest ({err})") from err
+    _replay(Path(job_dir) / STATE_LOG, manifest)
+    return manifest
+
+
+def _replay(log_path: Path, manifest: Manifest) -> None:
+    try:
+        lines = log_path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise ConfigError(f"{log_path} cannot be read ({err.strerror or err})") from err
+    items = {item.id: item for item in manifest.items}
+    for number, line in enumerate(lines, start=1):
+        try:
+            change = json.loads(line)
+            item = items[change["item"]]
+            if change["stage"] not in item.stages:
+                raise KeyError(change["stage"])
+            item.stages[change["stage"]] = StageState.model_validate(change["state"])
+        except (ValueError, KeyError, TypeError, ValidationError) as err:
+            if number < len(lines):  # the last line may be cut short by a kill; anything else is odd
+                log.warning("%s, line %d: ignored (%s)", log_path, number, err)
+
+
+def _compact(job_dir: Path, manifest: Manifest) -> None:
+    """Fold the state log into the manifest (atomic), then empty the log."""
+    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+    (job_dir / STATE_LOG).unlink(missing_ok=True)
+
+
+class _StateLog:
+    """Appends one line per status change; a finished status is synced to disk before going on."""
+
+    def __init__(self, job_dir: Path):
+        self.handle = open(job_dir / STATE_LOG, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+
+    def write(self, item: ItemState, stage: str) -> None:
+        state = item.stages[stage]
+        line = json.dumps({"item": item.id, "stage": stage, "state": state.model_dump(mode="json")},
+                          ensure_ascii=False)
+        self.handle.write(line + "\n")
+        self.handle.flush()
+        if state.status != "running":
+            os.fsync(self.handle.fileno())
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 class _JobLock:
@@ -211,10 +269,6 @@ def _context(job_dir: Path, item: ItemState, order: list[str]) -> StageContext:
     return StageContext(item.id, item.source, folder, outputs)
 
 
-def _save(job_dir: Path, manifest: Manifest) -> None:
-    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
-
-
 class _Stop(Exception):  # noqa: N818 - internal: carries the StopInfo out of the stage loop
     def __init__(self, info: StopInfo):
         self.info = info
@@ -238,10 +292,10 @@ def _model_gone(stage: Stage) -> bool:
     return False
 
 
-def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) -> None:
+def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage, states: _StateLog) -> None:
     state = item.stages[stage.name]
     state.status, state.error, state.attempts = "running", None, state.attempts + 1
-    _save(job_dir, manifest)
+    states.write(item, stage.name)
     started = time.perf_counter()
     try:
         outputs = stage.run(_context(job_dir, item, manifest.stages)) or {}
@@ -249,7 +303,7 @@ def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) 
     except (JobCancelled, ModelError) as err:
         if isinstance(err, JobCancelled) or _model_gone(stage):
             state.status = "pending"  # not this item's fault: it was not really started
-            _save(job_dir, manifest)
+            states.write(item, stage.name)
             raise _Stop(_stop_info(err, stage.name)) from err
         state.status, state.error = "failed", str(err)
         log.warning("item %s, stage %s: %s", item.id, stage.name, err)
@@ -263,7 +317,7 @@ def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) 
         log.exception("item %s, stage %s: unexpected error", item.id, stage.name)
         state.status, state.error = "failed", f"unexpected {type(err).__name__}: {err}"
     state.seconds, state.finished_at = round(time.perf_counter() - started, 3), _now()
-    _save(job_dir, manifest)
+    states.write(item, stage.name)
 
 
 def _preflight(manifest: Manifest, by_name: Mapping[str, Stage], retry_failed: bool) -> None:
@@ -284,9 +338,42 @@ def _preflight(manifest: Manifest, by_name: Mapping[str, Stage], retry_failed: b
 OnItem = Callable[[str, int, int, ItemState], None]
 
 
-def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, todo: list[ItemState],
-               progress: Callable[[str, int, int], None] | None, should_stop: Callable[[], bool] | None,
-               on_item: OnItem | None) -> None:
+def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True,
+            progress: Callable[[str, int, int], None] | None = None,
+            should_stop: Callable[[], bool] | None = None, on_item: OnItem | None = None) -> JobSummary:
+    """Run (or resume) the job with these stage implementations, named as in the manifest.
+    ``progress(stage, done, total)`` is called after each item; ``should_stop()`` and
+    ``on_item(stage, index, total, item)`` before each. A run that stops early (see the module
+    docstring) returns a summary with ``stopped``."""
+    job_dir = Path(job_dir)
+    by_name = {s.name: s for s in stages}
+    with _JobLock(job_dir):
+        manifest = read_manifest(job_dir)
+        missing = [n for n in manifest.stages if n not in by_name]
+        if missing:
+            raise ConfigError(f"no implementation for stage(s) {', '.join(missing)} of the job in {job_dir}")
+        manifest.stopped = None
+        _compact(job_dir, manifest)
+        states = _StateLog(job_dir)
+        try:
+            _preflight(manifest, by_name, retry_failed)
+            for name in manifest.stages:
+                _run_stage(job_dir, manifest, by_name[name], retry_failed, progress, states, should_stop, on_item)
+        except _Stop as stop:
+            manifest.stopped = stop.info
+            log.warning("job %s stopped at %s: %s", job_dir.name, stop.info.stage, stop.info.error or "cancelled")
+        finally:
+            states.close()
+        _compact(job_dir, manifest)
+    return job_status(job_dir)
+
+
+def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, retry_failed: bool,
+               progress: Callable[[str, int, int], None] | None, states: _StateLog,
+               should_stop: Callable[[], bool] | None = None, on_item: OnItem | None = None) -> None:
+    todo = [i for i in manifest.items if _needs(i, stage.name, manifest.stages, retry_failed)]
+    if not todo:
+        return
     log.info("stage %s: %d item(s)", stage.name, len(todo))
     if stage.setup:
         try:
@@ -299,43 +386,14 @@ def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, todo: list[ItemS
                 raise _Stop(_stop_info(JobCancelled(), stage.name))
             if on_item is not None:
                 on_item(stage.name, done, len(todo), item)
-            _run_item(job_dir, manifest, item, stage)
+            _run_item(job_dir, manifest, item, stage, states)
             if progress:
                 progress(stage.name, done, len(todo))
-    except JobCancelled as err:  # from the progress callback, between items
+    except JobCancelled as err:  # from a callback between items
         raise _Stop(_stop_info(err, stage.name)) from err
     finally:
         if stage.teardown:
             stage.teardown()
-
-
-def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True,
-            progress: Callable[[str, int, int], None] | None = None,
-            should_stop: Callable[[], bool] | None = None, on_item: OnItem | None = None) -> JobSummary:
-    """Run (or resume) the job with these stage implementations, named as in the manifest.
-    ``progress(stage, done, total)`` is called after each item; ``should_stop()`` and
-    ``on_item(stage, index, total, item)`` before each.
-    A run that stops early (see the module docstring) returns a summary with ``stopped``."""
-    job_dir = Path(job_dir)
-    by_name = {s.name: s for s in stages}
-    with _JobLock(job_dir):
-        manifest = read_manifest(job_dir)
-        missing = [n for n in manifest.stages if n not in by_name]
-        if missing:
-            raise ConfigError(f"no implementation for stage(s) {', '.join(missing)} of the job in {job_dir}")
-        manifest.stopped = None
-        _save(job_dir, manifest)
-        try:
-            _preflight(manifest, by_name, retry_failed)
-            for name in manifest.stages:
-                todo = [i for i in manifest.items if _needs(i, name, manifest.stages, retry_failed)]
-                if todo:
-                    _run_stage(job_dir, manifest, by_name[name], todo, progress, should_stop, on_item)
-        except _Stop as stop:
-            manifest.stopped = stop.info
-            log.warning("job %s stopped at %s: %s", job_dir.name, stop.info.stage, stop.info.error or "cancelled")
-            _save(job_dir, manifest)
-    return job_status(job_dir)
 
 
 def job_status(job_dir: Path) -> JobSummary:

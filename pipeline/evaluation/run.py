@@ -45,7 +45,7 @@ from pipeline.evaluation.metrics import (
     summarize,
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
-from pipeline.index import DataLayout, VideoCatalog
+from pipeline.index import DataLayout, catalog_for
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import IndexedVideo, SearchHit
 from pipeline.search import fuse_vectors, to_hits
@@ -73,6 +73,8 @@ class NothingToEvaluate(ConfigError):
     def __init__(self, message: str, **params: object):
         self.params = params
         super().__init__(message)
+
+
 ANY_OVERLAP = OverlapOptions()
 DEFAULT_OPTIONS = EvaluateOptions()
 
@@ -243,7 +245,7 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
-    catalog = VideoCatalog(layout.root).videos(db)
+    catalog = catalog_for(store, layout.root).videos(db)  # the store's own: SQLite, or on the server
     matched, excluded = match_entries(entries, catalog)
     matched, bad_frames = resolve_frames(matched, layout)
     matched, lacking = _require_parts(matched, options.configs)

@@ -82,7 +82,7 @@ class IngestHandlers:
                     results[i] = IngestResult(str(path), "failed", error=outside.replace("{path}", str(path)))
                 else:
                     [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db,
-                                                options)
+                                                options, self.ctx.services.catalog)
             return results
 
         job = self.panel.submit(("job_ingest_title", {"n": len(paths), "db": db}), work, lang)

@@ -4,6 +4,6 @@ A new area adds a module here and lists it in ``AREAS``; :mod:`app.ui.i18n` merg
 refuses a key defined twice.
 """
 
-from app.ui.texts import analysis_jobs, base
+from app.ui.texts import analysis_jobs, base, manage
 
-AREAS = (base, analysis_jobs)
+AREAS = (base, manage, analysis_jobs)
