@@ -84,6 +84,9 @@ class IngestResult:
     seconds: float = 0.0
     reused: bool = False
     error: str | None = None
+    #: The failure's code and parameters (:mod:`pipeline.errors`), for front ends that translate it.
+    error_code: str | None = None
+    error_params: dict = field(default_factory=dict)
 
 
 def _prefetch(iterator: Iterator[FrameBatch], depth: int = 3) -> Iterator[FrameBatch]:
@@ -215,7 +218,7 @@ def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> P
         os.replace(tmp, target)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        raise MediaError(source, f"cannot be placed in the data directory ({err})") from err
+        raise MediaError(source, code="media.unplaceable", reason=err.strerror or str(err)) from err
     return target
 
 
@@ -239,6 +242,11 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
     return entry
 
 
+def _failed(path: Path, err: BuscaError, started: float) -> IngestResult:
+    return IngestResult(str(path), "failed", error=str(err), error_code=err.code, error_params=dict(err.params),
+                        seconds=time.perf_counter() - started)
+
+
 def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
                options: IngestOptions = IngestOptions()) -> IngestResult:
     """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause."""
@@ -249,11 +257,11 @@ def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout
         entry = index_video(prepared, store, layout, db, media_path=media)
     except BuscaError as err:
         log.warning("%s", err)
-        return IngestResult(str(path), "failed", error=str(err), seconds=time.perf_counter() - started)
+        return _failed(path, err, started)
     except Exception as err:  # a bug or an unforeseen library error: report it, keep the batch going
         log.exception("unexpected error while ingesting %s", path)
-        error = MediaError(path, f"unexpected {type(err).__name__}: {err}")
-        return IngestResult(str(path), "failed", error=str(error), seconds=time.perf_counter() - started)
+        return _failed(path, MediaError(path, code="media.unexpected", kind=type(err).__name__, reason=str(err)),
+                       started)
     return IngestResult(str(path), "indexed", entry.video_id, entry.n_shots, entry.n_scenes,
                         time.perf_counter() - started, prepared.reused)
 
