@@ -20,26 +20,29 @@
       return false;
     }
   };
+  // Only components mounted after the switch read the new locale: app.py re-mounts the visible ones.
   window.beSetLang = (lang, keepUrl) => {
     window.beLang = lang;
     document.documentElement.lang = lang;
-    setGradioLocale(lang);
     if (!keepUrl) {
       const url = new URL(window.location.href);
       url.searchParams.set('lang', lang);
       window.history.replaceState(null, '', url);
     }
+    return setGradioLocale(lang);
   };
   const wanted = new URL(window.location.href).searchParams.get('lang');
   const initial = ['es', 'en'].includes(wanted) ? wanted : DEFAULT_LANG;
   // the core module may still be loading: try until it answers (a few seconds at most)
-  let tries = 0;
-  const init = async () => {
-    const lang = window.beLang || initial;  // the language switch may have spoken meanwhile
-    document.documentElement.lang = lang;
-    if (!(await setGradioLocale(lang)) && tries++ < 20) setTimeout(init, 250);
-  };
-  init();
+  window.beLocaleReady = (async () => {
+    for (let tries = 0; tries < 40; tries++) {
+      const lang = window.beLang || initial;  // the language switch may have spoken meanwhile
+      document.documentElement.lang = lang;
+      if (await setGradioLocale(lang)) return lang;
+      await new Promise((done) => setTimeout(done, 250));
+    }
+    return null;
+  })();
 
   // --- the search in the address bar, so it can be bookmarked and sent -------------------------------
   window.beSetUrl = (params) => {
@@ -53,8 +56,8 @@
   };
 
   // --- a stale view is never shown as current --------------------------------------------------------
-  window.beStale = (on) => {
-    ['be-cards', 'be-status'].forEach((id) => {
+  window.beStale = (on, cardsOnly) => {
+    (cardsOnly ? ['be-cards'] : ['be-cards', 'be-status']).forEach((id) => {
       const el = document.getElementById(id);
       if (el) el.classList.toggle('be-stale', Boolean(on));
     });

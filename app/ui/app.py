@@ -129,7 +129,16 @@ def _wire_search(demo: gr.Blocks, search: SearchView, lang: gr.State, lang_radio
     """The search restored at page load (URL, browser storage); what is on screen re-rendered in a
     new language, and Gradio's own texts ("Drop Image Here") switched to it too."""
     demo.load(search.load, search.load_inputs, search.load_outputs, api_visibility="private")
-    switched = lang_radio.change(None, [lang_radio], None, js="(l) => { if (window.beSetLang) window.beSetLang(l); }")
+    # Gradio's texts: components mounted before the locale changed keep the old one, so the visible
+    # ones with Gradio texts (the image drop zone) are unmounted and mounted again once it has changed.
+    hide, show = (lambda: gr.update(visible=False)), (lambda: gr.update(visible=True))
+    demo.load(hide, None, search.gradio_texts, api_visibility="private", queue=False,
+              js="async () => { await window.beLocaleReady; }").then(
+        show, None, search.gradio_texts, api_visibility="private", queue=False)
+    switched = lang_radio.change(None, [lang_radio], None,
+                                 js="async (l) => { if (window.beSetLang) await window.beSetLang(l); }")
+    switched.then(hide, None, search.gradio_texts, api_visibility="private", queue=False).then(
+        show, None, search.gradio_texts, api_visibility="private", queue=False)
     switched.then(search.relang, [lang_radio, *search.relang_inputs], search.relang_outputs, api_visibility="private")
     for fn, inputs, outputs in relangs:
         switched.then(fn, [lang_radio, *inputs], outputs, api_visibility="private")

@@ -47,7 +47,8 @@ class Texts:
 
     def bind(self, component, values: dict | None = None, fmt: str = "{}", **props: str):
         """Register ``component``'s properties (``label="key"``...), each text formatted with
-        ``values`` and wrapped in ``fmt`` (e.g. ``"## {}"``); returns the component."""
+        ``values`` and wrapped in ``fmt`` (e.g. ``"## {}"``); ``choices=[("key", value), ...]``
+        translates a radio's or dropdown's choices. Returns the component."""
         self._entries.append((component, {"props": props, "values": values or {}, "fmt": fmt}))
         return component
 
@@ -60,8 +61,15 @@ class Texts:
         out = []
         for _, entry in self._entries:
             values, fmt = entry["values"], entry["fmt"]
-            out.append(gr.update(**{prop: fmt.format(t(lang, key, **values)) for prop, key in entry["props"].items()}))
+            out.append(gr.update(**{prop: self._text(lang, key, values, fmt) for prop, key in entry["props"].items()}))
         return out
+
+    @staticmethod
+    def _text(lang: str, key, values: dict, fmt: str):
+        """A text, or for ``choices=[(key, value), ...]`` the translated choices."""
+        if isinstance(key, (list, tuple)):
+            return [(t(lang, k), v) for k, v in key]
+        return fmt.format(t(lang, key, **values))
 
 
 #: Gradio recognises a Progress default and fills it per event; tqdm bars of the pipeline show up.

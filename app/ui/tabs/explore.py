@@ -108,8 +108,10 @@ def build_explore_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[
                                      elem_id="be-explore-show"), value="explore_show")
     summary = gr.Markdown(elem_id="be-explore-summary")
     with gr.Row(equal_height=False):
-        chart = gr.HTML("", js_on_load=EXPLORE_JS, elem_id="be-map-box")
-        player = gr.Video(interactive=False, visible=False, elem_id="be-explore-player", min_width=280)
+        with gr.Column(scale=3, min_width=320):
+            chart = gr.HTML("", js_on_load=EXPLORE_JS, elem_id="be-map-box")
+        with gr.Column(scale=2, min_width=280):
+            player = gr.Video(interactive=False, visible=False, elem_id="be-explore-player")
     timeline = gr.HTML("", js_on_load=EXPLORE_JS, elem_id="be-timeline")
     thumbs = tx.bind(gr.Gallery(label=tx("explore_thumbs"), columns=8, height=260, allow_preview=False,
                                 fit_columns=False, object_fit="cover", elem_id="be-explore-thumbs"),

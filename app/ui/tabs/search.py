@@ -16,7 +16,7 @@ import gradio as gr
 from app.ui.context import Refresh, UiContext
 from app.ui.errors import ui_error
 from app.ui.exports import FORMATS
-from app.ui.i18n import check_lang
+from app.ui.i18n import check_lang, t
 from app.ui.review import clean_basket
 from app.ui.tabs.search_handlers import (
     ACTION_OUTPUTS,
@@ -153,7 +153,7 @@ def _details(ctx: UiContext) -> Details:
         shot_bar = gr.HTML("", elem_id="be-shotbar-box")
         end_mode = tx.bind(gr.Radio([(tx(f"end_{m}"), m) for m in END_MODES], value=DEFAULT_PREFS["end"],
                                     label=tx("end_mode"), elem_id="be-endmode"),
-                           label="end_mode", choices=[f"end_{m}" for m in END_MODES])
+                           label="end_mode", choices=[(f"end_{m}", m) for m in END_MODES])
         info = gr.Markdown(elem_id="be-info")
         strip = tx.bind(gr.Gallery(label=tx("other_shots"), columns=3, height=220, allow_preview=False,
                                    fit_columns=False, object_fit="cover", elem_id="be-strip"), label="other_shots")
@@ -207,10 +207,10 @@ def _selection_and_exports(ctx: UiContext) -> Exports:
         with gr.Row():
             fmt = tx.bind(gr.Radio([(tx(f"fmt_{f}"), f) for f in FORMATS], value=DEFAULT_PREFS["fmt"],
                                    label=tx("export_format"), elem_id="be-fmt"),
-                          label="export_format", choices=[f"fmt_{f}" for f in FORMATS])
+                          label="export_format", choices=[(f"fmt_{f}", f) for f in FORMATS])
             timecodes = tx.bind(gr.Radio([(tx("tc_ms"), "ms"), (tx("tc_frames"), "frames")], value=DEFAULT_PREFS["tc"],
                                          label=tx("export_timecodes"), elem_id="be-tc"),
-                                label="export_timecodes", choices=["tc_ms", "tc_frames"])
+                                label="export_timecodes", choices=[("tc_ms", "ms"), ("tc_frames", "frames")])
         with gr.Row():
             results = tx.bind(gr.Button(tx("export"), size="sm", elem_id="be-export"), value="export")
             basket = tx.bind(gr.Button(tx("basket_export"), size="sm", elem_id="be-basket-export"),
@@ -234,6 +234,7 @@ class SearchView:
     relang_outputs: list
     refreshers: list[Refresh]
     prefs: gr.BrowserState
+    gradio_texts: list  # visible components that show Gradio's own texts
 
 
 def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchView:
@@ -249,6 +250,7 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
     basket_store = gr.BrowserState([], storage_key="buscaescenas-seleccion", secret="buscaescenas-seleccion")
     prefs = gr.BrowserState(dict(DEFAULT_PREFS), storage_key="buscaescenas-ajustes", secret="buscaescenas-ajustes")
     selected = gr.Textbox(visible=False)  # the point id whose details to open (/details takes it)
+    url_box = gr.JSON(visible=False)  # the URL parameters of the view, for app.js (a State never reaches the page)
     with gr.Row(elem_id="be-results-row"):
         with gr.Column(scale=3, min_width=300):
             cards = gr.HTML("", js_on_load=CARDS_JS, elem_id="be-cards")
@@ -267,7 +269,7 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
     details_out = [named[n] for n in DETAIL_OUTPUTS] + [opened]
     search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang, basket]
     opts = {"concurrency_id": "search", "concurrency_limit": 2, "show_progress_on": [cards]}
-    set_url = "(q) => { if (window.beSetUrl && q) window.beSetUrl(q.url); }"
+    set_url = "(u) => { if (window.beSetUrl && u) window.beSetUrl(u); }"
     stale = "() => { if (window.beStale) window.beStale(true); }"
     fresh = "() => { if (window.beStale) window.beStale(false); }"
 
@@ -278,18 +280,22 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
                   refine_box.button.click(handlers.refine, [refine_box.relevant, refine_box.not_relevant,
                                                             refine_box.method, query, records, lang, basket],
                                           results, api_name="refine", **opts)):
-        event.success(None, [query], None, js=set_url).success(None, None, None, js=fresh)
+        event.success(_url_of, [query], url_box, api_visibility="private", queue=False).then(
+            None, [url_box], None, js=set_url).then(None, None, None, js=fresh)
     q.text.input(handlers.query_limit, [q.text, lang], q.limit, api_visibility="private", queue=False,
                  trigger_mode="always_last", show_progress="hidden")
     q.image.upload(_check_image(ctx), [q.image, lang], [q.image, status], api_visibility="private").then(
-        None, [status], None, js="(s) => { if (s && s.startsWith('⚠') && window.beStale) window.beStale(true); }")
+        None, [status], None, js="(s) => { if (s && s.startsWith('⚠') && window.beStale) window.beStale(true, true); }")
     clear_btn.click(handlers.clear, [lang], [q.text, q.image, *results], api_name="clear").then(
         None, None, None, js=fresh).then(lambda: "", None, q.limit, api_visibility="private")
 
     card_inputs = [records, refine_box.relevant, refine_box.not_relevant, query, basket, q.k, q.one_per_video,
                    q.videos, lang]
-    cards.select(handlers.act, card_inputs, [named[n] for n in ACTION_OUTPUTS], api_visibility="private",
-                 concurrency_id="search", show_progress="hidden").then(handlers.details, [selected, records, basket, lang], details_out, api_name="details")
+    acted = cards.select(handlers.act, card_inputs, [named[n] for n in ACTION_OUTPUTS], api_visibility="private",
+                         concurrency_id="search", show_progress="hidden")
+    acted.then(handlers.details, [selected, records, basket, lang], details_out, api_name="details")
+    acted.success(_url_of, [query], url_box, api_visibility="private", queue=False).then(
+        None, [url_box], None, js=set_url)
     refine_box.relevant.input(handlers.ticked("relevant"), [records, refine_box.relevant, refine_box.not_relevant,
                                                              basket, lang],
                               [cards, records, refine_box.relevant, refine_box.not_relevant], api_visibility="private")
@@ -324,7 +330,11 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
     return SearchView(
         load=_loader(ctx, handlers, selection), load_inputs=[basket_store, prefs], load_outputs=load_outputs,
         relang=_relang(ctx, handlers, selection), relang_inputs=relang_inputs, relang_outputs=relang_outputs,
-        refreshers=[(q.videos, lambda name, _lang: handlers.video_choices(name))], prefs=prefs)
+        refreshers=[(q.videos, lambda name, _lang: handlers.video_choices(name))], prefs=prefs, gradio_texts=[q.image])
+
+
+def _url_of(query: dict | None):
+    return (query or {}).get("url")
 
 
 def _save_prefs(k, weight, one, method, fmt, timecodes, end, lang) -> dict:
@@ -344,7 +354,7 @@ def _check_image(ctx: UiContext):
             load_image(path, ctx.ui.max_upload_mb * 2**20)
         except BuscaError as err:
             message = ui_error(lang, err).message
-            gr.Warning(message)
+            gr.Warning(message, title=t(lang, "toast_warning"))
             return None, f"⚠️ {message}"
         return gr.update(), gr.update()
     return check
@@ -373,7 +383,8 @@ def _loader(ctx: UiContext, handlers: SearchHandlers, selection: SelectionHandle
                                               [v for v in params.videos if v in known], lang, basket)
             except gr.Error as err:
                 results = (gr.update(), f"⚠️ {err.message}", *(gr.update(),) * (len(RESULT_OUTPUTS) - 2))
-        return (params.text, weight, k, one, videos, prefs["method"], prefs["fmt"], prefs["tc"], prefs["end"],
+        text = params.text if params.runs_a_search else gr.update()  # never wipe what the user began typing
+        return (text, weight, k, one, videos, prefs["method"], prefs["fmt"], prefs["tc"], prefs["end"],
                 basket, basket_view, *results)
     return load
 

@@ -18,7 +18,7 @@ import gradio as gr
 from app.ui.context import UiContext
 from app.ui.errors import ui_error, ui_message
 from app.ui.formatting import cards_html, choice_label, details_markdown, hit_record, shot_bar_html, shot_caption
-from app.ui.i18n import check_lang, t, tn
+from app.ui.i18n import check_lang, decimal, t, tn
 from app.ui.review import apply_marks, clean_basket, keep_disjoint, keep_marked, set_mark, toggle_basket
 from pipeline.errors import BuscaError
 from pipeline.records import SearchHit
@@ -38,11 +38,13 @@ WORD_LIMIT = 60
 
 
 def status_text(lang: str, spec: list | None) -> str:
-    """The status line from its ``[key, values]`` spec (counts agree in number)."""
+    """The status line from its ``[key, values]`` spec: a float gets the language's decimal mark, a
+    ``[key, count]`` value becomes a count that agrees in number ("1 relevante", "2 relevantes")."""
     if not spec:
         return ""
     key, values = spec
-    values = dict(values)
+    values = {k: decimal(lang, v, 2) if isinstance(v, float) else tn(lang, v[0], v[1]) if isinstance(v, list) else v
+              for k, v in values.items()}
     n = values.pop("n", None)
     return tn(lang, key, n, **values) if n is not None else t(lang, key, **values)
 
@@ -89,7 +91,8 @@ class SearchHandlers:
             self.ctx.services.store, self.ctx.ready_encoder(), db, query, [*seeds, *positive], negative,
             method=method or "rocchio", k=state["k"], one_per_video=state["one_per_video"]))
         view = keep_marked(records or [], self.records(new, db), positive, negative)
-        state = {**state, "status": ["refined_results", {"n": len(new), "pos": len(positive), "neg": len(negative)}]}
+        state = {**state, "status": ["refined_results", {"n": len(new), "pos": ["n_relevant", len(positive)],
+                                                          "neg": ["n_not_relevant", len(negative)]}]}
         return self.outputs(self._results(view, state, lang, basket, positive, negative))
 
     def similar_view(self, record: dict, k: float, one_per_video: bool, video_ids: list[str] | None, lang: str,

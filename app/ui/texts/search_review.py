@@ -2,6 +2,7 @@
 view. A key with ``_one`` beside it is a count: :func:`app.ui.i18n.tn` picks the singular for 1."""
 
 ES = {
+    "toast_warning": "Aviso",
     "query_enter": "Intro busca; Mayús+Intro empieza una línea nueva.",
     "limit_tokens": "{n} de {limit} tokens que lee el modelo.",
     "limit_tokens_over": "⚠️ {n} tokens: el modelo solo lee los primeros {limit}; el resto de la descripción no "
@@ -14,10 +15,12 @@ ES = {
                      "que lee el modelo.",
     "n_results_cut_one": "1 resultado en «{db}» ({seconds} s). La descripción se ha recortado a los {limit} tokens "
                          "que lee el modelo.",
-    "refined_results": "{n} resultados nuevos tras refinar con {pos} relevantes y {neg} no relevantes; los marcados "
-                       "siguen arriba.",
-    "refined_results_one": "1 resultado nuevo tras refinar con {pos} relevantes y {neg} no relevantes; los marcados "
-                           "siguen arriba.",
+    "refined_results": "{n} resultados nuevos tras refinar con {pos} y {neg}; los marcados siguen arriba.",
+    "refined_results_one": "1 resultado nuevo tras refinar con {pos} y {neg}; los marcados siguen arriba.",
+    "n_relevant": "{n} relevantes",
+    "n_relevant_one": "1 relevante",
+    "n_not_relevant": "{n} no relevantes",
+    "n_not_relevant_one": "1 no relevante",
     "n_similar": "{n} tomas similares a {shot}.",
     "n_similar_one": "1 toma similar a {shot}.",
     "db_changed": "Base de datos cambiada a «{db}»: los resultados anteriores se han retirado. Busque de nuevo.",
@@ -104,6 +107,7 @@ ES = {
 }
 
 EN = {
+    "toast_warning": "Warning",
     "query_enter": "Enter searches; Shift+Enter starts a new line.",
     "limit_tokens": "{n} of the {limit} tokens the model reads.",
     "limit_tokens_over": "⚠️ {n} tokens: the model reads only the first {limit}; the rest of the description does "
@@ -116,10 +120,12 @@ EN = {
                      "reads.",
     "n_results_cut_one": "1 result in “{db}” ({seconds} s). The description was cut to the {limit} tokens the "
                          "model reads.",
-    "refined_results": "{n} new results after refining with {pos} relevant and {neg} not relevant; the marked ones "
-                       "stay on top.",
-    "refined_results_one": "1 new result after refining with {pos} relevant and {neg} not relevant; the marked ones "
-                           "stay on top.",
+    "refined_results": "{n} new results after refining with {pos} and {neg}; the marked ones stay on top.",
+    "refined_results_one": "1 new result after refining with {pos} and {neg}; the marked ones stay on top.",
+    "n_relevant": "{n} relevant",
+    "n_relevant_one": "1 relevant",
+    "n_not_relevant": "{n} not relevant",
+    "n_not_relevant_one": "1 not relevant",
     "n_similar": "{n} shots similar to {shot}.",
     "n_similar_one": "1 shot similar to {shot}.",
     "db_changed": "Database changed to “{db}”: the previous results were withdrawn. Search again.",
