@@ -188,6 +188,8 @@ def test_refine_similar_and_the_search_in_the_url_survive_a_reload(browser, runn
         page.wait_for_function("() => location.search.includes('like=')", timeout=15_000)
 
         # back to a text search, with options, then a reload: query, options, results and selection return
+        page.locator("#be-fmt").get_by_text("Excel (.xlsx)").click()  # a setting kept in the browser
+        page.wait_for_timeout(500)
         page.locator("#be-query textarea").fill("un gato")
         page.locator("#be-query textarea").press("Enter")
         page.wait_for_function("() => location.search.includes('q=un+gato')", timeout=30_000)
@@ -195,6 +197,7 @@ def test_refine_similar_and_the_search_in_the_url_survive_a_reload(browser, runn
         _wait_cards(page)
         assert page.locator("#be-query textarea").input_value() == "un gato"
         page.wait_for_function("() => document.querySelector('#be-basket').innerText.includes('1 toma')", timeout=15_000)
+        assert page.locator("#be-fmt input[value=xlsx]").is_checked()
         # the same link in a fresh browser (a colleague): the same search, without this browser's selection
         other, other_page, other_errors = _page(browser, "desktop", "es-ES")
         try:
@@ -260,6 +263,18 @@ def test_language_switch_rerenders_what_is_on_screen(browser, running_app):
                                timeout=15_000)
         assert "lang=en" in page.url
         _shot(page, "ui-switched-to-en")
+
+        # "Loop": at the out point the player goes back to the in point
+        page.locator("#be-endmode").get_by_text("Loop").click()
+        bar = page.locator("#be-details .be-shotbar")
+        tin, tout = float(bar.get_attribute("data-in")), float(bar.get_attribute("data-out"))
+        page.evaluate("""() => { const v = document.querySelector('#be-details video'); window.bePeak = 0;
+            v.addEventListener('timeupdate', () => { window.bePeak = Math.max(window.bePeak, v.currentTime); });
+            v.muted = true; v.play(); }""")
+        page.wait_for_function(
+            "([i, o]) => { const v = document.querySelector('#be-details video');"
+            " return window.bePeak >= o - 0.3 && !v.paused && v.currentTime < i + 1.0; }", arg=[tin, tout],
+            timeout=30_000)
         assert not errors, errors
     finally:
         context.close()
