@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -71,7 +71,7 @@ def test_spanish_csv_export_parses_back_with_provenance_guarded_names_and_clampe
     records = [_record(1, mark="relevant"), _record(4, source="=1+2+3.mp4"), _record(2, source="@SUM(1+1).mp4")]
     assert records[1]["end_s"] == 10.0  # 10.04 clamped to the 10 s video
     prov = provenance("gente =en una plaza", "/tmp/gradio/abc/foto.jpg", "archivo", "ViT-L-14/openai",
-                      datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc))
+                      datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
     table, document = write_export(records, prov, tmp_path, "x", "es", "csv_es", "frames")
     rows = list(csv.DictReader(table.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert [r["Vídeo"] for r in rows] == ["vídeo.mp4", "'=1+2+3.mp4", "'@SUM(1+1).mp4"]

@@ -3,8 +3,6 @@ charts, and the explore data of pipeline/explore.py."""
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 
 from app.config import ENVIRONMENT, Settings
 from app.ui.charts import PALETTE, legend_html, map_svg, timeline_html
-from app.ui.formatting import cards_html, details_markdown, md_escape, shot_bar_html, short_tc
+from app.ui.formatting import cards_html, details_markdown, md_escape, short_tc, shot_bar_html
 from app.ui.i18n import EN, ES, decimal, t, tn
 from app.ui.settings import UI_VARIABLES, UiSettings, parse_auth, read_auth_file, served_paths
 from app.ui.tabs.ingest import FolderRefused, check_folder

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from app.ui.components import QueryImage
 from app.ui.context import Refresh, UiContext
 from app.ui.errors import ui_error
 from app.ui.exports import FORMATS
@@ -78,19 +79,6 @@ watch('value', () => {
   if (card) card.focus({preventScroll: true});
 });
 """
-
-
-class QueryImage(gr.Image):
-    """``gr.Image`` that hands the uploaded file over undecoded: ``gr.Image`` opens it with Pillow
-    first and a bad file gets Gradio's generic error; the app checks it itself
-    (:func:`pipeline.sources.load_image`: format, size, pixels) and says why it refused it."""
-
-    is_template = True  # drawn by Gradio's own image component
-
-    def preprocess(self, payload):
-        if payload is not None and payload.path and not (payload.url or "").startswith("data:"):
-            return str(payload.path)
-        return super().preprocess(payload)
 
 
 @dataclass
