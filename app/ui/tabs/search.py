@@ -8,27 +8,22 @@ components, restores a search from the URL and settings from the browser's stora
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import gradio as gr
 
 from app.ui.components import QueryImage
 from app.ui.context import Refresh, UiContext
-from app.ui.errors import ui_error
 from app.ui.exports import FORMATS
-from app.ui.i18n import check_lang, t
-from app.ui.review import clean_basket
 from app.ui.tabs.search_handlers import (
     ACTION_OUTPUTS,
     DETAIL_OUTPUTS,
     RESULT_OUTPUTS,
     SearchHandlers,
-    status_text,
 )
+from app.ui.tabs.search_state import check_image, loader, relanger, save_prefs, url_of
 from app.ui.tabs.selection import SelectionHandlers
-from app.ui.urlstate import DEFAULT_PREFS, END_MODES, SearchParams, clean_prefs
-from pipeline.errors import BuscaError
+from app.ui.urlstate import DEFAULT_PREFS, END_MODES
 
 #: Cards and selection items: a click or a key sends ``{action, id}``; arrows move between cards;
 #: after the server re-renders the grid, focus goes back to the card that had it.
@@ -268,11 +263,11 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
                   refine_box.button.click(handlers.refine, [refine_box.relevant, refine_box.not_relevant,
                                                             refine_box.method, query, records, lang, basket],
                                           results, api_name="refine", **opts)):
-        event.success(_url_of, [query], url_box, api_visibility="private", queue=False).then(
+        event.success(url_of, [query], url_box, api_visibility="private", queue=False).then(
             None, [url_box], None, js=set_url).then(None, None, None, js=fresh)
     q.text.input(handlers.query_limit, [q.text, lang], q.limit, api_visibility="private", queue=False,
                  trigger_mode="always_last", show_progress="hidden")
-    q.image.upload(_check_image(ctx), [q.image, lang], [q.image, status], api_visibility="private").then(
+    q.image.upload(check_image(ctx), [q.image, lang], [q.image, status], api_visibility="private").then(
         None, [status], None, js="(s) => { if (s && s.startsWith('⚠') && window.beStale) window.beStale(true, true); }")
     clear_btn.click(handlers.clear, [lang], [q.text, q.image, *results], api_name="clear").then(
         None, None, None, js=fresh).then(lambda: "", None, q.limit, api_visibility="private")
@@ -282,7 +277,7 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
     acted = cards.select(handlers.act, card_inputs, [named[n] for n in ACTION_OUTPUTS], api_visibility="private",
                          concurrency_id="search", show_progress="hidden")
     acted.then(handlers.details, [selected, records, basket, lang], details_out, api_name="details")
-    acted.success(_url_of, [query], url_box, api_visibility="private", queue=False).then(
+    acted.success(url_of, [query], url_box, api_visibility="private", queue=False).then(
         None, [url_box], None, js=set_url)
     refine_box.relevant.input(handlers.ticked("relevant"), [records, refine_box.relevant, refine_box.not_relevant,
                                                              basket, lang],
@@ -306,7 +301,7 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
                   [basket_store, cards], api_visibility="private")
     settings = [q.k, q.weight, q.one_per_video, refine_box.method, ex.fmt, ex.timecodes, d.end_mode, lang]
     for component in settings:
-        component.change(_save_prefs, settings, prefs, api_visibility="private", queue=False)
+        component.change(save_prefs, settings, prefs, api_visibility="private", queue=False)
     db.input(handlers.db_changed, [db, lang], [*results], api_visibility="private").then(
         lambda: gr.update(value=[]), None, q.videos, api_visibility="private").then(None, None, None, js=fresh)
     gr.api(handlers.similar_records, api_name="similar")
@@ -316,97 +311,6 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
     relang_inputs = [records, query, basket, opened, q.text]
     relang_outputs = [cards, status, ex.basket_view, d.info, d.shot_bar, q.limit]
     return SearchView(
-        load=_loader(ctx, handlers, selection), load_inputs=[basket_store, prefs], load_outputs=load_outputs,
-        relang=_relang(ctx, handlers, selection), relang_inputs=relang_inputs, relang_outputs=relang_outputs,
+        load=loader(ctx, handlers, selection), load_inputs=[basket_store, prefs], load_outputs=load_outputs,
+        relang=relanger(handlers, selection), relang_inputs=relang_inputs, relang_outputs=relang_outputs,
         refreshers=[(q.videos, lambda name, _lang: handlers.video_choices(name))], prefs=prefs, gradio_texts=[q.image])
-
-
-def _url_of(query: dict | None):
-    return (query or {}).get("url")
-
-
-def _save_prefs(k, weight, one, method, fmt, timecodes, end, lang) -> dict:
-    return clean_prefs({"k": k, "weight": weight, "one": one, "method": method, "fmt": fmt, "tc": timecodes,
-                        "end": end, "lang": lang})
-
-
-def _check_image(ctx: UiContext):
-    """On upload: a file that is not a usable image is taken out at once, with the reason."""
-    from pipeline.sources import load_image
-
-    def check(path: str | None, lang: str):
-        lang = check_lang(lang)
-        if not path:
-            return gr.update(), gr.update()
-        try:
-            load_image(path, ctx.ui.max_upload_mb * 2**20)
-        except BuscaError as err:
-            message = ui_error(lang, err).message
-            gr.Warning(message, title=t(lang, "toast_warning"))
-            return None, f"⚠️ {message}"
-        return gr.update(), gr.update()
-    return check
-
-
-def _loader(ctx: UiContext, handlers: SearchHandlers, selection: SelectionHandlers):
-    def load(stored_basket, stored_prefs, request: gr.Request):
-        params = SearchParams.from_query(request.query_params if request else {})
-        prefs = clean_prefs(stored_prefs)
-        lang = params.lang or prefs["lang"] or ctx.texts.lang
-        k = params.k or prefs["k"]
-        weight = params.weight if params.weight is not None else prefs["weight"]
-        one = params.one if params.one is not None else prefs["one"]
-        basket, basket_view = selection.load(stored_basket, lang)
-        db = params.db or ctx.services.settings.db
-        known = ctx.videos(db)
-        videos = gr.update(choices=[(v.source, v.video_id) for v in known.values()],
-                           value=[v for v in params.videos if v in known])
-        results: tuple = (gr.update(),) * len(RESULT_OUTPUTS)
-        if params.runs_a_search:
-            try:
-                if params.like:
-                    results = _like_from_url(ctx, handlers, db, params.like, k, one, lang, basket)
-                else:
-                    results = handlers.search(db, params.text, None, weight, k, one,
-                                              [v for v in params.videos if v in known], lang, basket)
-            except gr.Error as err:
-                results = (gr.update(), f"⚠️ {err.message}", *(gr.update(),) * (len(RESULT_OUTPUTS) - 2))
-        text = params.text if params.runs_a_search else gr.update()  # never wipe what the user began typing
-        return (text, weight, k, one, videos, prefs["method"], prefs["fmt"], prefs["tc"], prefs["end"],
-                basket, basket_view, *results)
-    return load
-
-
-def _like_from_url(ctx: UiContext, handlers: SearchHandlers, db: str, like: str, k: int, one: bool, lang: str,
-                   basket: list) -> tuple:
-    from pipeline.store import point_id
-
-    video_id, _, number = like.partition(":")
-    pid = point_id(video_id, int(number) - 1)
-    record = handlers.records([_stored_hit(ctx, db, pid, lang)], db)[0]
-    return handlers.outputs(handlers.similar_view(record, k, one, [], lang, basket))
-
-
-def _stored_hit(ctx: UiContext, db: str, pid: str, lang: str):
-    from pipeline.errors import QueryError
-    from pipeline.search import to_hits
-
-    points = ctx.services.store.retrieve(ctx.require_db(db, lang), [pid])
-    if not points:
-        raise ui_error(lang, QueryError(code="query.unknown_shot", shot=pid, db=db))
-    return to_hits(points)[0]
-
-
-def _relang(ctx: UiContext, handlers: SearchHandlers, selection: SelectionHandlers):
-    """What the tab shows, again in the new language (labels are relabelled by app.py)."""
-    def relang(lang, records, query, basket, opened, text):
-        lang = check_lang(lang)
-        basket = clean_basket(basket)
-        cards = handlers.rerender(records, basket, lang) if records else gr.update()
-        status = status_text(lang, query.get("status")) if query else gr.update()
-        info = shot_bar = gr.update()
-        if opened:
-            with contextlib.suppress(gr.Error):  # the shot is gone: keep what is shown
-                _, _, info, _, _, shot_bar, _ = handlers.details(opened, records, basket, lang)
-        return (cards, status, selection.view(basket, lang), info, shot_bar, handlers.query_limit(text, lang))
-    return relang

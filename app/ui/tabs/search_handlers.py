@@ -17,7 +17,15 @@ import gradio as gr
 
 from app.ui.context import UiContext
 from app.ui.errors import ui_error, ui_message
-from app.ui.formatting import cards_html, choice_label, details_markdown, hit_record, shot_bar_html, shot_caption
+from app.ui.formatting import (
+    cards_html,
+    choice_label,
+    details_markdown,
+    hit_record,
+    shot_bar_html,
+    shot_caption,
+    shot_reference,
+)
 from app.ui.i18n import check_lang, decimal, t, tn
 from app.ui.review import apply_marks, clean_basket, keep_disjoint, keep_marked, set_mark, toggle_basket
 from pipeline.errors import BuscaError
@@ -100,13 +108,14 @@ class SearchHandlers:
         """"Buscar similares" on a card: the shots nearest to that shot's stored vector."""
         db = self.ctx.require_db(record.get("db"), lang)
         encoder = self.ctx.ready_encoder()
-        restrict = list(video_ids or []) if db == (record.get("db") or db) else []
+        known = self.ctx.videos(db)
+        restrict = [v for v in video_ids or [] if v in known]
         hits = self._run(lang, lambda: similar(self.ctx.services.store, encoder.vector_name, db, record["point_id"],
                                                int(k), tuple(restrict) or None, bool(one_per_video)))
         like = f"{record['source']} · {record['start_tc']}"
         state = {"db": db, "text": "", "image": None, "image_weight": 0.5, "k": int(k), "video_ids": restrict,
                  "one_per_video": bool(one_per_video), "like": record["point_id"], "like_label": like,
-                 "like_ref": f"{record['video_id']}:{int(record['shot_index']) + 1}",
+                 "like_ref": shot_reference(record),
                  "status": ["n_similar", {"n": len(hits), "shot": like}]}
         return self._results(self.records(hits, db), state, lang, basket, [], [])
 
