@@ -29,6 +29,7 @@ MESSAGES: dict[str, str] = {
     "store": "{detail}",
     "model": "{detail}",
     "url": "{detail}",
+    "catalog": "{detail}",
     # media files (ingest, analysis) and query images
     "media.not_found": "file not found",
     "media.is_folder": "is a folder, not a media file",
@@ -45,6 +46,7 @@ MESSAGES: dict[str, str] = {
     "media.unreadable": "cannot be read ({reason})",
     "media.unplaceable": "cannot be placed in the data directory ({reason})",
     "media.unexpected": "unexpected {kind}: {reason}",
+    "media.worker_died": "its worker process died {times} times while preparing it (out of memory, or killed)",
     "image.not_found": "image file not found",
     "image.invalid": "not a valid image file (use JPG, PNG, WEBP or AVIF)",
     "image.undecodable": "the image is damaged or truncated and cannot be decoded ({reason})",
@@ -145,6 +147,18 @@ class UnknownDatabaseError(StoreError):
             super().__init__(code="store.unknown_db", name=name, known=", ".join(known))
         else:
             super().__init__(code="store.no_databases", name=name)
+
+
+class CatalogError(BuscaError):
+    """The video catalog cannot be read or written. ``where`` is its file (or server), and the
+    message says what to do (usually: ``python -m app check --db NAME --repair``)."""
+
+    generic = "catalog"
+
+    def __init__(self, where: str | Path, cause: str):
+        self.where = str(where)
+        self.cause = cause
+        super().__init__(f"video catalog {self.where}: {cause}")
 
 
 class ModelError(BuscaError):

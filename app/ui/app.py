@@ -24,6 +24,7 @@ from app.ui.tabs.config import build_config_tab
 from app.ui.tabs.evaluate import build_evaluate_tab
 from app.ui.tabs.explore import build_explore_tab
 from app.ui.tabs.ingest import build_ingest_tab
+from app.ui.tabs.manage import build_banner, build_manage_tab
 from app.ui.tabs.search import SearchView, build_search_tab
 from app.ui.urlstate import SearchParams, clean_prefs
 
@@ -52,6 +53,7 @@ def build_app(ctx: UiContext) -> gr.Blocks:
         # A session's analysis settings. Made here: a State directly inside gr.Tabs breaks the tab bar (Gradio 6).
         config = gr.State(AnalysisConfig.from_settings(ctx.analysis_env))
         db, lang_radio = _header(ctx)
+        banner = build_banner(ctx)  # a damaged catalog, diverging counts: said above every tab
         with gr.Tabs():
             with gr.Tab(tx("tab_search"), id="search", elem_id="be-tab-search") as tab:
                 tx.bind(tab, label="tab_search")
@@ -67,6 +69,11 @@ def build_app(ctx: UiContext) -> gr.Blocks:
                 tx.bind(tab, label="tab_explore")
                 explore_refreshers, explore_relang = build_explore_tab(ctx, db, lang)
                 refreshers += ingest_refreshers + explore_refreshers
+            with gr.Tab(tx("tab_manage"), id="manage", elem_id="be-tab-manage") as tab:
+                tx.bind(tab, label="tab_manage")
+                manage_refreshers, manage_events = build_manage_tab(ctx, db, lang, lang_radio)
+            refreshers += [banner, *manage_refreshers]
+            ingest_events += manage_events
             refreshers += _analysis_tabs(ctx, lang, config, lang_radio)
         _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events, search.prefs)
         _wire_search(demo, search, lang, lang_radio, [explore_relang])

@@ -15,6 +15,8 @@ ES = {
                  "servidor.",
     "err.model": "No se ha podido cargar o ejecutar el modelo; consulte al administrador.",
     "err.url": "No se ha podido usar esa URL.",
+    "err.catalog": "El catálogo de vídeos no se puede leer o escribir: compruébelo y repárelo en la pestaña "
+                   "«Gestionar archivo». Los detalles están en el registro del servidor.",
     "err.media.not_found": "No se encuentra el archivo: «{name}».",
     "err.media.is_folder": "Es una carpeta, no un archivo de vídeo: «{name}».",
     "err.media.empty": "El archivo está vacío (0 bytes): «{name}».",
@@ -32,6 +34,7 @@ ES = {
                              "permisos?): «{name}».",
     "err.media.unexpected": "Error inesperado al procesar el archivo (los detalles están en el registro del "
                             "servidor): «{name}».",
+    "err.media.worker_died": "El proceso que lo preparaba se detuvo {times} veces (¿falta de memoria?): «{name}».",
     "err.image.not_found": "No se encuentra la imagen: «{name}».",
     "err.image.invalid": "El archivo no es una imagen válida (use JPG, PNG, WEBP o AVIF): «{name}».",
     "err.image.undecodable": "La imagen está dañada o incompleta y no se puede leer: «{name}».",
@@ -67,6 +70,8 @@ EN = {
     "err.store": "The database could not complete the operation. The details are in the server's log.",
     "err.model": "The model could not be loaded or run; ask the administrator.",
     "err.url": "That URL cannot be used.",
+    "err.catalog": "The video catalog cannot be read or written: check and repair it in the “Manage archive” "
+                   "tab. The details are in the server's log.",
     "err.media.not_found": "File not found: “{name}”.",
     "err.media.is_folder": "This is a folder, not a video file: “{name}”.",
     "err.media.empty": "The file is empty (0 bytes): “{name}”.",
@@ -84,6 +89,7 @@ EN = {
                              "“{name}”.",
     "err.media.unexpected": "Unexpected error while processing the file (the details are in the server's log): "
                             "“{name}”.",
+    "err.media.worker_died": "The process preparing it stopped {times} times (out of memory?): “{name}”.",
     "err.image.not_found": "Image not found: “{name}”.",
     "err.image.invalid": "The file is not a valid image (use JPG, PNG, WEBP or AVIF): “{name}”.",
     "err.image.undecodable": "The image is damaged or truncated and cannot be read: “{name}”.",
