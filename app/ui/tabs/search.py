@@ -258,11 +258,13 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
 
     for trigger in (search_btn.click, q.text.submit, refine_box.button.click):
         trigger(None, None, None, js=stale)
+    refined = refine_box.button.click(handlers.refine, [refine_box.relevant, refine_box.not_relevant,
+                                                        refine_box.method, query, records, lang, basket],
+                                      results, api_name="refine", **opts)
+    refined.failure(None, None, None, js=fresh)  # a refused refinement leaves the view as it was: current
     for event in (search_btn.click(handlers.search, search_inputs, results, api_name="search", **opts),
-                  q.text.submit(handlers.search, search_inputs, results, api_visibility="private", **opts),
-                  refine_box.button.click(handlers.refine, [refine_box.relevant, refine_box.not_relevant,
-                                                            refine_box.method, query, records, lang, basket],
-                                          results, api_name="refine", **opts)):
+                  q.text.submit(handlers.search, search_inputs, results, api_visibility="private", **opts), refined):
+        # a failed search keeps the old results greyed out: they do not answer the query on screen
         event.success(url_of, [query], url_box, api_visibility="private", queue=False).then(
             None, [url_box], None, js=set_url).then(None, None, None, js=fresh)
     q.text.input(handlers.query_limit, [q.text, lang], q.limit, api_visibility="private", queue=False,
