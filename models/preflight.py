@@ -75,11 +75,12 @@ class ModelStatus:
 
 
 class ModelUnavailable(ModelError):
-    """A model failed its pre-flight; ``status`` says how. ``code``/``params`` name the cause."""
+    """A model failed its pre-flight; ``status`` says how. ``code`` (``model_<state>``) and
+    ``params`` name the cause for front ends (:mod:`app.ui.analysis_messages` says it)."""
 
     def __init__(self, status: ModelStatus):
-        self.status, self.code, self.params = status, status.code, status.params
         super().__init__(status.message())
+        self.status, self.code, self.params = status, status.code, status.params
 
 
 def require_usable(status: ModelStatus) -> ModelStatus:

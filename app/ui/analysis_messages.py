@@ -1,6 +1,7 @@
-"""Messages for web users from what the pipeline and the models report: refusals of ours in the
-page's language, the models' pre-flight in words, any other error without server paths. No
-gradio here."""
+"""Messages for web users from what the analysis, the jobs and the evaluation report, in the
+page's language: the models' pre-flight in words, a stopped batch, malformed log lines, our own
+refusals; every other pipeline error through :func:`app.ui.errors.render_error` (its code and
+parameters, never a server path)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.ui.errors import render_error
 from app.ui.i18n import t
 from models.preflight import ModelStatus, ModelUnavailable
 from pipeline.analysis import StopInfo
+from pipeline.errors import BuscaError
 
 _MODEL_KINDS = ("whisper", "vlm")
 
@@ -39,8 +42,9 @@ def stop_text(stop: StopInfo, lang: str) -> str:
     """Why a batch stopped: "Trabajo detenido: …" (a model that failed its pre-flight, in words)."""
     if stop.reason == "cancelled":
         return t(lang, "job_stopped_cancelled")
-    said = (stop.code or "").startswith("model_") and stop.params.get("kind") in _MODEL_KINDS
-    return t(lang, "job_stopped", error=_model_unusable(lang, stop.code, stop.params) if said else stop.error)
+    if (stop.code or "").startswith("model_") and stop.params.get("kind") in _MODEL_KINDS:
+        return t(lang, "job_stopped", error=_model_unusable(lang, stop.code, stop.params))
+    return t(lang, "job_stopped", error=render_error(lang, stop.code or "model", stop.params))
 
 
 def plural(lang: str, key: str, n: int, **values: object) -> str:
@@ -67,22 +71,24 @@ CODE_TEXTS = {
 }
 
 
-def error_text(err: BaseException | None, lang: str, upload: Path | None = None) -> str:
-    """An error for a web user: a refusal of ours (it has ``key`` and ``params``) in their
-    language; a model that failed its pre-flight, in words; any other message without the
-    server's temporary path of an upload (``upload``: that path, shown by its name)."""
+def error_text(err: BaseException | None, lang: str) -> str:
+    """An error for a web user, in their language: a model that failed its pre-flight, in words;
+    an evaluation's log problems; a refusal of ours (it has a text ``key`` and ``params``); any
+    other pipeline error by its code; anything else (a bug) as the generic "something went wrong"
+    (the details are in the server's log)."""
     if err is None:
         return ""
     if isinstance(err, ModelUnavailable):
         return _model_unusable(lang, err.code, err.params)
-    code = getattr(err, "code", None)
-    if code in CODE_TEXTS and isinstance(getattr(err, "params", None), dict):
-        return CODE_TEXTS[code](err.params, lang)
-    key, params = getattr(err, "key", None), getattr(err, "params", None)
+    code, params = getattr(err, "code", None), getattr(err, "params", None)
+    if code in CODE_TEXTS and isinstance(params, dict):
+        return CODE_TEXTS[code](params, lang)
+    key = getattr(err, "key", None)
     if isinstance(key, str) and isinstance(params, dict):
         return t(lang, key, **params)
-    text = str(err)
-    return text.replace(str(upload), upload.name) if upload is not None else text
+    if isinstance(err, BuscaError):
+        return render_error(lang, err.code, err.params)
+    return render_error(lang, "error")
 
 
 def _initial(text: str) -> str:

@@ -42,8 +42,8 @@ class SettingRefused(ConfigError):
     name the message in the texts table, for the page's language."""
 
     def __init__(self, key: str, message: str, **params: object):
-        self.key, self.params = key, params
         super().__init__(message)
+        self.key, self.params = key, {**self.params, **params}
 
 
 def allowed_urls(base: AnalysisSettings) -> list[str]:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import html
 from collections.abc import AsyncIterator, Callable, Sequence
-from pathlib import Path
 
 import gradio as gr
 
 from app.ui.analysis_messages import error_text, plural
+from app.ui.errors import TOAST_SECONDS
 from app.ui.i18n import check_lang, t
 from app.ui.jobs import Job, JobRefused, JobRunner
 
@@ -140,9 +140,9 @@ class JobPanel:
         try:
             return self.runner.submit(self.kind, title, work, job_id)
         except JobRefused as err:
-            raise gr.Error(error_text(err, lang)) from err
+            raise gr.Error(error_text(err, lang), duration=TOAST_SECONDS) from err
 
-    async def follow(self, job: Job, lang: str, upload: Path | None = None) -> AsyncIterator[list]:
+    async def follow(self, job: Job, lang: str) -> AsyncIterator[list]:
         """Render ``job`` until it ends; then raise its error (if any) as a ``gr.Error``."""
         while True:
             finished = job.finished
@@ -151,7 +151,7 @@ class JobPanel:
                 break
             await asyncio.sleep(FOLLOW_S)
         if job.state == "failed":
-            raise gr.Error(error_text(job.error, lang, upload))
+            raise gr.Error(error_text(job.error, lang), duration=TOAST_SECONDS)
 
     def wire(self, outputs: Sequence, lang: gr.State) -> None:
         """The timer and the Cancel button; ``outputs`` are the tab's own (what ``render`` fills)."""

@@ -281,15 +281,16 @@ def _stop_info(err: BaseException, stage: str | None) -> StopInfo:
                     params=dict(getattr(err, "params", None) or {}), at=_now())
 
 
-def _model_gone(stage: Stage) -> bool:
-    """After a ModelError: does the stage's check fail now too (or is there no check to ask)?"""
+def _model_gone(stage: Stage, err: ModelError) -> BuscaError | None:
+    """After a ModelError: the error that says the model is gone (the stage's check failing now
+    too, which says why best; the error itself when there is no check), or None: it is the item's."""
     if stage.check is None:
-        return True
+        return err
     try:
         stage.check()
-    except BuscaError:
-        return True
-    return False
+    except BuscaError as gone:
+        return gone
+    return None
 
 
 def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage, states: _StateLog) -> None:
@@ -301,10 +302,11 @@ def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage, 
         outputs = stage.run(_context(job_dir, item, manifest.stages)) or {}
         state.status, state.outputs = "done", dict(outputs)
     except (JobCancelled, ModelError) as err:
-        if isinstance(err, JobCancelled) or _model_gone(stage):
+        gone = err if isinstance(err, JobCancelled) else _model_gone(stage, err)
+        if gone is not None:
             state.status = "pending"  # not this item's fault: it was not really started
             states.write(item, stage.name)
-            raise _Stop(_stop_info(err, stage.name)) from err
+            raise _Stop(_stop_info(gone, stage.name)) from err
         state.status, state.error = "failed", str(err)
         log.warning("item %s, stage %s: %s", item.id, stage.name, err)
     except StageFailed as err:

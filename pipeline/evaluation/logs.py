@@ -97,26 +97,21 @@ class _Bad(ValueError):
 
 
 class EmptyLog(ConfigError):
-    """A log without any entry. ``code``/``params`` name the cause for front ends."""
-
-    code = "log_empty"
+    """A log without any entry. ``code`` (``log_empty``) and ``params`` name the cause for front ends."""
 
     def __init__(self, path: str | Path, fmt: str):
-        self.params = {"name": Path(path).name, "problems": []}
         super().__init__(f"{path}: no log entries found (format {fmt})")
+        self.code, self.params = "log_empty", {"name": Path(path).name, "problems": []}
 
 
 class LogFormatError(ConfigError):
     """Lines of a log file cannot be read. ``line`` is the first bad line (1-based); ``code``
-    and ``params`` (``name``, ``problems``) name the cause for front ends."""
-
-    code = "log_malformed"
+    (``log_malformed``) and ``params`` (``name``, ``problems``) name the cause for front ends."""
 
     def __init__(self, path: str | Path, problems: list[LogProblem]):
         self.path = str(path)
         self.problems = [(p.line, p.message) for p in problems]
         self.details = list(problems)
-        self.params = {"name": Path(path).name, "problems": self.details}
         self.line = problems[0].line
         problems = self.problems
         shown = "; ".join(f"line {n}: {cause}" for n, cause in problems[:_MAX_REPORTED])
@@ -124,6 +119,7 @@ class LogFormatError(ConfigError):
         plural = "s" if len(problems) > 1 else ""
         super().__init__(f"{self.path}: {len(problems)} malformed line{plural}: {shown}{more}. Fix or remove "
                          "them; see `python -m app evaluate --help` for the accepted formats")
+        self.code, self.params = "log_malformed", {"name": Path(path).name, "problems": self.details}
 
 
 @dataclass(frozen=True)

@@ -66,13 +66,12 @@ DEFAULT_FPS = 25.0
 
 
 class NothingToEvaluate(ConfigError):
-    """No log entry matches an indexed video. ``code``/``params`` name the cause for front ends."""
-
-    code = "log_nothing_matched"
+    """No log entry matches an indexed video. ``code`` (``log_nothing_matched``) and ``params``
+    name the cause for front ends."""
 
     def __init__(self, message: str, **params: object):
-        self.params = params
         super().__init__(message)
+        self.code, self.params = "log_nothing_matched", params
 
 
 ANY_OVERLAP = OverlapOptions()

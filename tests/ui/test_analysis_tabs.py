@@ -169,7 +169,8 @@ def test_batch_reports_each_video_exports_and_resumes_without_redoing(client, ru
     manifest = json.loads((running_app.data_dir / "jobs" / job_id / "manifest.json").read_text())
     attempts = {item["source"].rsplit("/", 1)[-1]: item["stages"]["segment"]["attempts"] for item in manifest["items"]}
     assert attempts == {"roto.mp4": 2, "copia.mp4": 1}  # the failed item is retried, the done one is not
-    for bad, message in {"../../etc": "invalid job id", "20990101-000000-abcdef": "does not exist"}.items():
+    for bad, message in {"../../etc": "No hay ningún trabajo «../../etc»",
+                         "20990101-000000-abcdef": "No hay ningún trabajo «20990101-000000-abcdef»"}.items():
         with pytest.raises(AppError, match=message):
             client.predict(bad, api_name="/resume_batch")
 

@@ -108,7 +108,7 @@ class AnalysisHandlers:
             return analysis, target
 
         job = self.panel.submit(("job_analysis_title", {"name": name}), work, lang)
-        async for update in self.panel.follow(job, lang, upload=Path(file) if file else None):
+        async for update in self.panel.follow(job, lang):
             yield update
 
     @staticmethod

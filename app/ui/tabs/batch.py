@@ -192,7 +192,7 @@ class BatchHandlers:
         try:
             folder = job_dir(self.ctx.jobs_dir, job_id)
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise gr.Error(t(lang, "job_unknown", job=job_id)) from err
         async for update in self._start(folder, setup, lang):
             yield update
 

@@ -146,7 +146,7 @@ class EvaluateHandlers:
             return report, time.perf_counter() - started, paths
 
         job = self.panel.submit(("job_evaluate_title", {"db": db, "name": path.name}), work, lang)
-        async for update in self.panel.follow(job, lang, upload=path):
+        async for update in self.panel.follow(job, lang):
             yield update
 
     @staticmethod

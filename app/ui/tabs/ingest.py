@@ -16,6 +16,7 @@ import gradio as gr
 import pandas as pd
 
 from app.ui.context import Refresh, UiContext
+from app.ui.errors import render_error, ui_error
 from app.ui.i18n import check_lang, t
 from app.ui.job_view import JobPanel
 from app.ui.jobs import Job
@@ -66,7 +67,7 @@ class IngestHandlers:
         try:
             check_db_name(db)
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise ui_error(lang, err) from err
         options = IngestOptions(decode=DecodeOptions(fps=self.ctx.services.settings.fps), force=bool(force),
                                 media="link")
         outside = t(lang, "folder_outside", path="{path}", roots=", ".join(map(str, self.ctx.ui.ingest_roots)))
@@ -114,8 +115,9 @@ class IngestHandlers:
                 rows.append([path.name, t(lang, "status_pending"), "", "", "", ""])
                 continue
             status = "status_failed" if r.status != "indexed" else ("status_reused" if r.reused else "status_indexed")
+            detail = render_error(lang, r.error_code, r.error_params) if r.error_code else r.error
             rows.append([path.name, t(lang, status), r.n_shots or "", r.n_scenes or "", f"{r.seconds:.1f}",
-                         r.error or r.video_id or ""])
+                         detail or r.video_id or ""])
         return self.status_table(rows, lang)
 
     def videos_table(self, db: str | None, lang: str) -> pd.DataFrame:
