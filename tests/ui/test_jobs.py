@@ -110,7 +110,9 @@ def test_progress_in_words_in_both_languages():
     assert '<progress max="100" value="36">' in html and "be-job-running" in html  # the bar: the whole stage
     job.update(unit="query", stage="", name="", index=3, total=4, fraction=0.0)
     assert progress_line(job, "es") == "consulta 3 de 4"
-    job.state, job.error = "failed", ConfigError("<b>roto</b>")
-    assert "Error: &lt;b&gt;roto&lt;/b&gt;" in progress_html(job, "es")  # escaped
+    job.state, job.error = "failed", JobRefused("job_running", job="<b>roto</b>")
+    assert "Error: El trabajo &lt;b&gt;roto&lt;/b&gt; ya está en curso." in progress_html(job, "es")  # escaped
+    job.error = ConfigError("/srv/secreto/config.toml is bad")
+    assert "/srv" not in progress_line(job, "es")  # a pipeline error by its code, never a server path
     assert "lote</b> · error" in jobs_html([job], "es")
     assert progress_html(job, "es", ("stopped", "Trabajo detenido: x")).count("be-job-stopped") == 1
