@@ -83,7 +83,7 @@ def build_app(ctx: UiContext) -> gr.Blocks:
 
 
 def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio: gr.Radio,
-                   demo: gr.Blocks, stored: gr.BrowserState) -> list[Refresh]:
+                   demo: gr.Blocks, stored: tuple[gr.BrowserState, gr.BrowserState]) -> list[Refresh]:
     """The analysis tabs (video, batch, settings) over one per-session configuration."""
     tx = ctx.texts
     with gr.Tab(tx("tab_analysis"), id="analysis", elem_id="be-tab-analysis") as tab:

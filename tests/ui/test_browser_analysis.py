@@ -196,7 +196,7 @@ def test_a_batch_survives_a_reload_is_cancelled_resumed_and_read_in_both_languag
 
     tab(page, "Análisis de vídeo")  # one failed shot: said in the summary
     page.set_input_files("#be-an-file input[type=file]", str(folder / "entrevista.mp4"))
-    page.locator("#be-an-file").get_by_text("entrevista.mp4").wait_for(timeout=60_000)
+    page.locator("#be-an-file").get_by_text("entrevista.mp4").wait_for(timeout=120_000)
     vlm.fail_first_shot = True
     try:
         page.click("#be-an-run")
@@ -261,7 +261,7 @@ def test_ingest_and_the_evaluation_of_a_real_log_in_both_languages(page, running
     page.goto(running_app.url)
     tab(page, "Indexar vídeos")  # ingest is a job too: its progress line, then the per-video table
     page.set_input_files("#be-ingest-files input[type=file]", str(slideshow))
-    page.locator("#be-ingest-files").get_by_text(slideshow.name).wait_for(timeout=60_000)
+    page.locator("#be-ingest-files").get_by_text(slideshow.name).wait_for(timeout=120_000)
     page.click("#be-ingest")
     page.locator("#be-ingest-summary").get_by_text("1 indexados").wait_for(timeout=120_000)
     assert "Terminado" in page.locator("#be-ingest-progress").inner_text()
@@ -271,7 +271,7 @@ def test_ingest_and_the_evaluation_of_a_real_log_in_both_languages(page, running
 
     tab(page, "Evaluación")
     page.set_input_files("#be-eval-file input[type=file]", str(logs))
-    page.locator("#be-eval-file").get_by_text(logs.name).wait_for(timeout=60_000)
+    page.locator("#be-eval-file").get_by_text(logs.name).wait_for(timeout=120_000)
     page.click("#be-eval-run")
     summary = page.locator("#be-eval-summary")
     summary.get_by_text("Se omitió 1 línea mal formada").wait_for(timeout=60_000)

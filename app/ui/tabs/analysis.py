@@ -21,6 +21,7 @@ import gradio as gr
 from pydantic import ValidationError
 
 from app.config import AnalysisSettings
+from app.services import make_source_options
 from app.ui.analysis_format import config_markdown, shots_html, summary_markdown
 from app.ui.analysis_messages import error_text
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
@@ -32,7 +33,7 @@ from pipeline.analysis import AnalysisOptions, VideoAnalysis, analyze_video
 from pipeline.errors import BuscaError
 from pipeline.index import IngestOptions
 from pipeline.media import VIDEO_EXTENSIONS, DecodeOptions
-from pipeline.sources import SourceOptions, UrlPolicy, looks_like_url, resolve_source
+from pipeline.sources import SourceOptions, looks_like_url, resolve_source
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,8 @@ def session_setup(ctx: UiContext, config: AnalysisConfig | None,
 
 
 def source_options(ctx: UiContext, settings: AnalysisSettings) -> SourceOptions:
-    """Where URLs are downloaded (``<data>/downloads``) and what they may be."""
-    return SourceOptions(cache_dir=ctx.layout.root / "downloads", policy=UrlPolicy(extra_hosts=settings.allowed_hosts),
-                         max_duration_s=settings.max_duration_s,
-                         max_filesize_bytes=int(settings.max_download_mb * 1024 * 1024))
+    """Where URLs are downloaded (``<data>/downloads``) and what they may be (one rule: :mod:`app.services`)."""
+    return make_source_options(ctx.layout.root, settings)
 
 
 def ingest_options(ctx: UiContext) -> IngestOptions:
