@@ -38,7 +38,6 @@ from pipeline.sources import SourceOptions, looks_like_url, resolve_source
 log = logging.getLogger(__name__)
 
 
-
 def session_setup(ctx: UiContext, config: AnalysisConfig | None,
                   lang: str = "es") -> tuple[AnalysisSettings, AnalysisOptions]:
     """The checked settings and options of a session's configuration (the defaults when it has none)."""
