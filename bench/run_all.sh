@@ -19,6 +19,7 @@ if [[ "${BENCH_FULL:-0}" == 1 ]]; then
     STORE_ARGS=(--sizes 1000,20000,100000 --skip-local-above 20000)
     SEARCH_ARGS=(--sizes 1000,20000,100000 --local-max 20000)
     ENCODERS_ARGS=(--rounds 5)
+    CATALOG_ARGS=()
 else
     INGEST_ARGS=(--max-encode-frames 4 --skip-end-to-end)
     SEGMENT_ARGS=(--quick --repeat 1)
@@ -26,6 +27,7 @@ else
     SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10
                  --text-queries 10)
     ENCODERS_ARGS=(--rounds 2 --models ViT-B-16-SigLIP2,ViT-B-32-SigLIP2-256,ViT-L-14)
+    CATALOG_ARGS=(--json-videos 10000 --server-videos 2000 --job-items 2000 --quick)
 fi
 
 failed=()
@@ -52,6 +54,7 @@ run ingest "${INGEST_ARGS[@]}"
 run segment "${SEGMENT_ARGS[@]}"
 run store "${STORE_ARGS[@]}"
 run search "${SEARCH_ARGS[@]}" "${SEARCH_ARGS[@]}"
+run catalog "${CATALOG_ARGS[@]}"
 
 if ((${#failed[@]})); then
     echo "failed: ${failed[*]}" >&2

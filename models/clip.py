@@ -189,11 +189,6 @@ class OpenClipEncoder:
         return int(size[0] if isinstance(size, tuple | list) else size)
 
     @property
-    def context_length(self) -> int:
-        self._ensure_loaded()
-        return int(getattr(self._tokenizer, "context_length", 0) or 77)
-
-    @property
     def text_path(self) -> str:
         """How queries run: over the real tokens only (causal towers) or the full context, with
         torch or ONNX Runtime: ``truncated``, ``truncated+onnx``, ``full-context``, ``full-context+onnx``."""
@@ -268,6 +263,22 @@ class OpenClipEncoder:
         torch = require("torch", "pip install -r requirements.txt")
         with torch.inference_mode():
             return _normalise(self._model.encode_text(self._tokenizer(list(texts)).to(self._device)))
+
+    @property
+    def context_length(self) -> int | None:
+        """Tokens the text tower reads (77 for CLIP); None until the model is loaded."""
+        return getattr(self._tokenizer, "context_length", None) if self._tokenizer is not None else None
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens of ``text`` with the model's own tokenizer, start and end tokens included (what
+        :attr:`context_length` limits); None until the model is loaded (nothing is loaded for it)."""
+        tokenizer = self._tokenizer
+        if tokenizer is None:
+            return None
+        if hasattr(tokenizer, "encode"):  # open_clip's SimpleTokenizer (CLIP's BPE)
+            return len(tokenizer.encode(text)) + 2
+        inner = getattr(tokenizer, "tokenizer", None)  # open_clip's HFTokenizer wraps a transformers one
+        return len(inner(text)["input_ids"]) if inner is not None else None
 
     def unload(self) -> None:
         """Free the model (and GPU memory). The next call loads it again."""

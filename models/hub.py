@@ -186,19 +186,9 @@ def weights_fingerprint(path: str | Path, sample: int = 8 << 20) -> str:
 
 
 def local_hf_model(name: str, models_dir: str | Path | None) -> tuple[str, bool]:
-    """``(what to give from_pretrained, local files only?)`` for a Hugging Face model: a folder as
-    it is; with a models folder its copy there; else the hub id, offline when the hub cannot be
-    reached but the cache has it, and one :func:`unavailable` line when neither."""
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser()), True
-    folder = in_models_dir(models_dir, "hf", name, marker="config.json")
-    if folder is not None:
-        return str(folder), True
-    files = HubFiles(name, kind="hf")
-    cached = files.cached(name, "config.json") is not None
-    reason = hub_offline_reason()
-    if reason is None:
+    """``(what to give from_pretrained, local files only?)`` for a Hugging Face model: with a models
+    folder its copy there (one :func:`unavailable` line when it is missing), else ``name`` as it is
+    (the model's own pre-flight says whether it can be had)."""
+    if not models_dir or Path(name).expanduser().is_dir():
         return name, False
-    if cached:
-        return name, True
-    raise unavailable(name, reason, "hf")
+    return str(in_models_dir(models_dir, "hf", name, marker="config.json")), True

@@ -52,26 +52,15 @@ def resolve_whisper(model: str, device: str, compute_type: str) -> tuple[str, st
 
 
 def local_whisper(model: str, device: str = "auto", models_dir: str | None = None) -> str:
-    """What to give faster-whisper so that it never waits on an unreachable hub: a CTranslate2
-    folder as it is; with a models folder, ``<models>/whisper/<size>``; else the cached copy of the
-    size, or the size itself when the hub answers; one :func:`models.hub.unavailable` line otherwise."""
-    from models.hub import HubFiles, hub_offline_reason, in_models_dir, unavailable
+    """With a models folder, the size's copy there (``<models>/whisper/<size>``; one
+    :func:`models.hub.unavailable` line when it is missing); without one, ``model`` unchanged
+    (its pre-flight, :meth:`WhisperTranscriber.status`, says whether it can be had)."""
+    from models.hub import in_models_dir
 
-    if Path(model).expanduser().is_dir():
-        return str(Path(model).expanduser())
+    if not models_dir or Path(model).expanduser().is_dir():
+        return model
     size = resolve_whisper(model, device, "auto")[0]
-    name = f"whisper:{size}"
-    folder = in_models_dir(models_dir, "whisper", size, marker="model.bin")
-    if folder is not None:
-        return str(folder)
-    repo = whisper_repo(size)
-    if HubFiles(name, kind="whisper").cached(repo, "model.bin") is not None:
-        hub = require("huggingface_hub", "pip install -r requirements.txt")
-        return hub.snapshot_download(repo, local_files_only=True)
-    reason = hub_offline_reason()
-    if reason is not None:
-        raise unavailable(name, reason, "whisper")
-    return size
+    return str(in_models_dir(models_dir, "whisper", size, marker="model.bin"))
 
 
 def whisper_repo(size: str) -> str:
@@ -174,6 +163,18 @@ class WhisperTranscriber:
         self.last_timings.update(load_s=loaded - decoded, model_s=time.perf_counter() - loaded)
         log.info("%s: %d segments, language %s", media, len(out), getattr(info, "language", "?"))
         return out
+
+    def status(self):
+        """Are the weights here, or can they be downloaded? (:mod:`models.preflight`; nothing is loaded.)"""
+        from models.preflight import whisper_status
+
+        return whisper_status(self.model_spec, self.device, self.local_files_only)
+
+    def check(self) -> None:
+        """Raise :class:`models.preflight.ModelUnavailable` unless the model can be loaded."""
+        from models.preflight import require_usable
+
+        require_usable(self.status())
 
     def unload(self) -> None:
         self._model = None

@@ -1,8 +1,19 @@
-"""Indexing: a video's artifacts on disk (the data layout), its shots written to the store, and
-the catalog of the videos confirmed in each database; which encoders made each database's vectors, and
-re-indexing a database with another encoder."""
+"""Indexing: a video's artifacts on disk (the data layout), its shots written to the store, the
+catalog of the videos confirmed in each database, its checks and repairs, managing the archive;
+which encoders made each database's vectors, and re-indexing a database with another encoder."""
 
-from pipeline.index.catalog import VideoCatalog
+from pipeline.index.catalog import (
+    Catalog,
+    CatalogTotals,
+    ServerCatalog,
+    VideoCatalog,
+    VideoPage,
+    catalog_for,
+    open_catalog,
+    read_json_catalog,
+    write_json_catalog,
+)
+from pipeline.index.check import CatalogIssue, CheckReport, Drift, check_archive, check_database
 from pipeline.index.encoders import (
     ANY_WEIGHTS,
     UNRECORDED,
@@ -22,27 +33,50 @@ from pipeline.index.ingest import (
     prepare_video,
 )
 from pipeline.index.layout import DataLayout, content_id
+from pipeline.index.manage import Removed, delete_database, find_videos, remove_video, rename_database
 from pipeline.index.reindex import ReindexResult, reindex, reindex_video
+from pipeline.index.workers import Shard, ingest_parallel, select_shard
 
 __all__ = [
     "ANY_WEIGHTS",
     "UNRECORDED",
+    "Catalog",
+    "CatalogIssue",
+    "CatalogTotals",
+    "CheckReport",
     "DataLayout",
+    "Drift",
     "EncoderRecord",
     "IngestOptions",
     "IngestResult",
     "PreparedVideo",
     "ReindexResult",
+    "Removed",
+    "ServerCatalog",
+    "Shard",
     "VideoCatalog",
+    "VideoPage",
+    "catalog_for",
+    "check_archive",
+    "check_database",
     "check_encoder",
     "content_id",
+    "delete_database",
+    "find_videos",
     "identity_of",
     "index_video",
     "ingest_one",
+    "ingest_parallel",
     "ingest_paths",
+    "open_catalog",
     "prepare_video",
+    "read_json_catalog",
     "record_encoder",
     "reindex",
     "reindex_video",
+    "remove_video",
+    "rename_database",
+    "select_shard",
     "stored_encoders",
+    "write_json_catalog",
 ]

@@ -71,13 +71,19 @@ def encoders_for(ctx: UiContext, db: str, spec: str | None, query_encoder: str |
     return encoder, (text_encoder if has_text else None), choice
 
 
-def ran_line(encoder, choice, lang: str) -> str:
-    """The status line saying which encoder and which query encoder ran, and why."""
-    return t(lang, "encoders_ran", encoder=getattr(encoder, "model_id", encoder.name),
-             query=t(lang, f"query_encoder_{choice.kind}"), reason=t(lang, f"qe_reason_{choice.code}"))
+def ran_state(encoder, text_encoder, choice, text: str) -> dict:
+    """What the status line says about the encoders, kept in the query state (a language switch
+    re-renders it with :func:`ran_text`)."""
+    translations = getattr(text_encoder, "last_translations", {}) if text_encoder is not None else {}
+    translated = translations.get(text)
+    return {"encoder": getattr(encoder, "model_id", encoder.name), "kind": choice.kind, "code": choice.code,
+            "translated": translated if translated and translated != text else None}
 
 
-def translated_line(text_encoder, text: str, lang: str) -> str:
-    """A line showing the translation the query went through, if it was translated."""
-    translated = getattr(text_encoder, "last_translations", {}).get(text) if text_encoder is not None else None
-    return f" {t(lang, 'query_translated', text=translated)}" if translated and translated != text else ""
+def ran_text(lang: str, ran: dict | None) -> str:
+    """`` Codificador: …; consulta: … (why).`` (and the translation), or nothing."""
+    if not ran:
+        return ""
+    line = " " + t(lang, "encoders_ran", encoder=ran["encoder"], query=t(lang, f"query_encoder_{ran['kind']}"),
+                   reason=t(lang, f"qe_reason_{ran['code']}"))
+    return line + (f" {t(lang, 'query_translated', text=ran['translated'])}" if ran.get("translated") else "")
