@@ -55,10 +55,7 @@ def model_folder(models_dir: str | Path, kind: str, name: str) -> Path:
 def unavailable(model: str, why: str, kind: str = "clip") -> ModelError:
     """The one-line error for a model that cannot be had, with the two ways out."""
     example = "local-dir:/path/to/folder" if kind == "clip" else "a local folder path"
-    return ModelError(
-        f"model {model!r} is not available: {why}. Either run `python -m app models download {model} --to DIR` "
-        f"on a connected machine and point BUSCA_MODELS_DIR (or --models-dir) at DIR, or give {example}"
-    )
+    return ModelError(code="model.unavailable", model=model, why=why, alternative=example)
 
 
 def in_models_dir(models_dir: str | Path | None, kind: str, name: str, marker: str | None = None) -> Path | None:

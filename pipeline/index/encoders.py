@@ -86,31 +86,26 @@ def _held(records: dict[str, EncoderRecord]) -> str:
     return "; ".join(r.describe() for r in records.values()) or "no vectors at all"
 
 
-def check_encoder(store: VectorStore, db: str, encoder, action: str = "search") -> EncoderRecord:
+def check_encoder(store: VectorStore, db: str, encoder) -> EncoderRecord:
     """The record of ``encoder.vector_name`` in ``db``, after checking that ``encoder`` makes
     vectors in that space; :class:`QueryError` otherwise (the message names both sides)."""
     records = stored_encoders(store, db)
     record = records.get(encoder.vector_name)
     if record is None:
-        raise QueryError(
-            f"database {db!r} has no vectors made by {encoder.name} ({encoder.vector_name}); it holds "
-            f"{_held(records)}. {action.capitalize()} it with the encoder it holds (--clip-model, or the encoder "
-            f"picker), or add this encoder's vectors: python -m app reindex --db {db} --model {encoder.name}")
+        raise QueryError(code="query.encoder_missing", db=db, model=encoder.name, vector=encoder.vector_name,
+                         held=_held(records))
     mine = identity_of(encoder)
     if not record.recorded or mine.get("weights") == UNRECORDED:
         return record
     if mine.get("weights") == ANY_WEIGHTS:
         if record.model and mine.get("model") and record.model != mine["model"]:
-            raise QueryError(f"database {db!r}: its {record.vector_name} vectors were made by {record.model}, but "
-                             f"{encoder.name} maps queries into the space of {mine['model']}: refused rather than "
-                             "answered in the wrong space")
+            raise QueryError(code="query.encoder_space", db=db, vector=record.vector_name, made_by=record.model,
+                             model=encoder.name, space=mine["model"])
         return record
     if mine.get("weights") != record.weights:
-        raise QueryError(
-            f"database {db!r}: its {record.vector_name} vectors were made by {record.model or 'another model'} "
-            f"with weights {record.weights}, but {encoder.name} loaded weights {mine.get('weights')}: refused rather "
-            f"than answered in the wrong space. Load the model that made them, or index with this one into another "
-            "database")
+        raise QueryError(code="query.encoder_weights", db=db, vector=record.vector_name,
+                         made_by=record.model or "another model", weights=record.weights, model=encoder.name,
+                         mine=mine.get("weights"))
     return record
 
 
@@ -122,7 +117,7 @@ def record_encoder(store: VectorStore, db: str, encoder, dim: int | None = None)
     mine = identity_of(encoder)
     dim = int(dim or mine.get("dim") or encoder.dim)
     if store.has_collection(db) and encoder.vector_name in store.vector_names(db):
-        existing = check_encoder(store, db, encoder, action="index")
+        existing = check_encoder(store, db, encoder)
         if existing.recorded or mine.get("weights") == UNRECORDED:
             return existing
     store.ensure_collection(db, {encoder.vector_name: dim})

@@ -48,13 +48,12 @@ def choose_query_encoder(requested: str, multilingual: bool | None, space: str |
     English-only one, M-CLIP where it fits and its files are at hand, else translation where
     Apertium is installed, else native (English queries only)."""
     if requested not in QUERY_ENCODERS:
-        raise QueryError(f"unknown query encoder {requested!r}: use {', '.join(QUERY_ENCODERS)}")
+        raise QueryError(code="query.query_encoder", name=requested, choices=", ".join(QUERY_ENCODERS))
     mclip_fits = space == mclip_space
     if requested == "mclip" and not mclip_fits:
-        raise QueryError(f"the M-CLIP query encoder maps into the space of {mclip_space} only; this database's "
-                         f"vectors were made by {space or 'an unrecorded model'}: use native or translate")
+        raise QueryError(code="query.mclip_space", space=mclip_space, made_by=space or "an unrecorded model")
     if requested == "translate" and not translator_available:
-        raise QueryError("the translate query encoder needs Apertium (Debian: apt install apertium-eng-spa)")
+        raise QueryError(code="query.no_translator")
     if requested != "auto":
         return QueryEncoderChoice(requested, "asked for", "asked")
     if multilingual:
