@@ -258,7 +258,7 @@ class Services:
             other = self.encoder_named(record.model)
             log.info("adding %s vectors to %d new videos of %r", record.model, len(video_ids), db)
             results += reindex(other, self.store, self.layout, db, video_ids=video_ids,
-                               short_side=max(224, other.image_size), progress=progress)
+                               short_side=max(224, other.image_size), progress=progress, catalog=self.catalog)
         return results
 
     def available(self, what: str) -> bool:

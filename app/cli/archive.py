@@ -130,11 +130,8 @@ def run_databases(args: argparse.Namespace, settings: Settings) -> int:
     services = Services.start(settings)
     try:
         for name in services.databases():
-            exists = services.store.has_collection(name)
-            count = services.store.count(name) if exists else 0
-            encoders = ", ".join(f"{r.vector_name} ({r.model or 'unrecorded model'})"
-                                 for r in services.db_encoders(name).values()) if exists else ""
-            print(f"{name}\t{count} shots\t{services.catalog.totals(name).videos} videos\t{encoders}")
+            count = services.store.count(name) if services.store.has_collection(name) else 0
+            print(f"{name}\t{count} shots\t{services.catalog.totals(name).videos} videos")
         for warning in services.warnings():
             print(f"warning: {warning}", file=sys.stderr)
     finally:

@@ -123,7 +123,7 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         text_encoders = {c.name: services.query_encoder(settings.db, encoders.get(c.model, base), c.query_encoder)[0]
                          for c in options.configs}
         report = evaluate(args.logs, services.store, base, services.layout, settings.db, options, encoders,
-                          text_encoders)
+                          text_encoders=text_encoders)
     finally:
         services.close()
     if args.out:

@@ -61,7 +61,8 @@ def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
         encoder.load()  # a model that cannot be had fails here, once
         report = None if args.json else (lambda r: print(_line(r), flush=True))
         results = reindex(encoder, services.store, services.layout, settings.db, video_ids=args.video,
-                          short_side=max(224, encoder.image_size), progress=sys.stderr.isatty(), report=report)
+                          short_side=max(224, encoder.image_size), progress=sys.stderr.isatty(), report=report,
+                          catalog=services.catalog)
         held = ", ".join(services.db_encoders(settings.db))
     finally:
         services.close()

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from pipeline.core import atomic, check_db_name
 from pipeline.errors import BuscaError, MediaError, StoreError, UnknownDatabaseError
-from pipeline.index.catalog import VideoCatalog
+from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.encoders import identity_of, record_encoder
 from pipeline.index.layout import DataLayout
 from pipeline.media import DecodeOptions, iter_frames
@@ -116,9 +116,10 @@ def _artifacts(layout: DataLayout, entry: IndexedVideo, source: str, encoder: Im
         return layout.load_segmentation(video_id, target).shot_embeddings, True
     (layout.encoder_dir(video_id, target) / "meta.json").unlink(missing_ok=True)
     timestamps = atomic.read_npy(layout.encoder_dir(video_id, source) / "timestamps.npy")
-    media = Path(entry.path)
-    if not media.is_file():
-        raise MediaError(media, "the kept media file is missing: re-ingest the video from its original file")
+    media = layout.media_file(entry.path, video_id)
+    if media is None:
+        raise MediaError(entry.path or entry.source, "the kept media file is missing: re-ingest the video from its "
+                                                     "original file")
     options = _decode_options(decode, short_side)
     frames = _embed_frames(media, options, encoder, timestamps, progress, entry.source)
     bounds = np.asarray([s.first_frame for s in seg.shots] + [seg.shots[-1].end_frame if seg.shots else 0])
@@ -178,8 +179,10 @@ def reindex_video(entry: IndexedVideo, encoder: ImageTextEncoder, store: VectorS
 
 def reindex(encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
             video_ids: Sequence[str] | None = None, short_side: int = 224, progress: bool = True,
-            report: Callable[[ReindexResult], None] | None = None) -> list[ReindexResult]:
-    """Add ``encoder``'s named vector to every shot of database ``db`` (or of ``video_ids``).
+            report: Callable[[ReindexResult], None] | None = None, catalog: Catalog | None = None
+            ) -> list[ReindexResult]:
+    """Add ``encoder``'s named vector to every shot of database ``db`` (or of ``video_ids``), whose
+    videos ``catalog`` lists (default: the store's own catalog, :func:`catalog_for`).
 
     The encoder is loaded and recorded in the database first (a model that cannot be had fails
     here, once); then each video is done or reported failed, and the others go on."""
@@ -188,7 +191,7 @@ def reindex(encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, d
         raise UnknownDatabaseError(db, store.list_collections())
     record_encoder(store, db, encoder)
     identity = identity_of(encoder)
-    videos = VideoCatalog(layout.root).videos(db)
+    videos = (catalog or catalog_for(store, layout.root)).videos(db)
     wanted = list(videos.values()) if video_ids is None else [videos[v] for v in video_ids if v in videos]
     results = []
     for entry in tqdm(wanted, desc=f"reindex {encoder.vector_name}"[:40], unit="video", disable=not progress):
