@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, print_json
+from app.cli.search_extras import add_search_flags
 from app.config import Settings
 
 
@@ -40,6 +41,7 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
     search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_search_flags(search)
     search.set_defaults(handler="app.cli.index:run_search")
     add_common(search)
     add_model(search)
@@ -128,31 +130,36 @@ def _require_db(services, db: str) -> None:
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
+    from app.cli.search_extras import print_results, ranked_results, then_query
+    from app.config import public_url
     from app.services import Services
+    from pipeline.exports import deep_link
     from pipeline.search import Query, search
     from pipeline.sources import load_image
 
     image = load_image(args.image) if args.image else None
     query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
                   one_per_video=args.one_per_video, video_ids=tuple(args.video) if args.video else None)
+    then = then_query(args, query)
     services = Services.start(settings)
     try:
         _require_db(services, settings.db)
         for warning in services.warnings([settings.db]):
             print(f"warning: {warning}", file=sys.stderr)
-        hits = search(services.store, services.encoder, settings.db, query)
+        hits = ranked_results(args, services, settings.db, query, then,
+                              lambda q: search(services.store, services.encoder, settings.db, q))
     finally:
         services.close()
-    if args.json:
-        print_json([{**h.to_json(), "thumbnail_path": str(settings.data_dir / h.thumbnail)} for h in hits])
+    if print_results(args, settings, hits, pairs=then is not None):
         return EXIT_OK
     if not hits:
         print("no results")
         return EXIT_OK
-    print(f"{'#':>3}  {'score':>6}  {'video':30}  {'start':>12} - {'end':12}  {'scene':>5} {'class':>5}  thumbnail")
+    print(f"{'#':>3}  {'score':>6}  {'video':30}  {'start':>12} - {'end':12}  {'scene':>5} {'class':>5}  thumbnail  link")
     for h in hits:
         print(f"{h.rank:>3}  {h.score:6.3f}  {h.source[:30]:30}  {h.start_tc:>12} - {h.end_tc:12}  "
-              f"{h.scene:>5} {h.class_id:>5}  {settings.data_dir / h.thumbnail}")
+              f"{h.scene:>5} {h.class_id:>5}  {settings.data_dir / h.thumbnail}  "
+              f"{deep_link(public_url(), settings.db, h.video_id, h.start_s)}")
     return EXIT_OK
 
 

@@ -12,7 +12,8 @@ from pipeline.analysis.jobs import MANIFEST, create_job, job_status, read_manife
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, ShotDescription, VideoAnalysis
-from pipeline.analysis.video import STAGES, analysis_stages, analyze_video
+from pipeline.analysis.store import read_transcript
+from pipeline.analysis.video import STAGES, analysis_dir, analysis_stages, analyze_video
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -27,6 +28,7 @@ __all__ = [
     "ShotInput",
     "VideoAnalysis",
     "align_transcript",
+    "analysis_dir",
     "analysis_stages",
     "analyze_shots",
     "analyze_video",
@@ -35,5 +37,6 @@ __all__ = [
     "job_results",
     "job_status",
     "read_manifest",
+    "read_transcript",
     "run_job",
 ]
