@@ -9,7 +9,7 @@ of ``depth`` shots; then, per video:
   after ``a`` ends, at most ``within_s`` seconds after (vitrivr's ordering rule: the next
   segment starts after the previous one ends, inside a maximum span);
 - the pair's score is the **geometric mean** of the two scores, ``sqrt(score_a * score_b)``
-  (scores below zero count as zero). This is VISIONE's temporal combination (``LucTextSearch.
+  (scores below zero count as zero, and a pair scored zero is no pair). This is VISIONE's temporal combination (``LucTextSearch.
   combineResults_temporal`` multiplies the two scores: "geometric mean without sqrt"); the square
   root keeps the pair on the scale of a single score, so a minimum score means the same for
   pairs and single shots. A pair is strong only when both moments match, unlike vitrivr's
@@ -111,8 +111,9 @@ def pair_hits(first: Sequence[SearchHit], then: Sequence[SearchHit], within_s: f
         lo = bisect.bisect_left(starts[a.video_id], a.end_s - _TOUCH_S)
         hi = bisect.bisect_right(starts[a.video_id], a.end_s + within_s + _TOUCH_S)
         for b in hits[lo:hi]:
-            if b.point_id != a.point_id:
-                candidates.append((pair_score(a.score, b.score), a, b))
+            score = pair_score(a.score, b.score)
+            if b.point_id != a.point_id and score > 0:  # a part that does not match at all makes no pair
+                candidates.append((score, a, b))
     candidates.sort(key=lambda c: (-c[0], c[2].start_s - c[1].end_s, c[1].rank, c[2].rank))
     used: set[str] = set()
     videos: set[str] = set()
