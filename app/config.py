@@ -85,17 +85,17 @@ class Settings:
         return replace(self, **given)
 
 
-def public_url(env: dict[str, str] | None = None) -> str:
-    """Where users reach the web app (deep links): ``BUSCA_PUBLIC_URL``, else the bind address and port
-    (a wildcard bind address as 127.0.0.1)."""
+def public_url(env: dict[str, str] | None = None, host: str | None = None, port: int | None = None) -> str:
+    """Where users reach the web app (deep links): ``BUSCA_PUBLIC_URL``, else the web app's bind address
+    and port (``host``/``port`` as it runs, or ``BUSCA_HOST``/``BUSCA_PORT``; a wildcard address as 127.0.0.1)."""
     env = os.environ if env is None else env
     given = env.get("BUSCA_PUBLIC_URL", "").strip()
     if given:
         return given
-    host = env.get("BUSCA_HOST", "").strip() or ENVIRONMENT["BUSCA_HOST"][0]
-    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    host = host or env.get("BUSCA_HOST", "").strip() or ENVIRONMENT["BUSCA_HOST"][0]
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     host = f"[{host}]" if ":" in host else host
-    port = env.get("BUSCA_PORT", "").strip() or ENVIRONMENT["BUSCA_PORT"][0]
+    port = port or env.get("BUSCA_PORT", "").strip() or ENVIRONMENT["BUSCA_PORT"][0]
     return f"http://{host}:{port}/"
 
 

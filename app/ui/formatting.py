@@ -18,7 +18,7 @@ from pipeline.records import IndexedVideo, SearchHit, Shot
 
 #: Columns of the CSV export, in order (the JSON export has the same keys).
 EXPORT_FIELDS = ("rank", "score", "video_id", "source", "shot_index", "scene", "class_id",
-                 "start_s", "end_s", "start_tc", "end_tc", "point_id", "thumbnail")
+                 "start_s", "end_s", "start_tc", "end_tc", "point_id", "thumbnail", "link")
 
 
 def file_url(path: str | Path) -> str:
@@ -48,7 +48,9 @@ def _card(record: dict, lang: str) -> str:
         f'{esc(record["source"])}</div>'
         f'<div class="be-card-tc">{esc(record["start_tc"])} – {esc(record["end_tc"])}</div>'
         f'<a href="#" class="be-more" data-rank="{rank}">{esc(t(lang, "more_info"))}</a>'
-        f"</div></div>"
+        + (f' · <a href="{esc(record["link"])}" class="be-link" target="_blank" rel="noopener">'
+           f'{esc(t(lang, "vb_link"))}</a>' if record.get("link") else "")
+        + "</div></div>"
     )
 
 

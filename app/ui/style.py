@@ -47,4 +47,8 @@ CSS = """
                     font-size: var(--text-xs); background: var(--background-fill-primary); padding: 8px;
                     border-radius: 6px; margin: 4px 0 0; }
 @media (max-width: 700px) { .be-shot { grid-template-columns: 1fr; } }
+.be-pair-thumbs { display: grid; grid-template-columns: 1fr 1fr; gap: 2px; background: #000; }
+.be-link { color: var(--link-text-color); }
+.be-appearances { margin: 4px 0 0 18px; font-size: var(--text-sm); }
+#be-link-opener { display: none; }
 """

@@ -68,11 +68,12 @@ def test_refine_drops_marked_shots_and_export_writes_csv_and_json(client):
 
     files = client.predict(api_name="/export")["value"]
     paths = [Path(f["path"]) for f in files]  # each in its own cache folder: no stable order
-    assert sorted(p.suffix for p in paths) == [".csv", ".json"]
+    assert sorted(p.suffix for p in paths) == [".csv", ".edl", ".json"]  # the EDL: tests/ui/test_known_item_tools.py
     assert not any(p.is_relative_to(Path.cwd()) for p in paths)
-    rows = list(csv.DictReader(paths[0].read_text(encoding="utf-8-sig").splitlines()))
+    by_suffix = {p.suffix: p for p in paths}
+    rows = list(csv.DictReader(by_suffix[".csv"].read_text(encoding="utf-8-sig").splitlines()))
     assert [int(r["rank"]) for r in rows] == [r["rank"] for r in refined]
-    assert json.loads(paths[1].read_text(encoding="utf-8"))[0]["point_id"] == refined[0]["point_id"]
+    assert json.loads(by_suffix[".json"].read_text(encoding="utf-8"))[0]["point_id"] == refined[0]["point_id"]
 
 
 def test_ingest_uploads_reports_each_file_and_places_media_in_the_data_dir(client, running_app, slideshow, tmp_path):

@@ -18,11 +18,11 @@ from app.ui.formatting import (
     cards_html,
     choice_label,
     details_markdown,
-    hit_record,
     shot_caption,
     write_exports,
 )
 from app.ui.i18n import check_lang, t
+from app.ui.tabs.search_extras import LINK_JS, SearchExtras, build_order_controls, build_then_box, sort_choices
 from pipeline.errors import BuscaError
 from pipeline.records import SearchHit
 from pipeline.search import Query, refine, search, video_overview
@@ -33,28 +33,36 @@ log = logging.getLogger(__name__)
 #: Outputs of search, refine and clear, in order.
 RESULT_OUTPUTS = ("cards", "status", "records", "query", "relevant", "not_relevant", "json", "details", "files")
 #: Outputs of details, in order.
-DETAIL_OUTPUTS = ("details", "player", "info", "strip", "strip_state")
+DETAIL_OUTPUTS = ("details", "player", "info", "strip", "strip_state", "current")
 
 
 class SearchHandlers:
     def __init__(self, ctx: UiContext):
         self.ctx = ctx
+        self.extras = SearchExtras(ctx, self._strip)
 
     # --- search and refine ----------------------------------------------------------------------
 
     def search(self, db: str, text: str | None, image: str | None, image_weight: float, k: float,
-               one_per_video: bool, video_ids: list[str] | None, lang: str):
+               one_per_video: bool, video_ids: list[str] | None, lang: str, then_text: str | None = None,
+               then_image: str | None = None, within: float = 60.0, min_score: float | None = None,
+               sort: str = "score"):
+        """A search; with ``then_text``/``then_image``, pairs "A, then B within ``within`` s" (see
+        :mod:`app.ui.tabs.search_extras`); results below ``min_score`` hidden, in ``sort`` order."""
         lang = check_lang(lang)
         text = (text or "").strip()
         if not text and not image:
             raise gr.Error(t(lang, "empty_query"))
         db = self.ctx.require_db(db, lang)
         state = {"db": db, "text": text, "image": image or None, "image_weight": float(image_weight),
-                 "k": int(k), "one_per_video": bool(one_per_video), "video_ids": list(video_ids or [])}
+                 "k": int(k), "one_per_video": bool(one_per_video), "video_ids": list(video_ids or []),
+                 **self.extras.state(then_text, then_image, within, min_score, sort)}
         started = time.perf_counter()
-        hits = self._run(lambda: search(self.ctx.services.store, self.ctx.ready_encoder(), db, self._query(state)))
-        status = t(lang, "n_results", n=len(hits), db=db, seconds=time.perf_counter() - started)
-        return self._results(hits, status, state, lang)
+        found, hidden = self._run(lambda: self.extras.results(
+            db, state, self._query(state), lambda q: search(self.ctx.services.store, self.ctx.ready_encoder(), db, q)))
+        key = "vb_n_pairs" if self.extras.is_temporal(state) else "n_results"
+        status = t(lang, key, n=len(found), db=db, seconds=time.perf_counter() - started)
+        return self._results(found, self.extras.status(status, hidden, state, lang), state, lang)
 
     def refine(self, relevant: list[str] | None, not_relevant: list[str] | None, method: str,
                state: dict | None, lang: str):
@@ -64,6 +72,8 @@ class SearchHandlers:
         positive, negative = list(relevant or []), list(not_relevant or [])
         if not positive and not negative:
             raise gr.Error(t(lang, "nothing_marked"))
+        if self.extras.is_temporal(state):
+            raise gr.Error(t(lang, "vb_refine_pairs"))
         db = self.ctx.require_db(state["db"], lang)
         hits = self._run(lambda: refine(
             self.ctx.services.store, self.ctx.ready_encoder(), db, self._query(state), positive, negative,
@@ -85,9 +95,11 @@ class SearchHandlers:
                      one_per_video=state["one_per_video"], video_ids=tuple(state["video_ids"]) or None)
 
     def _results(self, hits: list[SearchHit], status: str, state: dict, lang: str) -> tuple:
-        records = [hit_record(h, self.ctx.layout.resolve(h.thumbnail)) for h in hits]
+        pairs = self.extras.is_temporal(state)
+        records = self.extras.records(hits, state["db"], pairs)
         choices = [(choice_label(r), r["point_id"]) for r in records]
-        return (cards_html(records, lang), status, records, state,
+        cards = self.extras.pair_cards(records, lang) if pairs else cards_html(records, lang)
+        return (cards, status, records, state,
                 gr.update(choices=choices, value=[]), gr.update(choices=choices, value=[]),
                 records, gr.update(visible=False), gr.update(value=None, visible=False))
 
@@ -95,7 +107,7 @@ class SearchHandlers:
         """Empty query, no results, details hidden (the outputs of search plus the inputs)."""
         empty = gr.update(choices=[], value=[])
         return ("", None, "", "", [], None, empty, empty, [], gr.update(visible=False),
-                gr.update(value=None, visible=False))
+                gr.update(value=None, visible=False), "", None)
 
     # --- details ("Más información") --------------------------------------------------------------
 
@@ -112,14 +124,14 @@ class SearchHandlers:
         if record is None or not state:
             raise gr.Error(t(lang, "no_search_yet"))
         entry = self.ctx.videos(state["db"]).get(record["video_id"])
-        info = details_markdown(record, entry, lang)
+        info = details_markdown(record, entry, lang) + self.extras.details_extra(record, lang)
         media = self.ctx.media_path(entry)
         if entry is not None and media is None:
             info += "\n" + t(lang, "no_media", path=entry.path)
         strip, shots = self._strip(entry, record, lang)
         player = gr.update(value=str(media) if media else None, playback_position=float(record["start_s"]), visible=True)
         return (gr.update(visible=True), player, info, strip,
-                {"media": str(media) if media else None, "starts": shots})
+                {"media": str(media) if media else None, "starts": shots}, self.extras.remember(record, state))
 
     def _strip(self, entry, record: dict, lang: str):
         if entry is None:
@@ -144,13 +156,14 @@ class SearchHandlers:
 
     # --- export and database change ----------------------------------------------------------------
 
-    def export(self, records: list[dict] | None, lang: str):
+    def export(self, records: list[dict] | None, lang: str, state: dict | None = None):
         if not records:
             raise gr.Error(t(check_lang(lang), "no_search_yet"))
         stamp = time.strftime("%Y%m%d-%H%M%S")
         csv_path = self.ctx.export_path(f"buscaescenas-{stamp}.csv")
         paths = write_exports(records, csv_path, csv_path.with_suffix(".json"))
-        return gr.update(value=[str(p) for p in paths], visible=True)
+        edl = self.extras.edl_file(records, state["db"], csv_path.parent) if state else None
+        return gr.update(value=[str(p) for p in [*paths, *([edl] if edl else [])]], visible=True)
 
     def video_choices(self, db: str | None):
         videos = self.ctx.videos(db)
@@ -166,7 +179,7 @@ const open = (card) => {
 };
 element.addEventListener('click', (event) => {
   const card = event.target.closest('.be-card');
-  if (!card) return;
+  if (!card || event.target.closest('.be-link')) return;
   event.preventDefault();
   open(card);
 });
@@ -185,6 +198,12 @@ class SearchTab:
     k: gr.Slider
     one_per_video: gr.Checkbox
     videos: gr.Dropdown
+    then: object = None  # search_extras.ThenBox
+    order: object = None  # search_extras.OrderControls
+
+    @property
+    def extra_inputs(self) -> list:
+        return [self.then.text, self.then.image, self.then.within, self.order.min_score, self.order.sort]
 
 
 def _query_inputs(ctx: UiContext) -> SearchTab:
@@ -195,6 +214,7 @@ def _query_inputs(ctx: UiContext) -> SearchTab:
         image = tx.bind(gr.Image(label=tx("query_image", mb=ctx.ui.max_upload_mb), type="filepath", image_mode=None,
                                  sources=["upload", "clipboard"], height=180, scale=2, elem_id="be-image"),
                         {"mb": ctx.ui.max_upload_mb}, label="query_image")
+    then = build_then_box(ctx)
     with gr.Accordion(tx("options"), open=False) as options:
         tx.bind(options, label="options")
         with gr.Row():
@@ -205,7 +225,8 @@ def _query_inputs(ctx: UiContext) -> SearchTab:
             one = tx.bind(gr.Checkbox(label=tx("one_per_video"), value=False), label="one_per_video")
             videos = tx.bind(gr.Dropdown(choices=[], multiselect=True, label=tx("restrict_videos")),
                              label="restrict_videos")
-    return SearchTab(text, image, weight, k, one, videos)
+        order = build_order_controls(ctx)
+    return SearchTab(text, image, weight, k, one, videos, then, order)
 
 
 def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Refresh]:
@@ -226,6 +247,14 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Re
             player = tx.bind(gr.Video(label=tx("player"), interactive=False, autoplay=False, elem_id="be-player"),
                              label="player")
             info = gr.Markdown(elem_id="be-info")
+            with gr.Row():
+                reuse_btn = tx.bind(gr.Button(tx("vb_appearances"), size="sm", elem_id="be-appearances-btn"),
+                                    value="vb_appearances")
+                subs_btn = tx.bind(gr.Button(tx("vb_subtitles"), size="sm", elem_id="be-subtitles-btn"),
+                                   value="vb_subtitles")
+            reuse_out = gr.HTML("", visible=False, elem_id="be-appearances")
+            subs_files = tx.bind(gr.File(label=tx("vb_subtitles_files"), file_count="multiple", interactive=False,
+                                         visible=False, elem_id="be-subtitles"), label="vb_subtitles_files")
             strip = tx.bind(gr.Gallery(label=tx("other_shots"), columns=3, height=220, allow_preview=False, fit_columns=False,
                                        object_fit="cover", elem_id="be-strip"), label="other_shots")
     refine_box = _refine_box(ctx)
@@ -238,19 +267,27 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Re
         json_out = gr.JSON()
 
     results = [cards, status, records, query, refine_box.relevant, refine_box.not_relevant, json_out, details, files]
-    details_out = [details, player, info, strip, strip_state]
-    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang]
+    current = gr.State(None)  # the shot "Más información" shows: what its buttons act on
+    details_out = [details, player, info, strip, strip_state, current]
+    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang, *q.extra_inputs]
     opts = {"concurrency_id": "search", "concurrency_limit": 2, "show_progress_on": [cards]}
     search_btn.click(handlers.search, search_inputs, results, api_name="search", **opts)
     q.text.submit(handlers.search, search_inputs, results, api_visibility="private", **opts)
     refine_box.button.click(handlers.refine, [refine_box.relevant, refine_box.not_relevant, refine_box.method, query,
                                               lang], results, api_name="refine", **opts)
-    clear_btn.click(handlers.clear, [lang], [q.text, q.image, *results], api_name="clear")
+    clear_btn.click(handlers.clear, [lang], [q.text, q.image, *results, q.then.text, q.then.image], api_name="clear")
     cards.select(handlers.pick, None, [selected, player], api_visibility="private", queue=False).then(
         handlers.details, [selected, records, query, lang], details_out, api_name="details", scroll_to_output=True)
     strip.select(handlers.seek, [strip_state], player, api_visibility="private")
-    export_btn.click(handlers.export, [records, lang], files, api_name="export")
-    return [(q.videos, lambda name, _lang: handlers.video_choices(name))]
+    export_btn.click(handlers.export, [records, lang, query], files, api_name="export")
+    reuse_btn.click(handlers.extras.appearances, [current, lang], reuse_out, api_name="appearances")
+    subs_btn.click(handlers.extras.subtitles, [current, lang], subs_files, api_name="subtitles")
+    cards.select(lambda: (gr.update(value="", visible=False), gr.update(value=None, visible=False)), None,
+                 [reuse_out, subs_files], api_visibility="private", queue=False)
+    opener = gr.HTML("", js_on_load=LINK_JS, elem_id="be-link-opener", padding=False)
+    opener.select(handlers.extras.open_link, [lang], [db, *details_out], api_visibility="private")
+    return [(q.videos, lambda name, _lang: handlers.video_choices(name)),
+            (q.order.sort, lambda _name, code: sort_choices(code))]
 
 
 @dataclass
