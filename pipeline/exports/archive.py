@@ -42,5 +42,4 @@ def video_transcript(layout: DataLayout, video_id: str, source: str = "") -> lis
     for path in transcript_sources(layout, video_id):
         if path.is_file():
             return read_transcript(path)
-    raise MediaError(source or video_id, "has no transcript yet: transcribe it first (the analysis mode, "
-                     "`python -m app analyze`, stores one)")
+    raise MediaError(source or video_id, code="media.no_transcript")

@@ -6,7 +6,7 @@ from pipeline.search.arrange import SORTS, arrange, check_min_score, check_sort
 from pipeline.search.duplicates import DuplicateOptions, Reuse, Span, appearances, find_reuse
 from pipeline.search.engine import search, search_vector, to_hits
 from pipeline.search.explore import FrameMap, MapCache, video_overview
-from pipeline.search.feedback import refine, rocchio
+from pipeline.search.feedback import refine, rocchio, similar
 from pipeline.search.projection import PROJECTIONS, project_2d
 from pipeline.search.query import Query, encode_query, fuse_vectors, normalise
 from pipeline.search.temporal import (
@@ -45,6 +45,7 @@ __all__ = [
     "rocchio",
     "search",
     "search_vector",
+    "similar",
     "temporal_search",
     "to_hits",
     "video_overview",

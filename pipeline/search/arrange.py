@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 def check_sort(sort: str) -> str:
     if sort not in SORTS:
-        raise QueryError(f"unknown order {sort!r}: use one of {', '.join(SORTS)}")
+        raise QueryError(code="query.sort", sort=sort, orders=", ".join(SORTS))
     return sort
 
 
@@ -33,7 +33,7 @@ def check_min_score(min_score: float | None) -> float | None:
         return None
     value = float(min_score)
     if value != value or not -1.0 <= value <= 1.0:  # NaN, or beyond any score a search gives
-        raise QueryError(f"minimum score must be between -1 and 1, got {min_score}")
+        raise QueryError(code="query.min_score", value=min_score)
     return value
 
 

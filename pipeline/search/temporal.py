@@ -88,7 +88,7 @@ def pair_score(a: float, b: float) -> float:
 def check_within(within_s: float) -> float:
     value = float(within_s)
     if not 0.0 <= value <= MAX_WITHIN_S:
-        raise QueryError(f"'within' must be between 0 and {MAX_WITHIN_S:.0f} seconds, got {within_s}")
+        raise QueryError(code="query.within_range", limit=f"{MAX_WITHIN_S:.0f}", value=within_s)
     return value
 
 

@@ -93,13 +93,16 @@ def test_a_then_b_gives_ranked_pairs_in_order(api, tools_app):
     assert tools_app.ids["inverso.mp4"] not in {p["video_id"] for p in pairs if p["score"] > 0.99}
     with pytest.raises(AppError, match="Refinar funciona"):
         api.predict([pairs[0]["point_id"]], [], "rocchio", api_name="/refine")
+    # the second moment travels in the URL of the view
+    query_url = api.predict(pairs[0]["point_id"], api_name="/details")  # opens it: the player at A
+    assert query_url[0]["playback_position"] == pytest.approx(top["start_s"])
 
 
 def test_minimum_score_and_order(api, tools_app):
     _, _, every = _search(api, tools_app.white)
     _, status, kept = _search(api, tools_app.white, min_score=0.9)
     assert kept == [r for r in every if r["score"] >= 0.9] and len(kept) < len(every)
-    assert "ocultos" in status
+    assert "Ocultos por debajo de 0,90" in status
     _, _, by_video = _search(api, tools_app.white, sort="video")
     assert [(r["source"], r["start_s"]) for r in by_video] == sorted((r["source"], r["start_s"]) for r in every)
 
@@ -108,11 +111,11 @@ def test_other_appearances_subtitles_and_edl(api, tools_app):
     otio = pytest.importorskip("opentimelineio", reason="pip install opentimelineio otio-cmx3600-adapter (dev)")
     _, _, records = _search(api, tools_app.white)
     first = next(r for r in records if r["video_id"] == tools_app.ids["orden.mp4"])
-    api.predict(first["rank"], api_name="/details")
+    api.predict(first["point_id"], api_name="/details")
     found = api.predict(api_name="/appearances")["value"]  # of the shot "Más información" shows
     assert "copia.mp4" in found and f"video={tools_app.ids['copia.mp4']}" in found and "Abrir" in found
 
-    with pytest.raises(AppError, match="no transcript"):
+    with pytest.raises(AppError, match="«orden.mp4» aún no tiene transcripción"):
         api.predict(api_name="/subtitles")
     transcript = analysis_dir(DataLayout(tools_app.data_dir), first["video_id"]) / "transcript.json"
     transcript.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +126,7 @@ def test_other_appearances_subtitles_and_edl(api, tools_app):
     assert [p.suffix for p in paths] == [".srt", ".vtt"]
     assert paths[1].read_text(encoding="utf-8").startswith("WEBVTT") and "Un fondo blanco." in paths[0].read_text()
 
-    exported = [Path(f["path"]) for f in api.predict(api_name="/export")["value"]]
+    exported = [Path(f["path"]) for f in api.predict("csv_intl", "ms", api_name="/export")["value"]]
     edl = next(p for p in exported if p.suffix == ".edl")
     head, events = edl.read_text(encoding="utf-8").split("\n\n", 1)
     first_event = head + "\n\n" + events.split("\n\n")[0]  # the list mixes 25 and 30 fps: read one event
@@ -132,8 +135,7 @@ def test_other_appearances_subtitles_and_edl(api, tools_app):
     assert clip.name == records[0]["source"]
     assert clip.source_range.start_time.to_seconds() == pytest.approx(records[0]["start_s"], abs=1 / rate)
     assert events.count("\n* LINK: http://127.0.0.1:") == len(records)
-    rows = json.loads(next(p for p in exported if p.suffix == ".json").read_text(encoding="utf-8"))
-    assert all(row["link"].startswith("http://127.0.0.1:") and "&t=" in row["link"] for row in rows)
+    assert all(r["link"].startswith("http://127.0.0.1:") and "&t=" in r["link"] for r in records)
 
 
 @pytest.mark.browser
