@@ -119,18 +119,14 @@ def run_duplicates(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _write_edl(path: str, reuses, layout, db: str) -> None:
-    from pathlib import Path
-
+    from app.cli.exports import save_edl
     from app.config import public_url
-    from pipeline.core import atomic
     from pipeline.errors import ConfigError
-    from pipeline.exports import hit_clips, write_edl
+    from pipeline.exports import hit_clips
 
     spans = [span for r in reuses for span in (r.first, r.second)]
     if not spans:
         raise ConfigError("no reuse found: nothing to write to the EDL")
     notes = [f"reuse {n} of {r.first.source} in {r.second.source}" for n, r in enumerate(reuses, start=1)
              for _ in (0, 1)]
-    text = write_edl(hit_clips(spans, layout, db, public_url(), notes), title=f"BuscaEscenas reuses {db}")
-    atomic.write_bytes(Path(path), text.encode("utf-8"))
-    print(f"EDL written: {path} ({len(spans)} events)", file=sys.stderr)
+    save_edl(path, hit_clips(spans, layout, db, public_url(), notes), f"BuscaEscenas reuses {db}")

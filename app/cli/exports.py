@@ -53,6 +53,17 @@ def one_video(settings: Settings, wanted: str):
     return found[0]
 
 
+def save_edl(path: str, clips, title: str) -> None:
+    """``clips`` (:class:`pipeline.exports.EdlClip`) as a CMX3600 EDL at ``path``; one line on stderr."""
+    from pathlib import Path
+
+    from pipeline.core import atomic
+    from pipeline.exports import write_edl
+
+    atomic.write_bytes(Path(path), write_edl(clips, title=title).encode("utf-8"))
+    print(f"EDL written: {path} ({len(clips)} events)", file=sys.stderr)
+
+
 def run_subtitles(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 

@@ -9,7 +9,6 @@ Top-level imports stay light (``app.cli.main`` imports this module through ``app
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Sequence
 
 from app.cli.output import print_json
@@ -21,13 +20,19 @@ def add_search_flags(search: argparse.ArgumentParser) -> None:
                         "within --within seconds after the moment --text/--image describes (A)")
     search.add_argument("--then-image", metavar="FILE", help="temporal query: B as an example image (with or "
                         "without --then)")
-    search.add_argument("--within", type=float, default=60.0,
+    search.add_argument("--within", type=float,
                         help="temporal query: B starts at most this many seconds after A ends (default 60)")
     search.add_argument("--min-score", type=float, help="drop results scored below this (cosines for a visual "
                         "search; fused searches score lower, see README)")
     search.add_argument("--sort", choices=["score", "video", "date", "date-asc"], default="score",
                         help="order: score (default), video and time, ingest date (newest first) or date-asc")
     search.add_argument("--edl", metavar="FILE", help="also write the results as a CMX3600 EDL for an editor")
+
+
+def within_s(args: argparse.Namespace) -> float:
+    from pipeline.search import DEFAULT_WITHIN_S
+
+    return DEFAULT_WITHIN_S if args.within is None else float(args.within)
 
 
 def then_query(args: argparse.Namespace, first):
@@ -37,7 +42,7 @@ def then_query(args: argparse.Namespace, first):
 
     if not args.then and not args.then_image:
         return None
-    check_within(args.within)
+    check_within(within_s(args))
     image = load_image(args.then_image) if args.then_image else None
     return Query(text=args.then, image=image, image_weight=first.image_weight, k=first.k,
                  one_per_video=first.one_per_video, video_ids=first.video_ids)
@@ -48,7 +53,7 @@ def ranked_results(args: argparse.Namespace, services, db: str, query, then, sea
     ``search(query) -> hits`` is the one search of a query. Writes ``--edl`` when asked."""
     from pipeline.search import arrange, temporal_search
 
-    results = temporal_search(search, query, then, args.within) if then is not None else search(query)
+    results = temporal_search(search, query, then, within_s(args)) if then is not None else search(query)
     dates = {v.video_id: v.indexed_at for v in services.catalog.videos(db).values()} \
         if args.sort.startswith("date") else None
     results = arrange(results, args.min_score, args.sort, dates)
@@ -59,20 +64,16 @@ def ranked_results(args: argparse.Namespace, services, db: str, query, then, sea
 
 def write_edl(path: str, results: Sequence, layout, db: str, pairs: bool) -> None:
     """Results (or both shots of each pair) as a CMX3600 EDL at ``path``."""
-    from pathlib import Path
-
+    from app.cli.exports import save_edl
     from app.config import public_url
-    from pipeline.core import atomic
-    from pipeline.exports import hit_clips, write_edl
+    from pipeline.exports import hit_clips
 
     if pairs:
         shots = [shot for p in results for shot in (p.first, p.then)]
         notes = [f"pair #{p.rank} score {p.score:.3f} {part}" for p in results for part in ("A", "B")]
     else:
         shots, notes = list(results), None
-    text = write_edl(hit_clips(shots, layout, db, public_url(), notes), title=f"BuscaEscenas {db}")
-    atomic.write_bytes(Path(path), text.encode("utf-8"))
-    print(f"EDL written: {path} ({len(shots)} events)", file=sys.stderr)
+    save_edl(path, hit_clips(shots, layout, db, public_url(), notes), f"BuscaEscenas {db}")
 
 
 def print_results(args: argparse.Namespace, settings: Settings, results: Sequence, pairs: bool) -> bool:

@@ -2,7 +2,7 @@
 and deep links that open the app's player at a moment."""
 
 from pipeline.exports.archive import frame_rates, hit_clips, video_transcript
-from pipeline.exports.edl import MAX_EVENTS, EdlClip, EdlEvent, FrameRate, edl_events, one_line, reel_names, write_edl
+from pipeline.exports.edl import MAX_EVENTS, EdlClip, EdlEvent, edl_events, one_line, reel_names, write_edl
 from pipeline.exports.links import LinkTarget, check_base_url, deep_link, parse_link, parse_time
 from pipeline.exports.subtitles import FORMATS as SUBTITLE_FORMATS
 from pipeline.exports.subtitles import cues, subtitles, to_srt, to_webvtt
@@ -12,7 +12,6 @@ __all__ = [
     "SUBTITLE_FORMATS",
     "EdlClip",
     "EdlEvent",
-    "FrameRate",
     "LinkTarget",
     "check_base_url",
     "cues",

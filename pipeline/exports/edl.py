@@ -24,13 +24,13 @@ frame rate of its video.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline.core import FrameRate
 from pipeline.errors import ConfigError
 
 #: CMX3600 numbers events with three digits.
@@ -38,48 +38,6 @@ MAX_EVENTS = 999
 REEL_LEN = 8
 #: Reel names an NLE reads as something other than a file: auxiliary source, black, colour bars.
 RESERVED_REELS = frozenset({"AX", "BL", "BLACK", "BARS"})
-#: Drop-frame counting: frame numbers skipped at each minute (except every tenth) per nominal rate.
-_DROPPED = {30: 2, 60: 4}
-
-
-@dataclass(frozen=True)
-class FrameRate:
-    """A video's rate as timecode counts it: ``nominal`` frames per timecode second, ``drop``
-    for SMPTE drop-frame, ``fps`` the real rate (frames per second of time)."""
-
-    fps: float
-    nominal: int
-    drop: bool
-
-    @classmethod
-    def of(cls, fps: float) -> FrameRate:
-        if not fps or not math.isfinite(fps) or fps <= 0 or fps > 1000:
-            raise ConfigError(f"a timecode needs the video's frame rate; got {fps!r}")
-        nominal = max(1, int(round(fps)))
-        ntsc = abs(fps - nominal * 1000 / 1001) < 0.005
-        return cls(float(fps), nominal, ntsc and nominal in _DROPPED)
-
-    def frame_at(self, seconds: float) -> int:
-        """The frame showing at ``seconds`` (counted from the file's first frame)."""
-        if seconds < 0:
-            raise ValueError(f"negative time {seconds!r}")
-        return int(math.floor(seconds * self.fps + 1e-6))
-
-    def timecode(self, frame: int) -> str:
-        """``HH:MM:SS:FF`` of frame number ``frame`` (``HH:MM:SS;FF`` drop-frame)."""
-        if frame < 0:
-            raise ValueError(f"negative frame {frame!r}")
-        label = frame
-        if self.drop:  # skip the labels dropped at each minute, except every tenth minute
-            dropped = _DROPPED[self.nominal]
-            per_10min = self.nominal * 600 - dropped * 9
-            per_min = self.nominal * 60 - dropped
-            tens, rest = divmod(frame, per_10min)
-            label += dropped * 9 * tens + (dropped * ((rest - dropped) // per_min) if rest > dropped else 0)
-        total_s, frames = divmod(label, self.nominal)
-        hours, rest = divmod(total_s, 3600)
-        minutes, secs = divmod(rest, 60)
-        return f"{hours % 24:02d}:{minutes:02d}:{secs:02d}{';' if self.drop else ':'}{frames:02d}"
 
 
 @dataclass(frozen=True)
@@ -142,10 +100,18 @@ def reel_names(clips: Sequence[EdlClip]) -> dict[str, str]:
     return names
 
 
+def _rate(fps: float, what: str) -> FrameRate:
+    try:
+        return FrameRate.of(fps)
+    except ValueError as err:
+        raise ConfigError(f"{what}: {err}") from err
+
+
 def _timeline_rate(clips: Sequence[EdlClip], timeline_fps: float | None) -> FrameRate:
     if timeline_fps is not None:
-        return FrameRate.of(timeline_fps)
-    return Counter(FrameRate.of(c.fps) for c in clips).most_common(1)[0][0]  # ties: the first one met
+        return _rate(timeline_fps, "the EDL's timeline")
+    rates = [_rate(c.fps, c.source) for c in clips]
+    return Counter(rates).most_common(1)[0][0]  # ties: the first one met
 
 
 def edl_events(clips: Sequence[EdlClip], timeline_fps: float | None = None,
@@ -163,7 +129,7 @@ def edl_events(clips: Sequence[EdlClip], timeline_fps: float | None = None,
     for number, clip in enumerate(clips, start=1):
         if not clip.end_s > clip.start_s >= 0:
             raise ConfigError(f"clip {number} of {clip.source}: the span {clip.start_s}-{clip.end_s} s is empty")
-        rate = FrameRate.of(clip.fps)
+        rate = _rate(clip.fps, clip.source)
         first = rate.frame_at(clip.start_s)
         last = max(first + 1, rate.frame_at(clip.end_s))
         length = last - first if rate == timeline else max(1, int(round((last - first) / rate.fps * timeline.fps)))

@@ -2,7 +2,7 @@
 minimum score and orders, temporal queries ("A, then B"), reused footage, and the per-video
 overview (2-D map, timeline) that browsing needs."""
 
-from pipeline.search.arrange import SORTS, arrange, check_min_score, check_sort
+from pipeline.search.arrange import SORTS, arrange
 from pipeline.search.duplicates import DuplicateOptions, Reuse, Span, appearances, find_reuse
 from pipeline.search.engine import search, search_vector, to_hits
 from pipeline.search.explore import FrameMap, MapCache, video_overview
@@ -11,7 +11,6 @@ from pipeline.search.projection import PROJECTIONS, project_2d
 from pipeline.search.query import Query, encode_query, fuse_vectors, normalise
 from pipeline.search.temporal import (
     DEFAULT_WITHIN_S,
-    RankedSearch,
     TemporalHit,
     check_within,
     pair_hits,
@@ -26,14 +25,11 @@ __all__ = [
     "FrameMap",
     "MapCache",
     "Query",
-    "RankedSearch",
     "Reuse",
     "Span",
     "TemporalHit",
     "appearances",
     "arrange",
-    "check_min_score",
-    "check_sort",
     "check_within",
     "encode_query",
     "find_reuse",

@@ -11,7 +11,7 @@ A threshold is therefore only comparable within one kind of search.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from pipeline.errors import QueryError
@@ -38,16 +38,16 @@ def check_min_score(min_score: float | None) -> float | None:
 
 
 def arrange(items: Sequence[T], min_score: float | None = None, sort: str = "score",
-            indexed_at: Mapping[str, str] | None = None, *,
-            key: Callable[[T], tuple[float, str, str, float, int]] | None = None) -> list[T]:
-    """``items`` (hits, or anything :func:`sort_key` reads) at or above ``min_score``, in ``sort`` order.
+            indexed_at: Mapping[str, str] | None = None) -> list[T]:
+    """``items`` (hits or temporal pairs: anything :func:`sort_key` reads) at or above ``min_score``,
+    in ``sort`` order.
 
     ``indexed_at`` maps video ids to their ISO ingest date (the catalog's ``indexed_at``);
     needed for the date orders, where a video missing from it goes last. Ties keep relevance
-    order. ``key`` reads ``(score, source, video_id, start_s, rank)`` from an item."""
+    order."""
     check_sort(sort)
     floor = check_min_score(min_score)
-    read = key or sort_key
+    read = sort_key
     kept = [item for item in items if floor is None or read(item)[0] >= floor]
     if sort == "score":
         return sorted(kept, key=lambda item: (-read(item)[0], read(item)[4]))

@@ -158,6 +158,7 @@ def test_browser_pairs_appearances_and_deep_link(tools_app, lang):
         page.goto(f"{tools_app.url}?lang={lang}")
         page.get_by_text(words[0]).click()
         page.locator("#be-image input[type=file]").set_input_files(str(tools_app.white))
+        page.locator("#be-image img").wait_for(timeout=30_000)
         page.locator("#be-then-image input[type=file]").set_input_files(str(tools_app.black))
         page.locator("#be-then-image img").wait_for(timeout=30_000)
         page.get_by_role("button", name=words[3], exact=True).click()
@@ -172,6 +173,8 @@ def test_browser_pairs_appearances_and_deep_link(tools_app, lang):
         page.locator("#be-appearances li").first.wait_for(timeout=60_000)
         assert "copia.mp4" in page.locator("#be-appearances").inner_text()
         page.screenshot(path=str(artifacts / f"ui-appearances-{lang}.png"), full_page=True)
+        page.wait_for_function("() => window.location.search.includes('video=')", timeout=30_000)
+        assert f"video={tools_app.ids['orden.mp4']}" in page.url and "t=0" in page.url  # the address is a deep link
 
         # a deep link opens the player on the video at the moment
         copy = tools_app.ids["copia.mp4"]

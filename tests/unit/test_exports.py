@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.core import FrameRate
 from pipeline.errors import ConfigError
 from pipeline.exports import (
     EdlClip,
-    FrameRate,
     LinkTarget,
     deep_link,
     edl_events,

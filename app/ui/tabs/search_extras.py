@@ -28,7 +28,16 @@ from app.ui.review import clean_basket
 from pipeline.core import atomic, format_timecode
 from pipeline.errors import BuscaError
 from pipeline.exports import deep_link, hit_clips, parse_link, subtitles, video_transcript, write_edl
-from pipeline.search import SORTS, DuplicateOptions, Query, appearances, arrange, temporal_search, to_hits
+from pipeline.search import (
+    DEFAULT_WITHIN_S,
+    SORTS,
+    DuplicateOptions,
+    Query,
+    appearances,
+    arrange,
+    temporal_search,
+    to_hits,
+)
 from pipeline.sources import load_image
 from pipeline.store import point_id
 
@@ -79,7 +88,7 @@ def build_then_box(ctx: UiContext) -> ThenBox:
             image = tx.bind(QueryImage(label=tx("vb_then_image"), type="filepath", image_mode=None,
                                        sources=["upload", "clipboard"], height=140, scale=2, elem_id="be-then-image"),
                             label="vb_then_image")
-        within = tx.bind(gr.Slider(0, 600, value=60, step=5, label=tx("vb_within"), elem_id="be-within"),
+        within = tx.bind(gr.Slider(0, 600, value=DEFAULT_WITHIN_S, step=5, label=tx("vb_within"), elem_id="be-within"),
                          label="vb_within")
     return ThenBox(text, image, within)
 
@@ -162,7 +171,7 @@ class SearchExtras:
               sort: str | None) -> dict:
         """What the query state keeps of these controls."""
         return {"then_text": (then_text or "").strip(), "then_image": then_image or None,
-                "within": float(60 if within is None else within), "min_score": float(min_score or 0) or None,
+                "within": float(DEFAULT_WITHIN_S if within is None else within), "min_score": float(min_score or 0) or None,
                 "sort": sort if sort in SORTS else "score"}
 
     @staticmethod

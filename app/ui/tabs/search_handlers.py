@@ -30,7 +30,7 @@ from app.ui.review import apply_marks, clean_basket, keep_disjoint, keep_marked,
 from app.ui.tabs.search_extras import SearchExtras, cards_for
 from pipeline.errors import BuscaError
 from pipeline.records import SearchHit
-from pipeline.search import Query, refine, search, similar, video_overview
+from pipeline.search import DEFAULT_WITHIN_S, Query, refine, search, similar, video_overview
 from pipeline.sources import load_image
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class SearchHandlers:
 
     def search(self, db: str, text: str | None, image: str | None, image_weight: float, k: float,
                one_per_video: bool, video_ids: list[str] | None, lang: str, basket: list | None = None,
-               then_text: str | None = None, then_image: str | None = None, within: float = 60.0,
+               then_text: str | None = None, then_image: str | None = None, within: float = DEFAULT_WITHIN_S,
                min_score: float | None = None, sort: str = "score"):
         """A search; with ``then_text``/``then_image``, pairs "A, then B within ``within`` s"; results below
         ``min_score`` hidden, in ``sort`` order (see :mod:`app.ui.tabs.search_extras`)."""
