@@ -104,3 +104,32 @@ def test_reuse_edl_is_read_back_by_opentimelineio(archive, capsys, tmp_path):
     second = [line for line in edl.splitlines() if line.startswith("002")][0].split()
     assert otio.opentime.from_timecode(second[4], 30).to_seconds() == pytest.approx(reuse["second"]["start_s"],
                                                                                    abs=1 / 30)
+
+
+def test_cli_subtitles_and_link(archive, capsys, tmp_path):
+    """``subtitles`` writes a video's stored transcript as WebVTT/SRT (a clear error without one);
+    ``link`` prints the deep link to a moment (checked against the video's length)."""
+    from pipeline.analysis import analysis_dir
+
+    data, ids = archive
+    common = ["--db", "reuso", "--data-dir", str(data)]
+    capsys.readouterr()
+    assert main(["subtitles", "reportaje_a.mp4", *common]) == 1
+    assert "reportaje_a.mp4: has no transcript yet" in capsys.readouterr().err
+    transcript = analysis_dir(DataLayout(data), ids["reportaje_a.mp4"]) / "transcript.json"
+    transcript.parent.mkdir(parents=True, exist_ok=True)
+    transcript.write_text(json.dumps([{"video_id": ids["reportaje_a.mp4"], "start_s": 3.0, "end_s": 5.25,
+                                       "text": "Ciclistas en la calle."}]), encoding="utf-8")
+    assert main(["subtitles", ids["reportaje_a.mp4"], *common]) == 0
+    vtt = capsys.readouterr().out
+    assert vtt.startswith("WEBVTT") and "00:00:03.000 --> 00:00:05.250\nCiclistas en la calle." in vtt
+    assert f"video={ids['reportaje_a.mp4']}&t=0" in vtt
+    assert main(["subtitles", "reportaje_a.mp4", *common, "--format", "srt", "--out", str(tmp_path / "a.srt")]) == 0
+    assert (tmp_path / "a.srt").read_text(encoding="utf-8").startswith("1\n00:00:03,000 --> 00:00:05,250\n")
+
+    capsys.readouterr()
+    assert main(["link", "reportaje_b.mp4", *common, "--t", "00:00:05.5"]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"?db=reuso&video={ids['reportaje_b.mp4']}&t=5.5")
+    assert main(["link", "reportaje_b.mp4", *common, "--t", "999"]) == 1
+    assert "past the end" in capsys.readouterr().err
+    assert main(["link", "nada.mp4", *common]) == 1
