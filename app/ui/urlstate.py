@@ -1,10 +1,11 @@
 """A search in the address bar, settings in the browser's storage: parsed and checked here (no gradio).
 
 The URL carries what makes a search (``?q=...&db=...&k=20&w=0.5&one=1&v=ID,ID&lang=es``, or
-``like=VIDEO_ID:N`` for "more like this"; ``then=...&within=60`` for "A, then B"; ``video=ID&t=83.5``
-for the shot opened in the player, see :mod:`pipeline.exports.links`), so a search can be bookmarked and sent; the browser's
-storage keeps a person's settings (number of results, weight, export format...). Anything
-malformed is dropped, never trusted: both come from the browser.
+``like=VIDEO_ID:N`` for "more like this"; ``then=...&within=60`` for "A, then B"; and
+``video=ID&t=83.5`` for the shot open in the player, a deep link: :mod:`pipeline.exports.links`),
+so a search can be bookmarked and sent; the browser's storage keeps a person's settings (number of
+results, weight, export format...). Anything malformed is dropped, never trusted: both come from
+the browser.
 """
 
 from __future__ import annotations

@@ -138,6 +138,14 @@ def test_other_appearances_subtitles_and_edl(api, tools_app):
     assert all(r["link"].startswith("http://127.0.0.1:") and "&t=" in r["link"] for r in records)
 
 
+def test_url_state_carries_the_second_moment():
+    from app.ui.urlstate import SearchParams
+
+    params = SearchParams.from_query({"q": "una mujer entra", "then": "el hombre sale", "within": "30"})
+    assert (params.text, params.then, params.within) == ("una mujer entra", "el hombre sale", 30.0)
+    assert SearchParams.from_query({"q": "a", "then": "b", "within": "9999"}).within is None  # dropped, not trusted
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_browser_pairs_appearances_and_deep_link(tools_app, lang):
