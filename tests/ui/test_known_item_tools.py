@@ -153,18 +153,22 @@ def test_browser_pairs_appearances_and_deep_link(tools_app, lang):
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
 
-    words = {"es": ("Y después, en el mismo vídeo", "Par #1", "Buscar otras apariciones", "Buscar"),
-             "en": ("And then, in the same video", "Pair #1", "Find other appearances", "Search")}[lang]
+    words = {"es": ("Y después, en el mismo vídeo", "Par #1", "Buscar otras apariciones", "Buscar", "Coloque la imagen"),
+             "en": ("And then, in the same video", "Pair #1", "Find other appearances", "Search", "Drop Image")}[lang]
+    drop = "([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)"
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox",
                                                                               "--disable-gpu", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        # the browser's locale is the other language: Gradio's own texts must follow the app's
+        page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="en-US" if lang == "es" else "es-ES")
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
         page.goto(f"{tools_app.url}?lang={lang}")
+        page.wait_for_function(drop, arg=["#be-image", words[4]], timeout=30_000)  # mounted in the app's language
         page.get_by_text(words[0]).click()
+        page.wait_for_function(drop, arg=["#be-then-image", words[4]], timeout=30_000)
         page.locator("#be-image input[type=file]").set_input_files(str(tools_app.white))
         page.locator("#be-image img").wait_for(timeout=30_000)
         page.locator("#be-then-image input[type=file]").set_input_files(str(tools_app.black))
