@@ -22,7 +22,8 @@ from pipeline.analysis.jobs import (
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, ShotDescription, VideoAnalysis
-from pipeline.analysis.video import STAGES, analysis_stages, analyze_video, check_models
+from pipeline.analysis.store import read_transcript
+from pipeline.analysis.video import STAGES, analysis_dir, analysis_stages, analyze_video, check_models
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -41,6 +42,7 @@ __all__ = [
     "StopInfo",
     "VideoAnalysis",
     "align_transcript",
+    "analysis_dir",
     "analysis_stages",
     "analyze_shots",
     "analyze_video",
@@ -50,5 +52,6 @@ __all__ = [
     "job_results",
     "job_status",
     "read_manifest",
+    "read_transcript",
     "run_job",
 ]
