@@ -33,6 +33,7 @@ O(N·D) for the input plus blocks of a few thousand rows; nothing is O(N²). See
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -46,7 +47,8 @@ from pipeline.segment.classes import (
     smooth_classes,
 )
 from pipeline.segment.options import SegmentOptions
-from pipeline.segment.shots import boundary_distances, shot_cuts, shot_vectors
+from pipeline.segment.scale import COSINE_EPS, VideoScale, centre, measure_scale
+from pipeline.segment.shots import boundary_distances, shot_cuts, shot_vectors, window_sizes
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +56,38 @@ log = logging.getLogger(__name__)
 LONE_FRAME_S = 1.0
 
 
-def segment(frames: FrameEmbeddings, options: SegmentOptions | None = None) -> Segmentation:
+def segment(
+    frames: FrameEmbeddings, options: SegmentOptions | None = None, hard_cuts: Sequence[float] | None = None
+) -> Segmentation:
     """Split one video's sampled frames into classes, scenes and shots (see the module docstring).
 
-    Deterministic: the same frames and options give the same result. Raises ``ValueError`` for
-    malformed frames (timestamps not strictly increasing, non-finite embeddings).
+    ``hard_cuts``: times (seconds, on the frames' clock) of camera cuts found by a shot-boundary
+    detector (:class:`pipeline.protocols.CutDetector`). Each one is a shot boundary, so no shot
+    holds frames from both sides of a cut; classes and scenes do not look at them.
+    Deterministic: the same frames, options and cuts give the same result. Raises ``ValueError``
+    for malformed frames (timestamps not strictly increasing, non-finite embeddings) or cuts.
     """
     options = options or SegmentOptions()
     if options.blas_threads is None:
-        return _segment(frames, options)
+        return _segment(frames, options, hard_cuts)
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
     with threadpool_limits(limits=options.blas_threads, user_api="blas"):
-        return _segment(frames, options)
+        return _segment(frames, options, hard_cuts)
 
 
-def _segment(frames: FrameEmbeddings, options: SegmentOptions) -> Segmentation:
+def cut_bounds(timestamps: np.ndarray, hard_cuts: Sequence[float] | None) -> np.ndarray:
+    """Frame boundaries of hard cuts: the first frame at or after each cut time, without 0 and N."""
+    if not hard_cuts:
+        return np.zeros(0, dtype=np.int64)
+    times = np.asarray(hard_cuts, dtype=np.float64)
+    if times.ndim != 1 or not np.isfinite(times).all():
+        raise ValueError("hard cut times must be a flat list of finite seconds")
+    bounds = np.unique(np.searchsorted(timestamps, times, side="left"))
+    return bounds[(bounds > 0) & (bounds < len(timestamps))].astype(np.int64)
+
+
+def _segment(frames: FrameEmbeddings, options: SegmentOptions, hard_cuts: Sequence[float] | None) -> Segmentation:
     timestamps = np.asarray(frames.timestamps, dtype=np.float64)
     embeddings = np.ascontiguousarray(frames.embeddings, dtype=np.float32)
     _check_frames(timestamps, embeddings)
@@ -84,23 +102,49 @@ def _segment(frames: FrameEmbeddings, options: SegmentOptions) -> Segmentation:
     tol_s = 0.01 * interval  # sampling jitter when comparing durations
     rate = 1.0 / interval
 
-    raw = cluster_frames(embeddings, rate, options)
-    merged = merge_similar_clusters(embeddings, raw, options.class_merge_similarity)
-    classes, centroids = resolve_noise(embeddings, merged, timestamps, options.noise_min_similarity)
+    # Video scale (see scale.py): classes compare groups of frames on the video's own levels;
+    # shots compare the frames around each boundary, centred on the video's mean embedding.
+    # Shot embeddings and keyframes always come from the frames as the encoder gave them.
+    video = options.scale == "video"
+    class_scale = measure_scale(embeddings) if video else None
+    raw = cluster_frames(embeddings, rate, options)  # Euclidean on PCA, which centres: blind to a common offset
+    merged = merge_similar_clusters(embeddings, raw, options.class_merge_similarity, class_scale)
+    classes, centroids = resolve_noise(embeddings, merged, timestamps, options.noise_min_similarity, class_scale)
     classes = smooth_classes(classes, bounds_s, embeddings, centroids, options.min_scene_s, tol_s)
     classes = renumber_by_first_appearance(classes)
     scene_starts, _ = runs(classes)
     scene_bounds = np.append(scene_starts, n)
 
+    fixed = np.union1d(scene_bounds, cut_bounds(timestamps, hard_cuts)).astype(np.int64)
     window = max(1, round(options.shot_window_s * rate))
-    dist = boundary_distances(embeddings, scene_bounds, window)
-    bounds = shot_cuts(dist, scene_bounds, bounds_s, options.shot_threshold, window, options.min_shot_s, tol_s)
+    threshold = options.shot_threshold
+    if video:
+        centred = centre(embeddings)
+        shot_scale = measure_scale(centred)
+        dist = boundary_distances(centred, fixed, window, shot_scale)
+        threshold = np.maximum(threshold, _jitter_floor(shot_scale, fixed, window, options.shot_min_jitter))
+    else:
+        dist = boundary_distances(embeddings, fixed, window)
+    bounds = shot_cuts(dist, fixed, bounds_s, threshold, window, options.min_shot_s, tol_s)
     means, keyframes = shot_vectors(embeddings, bounds)
     scenes, shots = _records(frames.video_id, classes, scene_bounds, bounds, keyframes, bounds_s)
     log.debug(
         "%s: %d frames, %d classes, %d scenes, %d shots", frames.video_id, n, classes.max() + 1, len(scenes), len(shots)
     )
     return Segmentation(frames.video_id, classes, raw, scenes, shots, means)
+
+
+def _jitter_floor(scale: VideoScale, fixed: np.ndarray, window: int, times: float) -> np.ndarray | float:
+    """Per boundary, the least distance a cut needs on the video scale: a similarity drop of
+    ``times`` standard errors of the windows' mean cosine (the frame-to-frame jitter
+    ``scale.spread`` averaged over the windows' frames). Infinite for a flat video, whose
+    adjacent frames are no more alike than any two of its frames, give or take one jitter
+    (``adjacent - typical <= spread``: a static or structureless video): no shot to find."""
+    if scale.adjacent - scale.typical <= scale.spread:
+        return np.inf
+    before, after = window_sizes(fixed, window)
+    error = scale.spread * np.sqrt((1.0 / np.maximum(before, 1) + 1.0 / np.maximum(after, 1)) / 2 + 0.5 / window)
+    return (times * error + COSINE_EPS) / scale.contrast
 
 
 def _check_frames(timestamps: np.ndarray, embeddings: np.ndarray) -> None:
