@@ -10,6 +10,7 @@ from pipeline.analysis.align import align_transcript
 from pipeline.analysis.export import Exported, ItemResult, export_job, job_results
 from pipeline.analysis.jobs import MANIFEST, create_job, job_status, read_manifest, run_job
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
+from pipeline.analysis.realign import realign_analysis
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, ShotDescription, VideoAnalysis
 from pipeline.analysis.video import STAGES, analysis_stages, analyze_video
@@ -35,5 +36,6 @@ __all__ = [
     "job_results",
     "job_status",
     "read_manifest",
+    "realign_analysis",
     "run_job",
 ]

@@ -30,12 +30,23 @@ from pipeline.core import atomic, check_db_name
 from pipeline.errors import BuscaError, ConfigError, MediaError
 from pipeline.index.catalog import VideoCatalog
 from pipeline.index.layout import DataLayout, content_id
+from pipeline.index.shots import (
+    POINT_IDS_FILE,
+    carry_ids,
+    hard_cuts,
+    old_thumbnails,
+    previous_ids,
+    stored_point_ids,
+    write_point_ids,
+    write_thumbnails,
+)
+from pipeline.index.shots import shot_payloads as _payloads
 from pipeline.media import DecodeOptions, FrameBatch, iter_frames, probe
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import CutDetector, ImageTextEncoder
 from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation, VideoInfo
 from pipeline.segment import SegmentOptions, segment
 from pipeline.sources import expand_sources
-from pipeline.store import VectorStore, point_id
+from pipeline.store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +141,19 @@ def _write_thumbnails(layout: DataLayout, seg: Segmentation, vector_name: str) -
         atomic.write_bytes(layout.thumb_path(seg.video_id, vector_name, shot.index), source.read_bytes())
 
 
-def _options_meta(encoder: ImageTextEncoder, options: IngestOptions) -> dict:
-    return {"encoder": encoder.name, "decode": asdict(options.decode), "segment": asdict(options.segment)}
+def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, cuts: CutDetector | None = None) -> dict:
+    return {"encoder": encoder.name, "decode": asdict(options.decode), "segment": asdict(options.segment),
+            "cuts": cuts.name if cuts else None}
 
 
-def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions) -> bool:
-    if options.force or layout.read_meta(video_id, encoder.vector_name) != _options_meta(encoder, options):
+def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions,
+              cuts: CutDetector | None = None, part: str = "all") -> bool:
+    """Whether stored artifacts match: all of them (``part="all"``), or the frame embeddings only
+    (``"frames"``: same encoder and sampling; then only the segmentation is made again)."""
+    meta = layout.read_meta(video_id, encoder.vector_name)
+    wanted = _options_meta(encoder, options, cuts)
+    keys = ("encoder", "decode") if part == "frames" else tuple(wanted)
+    if options.force or meta is None or any(meta.get(k) != wanted[k] for k in keys):
         return False
     return not options.keep_frames or (layout.video_dir(video_id) / "frames").is_dir()
 
@@ -149,49 +167,53 @@ def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> N
 
 
 def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
-                  options: IngestOptions = IngestOptions()) -> PreparedVideo:
-    """Probe, embed and segment one video, reusing artifacts made with the same options."""
+                  options: IngestOptions = IngestOptions(), cut_detector: CutDetector | None = None) -> PreparedVideo:
+    """Probe, embed and segment one video, reusing artifacts made with the same options (frame
+    embeddings made with the same encoder and sampling are reused when only the segmentation
+    options or the hard cuts changed). ``cut_detector``: hard cuts that bound the shots."""
     path = Path(path)
     info = probe(path, options.decode.max_pixels)
     video_id = content_id(path)
     vector_name = encoder.vector_name
-    if _reusable(layout, video_id, encoder, options):
+    if _reusable(layout, video_id, encoder, options, cut_detector):
         frames = layout.load_frames(video_id, vector_name)
         seg = layout.load_segmentation(video_id, vector_name)
         return PreparedVideo(video_id, info, frames, seg, vector_name, reused=True)
+    folder = layout.encoder_dir(video_id, vector_name)
+    frames_only = _reusable(layout, video_id, encoder, options, cut_detector, part="frames")
     # meta.json says "the artifacts match these options": drop it before any artifact changes, so
     # that a run killed half-way is never mistaken for a finished one (it is written last).
-    (layout.encoder_dir(video_id, vector_name) / "meta.json").unlink(missing_ok=True)
+    (folder / "meta.json").unlink(missing_ok=True)
     _remove_temp_files(layout, video_id, vector_name)
+    cuts = hard_cuts(path, video_id, cut_detector, layout) if cut_detector else None
+    if frames_only:  # new segmentation of the stored frames: unchanged shots keep their point ids
+        frames = layout.load_frames(video_id, vector_name)
+        old = layout.load_segmentation(video_id, vector_name)
+        seg = segment(frames, options.segment, cuts)
+        write_point_ids(folder, seg, carry_ids(seg, previous_ids(old, folder)))
+        layout.save_segmentation(seg, vector_name)
+        write_thumbnails(seg, frames.timestamps, folder / "thumbs", path, old_thumbnails(layout, old, vector_name),
+                         options.decode.short_side)
+        layout.write_meta(video_id, vector_name, _options_meta(encoder, options, cut_detector))
+        return PreparedVideo(video_id, info, frames, seg, vector_name, reused=False)
+    (folder / POINT_IDS_FILE).unlink(missing_ok=True)  # new frames: earlier frame spans mean nothing
     frames_dir = layout.video_dir(video_id) / "frames"
     shutil.rmtree(frames_dir, ignore_errors=True)
     frames = embed_video(path, video_id, info, encoder, options.decode, layout, options.progress)
     layout.save_frames(frames, vector_name)
-    seg = segment(frames, options.segment)
+    seg = segment(frames, options.segment, cuts)
     layout.save_segmentation(seg, vector_name)
     _write_thumbnails(layout, seg, vector_name)
     if not options.keep_frames:
         shutil.rmtree(frames_dir, ignore_errors=True)
     atomic.write_json(layout.video_dir(video_id) / "info.json", {**asdict(info), "video_id": video_id})
-    layout.write_meta(video_id, vector_name, _options_meta(encoder, options))
+    layout.write_meta(video_id, vector_name, _options_meta(encoder, options, cut_detector))
     return PreparedVideo(video_id, info, frames, seg, vector_name, reused=False)
 
 
 def shot_payloads(prepared: PreparedVideo, layout: DataLayout, source: str) -> list[dict]:
     """The Qdrant payload of each shot (schema in :mod:`pipeline.store.base`)."""
-    return [
-        {
-            "video_id": prepared.video_id,
-            "source": source,
-            "shot_index": shot.index,
-            "scene": shot.scene,
-            "class_id": shot.class_id,
-            "start_s": round(shot.start_s, 3),
-            "end_s": round(shot.end_s, 3),
-            "thumbnail": layout.relative(layout.thumb_path(prepared.video_id, prepared.vector_name, shot.index)),
-        }
-        for shot in prepared.segmentation.shots
-    ]
+    return _payloads(prepared.segmentation, prepared.vector_name, layout, source)
 
 
 def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> Path:
@@ -225,9 +247,9 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
     seg = prepared.segmentation
     source = source or Path(prepared.info.path).name
     store.ensure_collection(db, {prepared.vector_name: int(seg.shot_embeddings.shape[1])})
-    ids = [point_id(prepared.video_id, shot.index) for shot in seg.shots]
+    ids = stored_point_ids(layout, seg, prepared.vector_name)
     store.upsert(db, ids, {prepared.vector_name: seg.shot_embeddings}, shot_payloads(prepared, layout, source))
-    store.delete_video(db, prepared.video_id, min_shot_index=len(seg.shots))
+    store.delete_video(db, prepared.video_id, keep_ids=ids)  # whatever ids earlier shots had
     store.flush()
     entry = IndexedVideo(
         video_id=prepared.video_id, source=source, path=str(media_path or Path(prepared.info.path).resolve()),
@@ -240,11 +262,11 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
 
 
 def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
-               options: IngestOptions = IngestOptions()) -> IngestResult:
+               options: IngestOptions = IngestOptions(), cut_detector: CutDetector | None = None) -> IngestResult:
     """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause."""
     started = time.perf_counter()
     try:
-        prepared = prepare_video(path, encoder, layout, options)
+        prepared = prepare_video(path, encoder, layout, options, cut_detector)
         media = place_media(Path(path), prepared.video_id, layout, options.media)
         entry = index_video(prepared, store, layout, db, media_path=media)
     except BuscaError as err:
@@ -259,11 +281,13 @@ def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout
 
 
 def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store: VectorStore,
-                 layout: DataLayout, db: str, options: IngestOptions = IngestOptions()) -> list[IngestResult]:
-    """Ingest files and folders into database ``db``; one bad file never stops the others."""
+                 layout: DataLayout, db: str, options: IngestOptions = IngestOptions(),
+                 cut_detector: CutDetector | None = None) -> list[IngestResult]:
+    """Ingest files and folders into database ``db``; one bad file never stops the others.
+    ``cut_detector``: hard cuts (e.g. TransNetV2) that bound the semantic shots."""
     check_db_name(db)
     paths = [Path(source) for source in expand_sources(inputs)]
     results = []
     for path in tqdm(paths, desc="videos", unit="video", disable=not options.progress or len(paths) < 2):
-        results.append(ingest_one(path, encoder, store, layout, db, options))
+        results.append(ingest_one(path, encoder, store, layout, db, options, cut_detector))
     return results
