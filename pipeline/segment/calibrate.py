@@ -6,7 +6,7 @@ embeddings, its segmentation and (where a shot detector ran) its hard cuts:
 - adjacent-frame similarity: the cosine of consecutive sampled frames ("the same shot");
 - shot-to-shot similarity: the cosine between the embeddings of consecutive shots;
 - the distance curve that cuts shots (on the video scale, :func:`pipeline.segment.shots.boundary_distances`
-  over the whole video, classes left out) at hard cuts and everywhere else;
+  over the whole video, classes left out) inside the stored shots and at hard cuts;
 - how often semantic shot boundaries (segmented without hard cuts) coincide with hard cuts.
 
 Then :func:`fit_report` says, in plain sentences, where the options sit against these numbers.
@@ -40,7 +40,7 @@ class VideoStats:
     shot_to_shot: np.ndarray
     same_class: np.ndarray  # cosine of consecutive shots of one class
     other_class: np.ndarray  # ... of different classes
-    distances: np.ndarray  # video-scale distance at every boundary that is not next to a hard cut
+    distances: np.ndarray  # video-scale distance inside shots (farther than a window from any shot boundary or cut)
     cut_distances: np.ndarray  # the peak distance within one frame of each hard cut
     n_shots: int
     hard_cuts: int = 0
@@ -68,18 +68,18 @@ def video_stats(frames: FrameEmbeddings, seg: Segmentation, options: SegmentOpti
                  other_class=consecutive[~same], n_shots=len(seg.shots),
                  flat=shot_scale.adjacent - shot_scale.typical <= shot_scale.spread)
     bounds = cut_bounds(frames.timestamps, hard_cuts)
+    near = np.zeros(n + 1, bool)  # boundaries within a window of a shot boundary or a hard cut
+    for b in np.union1d(bounds, [s.first_frame for s in seg.shots[1:]]).astype(int):
+        near[max(b - window, 0) : b + window + 1] = True
+    inside = dist[np.isfinite(dist) & ~near[1:n]]
     if not len(bounds):
-        return VideoStats(distances=dist[np.isfinite(dist)], cut_distances=np.zeros(0), **stats)
-    near = np.zeros(n + 1, bool)
-    for b in bounds:
-        near[max(b - 1, 0) : b + 2] = True
-    inner = np.isfinite(dist) & ~near[1:n]
+        return VideoStats(distances=inside, cut_distances=np.zeros(0), **stats)
     peaks = np.array([np.nanmax(dist[max(b - 2, 0) : b + 1]) for b in bounds])  # dist[k] is boundary k+1
     plain = segment(frames, options)  # without hard cuts: where the embeddings alone cut
     semantic = np.array([s.first_frame for s in plain.shots[1:]], dtype=np.int64)
     matched_cuts = sum(bool(np.any(np.abs(semantic - b) <= 1)) for b in bounds)
     matched_semantic = sum(bool(np.any(np.abs(bounds - s) <= 1)) for s in semantic)
-    return VideoStats(distances=dist[inner], cut_distances=peaks[np.isfinite(peaks)], hard_cuts=len(bounds),
+    return VideoStats(distances=inside, cut_distances=peaks[np.isfinite(peaks)], hard_cuts=len(bounds),
                       cuts_matched=matched_cuts, semantic=len(semantic), semantic_matched=matched_semantic, **stats)
 
 
@@ -148,11 +148,12 @@ def fit_report(stats: Sequence[VideoStats], options: SegmentOptions) -> Fit:
                      f"shot_threshold {options.shot_threshold}: cuts will be missed; use scale='video'")
         return fit
     if len(distances):
-        inside = float(np.quantile(distances, 0.9))
-        fit.note(f"distance across frame boundaries (video scale): 90% below {inside:.2f}; "
+        inside = float(np.quantile(distances, 0.95))
+        fit.note(f"distance across frame boundaries inside shots (video scale): 95% below {inside:.2f}; "
                  f"shot_threshold is {options.shot_threshold}")
         if inside >= options.shot_threshold:
-            fit.warn("more than 10% of all frame boundaries reach shot_threshold: raise it, or shots will be short")
+            fit.warn("more than 5% of the frame boundaries inside shots reach shot_threshold: raise it, "
+                     "or shots will be cut where the camera moves")
     if len(at_cuts):
         below = float(np.mean(at_cuts < options.shot_threshold))
         fit.note(f"at hard cuts the distance peaks at a median {np.median(at_cuts):.2f}; "

@@ -38,6 +38,8 @@ import numpy as np
 
 #: Differences of cosine below this are float32 rounding, not structure.
 COSINE_EPS = 1e-4
+#: Rows per block, so that no (N, D) temporary is made.
+CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -63,18 +65,25 @@ class VideoScale:
 
 
 def centre(embeddings: np.ndarray) -> np.ndarray:
-    """The frames minus the video's mean embedding, re-normalised (float32); a frame equal to the
-    mean (all frames identical) becomes a zero vector, alike to nothing."""
-    work = embeddings - embeddings.mean(axis=0, dtype=np.float64).astype(np.float32)
-    norms = np.linalg.norm(work, axis=1, keepdims=True)
-    return np.where(norms > COSINE_EPS, work / np.maximum(norms, COSINE_EPS), 0.0).astype(np.float32)
+    """The frames minus the video's mean embedding, re-normalised (a new float32 array, the only
+    (N, D) copy segmentation makes); a frame equal to the mean (all frames identical) becomes a
+    zero vector, alike to nothing."""
+    work = np.subtract(embeddings, embeddings.mean(axis=0, dtype=np.float64).astype(np.float32), dtype=np.float32)
+    for lo in range(0, len(work), CHUNK):
+        block = work[lo : lo + CHUNK]
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        block *= np.where(norms > COSINE_EPS, 1.0 / np.maximum(norms, COSINE_EPS), 0.0).astype(np.float32)
+    return work
 
 
 def adjacent_similarities(embeddings: np.ndarray) -> np.ndarray:
     """(N-1,) cosine of each pair of consecutive frames (embeddings are L2-normalised)."""
-    if len(embeddings) < 2:
-        return np.zeros(0)
-    return np.einsum("ij,ij->i", embeddings[:-1], embeddings[1:], dtype=np.float64)
+    n = len(embeddings)
+    out = np.zeros(max(n - 1, 0))
+    for lo in range(0, n - 1, CHUNK):
+        hi = min(lo + CHUNK, n - 1)
+        out[lo:hi] = np.einsum("ij,ij->i", embeddings[lo:hi], embeddings[lo + 1 : hi + 1])
+    return out
 
 
 def measure_scale(embeddings: np.ndarray) -> VideoScale:
@@ -84,7 +93,8 @@ def measure_scale(embeddings: np.ndarray) -> VideoScale:
         return VideoScale(1.0, 0.0, 0.0)
     adjacent = adjacent_similarities(embeddings)
     total = embeddings.sum(axis=0, dtype=np.float64)
-    self_sum = float(np.einsum("ij,ij->", embeddings, embeddings, dtype=np.float64))
+    self_sum = sum(float(np.einsum("ij,ij->", embeddings[lo : lo + CHUNK], embeddings[lo : lo + CHUNK]))
+                   for lo in range(0, n, CHUNK))
     typical = (float(total @ total) - self_sum) / (n * (n - 1))
     median = float(np.median(adjacent))
     spread = 1.4826 * float(np.median(np.abs(adjacent - median)))

@@ -181,6 +181,58 @@ def test_ingest_with_new_options_re_segments_the_stored_frames(data, tiny_encode
         assert all(after[vid][s] == before[vid][s] for s in set(before[vid]) & set(after[vid]))
 
 
+class FakeCuts:
+    """A :class:`pipeline.protocols.CutDetector` with fixed cuts, counting its calls."""
+
+    name = "fake"
+
+    def __init__(self, cuts: list[float]):
+        self.cuts, self.calls = cuts, 0
+
+    def detect_cuts(self, media) -> list[float]:
+        self.calls += 1
+        return list(self.cuts)
+
+    def unload(self) -> None:
+        pass
+
+
+def test_resegment_with_a_shot_detector_bounds_shots_by_its_cuts_then_keeps_or_drops_them(data):
+    """--cuts NAME finds the cuts in the media once (cuts.json) and no shot straddles one; --cuts
+    keep reuses them without the detector; --cuts none lets the embeddings alone decide."""
+    from pipeline.index import read_cuts
+
+    layout, cuts = DataLayout(data), [3.3, 12.6]  # inside the 2-5 s and 11-14 s photos
+    detector = FakeCuts(cuts)
+
+    def run(options, **kwargs):
+        store = open_store(data)
+        try:
+            return resegment_database(store, layout, DB, options, progress=False, **kwargs)
+        finally:
+            store.close()
+
+    def straddled() -> bool:
+        for vid, entry in VideoCatalog(data).videos(DB).items():
+            t = layout.load_frames(vid, entry.encoder).timestamps
+            if any(t[s.first_frame] < c <= t[s.end_frame - 1]
+                   for s in layout.load_segmentation(vid, entry.encoder).shots for c in cuts):
+                return True
+        return False
+
+    assert straddled(), "without hard cuts the photos are single shots"
+    assert {r.status for r in run(SegmentOptions(), cuts="fake", detector=detector)} == {"resegmented"}
+    assert detector.calls == 2 and not straddled()
+    assert all(read_cuts(layout, vid, "fake") == cuts for vid in VideoCatalog(data).videos(DB))
+    check_consistent(data, SegmentOptions())
+    run(SegmentOptions(shot_threshold=0.3))  # keep: read from cuts.json, no detector needed
+    assert detector.calls == 2 and not straddled()
+    check_consistent(data, SegmentOptions(shot_threshold=0.3))
+    run(SegmentOptions(shot_threshold=0.3), cuts="none")
+    assert straddled()
+    check_consistent(data, SegmentOptions(shot_threshold=0.3))
+
+
 RUNNER = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
