@@ -38,7 +38,9 @@ class SegmentOptions:
     the video's mean, which removes a common direction exactly even where each frame carries a
     different share of it. Measured (``bench/segment.py``, ``tests/unit/test_segment_scale.py``):
     shot F1 and class ARI within 0.02 across CLIP-like, compressed SigLIP-like, cone and
-    stretched non-linear synthetic scales; absolute thresholds lose 0.3-1.0 of F1 or ARI on the
+    stretched non-linear synthetic scales at frame-noise levels 0.90-0.96 (the bench also shows
+    where it stops: classes with barely ``min_cluster_s`` of footage on the non-linear scale, and
+    1 fps with very noisy frames); the absolute thresholds lose up to 1.0 of F1 or ARI on the
     compressed and cone scales. Why per video and not constants per encoder in the model
     catalogue: no real weights can be downloaded where this was built, so no encoder constant
     could be measured here, while a video's own levels need nothing and also follow its footage
@@ -70,9 +72,10 @@ class SegmentOptions:
     - ``scale`` = "video": how the three thresholds below are read, "video" | "absolute" (above).
     - ``class_merge_similarity`` = 0.2 (video scale; absolute 0.75): HDBSCAN clusters whose
       frames are at least this alike on average become one class (average linkage over the
-      clusters, so a chain of pairwise-close clusters does not merge everything). Long shots of
-      one setting sit at ~0.15-0.6 on the video scale, different settings at ~0 or below
-      (absolute: the cosine of normalised centroids, ~0.8-0.95 vs ~0.4-0.7 for CLIP). This keeps
+      clusters, so a chain of pairwise-close clusters does not merge everything). Shots of one
+      setting sit at ~0.3-0.6 on the video scale, different settings at ~0 or below (synthetic
+      streams, every scale; absolute: the cosine of normalised centroids, ~0.8-0.95 vs ~0.4-0.7
+      for CLIP). This keeps
       classes at the level of settings when shots are long (5-30 s shots: ARI 0.17 without,
       ~1.0 with, on synthetic streams). None disables it.
     - ``noise_min_similarity`` = 0.2 (video scale; absolute 0.75): a noise frame joins the class
@@ -85,8 +88,8 @@ class SegmentOptions:
       mean: the mean cosine between the frames of the window before and the window after falls
       below the mean cosine of the adjacent frame pairs around the boundary (``shot_window_s``
       pairs on each side, none across it) by at least this fraction of ``adjacent - typical``:
-      ~0 inside a shot, ~0.35-0.6 across a cut between shots of one setting, ~1 between
-      settings. The local reference keeps the shots of a jittery setting from being cut by their
+      ~0 ± 0.02 inside a shot, ~0.4-0.8 across a cut between shots of one setting, ~1-1.5
+      between settings (synthetic streams, every scale; camera motion raises the first). The local reference keeps the shots of a jittery setting from being cut by their
       own jitter. Absolute: the cosine distance between the windows' normalised means (inside a
       CLIP shot < ~0.1, across a cut ~0.2-0.5). Fast pans or dissolves may exceed it; only the
       peak of each window and ``min_shot_s`` limit the cuts they cause.

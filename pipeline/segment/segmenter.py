@@ -1,23 +1,26 @@
 """Semantic segmentation of one video's sampled frames into classes, scenes and shots.
 
 The four steps (pure numpy + scikit-learn + hdbscan; the helpers live in
-:mod:`pipeline.segment_classes` and :mod:`pipeline.segment_shots`):
+:mod:`pipeline.segment.classes` and :mod:`pipeline.segment.shots`). Similarities are compared
+with thresholds on each video's own scale (:mod:`pipeline.segment.scale`), or as plain cosines
+with ``SegmentOptions.scale="absolute"``:
 
 (a) **Coarse grouping.** HDBSCAN over the frame embeddings after PCA to 32 dimensions (or UMAP,
-    or nothing) gives *semantic classes*, ignoring time; clusters whose centroids are at least
+    or nothing) gives *semantic classes*, ignoring time; clusters at least
     ``class_merge_similarity`` alike are joined (long shots of one setting). Noise frames
     (HDBSCAN label -1; HDBSCAN's own labels are kept in ``Segmentation.raw_labels``) join the
-    most similar class centroid when its cosine similarity is at least ``noise_min_similarity``,
+    most similar class when that similarity is at least ``noise_min_similarity``,
     otherwise the class of the nearest assigned frame in time. With no cluster at all (too few
     frames, identical frames, pure noise) every frame is class 0.
 (b) **Class diarization.** Classes are laid on the timeline; runs shorter than ``min_scene_s``
     are absorbed by a neighbour; *scenes* are the maximal runs of one class that remain. A class
     that recurs at separate times keeps one class id and gives separate scenes. Class ids are
     renumbered 0..C-1 in order of first appearance (after smoothing, which may remove a class).
-(c) **Fine grouping.** Inside each scene, a shot cut is placed where the cosine distance between
-    the mean of the ``shot_window_s`` before and after a frame boundary peaks above
-    ``shot_threshold``, keeping shots at least ``min_shot_s`` long. Scene boundaries are always
-    shot boundaries.
+(c) **Fine grouping.** Inside each scene, a shot cut is placed where the distance between the
+    ``shot_window_s`` of frames before and after a frame boundary peaks above ``shot_threshold``
+    (and, on the video scale, above the frame-to-frame jitter), keeping shots at least
+    ``min_shot_s`` long. Scene boundaries and hard cuts (``hard_cuts``, e.g. TransNetV2's) are
+    always shot boundaries.
 (d) **Shot embedding.** The mean of a shot's frame embeddings, re-normalised (float32); the
     keyframe is the shot's frame closest to that mean.
 
@@ -27,7 +30,8 @@ starts; the last ends one median sampling interval after the last frame (1 s for
 
 Cost for a 3-hour video at 3 fps (32,400 frames, 768-d): PCA O(N·D²); HDBSCAN (Borůvka KD-tree)
 on at most ``cluster_max_frames`` frames; shot detection O(N·D·window). Memory stays
-O(N·D) for the input plus blocks of a few thousand rows; nothing is O(N²). See ``bench/segment.py``.
+O(N·D): the input, one centred copy of it on the video scale, and blocks of a few thousand rows;
+nothing is O(N²). See ``bench/segment.py``.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ def boundary_distances(
     segment (a scene, or a part of one between hard cuts) that contains frame b. Without
     ``scale``: the cosine distance between the two windows' normalised means. With it: how far
     the mean cosine between the frames of one window and the frames of the other falls below the
-    video's adjacent-frame level, in units of ``adjacent - typical`` (about 0 inside a shot, about
-    1 between unrelated shots). NaN at segment boundaries (including 0 and N), where there is
+    mean cosine of the adjacent frames around b (:func:`local_adjacent`), in units of the video's
+    ``adjacent - typical`` (about 0 inside a shot, about 1 between unrelated shots). NaN at segment boundaries (including 0 and N), where there is
     nothing to compare. O(N·D·window) time, O(CHUNK·D) memory.
     """
     n = len(embeddings)
@@ -62,9 +62,7 @@ def local_adjacent(embeddings: np.ndarray, segment_bounds: np.ndarray, window: i
     n = len(embeddings)
     sims = adjacent_similarities(embeddings)  # sims[i] = cos(frame i, frame i+1)
     prefix = np.concatenate([[0.0], np.cumsum(sims)])
-    b = np.arange(n + 1)
-    segment_of = np.clip(np.searchsorted(segment_bounds, b, side="right") - 1, 0, max(len(segment_bounds) - 2, 0))
-    lo, hi = segment_bounds[segment_of], segment_bounds[np.minimum(segment_of + 1, len(segment_bounds) - 1)]
+    b, lo, hi = _segment_limits(segment_bounds)
     first_before, end_before = np.maximum(lo, b - window - 1), np.maximum(b - 1, 0)  # pairs i in [first, end)
     first_after, end_after = np.minimum(b, n), np.clip(np.minimum(hi - 1, b + window), 0, max(n - 1, 0))
     count_before = np.maximum(end_before - first_before, 0)
@@ -78,14 +76,19 @@ def local_adjacent(embeddings: np.ndarray, segment_bounds: np.ndarray, window: i
 def window_sizes(segment_bounds: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """``(before, after)`` for b in 0..N: how many frames each window of :func:`boundary_distances`
     holds once clipped to b's segment (0 where b is a segment boundary)."""
-    n = int(segment_bounds[-1]) if len(segment_bounds) else 0
-    b = np.arange(n + 1)
-    segment_of = np.clip(np.searchsorted(segment_bounds, b, side="right") - 1, 0, max(len(segment_bounds) - 2, 0))
-    lo, hi = segment_bounds[segment_of], segment_bounds[np.minimum(segment_of + 1, len(segment_bounds) - 1)]
+    b, lo, hi = _segment_limits(segment_bounds)
     inner = (b > lo) & (b < hi)
     before = np.where(inner, np.minimum(window, b - lo), 0)
     after = np.where(inner, np.minimum(window, hi - b), 0)
     return before, after
+
+
+def _segment_limits(segment_bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(b, lo, hi)`` for b in 0..N: the segment ``[lo, hi)`` that frame b starts or sits in."""
+    n = int(segment_bounds[-1]) if len(segment_bounds) else 0
+    b = np.arange(n + 1)
+    segment_of = np.clip(np.searchsorted(segment_bounds, b, side="right") - 1, 0, max(len(segment_bounds) - 2, 0))
+    return b, segment_bounds[segment_of], segment_bounds[np.minimum(segment_of + 1, len(segment_bounds) - 1)]
 
 
 def _window_sum(
