@@ -1,4 +1,4 @@
-"""CLI commands for the archive: ``ingest``, ``search``, ``videos``, ``databases`` and ``serve``.
+"""CLI commands for the archive: ``ingest``, ``search``, ``videos`` and ``serve``.
 
 Each command parses its values, calls one pipeline function and prints records. Top-level
 imports stay light (``app.cli.main`` imports this module to build its parser).
@@ -11,19 +11,25 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 
-from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
+from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, print_json
 from app.config import Settings
 
 
 def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
-    ingest = sub.add_parser("ingest", help="index video files and folders into a database")
-    ingest.add_argument("inputs", nargs="+", help="video files or folders (searched recursively)")
+    ingest = sub.add_parser("ingest", help="index video files, folders and URLs into a database",
+                            epilog=INGEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ingest.add_argument("inputs", nargs="+", help="video files, folders (searched recursively), @list.txt files, "
+                        "or http(s) URLs (YouTube plus BUSCA_ALLOWED_HOSTS)")
     ingest.add_argument("--fps", type=float, help="frames sampled per second (env BUSCA_FPS, default 2)")
     ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
     ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
+    ingest.add_argument("--workers", type=int, default=1,
+                        help="worker processes that decode and encode videos (this process alone writes)")
+    ingest.add_argument("--shard", metavar="I/N", help="ingest only part I of N of the inputs (machines sharing "
+                        "one Qdrant server and one data directory each take one part)")
     ingest.add_argument("--cuts", default="none", choices=["none", "transnetv2"],
                         help="hard cuts that bound the semantic shots: none (default) or transnetv2 (a shot-boundary "
-                             "network over every frame; ~0.3-0.5x more CPU time than ViT-L-14 at 2 fps, see README)")
+                             "network over every frame; on CPU ~0.14x the time of ViT-L-14 at 2 fps, see README)")
     ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
     ingest.set_defaults(handler="app.cli.index:run_ingest")
     add_common(ingest)
@@ -46,10 +52,6 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     videos.set_defaults(handler="app.cli.index:run_videos")
     add_common(videos)
 
-    dbs = sub.add_parser("databases", help="list databases")
-    dbs.set_defaults(handler="app.cli.index:run_databases")
-    add_common(dbs)
-
     serve = sub.add_parser("serve", help="start the web app (the default without a command)")
     serve.add_argument("--host", help="bind address (env BUSCA_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env BUSCA_PORT, default 7860)")
@@ -58,20 +60,48 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     add_model(serve)
 
 
+INGEST_EPILOG = """\
+Many workers, one archive:
+  python -m app ingest /archivo --workers 4            4 processes decode and encode, one writes
+  python -m app ingest /archivo --shard 2/3 --qdrant-url http://qdrant:6333 --data-dir /mnt/busca
+                                                       machine 2 of 3 into one Qdrant server
+Every machine gives the same inputs and the same shared data directory (thumbnails, media).
+Killing any worker or machine loses nothing: run the same command again to finish.
+"""
+
+
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services, make_cut_detector
+    from functools import partial
+
+    from app.config import AnalysisSettings
+    from app.services import Services, make_cut_detector, make_encoder, make_source_options
     from pipeline.core import check_db_name
-    from pipeline.index import IngestOptions, ingest_paths
+    from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, select_shard
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
-    detector = make_cut_detector(args.cuts, settings.device) if args.cuts != "none" else None
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    shard = Shard.parse(args.shard) if args.shard else None
+    sources = select_shard(args.inputs, shard)
+    if shard is not None:
+        print(f"shard {shard.index}/{shard.count}: {len(sources)} inputs", file=sys.stderr)
+    fetch = make_source_options(settings.data_dir, AnalysisSettings.from_env())
     services = Services.start(settings)
     try:
+        services.catalog.pending(settings.db)  # a damaged catalog stops the ingest here, before any work
         options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=args.force,
                                 keep_frames=args.keep_frames)
-        results = ingest_paths(args.inputs, services.encoder, services.store, services.layout, settings.db, options,
-                               cut_detector=detector)
+        detector = make_cut_detector(args.cuts, settings.device) if args.cuts != "none" else None
+        if args.workers > 1 and sources:
+            factory = partial(make_encoder, settings.clip_model, settings.device)
+            cuts = partial(make_cut_detector, args.cuts, settings.device) if detector is not None else None
+            results = ingest_parallel(sources, factory, services.store, services.layout, settings.db, options,
+                                      args.workers, services.catalog, fetch, make_cuts=cuts)
+        else:
+            results = ingest_paths(sources, services.encoder, services.store, services.layout, settings.db, options,
+                                   services.catalog, fetch, cut_detector=detector)
     finally:
         services.close()
     if args.json:
@@ -85,6 +115,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"FAILED  {r.error}")
     failed = sum(r.status != "indexed" for r in results)
     print(f"{len(results) - failed} indexed, {failed} failed, database '{settings.db}'", file=sys.stderr)
+    if not results and shard is not None:
+        return EXIT_OK  # this machine's part of the inputs is empty
     if not results:
         print("error: no video files found in the given inputs", file=sys.stderr)
         return EXIT_ERROR
@@ -111,6 +143,8 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     services = Services.start(settings)
     try:
         _require_db(services, settings.db)
+        for warning in services.warnings([settings.db]):
+            print(f"warning: {warning}", file=sys.stderr)
         hits = search(services.store, services.encoder, settings.db, query)
     finally:
         services.close()
@@ -128,15 +162,19 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_videos(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
-    from pipeline.core import format_timecode
+    """Reads the catalog only: it works while the web app holds an embedded store."""
+    from app.services import open_settings_catalog
+    from pipeline.core import check_db_name, format_timecode
+    from pipeline.errors import UnknownDatabaseError
 
-    services = Services.start(settings)
+    check_db_name(settings.db)
+    catalog = open_settings_catalog(settings)
     try:
-        _require_db(services, settings.db)
-        videos = list(services.catalog.videos(settings.db).values())
+        videos = list(catalog.videos(settings.db).values())
+        if not videos and settings.db not in catalog.databases():
+            raise UnknownDatabaseError(settings.db, catalog.databases())
     finally:
-        services.close()
+        catalog.close()
     if args.json:
         print_json([asdict(v) for v in videos])
         return EXIT_OK
@@ -144,19 +182,6 @@ def run_videos(args: argparse.Namespace, settings: Settings) -> int:
     for v in videos:
         print(f"{v.video_id:20}  {format_timecode(v.duration_s):>12}  {v.n_shots:>5} {v.n_scenes:>6}  {v.source}")
     print(f"{len(videos)} videos in '{settings.db}'", file=sys.stderr)
-    return EXIT_OK
-
-
-def run_databases(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
-
-    services = Services.start(settings)
-    try:
-        for name in services.databases():
-            count = services.store.count(name) if services.store.has_collection(name) else 0
-            print(f"{name}\t{count} shots\t{len(services.catalog.videos(name))} videos")
-    finally:
-        services.close()
     return EXIT_OK
 
 

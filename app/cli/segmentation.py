@@ -72,16 +72,21 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
 
 
 def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.services import open_settings_catalog
     from pipeline.core import check_db_name
     from pipeline.errors import UnknownDatabaseError
-    from pipeline.index import DataLayout, VideoCatalog
+    from pipeline.index import DataLayout
     from pipeline.index.calibrate import calibrate_database
 
     check_db_name(settings.db)
     options = segment_options(args)
-    if not VideoCatalog(settings.data_dir).videos(settings.db):
-        raise UnknownDatabaseError(settings.db, VideoCatalog(settings.data_dir).databases())
-    results = calibrate_database(DataLayout(settings.data_dir), settings.db, options, args.video)
+    catalog = open_settings_catalog(settings)  # reads artifacts only: the store may stay with the web app
+    try:
+        if not catalog.videos(settings.db):
+            raise UnknownDatabaseError(settings.db, catalog.databases())
+        results = calibrate_database(DataLayout(settings.data_dir), catalog, settings.db, options, args.video)
+    finally:
+        catalog.close()
     plot = Path(args.plot or f"calibrate-{settings.db}.svg")
     plot.write_text(calibration_svg(settings.db, results, options), encoding="utf-8")
     if args.json:
@@ -149,7 +154,8 @@ def run_resegment(args: argparse.Namespace, settings: Settings) -> int:
             raise UnknownDatabaseError(settings.db, services.databases())
         results = resegment_database(
             services.store, layout, settings.db, options, cuts=args.cuts, detector=detector, video_ids=args.video,
-            on_commit=lambda vid, seg: realign_analysis(layout.video_dir(vid) / "analysis", seg.shots))
+            on_commit=lambda vid, seg: realign_analysis(layout.video_dir(vid) / "analysis", seg.shots),
+            catalog=services.catalog)
     finally:
         services.close()
         if detector is not None:

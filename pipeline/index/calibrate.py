@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pipeline.core import atomic, check_db_name
 from pipeline.errors import ConfigError
-from pipeline.index.catalog import VideoCatalog
+from pipeline.index.catalog import Catalog
 from pipeline.index.layout import DataLayout
 from pipeline.index.shots import cuts_path
 from pipeline.segment import SegmentOptions
@@ -35,16 +35,16 @@ class EncoderCalibration:
                                "hard_cuts": v.hard_cuts} for v in self.videos]}
 
 
-def calibrate_database(layout: DataLayout, db: str, options: SegmentOptions,
+def calibrate_database(layout: DataLayout, catalog: Catalog, db: str, options: SegmentOptions,
                        video_ids: Sequence[str] | None = None) -> list[EncoderCalibration]:
     """The statistics of ``db`` (or of ``video_ids`` in it), one entry per encoder."""
     check_db_name(db)
-    entries = VideoCatalog(layout.root).videos(db)
+    entries = catalog.videos(db)
     unknown = sorted(set(video_ids or ()) - set(entries))
     if unknown:
         raise ConfigError(f"videos not in database {db!r}: {', '.join(unknown)}")
     by_encoder: dict[str, list[VideoStats]] = {}
-    for vid in video_ids or sorted(entries, key=lambda v: entries[v].source):
+    for vid in video_ids or entries:
         entry = entries[vid]
         frames = layout.load_frames(vid, entry.encoder)
         seg = layout.load_segmentation(vid, entry.encoder)

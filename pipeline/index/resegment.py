@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from pipeline.core import atomic, check_db_name
 from pipeline.errors import BuscaError, ConfigError, MediaError
-from pipeline.index.catalog import VideoCatalog
+from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.layout import DataLayout
 from pipeline.index.shots import (
     carry_ids,
@@ -83,28 +83,23 @@ def resegment_database(store: VectorStore, layout: DataLayout, db: str, options:
                        cuts: str = KEEP, detector: CutDetector | None = None,
                        video_ids: Sequence[str] | None = None, short_side: int = 224,
                        on_commit: Callable[[str, Segmentation], None] | None = None,
-                       progress: bool = True) -> list[ResegmentResult]:
+                       catalog: Catalog | None = None, progress: bool = True) -> list[ResegmentResult]:
     """Re-segment the videos of ``db`` (or ``video_ids`` of it). ``cuts``: ``"keep"``, ``"none"``
     or the name of ``detector``, whose cuts are read from ``cuts.json`` or found in the media.
-    ``short_side``: size of thumbnails decoded anew. One failing video never stops the others."""
+    ``short_side``: size of thumbnails decoded anew; ``catalog``: the store's own by default.
+    One failing video never stops the others."""
     check_db_name(db)
     if cuts not in (KEEP, NONE) and (detector is None or detector.name != cuts):
         raise ConfigError(f"hard cuts {cuts!r} need that detector; use keep, none or the detector's name")
-    catalog = VideoCatalog(layout.root)
+    catalog = catalog or catalog_for(store, layout.root)
     entries = catalog.videos(db)
     unknown = sorted(set(video_ids or ()) - set(entries))
     if unknown:
         raise ConfigError(f"videos not in database {db!r}: {', '.join(unknown)}")
-    holders: dict[str, list[str]] = {}
-    for name in catalog.databases():
-        if store.has_collection(name):
-            for vid, entry in catalog.videos(name).items():
-                holders.setdefault(f"{vid}/{entry.encoder}", []).append(name)
-    chosen = [entries[v] for v in (video_ids or sorted(entries, key=lambda v: entries[v].source))]
+    chosen = [entries[v] for v in (video_ids or entries)]  # the catalog gives them in source-name order
     results = []
     for entry in tqdm(chosen, desc="resegment", unit="video", disable=not progress or len(chosen) < 2):
-        job = _Job(store, layout, entry, options, cuts, detector, short_side, on_commit,
-                   holders.get(f"{entry.video_id}/{entry.encoder}", [db]))
+        job = _Job(store, layout, catalog, entry, options, cuts, detector, short_side, on_commit)
         try:
             results.append(job.run())
         except BuscaError as err:
@@ -121,13 +116,13 @@ def resegment_database(store: VectorStore, layout: DataLayout, db: str, options:
 class _Job:
     store: VectorStore
     layout: DataLayout
+    catalog: Catalog
     entry: IndexedVideo
     options: SegmentOptions
     cuts: str
     detector: CutDetector | None
     short_side: int
     on_commit: Callable[[str, Segmentation], None] | None
-    databases: list[str]
 
     @property
     def folder(self) -> Path:
@@ -184,8 +179,7 @@ class _Job:
         return hard_cuts(self._media(), self.entry.video_id, self.detector, self.layout)
 
     def _media(self) -> Path | None:
-        path = Path(self.entry.path)
-        return path if path.is_file() else None
+        return self.layout.media_file(self.entry.path, self.entry.video_id)
 
     def _commit(self, kept: int) -> ResegmentResult:
         """Move the staged artifacts into place and update the points; every step can be repeated."""
@@ -202,10 +196,10 @@ class _Job:
             if int(path.stem.removeprefix("shot_")) >= len(seg.shots):
                 path.unlink()
         ids = stored_point_ids(self.layout, seg, vector)
-        catalog = VideoCatalog(self.layout.root)
-        for db in self.databases:
-            entry = catalog.videos(db).get(vid)
-            if entry is None:
+        catalog = self.catalog
+        for db in catalog.holders(vid):  # every database that lists the video shares its artifacts
+            entry = catalog.get(db, vid)
+            if entry is None or entry.encoder != vector or not self.store.has_collection(db):
                 continue
             self.store.ensure_collection(db, {vector: int(seg.shot_embeddings.shape[1])})
             self.store.upsert(db, ids, {vector: seg.shot_embeddings}, shot_payloads(seg, vector, self.layout, entry.source))

@@ -97,6 +97,7 @@ def check_consistent(data: Path, options: SegmentOptions) -> None:
     thumbnail per shot, no staging folder, meta.json naming the options."""
     layout = DataLayout(data)
     catalog = VideoCatalog(data).videos(DB)
+    assert VideoCatalog(data).pending(DB) == []
     points = _points(data)
     assert len(points) == sum(e.n_shots for e in catalog.values())
     assert max(Counter((p.payload["video_id"], p.payload["shot_index"]) for p in points).values()) == 1
@@ -167,7 +168,7 @@ def test_ingest_with_new_options_re_segments_the_stored_frames(data, tiny_encode
 
     monkeypatch.setattr(ingest_module, "embed_video", no_encoding)
     entries = VideoCatalog(data).videos(DB)
-    media = [Path(e.path) for e in entries.values()]
+    media = [DataLayout(data).media_file(e.path, vid) for vid, e in entries.items()]
     store = open_store(data)
     try:
         options = IngestOptions(decode=DecodeOptions(fps=2.0), progress=False)
@@ -237,6 +238,7 @@ RUNNER = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
 import pipeline.index.resegment as R
+from pipeline.index.catalog.sqlite import VideoCatalog
 from pipeline.store.edge import EdgeStore
 point = sys.argv[1]
 calls = [0]
@@ -256,7 +258,7 @@ if point == "thumbnail moved":
 elif point == "points upserted":
     EdgeStore.upsert = kill_after(EdgeStore.upsert, 2)
 elif point == "catalog updated":
-    R.VideoCatalog.record = kill_after(R.VideoCatalog.record, 1)
+    VideoCatalog.record = kill_after(VideoCatalog.record, 1)
 from app.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
