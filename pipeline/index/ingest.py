@@ -38,6 +38,7 @@ from pipeline.index.shots import (
     hard_cuts,
     old_thumbnails,
     previous_ids,
+    prune_thumbnails,
     stored_point_ids,
     write_point_ids,
     write_thumbnails,
@@ -198,6 +199,7 @@ def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayou
         layout.save_segmentation(seg, vector_name)
         write_thumbnails(seg, frames.timestamps, folder / "thumbs", path, old_thumbnails(layout, old, vector_name),
                          options.decode.short_side)
+        prune_thumbnails(folder / "thumbs", len(seg.shots))
         layout.write_meta(video_id, vector_name, _options_meta(encoder, options, cut_detector))
         return PreparedVideo(video_id, info, frames, seg, vector_name, reused=False)
     (folder / POINT_IDS_FILE).unlink(missing_ok=True)  # new frames: earlier frame spans mean nothing

@@ -41,6 +41,7 @@ from pipeline.index.shots import (
     hard_cuts,
     old_thumbnails,
     previous_ids,
+    prune_thumbnails,
     read_cuts,
     shot_payloads,
     stored_point_ids,
@@ -192,9 +193,7 @@ class _Job:
             if (staged / name).is_file():
                 os.replace(staged / name, self.folder / name)
         seg = self.layout.load_segmentation(vid, vector)
-        for path in thumbs.glob("shot_*.jpg"):
-            if int(path.stem.removeprefix("shot_")) >= len(seg.shots):
-                path.unlink()
+        prune_thumbnails(thumbs, len(seg.shots))
         ids = stored_point_ids(self.layout, seg, vector)
         catalog = self.catalog
         for db in catalog.holders(vid):  # every database that lists the video shares its artifacts

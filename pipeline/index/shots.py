@@ -128,6 +128,13 @@ def write_thumbnails(seg: Segmentation, timestamps: Sequence[float], folder: Pat
         atomic.write_bytes(folder / f"shot_{shot.index:04d}.jpg", _jpeg(picked.image))
 
 
+def prune_thumbnails(folder: Path, n_shots: int) -> None:
+    """Remove ``folder``'s thumbnails of shots ``n_shots`` and beyond (left by a segmentation with more shots)."""
+    for path in folder.glob("shot_*.jpg"):
+        if int(path.stem.removeprefix("shot_")) >= n_shots:
+            path.unlink(missing_ok=True)
+
+
 def _jpeg(image) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=85)
