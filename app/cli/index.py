@@ -134,18 +134,20 @@ def _require_db(services, db: str) -> None:
         raise UnknownDatabaseError(db, services.databases())
 
 
-def like_point_id(shot: str) -> str:
-    """``VIDEO_ID:N`` (N the 1-based shot number people see) or a point id, as the store's point id."""
+def like_point_id(shot: str, services) -> str:
+    """``VIDEO_ID:N`` (N the 1-based shot number people see) or a point id, as the store's point id
+    (a re-segmented video's ids no longer follow its shot numbers: :func:`pipeline.index.shot_point_id`)."""
     from pipeline.core import check_video_id
     from pipeline.errors import QueryError
-    from pipeline.store import point_id
+    from pipeline.index import shot_point_id
 
     video_id, sep, number = shot.strip().partition(":")
     if not sep:
         return shot.strip()
     if not number.isdigit() or int(number) < 1:
         raise QueryError(f"--like {shot!r}: give VIDEO_ID:N with N the shot number, from 1")
-    return point_id(check_video_id(video_id), int(number) - 1)
+    entry = services.catalog.get(services.settings.db, check_video_id(video_id))
+    return shot_point_id(services.layout, entry.encoder if entry else None, video_id, int(number) - 1)
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -159,7 +161,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     if args.like and (args.text or args.image):
         raise QueryError("--like searches from a shot alone: leave out --text and --image")
     if args.like:
-        like, query = like_point_id(args.like), None
+        query = None
     else:
         image = load_image(args.image) if args.image else None
         query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
@@ -170,6 +172,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         for warning in services.warnings([settings.db]):
             print(f"warning: {warning}", file=sys.stderr)
         if query is None:
+            like = like_point_id(args.like, services)
             hits = similar(services.store, services.encoder.vector_name, settings.db, like, args.k, video_ids,
                            args.one_per_video)
         else:

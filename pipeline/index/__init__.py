@@ -26,7 +26,7 @@ from pipeline.index.ingest import (
 from pipeline.index.layout import DataLayout, content_id
 from pipeline.index.manage import Removed, delete_database, find_videos, remove_video, rename_database
 from pipeline.index.resegment import KEEP, NONE, ResegmentResult, resegment_database
-from pipeline.index.shots import hard_cuts, read_cuts, stored_point_ids
+from pipeline.index.shots import hard_cuts, read_cuts, shot_point_id, stored_point_ids
 from pipeline.index.workers import Shard, ingest_parallel, select_shard
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "rename_database",
     "resegment_database",
     "select_shard",
+    "shot_point_id",
     "stored_point_ids",
     "write_json_catalog",
 ]

@@ -85,6 +85,20 @@ def stored_point_ids(layout: DataLayout, seg: Segmentation, vector_name: str) ->
     return carry_ids(seg, read_point_ids(layout.encoder_dir(seg.video_id, vector_name)))
 
 
+def shot_point_id(layout: DataLayout, vector_name: str | None, video_id: str, shot_index: int) -> str:
+    """The point id of shot number ``shot_index`` (0-based, as in payloads) of a video as it is stored
+    now, without reading the store: after a re-segmentation, from ``point_ids.json`` (ids no longer
+    follow the index there); otherwise ingest's :func:`pipeline.store.point_id`. ``vector_name``:
+    the database's encoder (its catalog entry's ``encoder``); None when the video is not listed."""
+    if vector_name is not None:
+        path = layout.encoder_dir(video_id, vector_name) / POINT_IDS_FILE
+        if path.is_file():
+            rows = atomic.read_json(path)
+            if 0 <= shot_index < len(rows):
+                return str(rows[shot_index]["id"])
+    return point_id(video_id, shot_index)
+
+
 def previous_ids(seg: Segmentation, folder: Path) -> dict[tuple[int, int], str]:
     """``{span: id}`` of a segmentation as it is stored now (its ``point_ids.json``, else ingest's ids)."""
     stored = read_point_ids(folder)

@@ -24,10 +24,18 @@ import pytest
 
 from pipeline.analysis import ShotAnalysis, VideoAnalysis
 from pipeline.analysis.store import read_partial, write_analysis
-from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths, resegment_database, stored_point_ids
+from pipeline.index import (
+    DataLayout,
+    IngestOptions,
+    VideoCatalog,
+    ingest_paths,
+    resegment_database,
+    shot_point_id,
+    stored_point_ids,
+)
 from pipeline.media import DecodeOptions
 from pipeline.segment import SegmentOptions
-from pipeline.store import open_store
+from pipeline.store import open_store, point_id
 
 from testkit import slideshow_images, write_video
 
@@ -140,6 +148,14 @@ def test_resegment_an_old_database_keeps_unchanged_ids_and_files_analyses_by_tim
         assert all(after[vid][span] == before[vid][span] for span in unchanged)
         assert not set(after[vid].values()) - {before[vid][s] for s in unchanged} & set(before[vid].values())
         assert sum(r.kept_ids for r in results if r.video_id == vid) == len(unchanged)
+    points = {p.id: p.payload for p in _points(data)}
+    moved = 0
+    for vid, entry in VideoCatalog(data).videos(DB).items():  # shot numbers people use (VIDEO:N) still resolve
+        for index in range(entry.n_shots):
+            pid = shot_point_id(layout, entry.encoder, vid, index)
+            assert (points[pid]["video_id"], points[pid]["shot_index"]) == (vid, index)
+            moved += pid != point_id(vid, index)
+    assert moved, "some kept ids no longer follow their shot's index"
     analysed = sorted(before)[0]
     folder = layout.video_dir(analysed) / "analysis"
     assert not (folder / "analysis.json").exists() and (folder / "analysis.before-resegment.json").is_file()
