@@ -32,11 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models.clip import ClipOptions, OpenClipEncoder  # noqa: E402
-from models.transnetv2 import TransNetOptions, TransNetV2Detector, _frames, transitions_to_cuts  # noqa: E402
+from models.transnetv2 import TransNetOptions, TransNetV2Detector, network_frames, transitions_to_cuts  # noqa: E402
 from pipeline.media import DecodeOptions, iter_frames, probe  # noqa: E402
 from pipeline.records import FrameEmbeddings  # noqa: E402
-from pipeline.segment import SegmentOptions  # noqa: E402
-from pipeline.segment.calibrate import summary, video_stats  # noqa: E402
+from pipeline.segment import SegmentOptions, segment, summary, video_stats  # noqa: E402
 
 
 def looped_bikes(folder: Path, seconds: int) -> Path:
@@ -51,7 +50,7 @@ def looped_bikes(folder: Path, seconds: int) -> Path:
 
 def time_transnet(detector: TransNetV2Detector, video: Path) -> dict:
     started = time.perf_counter()
-    frames = [image for _, image in _frames(video)]
+    frames = [image for _, image in network_frames(video)]
     decode_s = time.perf_counter() - started
     started = time.perf_counter()
     times, probabilities = detector.predict(video)
@@ -77,8 +76,6 @@ def coincidence(videos: list[Path], encoder: OpenClipEncoder, detector: TransNet
             images += batch.images
         frames = FrameEmbeddings("0" * 20, np.array(times), encoder.encode_images(images).astype(np.float32))
         options = SegmentOptions()
-        from pipeline.segment import segment
-
         stats.append(video_stats(frames, segment(frames, options), options, detector.detect_cuts(video)))
     return {"videos": [str(v) for v in videos], **summary(stats)["hard_cuts"]}
 

@@ -150,7 +150,7 @@ class TransNetV2Detector:
             outputs.extend(single[:, CONTEXT : CONTEXT + STEP, 0].float().cpu().numpy())
 
         buffer: list[np.ndarray] = []
-        for t, frame in _frames(Path(media)):
+        for t, frame in network_frames(Path(media)):
             if not buffer:
                 buffer = [frame] * CONTEXT
             buffer.append(frame)
@@ -179,7 +179,7 @@ class TransNetV2Detector:
         return transitions_to_cuts(probabilities, times, self.options.threshold)
 
 
-def _frames(path: Path) -> Iterator[tuple[float, np.ndarray]]:
+def network_frames(path: Path) -> Iterator[tuple[float, np.ndarray]]:
     """Every frame as ``(seconds, uint8 (27, 48, 3))``, on :func:`pipeline.media.iter_frames`'
     clock (seconds from the video stream's start). A file that breaks off keeps what decoded."""
     av = require("av", "pip install -r requirements.txt")

@@ -75,8 +75,7 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import open_settings_catalog
     from pipeline.core import check_db_name
     from pipeline.errors import UnknownDatabaseError
-    from pipeline.index import DataLayout
-    from pipeline.index.calibrate import calibrate_database
+    from pipeline.index import DataLayout, calibrate_database
 
     check_db_name(settings.db)
     options = segment_options(args)

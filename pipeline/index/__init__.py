@@ -2,6 +2,7 @@
 catalog of the videos confirmed in each database, its checks and repairs, managing the archive,
 and re-segmentation from stored embeddings."""
 
+from pipeline.index.calibrate import EncoderCalibration, calibrate_database
 from pipeline.index.catalog import (
     Catalog,
     CatalogTotals,
@@ -25,19 +26,18 @@ from pipeline.index.ingest import (
 )
 from pipeline.index.layout import DataLayout, content_id
 from pipeline.index.manage import Removed, delete_database, find_videos, remove_video, rename_database
-from pipeline.index.resegment import KEEP, NONE, ResegmentResult, resegment_database
-from pipeline.index.shots import hard_cuts, read_cuts, shot_point_id, stored_point_ids
+from pipeline.index.resegment import ResegmentResult, resegment_database
+from pipeline.index.shots import read_cuts, shot_point_id, stored_point_ids
 from pipeline.index.workers import Shard, ingest_parallel, select_shard
 
 __all__ = [
-    "KEEP",
-    "NONE",
     "Catalog",
     "CatalogIssue",
     "CatalogTotals",
     "CheckReport",
     "DataLayout",
     "Drift",
+    "EncoderCalibration",
     "IngestOptions",
     "IngestResult",
     "PreparedVideo",
@@ -47,13 +47,13 @@ __all__ = [
     "Shard",
     "VideoCatalog",
     "VideoPage",
+    "calibrate_database",
     "catalog_for",
     "check_archive",
     "check_database",
     "content_id",
     "delete_database",
     "find_videos",
-    "hard_cuts",
     "index_video",
     "ingest_one",
     "ingest_parallel",

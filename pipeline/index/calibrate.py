@@ -14,8 +14,7 @@ from pipeline.errors import ConfigError
 from pipeline.index.catalog import Catalog
 from pipeline.index.layout import DataLayout
 from pipeline.index.shots import cuts_path
-from pipeline.segment import SegmentOptions
-from pipeline.segment.calibrate import Fit, VideoStats, fit_report, summary, video_stats
+from pipeline.segment import Fit, SegmentOptions, VideoStats, fit_report, summary, video_stats
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,10 @@ def test_streaming_windows_give_the_package_s_own_predictions(detector, predicti
     """Our frame-at-a-time windows equal the package's predict_frames over the whole video."""
     import torch
 
-    from models.transnetv2 import _frames
+    from models.transnetv2 import network_frames
 
     times, probabilities = prediction
-    frames = torch.from_numpy(np.stack([image for _, image in _frames(bikes)]))
+    frames = torch.from_numpy(np.stack([image for _, image in network_frames(bikes)]))
     reference, _ = detector._model.predict_frames(frames, quiet=True)
     assert len(times) == len(probabilities) == len(reference) == 250
     np.testing.assert_allclose(probabilities, reference.numpy(), atol=1e-5)
