@@ -20,6 +20,7 @@ from pipeline.analysis.jobs import (
     run_job,
 )
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
+from pipeline.analysis.realign import realign_analysis
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, ShotDescription, VideoAnalysis
 from pipeline.analysis.store import read_transcript
@@ -53,5 +54,6 @@ __all__ = [
     "job_status",
     "read_manifest",
     "read_transcript",
+    "realign_analysis",
     "run_job",
 ]

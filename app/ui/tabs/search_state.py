@@ -15,9 +15,9 @@ from app.ui.tabs.search_handlers import RESULT_OUTPUTS, SearchHandlers, status_t
 from app.ui.tabs.selection import SelectionHandlers
 from app.ui.urlstate import SearchParams, clean_prefs
 from pipeline.errors import BuscaError, QueryError
+from pipeline.index import shot_point_id
 from pipeline.search import DEFAULT_WITHIN_S, to_hits
 from pipeline.sources import load_image
-from pipeline.store import point_id
 
 
 def url_of(query: dict | None):
@@ -80,7 +80,8 @@ def loader(ctx: UiContext, handlers: SearchHandlers, selection: SelectionHandler
 def _like_from_url(ctx: UiContext, handlers: SearchHandlers, db: str, like: str, k: int, one: bool, lang: str,
                    basket: list) -> tuple:
     video_id, _, number = like.partition(":")
-    pid = point_id(video_id, int(number) - 1)
+    entry = ctx.services.catalog.get(db, video_id)  # a re-segmented video's ids no longer follow shot numbers
+    pid = shot_point_id(ctx.layout, entry.encoder if entry else None, video_id, int(number) - 1)
     record = handlers.records([_stored_hit(ctx, db, pid, lang)], db)[0]
     return handlers.outputs(handlers.similar_view(record, k, one, [], lang, basket))
 
