@@ -23,7 +23,7 @@ from models.catalogue import ENCODERS, MCLIP_MODEL, ORIGINAL_ENCODER, is_multili
 from models.clip import ClipOptions, OpenClipEncoder
 from pipeline.errors import BuscaError, ConfigError, QueryError
 from pipeline.index import Catalog, DataLayout, EncoderRecord, catalog_for, open_catalog, stored_encoders
-from pipeline.protocols import Describer, TextEncoder, Transcriber
+from pipeline.protocols import CutDetector, Describer, TextEncoder, Transcriber
 from pipeline.search import CachedTextEncoder, QueryEncoderChoice, TranslatingEncoder, choose_query_encoder
 from pipeline.store import VectorStore, open_store
 
@@ -38,6 +38,15 @@ def make_encoder(model: str, device: str, models_dir=None, text_runtime: str = "
     queries with ONNX Runtime on CPU when it is installed (README, "Performance", text queries)."""
     return OpenClipEncoder(ClipOptions(model=resolve_encoder_name(model), device=device,
                                        models_dir=str(models_dir) if models_dir else None, text_runtime=text_runtime))
+
+
+def make_cut_detector(name: str, device: str) -> CutDetector:
+    """A shot-boundary detector by name (``transnetv2``); nothing is loaded until it is first used."""
+    if name != "transnetv2":
+        raise ConfigError(f"unknown shot-boundary detector {name!r}; the one available is transnetv2")
+    from models.transnetv2 import TransNetOptions, TransNetV2Detector
+
+    return TransNetV2Detector(TransNetOptions(device=device))
 
 
 def make_transcriber(analysis: AnalysisSettings, device: str, models_dir=None) -> Transcriber:

@@ -84,6 +84,12 @@ MESSAGES: dict[str, str] = {
     "model.unavailable": "model {model!r} is not available: {why}. Either run `python -m app models download "
                          "{model} --to DIR` on a connected machine and point BUSCA_MODELS_DIR (or --models-dir) at "
                          "DIR, or give {alternative}",
+    # temporal queries, thresholds and orders, transcripts for subtitles
+    "query.within_range": "'within' must be between 0 and {limit} seconds, got {value}",
+    "query.sort": "unknown order {sort!r}: use one of {orders}",
+    "query.min_score": "minimum score must be between -1 and 1, got {value}",
+    "media.no_transcript": "has no transcript yet: transcribe it first (the analysis mode, `python -m app analyze`, "
+                           "stores one)",
     # stores and databases
     "store.locked": "the embedded Qdrant store at {path} is already open in another process. An embedded "
                     "store serves one process only: stop the other process, or run a Qdrant server and point "

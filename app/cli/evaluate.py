@@ -30,6 +30,9 @@ Configurations (--config, repeatable):
 --compare alone: text vs text+translation at weight 0.5, plus every other encoder the database holds,
 plus M-CLIP and Apertium translation for English-only encoders (where available).
 
+Two-part queries: a description "A >> B" (or "A → B") is searched as "A, then B within --within
+seconds"; its ranked pairs count as hits from A's start to B's end.
+
 Metrics: video-level R@K (one-per-video ranking), shot-level R@K (a shot of the logged video
 overlapping the logged span, --min-overlap), video among the top-K shots, MRR, median rank.
 """
@@ -48,6 +51,8 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     ev.add_argument("--depth", type=int, default=100, help="shots/videos fetched per query; deeper ranks are misses")
     ev.add_argument("--min-overlap", default="0", help="shot-level match: seconds (1.5, 1.5s) or percentage "
                     "of the shorter interval (50%%); default: any overlap")
+    ev.add_argument("--within", type=float, default=60.0,
+                    help="two-part entries (A >> B): B starts at most this many seconds after A ends (default 60)")
     ev.add_argument("--out", help="write the report into this directory as LOG-evaluation-DATE.md and .json")
     ev.add_argument("--json", action="store_true", help="print the JSON report instead of the Markdown summary")
     ev.set_defaults(handler="app.cli.evaluate:run_evaluate")
@@ -101,7 +106,7 @@ def evaluate_options(args: argparse.Namespace, compare: tuple = ()):
     return EvaluateOptions(configs=configs, ks=parse_ks(args.ks), depth=args.depth,
                            overlap=parse_min_overlap(args.min_overlap),
                            log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation),
-                           progress=sys.stderr.isatty())
+                           progress=sys.stderr.isatty(), within_s=args.within)
 
 
 def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:

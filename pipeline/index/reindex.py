@@ -109,9 +109,11 @@ def _artifacts(layout: DataLayout, entry: IndexedVideo, source: str, encoder: Im
     """The new encoder's shot embeddings for the source segmentation (reused when already made)."""
     video_id, target = entry.video_id, artifacts_name(encoder.vector_name, source)
     decode = (layout.read_meta(video_id, source) or {}).get("decode")
-    meta = {"encoder": identity.get("model", encoder.name), "weights": identity.get("weights"),
-            "reindexed_from": source, "decode": decode}
     seg = layout.load_segmentation(video_id, source)
+    bounds = np.asarray([s.first_frame for s in seg.shots] + [seg.shots[-1].end_frame if seg.shots else 0])
+    shots = hashlib.blake2b(bounds.astype(np.int64).tobytes(), digest_size=8).hexdigest()  # a re-segmentation changes it
+    meta = {"encoder": identity.get("model", encoder.name), "weights": identity.get("weights"),
+            "reindexed_from": source, "decode": decode, "shots": shots}
     if layout.read_meta(video_id, target) == meta:
         return layout.load_segmentation(video_id, target).shot_embeddings, True
     (layout.encoder_dir(video_id, target) / "meta.json").unlink(missing_ok=True)
@@ -122,7 +124,6 @@ def _artifacts(layout: DataLayout, entry: IndexedVideo, source: str, encoder: Im
                                                      "original file")
     options = _decode_options(decode, short_side)
     frames = _embed_frames(media, options, encoder, timestamps, progress, entry.source)
-    bounds = np.asarray([s.first_frame for s in seg.shots] + [seg.shots[-1].end_frame if seg.shots else 0])
     shot_embeddings, _ = shot_vectors(frames, bounds)
     folder = layout.encoder_dir(video_id, target)
     atomic.write_npy(folder / "timestamps.npy", timestamps.astype(np.float64))
