@@ -18,14 +18,18 @@ def test_the_picker_lists_the_encoders_the_database_records(running_app, tiny_en
     assert labels[""] == "The database's own" and labels[tiny_encoder.model_id] == f"{tiny_encoder.model_id} (768-d)"
 
 
+def _search(client, text: str, query_encoder: str):
+    """``/search`` with the picker's two inputs, last after "A, then B", minimum score and order."""
+    return client.predict("archivo", text, None, 0.5, 3, False, [], "", None, 60, 0, "score", "", query_encoder,
+                          api_name="/search")
+
+
 def test_search_says_which_encoder_and_query_encoder_ran(client):
-    _cards, status, *_ = client.predict("archivo", "un gato", None, 0.5, 3, False, [], "", "native",
-                                        api_name="/search")
+    _cards, status, *_ = _search(client, "un gato", "native")
     assert "Codificador: local-dir:" in status and "consulta: El del modelo (elegido)" in status
 
 
 @pytest.mark.skipif(not ApertiumTranslator.available(), reason="apt install apertium-eng-spa")
 def test_a_translated_query_shows_its_translation(client):
-    _cards, status, *_ = client.predict("archivo", "un gato negro", None, 0.5, 3, False, [], "", "translate",
-                                        api_name="/search")
+    _cards, status, *_ = _search(client, "un gato negro", "translate")
     assert "Traducir al inglés (Apertium)" in status and "«a black cat»" in status.lower()
