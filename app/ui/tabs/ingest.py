@@ -23,7 +23,7 @@ from app.ui.jobs import Job
 from app.ui.paths import FolderRefused, check_folder, under_roots
 from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
-from pipeline.index import IngestOptions, IngestResult, ingest_paths
+from pipeline.index import IngestOptions, IngestResult, ingest_paths, record_encoder
 from pipeline.media import VIDEO_EXTENSIONS, DecodeOptions
 from pipeline.sources import expand_sources
 
@@ -68,14 +68,17 @@ class IngestHandlers:
             check_db_name(db)
         except BuscaError as err:
             raise ui_error(lang, err) from err
-        options = IngestOptions(decode=DecodeOptions(fps=self.ctx.services.settings.fps), force=bool(force),
-                                media="link")
+        fps = self.ctx.services.settings.fps
         outside = t(lang, "folder_outside", path="{path}", roots=", ".join(map(str, self.ctx.ui.ingest_roots)))
 
         def work(job: Job) -> list[IngestResult | None]:
             results: list[IngestResult | None] = [None] * len(paths)
             job.view = (db, paths, results)
-            encoder = self.ctx.ready_encoder()
+            # the database's own encoder, checked against (and recorded in) the database before any video
+            encoder = self.ctx.ready_encoder(db)
+            record_encoder(self.ctx.services.store, db, encoder)
+            decode = DecodeOptions(fps=fps, short_side=max(DecodeOptions.short_side, getattr(encoder, "image_size", 224)))
+            options = IngestOptions(decode=decode, force=bool(force), media="link")
             for i, path in enumerate(paths):
                 job.raise_if_cancelled()
                 job.update(index=i + 1, total=len(paths), name=path.name)
@@ -84,6 +87,8 @@ class IngestHandlers:
                 else:
                     [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db,
                                                 options, self.ctx.services.catalog)
+            # a database that holds several encoders gets all of them for the new videos
+            self.ctx.services.add_other_encoders(db, encoder, [r.video_id for r in results if r.status == "indexed"])
             return results
 
         job = self.panel.submit(("job_ingest_title", {"n": len(paths), "db": db}), work, lang)
