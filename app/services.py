@@ -3,7 +3,9 @@ the video catalog; and the factories that build every model from the settings (t
 web app build models only through them).
 
 The encoder loads lazily (the first search or ingest pays for it); the store opens at
-start-up so that a locked embedded store is reported at once.
+start-up so that a locked embedded store is reported at once. When the data directory's disk
+has less than the margin free (``BUSCA_MIN_FREE_MB`` / ``_PERCENT``), the embedded store opens
+read-only: search works, writes are refused with a clear error instead of a SIGBUS.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from app.config import AnalysisSettings, Settings
 from models.clip import ClipOptions, OpenClipEncoder
+from pipeline.core import check_free_space, space_shortfall
 from pipeline.errors import ConfigError
 from pipeline.index import DataLayout, VideoCatalog
 from pipeline.protocols import Describer, Transcriber
@@ -59,10 +62,19 @@ class Services:
     encoder: OpenClipEncoder
 
     @classmethod
-    def start(cls, settings: Settings) -> Services:
+    def start(cls, settings: Settings, write: str | None = None) -> Services:
+        """Open the store (read-only when the disk is short). ``write`` names what the caller is
+        about to write (e.g. ``"ingest"``): then a short disk is an error, raised before anything opens."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if write:  # artifacts and media go to the data directory, whatever the store
+            check_free_space(settings.data_dir, settings.margin, write)
+        embedded = not settings.qdrant_url
+        short = space_shortfall(settings.data_dir, settings.margin) if embedded else None
+        if short is not None:
+            log.warning("only %d MB free on %s (margin %d MB): the store opens read-only, ingest is refused",
+                        short[0] >> 20, settings.data_dir, short[1] >> 20)
         store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
-                           backend=settings.store)
+                           backend=settings.store, read_only=short is not None, margin=settings.margin)
         encoder = make_encoder(settings.clip_model, settings.device)
         log.info("data in %s, store %s, encoder %s", settings.data_dir, store.kind, settings.clip_model)
         return cls(settings, DataLayout(settings.data_dir), VideoCatalog(settings.data_dir), store, encoder)

@@ -56,6 +56,30 @@ class UnknownDatabaseError(StoreError):
         super().__init__(f"database {name!r} does not exist.{hint}")
 
 
+class DiskFullError(StoreError):
+    """Too little free space to write safely where a write was asked for.
+
+    Qdrant Edge writes through memory-mapped files: on a full disk it dies of SIGBUS instead of
+    raising, so writes are refused *before* the disk fills (:mod:`pipeline.core.disk`)."""
+
+    def __init__(self, path: str | Path, action: str, free_bytes: int, needed_bytes: int):
+        self.path, self.action = str(path), action
+        self.free_bytes, self.needed_bytes = int(free_bytes), int(needed_bytes)
+        super().__init__(
+            f"not enough free disk space to {action}: the data directory {self.path} has "
+            f"{_size(free_bytes)} free and needs {_size(needed_bytes)}. Free space there, or lower the "
+            "margin (BUSCA_MIN_FREE_MB, BUSCA_MIN_FREE_PERCENT)"
+        )
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
 class ModelError(BuscaError):
     """A model could not be loaded or run. The message says how to fix it."""
 

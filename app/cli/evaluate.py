@@ -52,7 +52,7 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
 # --- evaluate -------------------------------------------------------------------------------
 
 
-def evaluate_options(args: argparse.Namespace):
+def evaluate_options(args: argparse.Namespace, settings: Settings | None = None):
     from pipeline.evaluation import (
         COMPARE_DEFAULT,
         EvalConfig,
@@ -63,13 +63,16 @@ def evaluate_options(args: argparse.Namespace):
         parse_min_overlap,
     )
 
+    settings = settings or Settings.from_env()
     if args.config:
         configs = tuple(parse_config(spec) for spec in args.config)
     else:
         configs = COMPARE_DEFAULT if args.compare else (EvalConfig(),)
     return EvaluateOptions(configs=configs, ks=parse_ks(args.ks), depth=args.depth,
                            overlap=parse_min_overlap(args.min_overlap),
-                           log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation),
+                           log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation,
+                                          max_lines=settings.eval_max_lines,
+                                          max_bytes=int(settings.eval_max_mb * 1024 * 1024)),
                            progress=sys.stderr.isatty())
 
 
@@ -80,7 +83,7 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.evaluation import evaluate
 
     check_db_name(settings.db)
-    options = evaluate_options(args)
+    options = evaluate_options(args, settings)
     services = Services.start(settings)
     try:
         encoders = {c.model: make_encoder(c.model, settings.device)

@@ -62,10 +62,10 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
-    services = Services.start(settings)
+    services = Services.start(settings, write=f"ingest into database {settings.db!r}")
     try:
         options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=args.force,
-                                keep_frames=args.keep_frames)
+                                keep_frames=args.keep_frames, margin=settings.margin)
         results = ingest_paths(args.inputs, services.encoder, services.store, services.layout, settings.db, options)
     finally:
         services.close()
@@ -123,15 +123,17 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_videos(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
-    from pipeline.core import format_timecode
+    """Reads the catalog only, never the store: it runs while the app (or an ingest) holds the
+    embedded store."""
+    from pipeline.core import check_db_name, format_timecode
+    from pipeline.errors import UnknownDatabaseError
+    from pipeline.index import VideoCatalog
 
-    services = Services.start(settings)
-    try:
-        _require_db(services, settings.db)
-        videos = list(services.catalog.videos(settings.db).values())
-    finally:
-        services.close()
+    check_db_name(settings.db)
+    catalog = VideoCatalog(settings.data_dir)
+    if settings.db not in catalog.databases():
+        raise UnknownDatabaseError(settings.db, catalog.databases())
+    videos = list(catalog.videos(settings.db).values())
     if args.json:
         print_json([asdict(v) for v in videos])
         return EXIT_OK

@@ -46,6 +46,11 @@ _ALIASES = {
     "translation": ("translation", "translated", "query_en", "en", "english", "traduccion", "traducción"),
 }
 _MAX_REPORTED = 10
+MB = 1024 * 1024
+
+
+class LogTooLargeError(ConfigError):
+    """A log over the configured caps (entries or bytes): refused before it costs memory."""
 
 
 class LogFormatError(ConfigError):
@@ -76,12 +81,19 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class LogOptions:
+    """``max_lines``: most entries read; ``max_bytes``: largest file read (checked before reading).
+    Both bound the memory of an evaluation (``BUSCA_EVAL_MAX_LINES``, ``BUSCA_EVAL_MAX_MB``)."""
+
     format: str = "auto"
     paren_translation: bool = True
+    max_lines: int = 20_000
+    max_bytes: int = 20 * MB
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ConfigError(f"unknown log format {self.format!r}: use one of {', '.join(FORMATS)}")
+        if self.max_lines < 1 or self.max_bytes < 1:
+            raise ConfigError("the log caps (entries and bytes) must be positive")
 
 
 def detect_format(path: str | Path) -> str:
@@ -144,12 +156,15 @@ def read_log(path: str | Path, options: LogOptions = LogOptions()) -> list[LogEn
     """Every entry of a log file, in file order. Raises :class:`LogFormatError` naming each bad line."""
     path = Path(path)
     fmt = detect_format(path) if options.format == "auto" else options.format
-    lines = _read_lines(path)
+    lines = _read_lines(path, options.max_bytes)
     entries: list[LogEntry] = []
     problems: list[tuple[int, str]] = []
     parse = {"plain": _parse_plain, "csv": _parse_table, "tsv": _parse_table, "jsonl": _parse_jsonl}[fmt]
     for item in parse(lines, fmt, options):
         (entries if isinstance(item, LogEntry) else problems).append(item)
+        if len(entries) > options.max_lines:
+            raise LogTooLargeError(f"{path}: more than {options.max_lines} log entries: split the log, or raise "
+                                   "the limit (BUSCA_EVAL_MAX_LINES)")
     if problems:
         raise LogFormatError(path, problems)
     if not entries:
@@ -157,8 +172,12 @@ def read_log(path: str | Path, options: LogOptions = LogOptions()) -> list[LogEn
     return entries
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path, max_bytes: int) -> list[str]:
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LogTooLargeError(f"{path}: the log is {size / MB:.1f} MB, over the limit of {max_bytes / MB:g} MB: "
+                                   "split it, or raise the limit (BUSCA_EVAL_MAX_MB)")
         raw = path.read_bytes()
     except OSError as err:
         raise ConfigError(f"{path}: cannot be read ({err.strerror or err})") from err

@@ -14,6 +14,11 @@ From the ranks come R@K, MRR and the median rank (:mod:`pipeline.evaluate_metric
 numpy). The search is injected (:data:`SearchFn`) so the ranking logic is testable without
 a model or a store.
 
+Memory stays bounded whatever the log's length: entries are encoded and searched
+``QUERY_BATCH`` at a time (each batch's distinct texts in one ``encode_texts`` call, which
+batches again inside the encoder), so only one batch of query vectors exists at once; the log
+itself is capped (:class:`~pipeline.evaluation.logs.LogOptions` ``max_lines``/``max_bytes``).
+
 Log entries are matched to indexed videos by file name: the exact name of the catalog's
 ``source`` first, then case-insensitively, then by name without extension. An entry whose
 video is not indexed, or that lacks a query part a configuration needs, is *excluded* and
@@ -35,7 +40,7 @@ from tqdm.auto import tqdm
 
 from pipeline.errors import ConfigError, UnknownDatabaseError
 from pipeline.evaluation.config import EvalConfig, EvaluateOptions, parse_config
-from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, read_log
+from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, LogTooLargeError, read_log
 from pipeline.evaluation.metrics import (
     OverlapOptions,
     dedupe_videos,
@@ -59,6 +64,8 @@ log = logging.getLogger(__name__)
 SearchFn = Callable[[np.ndarray, int, bool], Sequence[SearchHit]]
 ANY_OVERLAP = OverlapOptions()
 DEFAULT_OPTIONS = EvaluateOptions()
+#: Log entries encoded and searched at a time.
+QUERY_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -154,11 +161,16 @@ def store_search(store: VectorStore, db: str, vector_name: str) -> SearchFn:
 
 def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
                     encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions) -> ConfigResult:
+    """Ranks of every matched entry under one configuration, ``QUERY_BATCH`` entries at a time."""
     started = time.perf_counter()
-    entries = [entry for entry, _ in matched]
-    targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in matched]
-    vectors = query_vectors(entries, config, encoder)
-    ranks = rank_queries(targets, vectors, search, options.depth, options.overlap, options.progress)
+    ranks: list[QueryRanks] = []
+    with tqdm(total=len(matched), desc="queries", unit="query", leave=False, disable=not options.progress) as bar:
+        for start in range(0, len(matched), QUERY_BATCH):
+            batch = matched[start:start + QUERY_BATCH]
+            vectors = query_vectors([entry for entry, _ in batch], config, encoder)
+            targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in batch]
+            ranks += rank_queries(targets, vectors, search, options.depth, options.overlap)
+            bar.update(len(batch))
     return ConfigResult(
         config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
         video=summarize([r.video_rank for r in ranks], options.ks),
@@ -191,6 +203,9 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
     malformed log) or UnknownDatabaseError.
     """
     entries = read_log(logs, options.log) if isinstance(logs, str | Path) else list(logs)
+    if len(entries) > options.log.max_lines:
+        raise LogTooLargeError(f"{len(entries)} log entries, over the limit of {options.log.max_lines}: split the "
+                               "log, or raise the limit (BUSCA_EVAL_MAX_LINES)")
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
