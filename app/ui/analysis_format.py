@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.ui.analysis_models import AnalysisConfig
+from app.ui.errors import public_message
 from app.ui.formatting import file_url, md_escape
 from app.ui.i18n import t
 from pipeline.analysis import ItemResult, ShotAnalysis, VideoAnalysis
@@ -130,5 +131,5 @@ def batch_rows(items: Sequence[ItemResult], lang: str) -> list[list]:
         stage = t(lang, f"stage_{item.stage}") if item.stage and item.status != "done" else ""
         rows.append([item.item_id, source_label(item.source), t(lang, f"status_{item.status}"), stage,
                      summary.shots_total if summary else "", len(summary.flagged_shots) if summary else "",
-                     item.error or ""])
+                     public_message(item.error) if item.error else ""])
     return rows

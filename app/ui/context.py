@@ -21,6 +21,7 @@ import gradio as gr
 from app.config import AnalysisSettings
 from app.services import Services
 from app.ui.analysis_models import AnalysisModels
+from app.ui.errors import log_refusal, public_message
 from app.ui.i18n import DEFAULT_LANG, check_lang, t
 from app.ui.settings import UiSettings
 from pipeline.core import check_db_name
@@ -98,6 +99,12 @@ class UiContext:
             _ = self.services.encoder.dim
         return self.services.encoder
 
+    def error(self, err: BaseException | str) -> gr.Error:
+        """The ``gr.Error`` for a failure a web user caused or must hear of: without server paths
+        and without a traceback in the log, which gets one line with the whole message."""
+        log_refusal(err)
+        return gr.Error(public_message(str(err), self.layout.root), print_exception=False)
+
     def databases(self) -> list[str]:
         names = self.services.databases()
         return names if self.services.settings.db in names else [self.services.settings.db, *names]
@@ -110,7 +117,7 @@ class UiContext:
             check_db_name(db)
             exists = self.services.store.has_collection(db) and self.services.store.count(db) > 0
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise self.error(err) from err
         if not exists:
             raise gr.Error(t(lang, "empty_db", db=db))
         return db

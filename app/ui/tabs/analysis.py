@@ -38,7 +38,7 @@ def session_setup(ctx: UiContext, config: AnalysisConfig | None) -> tuple[Analys
     try:
         return config.check(ctx.analysis_env), config.options()
     except BuscaError as err:
-        raise gr.Error(str(err)) from err
+        raise ctx.error(err) from err
 
 
 def source_options(ctx: UiContext, settings: AnalysisSettings) -> SourceOptions:
@@ -49,7 +49,7 @@ def source_options(ctx: UiContext, settings: AnalysisSettings) -> SourceOptions:
 
 
 def ingest_options(ctx: UiContext) -> IngestOptions:
-    return IngestOptions(decode=DecodeOptions(fps=ctx.services.settings.fps))
+    return IngestOptions(decode=DecodeOptions(fps=ctx.services.settings.fps), margin=ctx.services.settings.margin)
 
 
 def _file_stem(text: str) -> str:
@@ -71,7 +71,7 @@ class AnalysisHandlers:
         try:
             return resolve_source(url or Path(file), source_options(self.ctx, settings))
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise self.ctx.error(err) from err
 
     def analyze_video(self, file: str | None, url: str | None, config: AnalysisConfig | None, lang: str,
                       progress=TRACK_TQDM):
@@ -87,7 +87,7 @@ class AnalysisHandlers:
             analysis = analyze_video(video.path, encoder, models.transcriber(settings), models.describer(settings),
                                      self.ctx.layout, options, ingest_options(self.ctx), source=name)
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise self.ctx.error(err) from err
         target = self.ctx.export_path(f"{_file_stem(name)}.analysis.json")
         target.write_text(analysis.model_dump_json(indent=1), encoding="utf-8")
         log.info("analysed %s: %d shots, %d failed", name, analysis.summary.shots_total, analysis.summary.shots_failed)

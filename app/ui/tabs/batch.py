@@ -18,11 +18,12 @@ import pandas as pd
 
 from app.ui.analysis_format import BATCH_COLUMNS, batch_rows, config_markdown
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
-from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, place_uploads, source_lines
+from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, source_lines
 from app.ui.context import TRACK_TQDM, Refresh, UiContext
 from app.ui.i18n import check_lang, t
 from app.ui.paths import FolderRefused
 from app.ui.tabs.analysis import ANALYSIS_QUEUE, ingest_options, session_setup, source_options
+from app.ui.uploads import check_caps, take_uploads
 from pipeline.analysis import (
     STAGES,
     Exported,
@@ -89,15 +90,16 @@ class BatchHandlers:
             raise gr.Error(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
         if not files and not paths:
             raise gr.Error(t(lang, "no_sources"))
+        check_caps(files or [], self.ctx.ui, lang)
         if skipped:
             gr.Warning(t(lang, "skipped_outside", n=len(skipped), paths=", ".join(skipped[:5])))
         folder = self.ctx.jobs_dir / new_job_id()
         try:
-            sources = list(dict.fromkeys(place_uploads(files or [], folder / "uploads") + paths))
+            sources = list(dict.fromkeys(take_uploads(files or [], folder / "uploads") + paths))
             create_job(folder, sources, STAGES)
         except BuscaError as err:
             shutil.rmtree(folder, ignore_errors=True)
-            raise gr.Error(str(err)) from err
+            raise self.ctx.error(err) from err
         yield from self._run(folder, config, lang, progress)
 
     def resume_batch(self, job_id: str | None, config: AnalysisConfig | None, lang: str,
@@ -109,7 +111,7 @@ class BatchHandlers:
         try:
             folder = job_dir(self.ctx.jobs_dir, job_id)
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise self.ctx.error(err) from err
         yield from self._run(folder, config, lang, progress)
 
     def _run(self, folder: Path, config: AnalysisConfig | None, lang: str, progress) -> Iterator[tuple]:
@@ -134,7 +136,7 @@ class BatchHandlers:
             run_job(folder, stages, progress=stage_done)
             exported = export_job(folder)
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise self.ctx.error(err) from err
         summary = self.summary(job_id, exported.items, lang)
         log.info("job %s: %s", job_id, summary)
         yield (self.table(exported.items, lang), summary, self.job_choices(lang, job_id),

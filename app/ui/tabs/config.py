@@ -31,7 +31,7 @@ class ConfigHandlers:
                                               vlm_url, vlm_api_key, instructions)
             config.check(self.ctx.analysis_env)
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise self.ctx.error(err) from err
         line = config_markdown(config, lang)
         return config, t(lang, "config_saved", line=line), line, line
 

@@ -102,7 +102,7 @@ class EvaluateHandlers:
             report = evaluate(path, self.ctx.services.store, self.ctx.ready_encoder(), self.ctx.layout, db, options)
         except BuscaError as err:
             # the upload's name, not the server's temporary path, in the message ("…: line 2: …")
-            raise gr.Error(str(err).replace(str(path), path.name)) from err
+            raise self.ctx.error(str(err).replace(str(path), path.name)) from err
         report = dataclasses.replace(report, logs=path.name)
         folder = self.ctx.export_path("evaluation.md").parent
         paths = report.write(folder)

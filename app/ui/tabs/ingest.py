@@ -1,14 +1,18 @@
 """The "Indexar vídeos" tab: uploaded videos or a server folder, indexed one video at a time.
 
-Uploaded files arrive in Gradio's upload folder; ingest places each video under
-``<data>/media`` (hard link, or copy across file systems) before it is indexed, so the
-app plays it from the data directory. A server folder must lie under an allowed root
-(:mod:`app.ui.paths`).
+Uploaded files arrive in Gradio's upload folder; they are taken out of it at once into
+``<data>/uploads/<id>/`` (:func:`app.ui.uploads.take_uploads`), within the caps of one
+operation, and each is deleted from there once indexed: ingest places each video under
+``<data>/media`` (hard link, or copy across file systems), so the app plays it from the data
+directory. A server folder must lie under an allowed root (:mod:`app.ui.paths`). A full disk
+stops the batch with one message (:class:`DiskFullError`).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +20,10 @@ import gradio as gr
 import pandas as pd
 
 from app.ui.context import TRACK_TQDM, Refresh, UiContext
+from app.ui.errors import public_message
 from app.ui.i18n import check_lang, t
 from app.ui.paths import FolderRefused, check_folder, under_roots
+from app.ui.uploads import check_caps, take_uploads
 from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
 from pipeline.index import IngestOptions, IngestResult, ingest_paths
@@ -39,7 +45,16 @@ class IngestHandlers:
         lang = check_lang(lang)
         if not files:
             raise gr.Error(t(lang, "no_files"))
-        yield from self._ingest([Path(f) for f in files], db, force, lang, progress)
+        check_caps(files, self.ctx.ui, lang)
+        staging = self.ctx.layout.root / "uploads" / uuid.uuid4().hex
+        try:
+            try:
+                paths = [Path(p) for p in take_uploads(files, staging)]
+            except BuscaError as err:
+                raise self.ctx.error(err) from err
+            yield from self._ingest(paths, db, force, lang, progress, remove_after=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def ingest_folder(self, folder: str | None, db: str, force: bool, lang: str,
                       progress=TRACK_TQDM) -> Iterator[tuple]:
@@ -56,14 +71,15 @@ class IngestHandlers:
         yield from self._ingest(paths, db, force, lang, progress, refused)
 
     def _ingest(self, paths: list[Path], db: str, force: bool, lang: str, progress,
-                refused: set[Path] = frozenset()) -> Iterator[tuple]:
+                refused: set[Path] = frozenset(), remove_after: bool = False) -> Iterator[tuple]:
+        settings = self.ctx.services.settings
         try:
             check_db_name(db)
-            options = IngestOptions(decode=DecodeOptions(fps=self.ctx.services.settings.fps), force=bool(force),
-                                    media="link")
+            options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=bool(force), media="link",
+                                    margin=settings.margin)
             encoder = self.ctx.ready_encoder()
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise self.ctx.error(err) from err
         results: list[IngestResult | None] = [None] * len(paths)
         yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
         for i, path in enumerate(paths):
@@ -72,7 +88,13 @@ class IngestHandlers:
                 roots = ", ".join(map(str, self.ctx.ui.ingest_roots))
                 results[i] = IngestResult(str(path), "failed", error=t(lang, "folder_outside", path=path, roots=roots))
             else:
-                [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options)
+                try:
+                    [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options)
+                except BuscaError as err:  # a full disk: the next video would fail alike
+                    raise self.ctx.error(err) from err
+                finally:
+                    if remove_after:
+                        path.unlink(missing_ok=True)  # placed in <data>/media by then, or failed
             yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
         ok = sum(r.status == "indexed" for r in results)
         summary = t(lang, "ingest_summary", ok=ok, failed=len(results) - ok, db=db)
@@ -90,8 +112,8 @@ class IngestHandlers:
                 rows.append([path.name, t(lang, "status_pending"), "", "", "", ""])
                 continue
             status = "status_failed" if r.status != "indexed" else ("status_reused" if r.reused else "status_indexed")
-            rows.append([path.name, t(lang, status), r.n_shots or "", r.n_scenes or "", f"{r.seconds:.1f}",
-                         r.error or r.video_id or ""])
+            detail = public_message(r.error, self.ctx.layout.root) if r.error else r.video_id or ""
+            rows.append([path.name, t(lang, status), r.n_shots or "", r.n_scenes or "", f"{r.seconds:.1f}", detail])
         return self.status_table(rows, lang)
 
     def videos_table(self, db: str | None, lang: str) -> pd.DataFrame:

@@ -71,12 +71,11 @@ class SearchHandlers:
         status = t(lang, "refined_results", n=len(hits), pos=len(positive), neg=len(negative))
         return self._results(hits, status, state, lang)
 
-    @staticmethod
-    def _run(call):
+    def _run(self, call):
         try:
             return call()
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise self.ctx.error(err) from err
 
     @staticmethod
     def _query(state: dict) -> Query:
