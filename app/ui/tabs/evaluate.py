@@ -24,6 +24,7 @@ from pipeline.evaluation import (
     EvalConfig,
     EvaluateOptions,
     EvaluationReport,
+    LogOptions,
     evaluate,
     parse_min_overlap,
 )
@@ -94,10 +95,12 @@ class EvaluateHandlers:
         path = Path(log_file)
         started = time.perf_counter()
         progress(0, desc=path.name)
+        settings = self.ctx.services.settings
         try:
             options = EvaluateOptions(
                 configs=COMPARE_DEFAULT if compare else (EvalConfig(),),
                 overlap=parse_min_overlap(min_overlap) if (min_overlap or "").strip() else EvaluateOptions().overlap,
+                log=LogOptions(max_lines=settings.eval_max_lines, max_bytes=int(settings.eval_max_mb * 1024 * 1024)),
                 progress=True)
             report = evaluate(path, self.ctx.services.store, self.ctx.ready_encoder(), self.ctx.layout, db, options)
         except BuscaError as err:
