@@ -67,12 +67,13 @@ class DiskFullError(StoreError):
         self.free_bytes, self.needed_bytes = int(free_bytes), int(needed_bytes)
         super().__init__(
             f"not enough free disk space to {action}: the data directory {self.path} has "
-            f"{_size(free_bytes)} free and needs {_size(needed_bytes)}. Free space there, or lower the "
+            f"{human_size(free_bytes)} free and needs {human_size(needed_bytes)}. Free space there, or lower the "
             "margin (BUSCA_MIN_FREE_MB, BUSCA_MIN_FREE_PERCENT)"
         )
 
 
-def _size(n: float) -> str:
+def human_size(n: float) -> str:
+    """``1536`` -> ``"1.5 KB"``: sizes in messages."""
     for unit in ("bytes", "KB", "MB", "GB"):
         if abs(n) < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"

@@ -99,6 +99,13 @@ class UiContext:
             _ = self.services.encoder.dim
         return self.services.encoder
 
+    @staticmethod
+    def refusal(text: str) -> gr.Error:
+        """The ``gr.Error`` for a refused request whose text the app wrote (a path outside the
+        roots, a missing file): one log line, no traceback."""
+        log_refusal(text)
+        return gr.Error(text, print_exception=False)
+
     def error(self, err: BaseException | str) -> gr.Error:
         """The ``gr.Error`` for a failure a web user caused or must hear of: without server paths
         and without a traceback in the log, which gets one line with the whole message."""

@@ -60,6 +60,42 @@ def space_shortfall(path: str | Path, margin: DiskMargin, extra_bytes: int = 0) 
     return (free, needed) if free < needed else None
 
 
+#: File systems that allocate a page when a hole of a shared mapping is *read* (memory-backed).
+_FILL_ON_READ = ("tmpfs", "ramfs", "shm")
+
+
+def fills_holes_on_read(path: str | Path) -> bool:
+    """True when ``path`` lies on a memory-backed file system (tmpfs): there, reading a sparse
+    file through a shared mapping allocates its holes, so opening a store costs its full size."""
+    target = _existing(Path(path)).resolve()
+    best, kind = Path("/"), ""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = Path(fields[1].replace("\\040", " "))
+        if target.is_relative_to(point) and len(point.parts) >= len(best.parts):
+            best, kind = point, fields[2]
+    return kind in _FILL_ON_READ
+
+
+def sparse_bytes(folder: str | Path) -> int:
+    """Bytes of ``folder``'s files that are holes (apparent size beyond the allocated blocks)."""
+    total = 0
+    for file in Path(folder).rglob("*"):
+        try:
+            stat = file.lstat()
+        except OSError:
+            continue
+        if file.is_file():
+            total += max(0, stat.st_size - stat.st_blocks * 512)
+    return total
+
+
 def check_free_space(path: str | Path, margin: DiskMargin, action: str, extra_bytes: int = 0) -> None:
     """Raise :class:`DiskFullError` (naming ``path``, what was to be done and the space needed)
     when writing ``extra_bytes`` under ``path`` would leave less than the margin free."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core import parse_timecode
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, human_size
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def _read_lines(path: Path, max_bytes: int) -> list[str]:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise LogTooLargeError(f"{path}: the log is {size / MB:.1f} MB, over the limit of {max_bytes / MB:g} MB: "
+            raise LogTooLargeError(f"{path}: the log is {human_size(size)}, over the limit of {human_size(max_bytes)}: "
                                    "split it, or raise the limit (BUSCA_EVAL_MAX_MB)")
         raw = path.read_bytes()
     except OSError as err:

@@ -25,7 +25,7 @@ _NOT_FAULTS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 def is_panic(err: BaseException) -> bool:
     """A Rust panic inside the bindings (``pyo3_runtime.PanicException``, a BaseException)."""
-    return not isinstance(err, Exception | _NOT_FAULTS) and type(err).__name__ == "PanicException"
+    return not isinstance(err, (Exception, *_NOT_FAULTS)) and type(err).__name__ == "PanicException"
 
 
 def panic_error(action: str, name: str, err: BaseException) -> StoreError:

@@ -67,7 +67,7 @@ class AnalysisHandlers:
         if not file and not url:
             raise gr.Error(t(lang, "no_video"))
         if url and not looks_like_url(url):
-            raise gr.Error(t(lang, "not_a_url", url=url))  # a typed path would read the server's files
+            raise self.ctx.refusal(t(lang, "not_a_url", url=url))  # a typed path would read the server's files
         try:
             return resolve_source(url or Path(file), source_options(self.ctx, settings))
         except BuscaError as err:

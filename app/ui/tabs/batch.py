@@ -87,7 +87,7 @@ class BatchHandlers:
         try:
             paths, skipped = line_sources(source_lines(lines), roots)
         except FolderRefused as err:
-            raise gr.Error(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
+            raise self.ctx.refusal(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
         if not files and not paths:
             raise gr.Error(t(lang, "no_sources"))
         check_caps(files or [], self.ctx.ui, lang)

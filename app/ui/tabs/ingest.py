@@ -63,7 +63,7 @@ class IngestHandlers:
         try:
             path = check_folder(folder, roots)
         except FolderRefused as err:
-            raise gr.Error(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
+            raise self.ctx.refusal(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
         paths = [Path(found) for found in expand_sources([str(path)])]
         if not paths:
             raise gr.Error(t(lang, "no_videos_found"))
