@@ -30,6 +30,7 @@ from pathlib import Path
 
 from app.ui.i18n import t
 from pipeline.core import DiskMargin, space_shortfall
+from pipeline.errors import human_size
 
 log = logging.getLogger(__name__)
 
@@ -142,14 +143,14 @@ class ServeGuard:
         except ValueError:
             return await _answer(send, 411, t(lang, "upload_no_length"))
         if length > opts.max_request_bytes:
-            log.warning("upload refused: %d MB in one request, over %d MB", length // MB, opts.max_request_bytes // MB)
+            log.warning("upload refused: %s in one request, over %s", human_size(length), human_size(opts.max_request_bytes))
             return await _answer(send, 413, t(lang, "upload_too_large", mb=round(length / MB),
                                               max=round(opts.max_request_bytes / MB)))
         for folder in (opts.upload_dir, opts.data_dir):
             short = space_shortfall(folder, opts.margin, length)
             if short is not None:
-                log.warning("upload refused: %s has %d MB free, %d MB needed (upload + margin)", folder,
-                            short[0] // MB, short[1] // MB)
+                log.warning("upload refused: %s has %s free, %s needed (upload + margin)", folder,
+                            human_size(short[0]), human_size(short[1]))
                 return await _answer(send, 507, t(lang, "upload_no_space", mb=max(1, round(length / MB))))
         held: list[dict] = []
 
@@ -177,7 +178,7 @@ class ServeGuard:
         client = (scope.get("client") or ("?", 0))[0]
         wait = self.limiter.wait(client)
         if wait > 0:
-            log.warning("login refused for %s: too many failed attempts (wait %.0f s)", client, wait)
+            log.debug("login refused for %s: too many failed attempts (wait %.0f s)", client, wait)
             seconds = max(1, round(wait))
             return await _answer(send, 429, t(self.options.lang, "login_throttled", s=seconds),
                                  ((b"retry-after", str(seconds).encode()),))
@@ -191,6 +192,9 @@ class ServeGuard:
         await self.app(scope, receive, watch)
         if status and status[0] == 400:
             self.limiter.failed(client)
+            wait = self.limiter.wait(client)
+            if wait > 0:  # one line when a client crosses the limit, not one per refused try
+                log.warning("logins from %s refused for %.0f s: too many failed attempts", client, wait)
         elif status and status[0] < 400:
             self.limiter.succeeded(client)
 

@@ -1,0 +1,565 @@
+"""Reliability under load and attack (issue 13): the figures the README keeps. Prints JSON.
+
+    python bench/reliability.py searchers [--searchers 32] [--seconds 60] [--shots 20000]
+    python bench/reliability.py kills [--kills 6]
+    python bench/reliability.py diskfull                  # root only: mounts a 100 MB tmpfs
+    python bench/reliability.py hostile [--quick]
+
+- **searchers**: the web app (``python -m app``, its own process) over an Edge database of the
+  slideshow video plus synthetic shots; N threads, each its own ``gradio_client`` session, call
+  ``/search`` for the given time. Errors, latency p50/p95/p99, and the server's RSS sampled every
+  second (start, end, max, slope over the second half) - "memory over a long run" with
+  ``--seconds 600`` or more. The encoder is the tests' tiny open_clip model: the figures are
+  the app's and the store's, not a real encoder's (see bench/search.py for those).
+- **kills**: ``python -m app ingest`` of three videos, SIGKILLed at a random moment, then run
+  again to the end; after each kill and after each re-run: points per video against the catalog
+  (duplicates, orphans), temporary files and index-build leftovers.
+- **diskfull**: the tmpfs scenario of ``tests/integration/test_disk_full.py``, with timings:
+  ingest refused (exit code, the line), search on the read-only store (p50 of 50 queries).
+- **hostile**: each hostile-input class, counted: file-route requests (traversal, encodings,
+  links, files of the data directory), SSRF URL forms and redirects (requests that reached a
+  listener), upload caps, 200 wrong passwords, weak passwords, damaged store files (each segment
+  file truncated, zeroed, randomised: how each process ended), HTML in an evaluation log.
+
+Never part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.server
+import io
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from testkit import build_tiny_clip, free_port, slideshow_images, write_video  # noqa: E402
+
+DB = "archivo"
+QUERIES = ["una multitud en una plaza", "botellas en un laboratorio", "un barco sale del puerto", "niños jugando",
+           "entrevista en una oficina", "coches bajo la lluvia", "fuegos artificiales", "un tren cruza un puente"]
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "loadavg": [round(x, 2) for x in os.getloadavg()]}
+
+
+def pct(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    a = np.asarray(values) * 1000
+    return {"n": len(values), "p50_ms": round(float(np.percentile(a, 50)), 1),
+            "p95_ms": round(float(np.percentile(a, 95)), 1), "p99_ms": round(float(np.percentile(a, 99)), 1),
+            "max_ms": round(float(a.max()), 1)}
+
+
+def app_env(data: Path, clip: Path, **extra: str) -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "BUSCA_DATA_DIR": str(data), "BUSCA_CLIP_MODEL": f"local-dir:{clip}",
+            "BUSCA_DEVICE": "cpu", "BUSCA_DB": DB, "BUSCA_AUTH": "", **extra}
+
+
+def videos(folder: Path, n: int) -> list[Path]:
+    """``n`` slideshow videos with different content (so different ids), 8 s each."""
+    images = slideshow_images()
+    out = []
+    for i in range(n):
+        order = images[i % 4:] + images[:i % 4]
+        out.append(write_video(folder / f"cinta_{i}.mp4", [(np.roll(img, 7 * i, axis=1), 2.0) for img in order]))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ searchers
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def prepare_archive(work: Path, shots: int) -> tuple[Path, Path]:
+    from models.clip import ClipOptions, OpenClipEncoder
+    from pipeline.index import DataLayout, IngestOptions, ingest_paths
+    from pipeline.store import open_store, point_id
+
+    clip = build_tiny_clip(work / "tiny-clip")
+    data = work / "data"
+    encoder = OpenClipEncoder(ClipOptions(model=f"local-dir:{clip}", device="cpu"))
+    store = open_store(data, backend="edge")
+    try:
+        [result] = ingest_paths(videos(work, 1), encoder, store, DataLayout(data), DB, IngestOptions(progress=False))
+        assert result.status == "indexed", result.error
+        rng = np.random.default_rng(0)
+        for start in range(0, shots, 5000):
+            n = min(5000, shots - start)
+            x = rng.normal(size=(n, 768)).astype(np.float32)
+            ids = [point_id(f"{(start + i) // 50:020x}", (start + i) % 50) for i in range(n)]
+            payloads = [{"video_id": f"{(start + i) // 50:020x}", "source": f"sintetico_{(start + i) // 50}.mp4",
+                         "shot_index": (start + i) % 50, "scene": 0, "class_id": 0, "start_s": 4.0 * i,
+                         "end_s": 4.0 * i + 4, "thumbnail": ""} for i in range(n)]
+            store.upsert(DB, ids, {encoder.vector_name: x}, payloads)
+        store.flush()
+    finally:
+        store.close()
+    return data, clip
+
+
+def start_app(data: Path, clip: Path, port: int, timeout: float = 180) -> subprocess.Popen:
+    import httpx
+
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT,
+                               env=app_env(data, clip), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited: {process.stdout.read()[-2000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200:
+                return process
+        time.sleep(0.5)
+    process.kill()
+    raise RuntimeError("the app did not answer")
+
+
+def searchers(args) -> dict:
+    from gradio_client import Client
+
+    with tempfile.TemporaryDirectory(prefix="bench-rel-") as tmp:
+        data, clip = prepare_archive(Path(tmp), args.shots)
+        port = free_port()
+        app = start_app(data, clip, port)
+        url = f"http://127.0.0.1:{port}/"
+        samples: list[tuple[float, float]] = []
+        latencies: list[float] = []
+        errors: list[str] = []
+        stop = threading.Event()
+        started = time.monotonic()
+
+        def sample() -> None:
+            while not stop.is_set():
+                samples.append((time.monotonic() - started, rss_mb(app.pid)))
+                stop.wait(1.0)
+
+        def search(worker: int) -> None:
+            try:
+                client = Client(url, verbose=False, download_files=False)
+            except Exception as err:  # noqa: BLE001 - counted, the bench goes on
+                errors.append(f"connect: {err}")
+                return
+            i = worker
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                try:
+                    client.predict(DB, QUERIES[i % len(QUERIES)], None, 0.5, 20, i % 2 == 0, [], api_name="/search")
+                    latencies.append(time.perf_counter() - t0)
+                except Exception as err:  # noqa: BLE001
+                    errors.append(f"{type(err).__name__}: {str(err)[:200]}")
+                i += 1
+
+        threads = [threading.Thread(target=sample, daemon=True)]
+        threads += [threading.Thread(target=search, args=(w,), daemon=True) for w in range(args.searchers)]
+        for thread in threads:
+            thread.start()
+        time.sleep(args.seconds)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=120)
+        app.send_signal(signal.SIGTERM)
+        try:
+            exit_code = app.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            exit_code = "killed after 60 s"
+    rss = [r for _, r in samples]
+    half = [(t, r) for t, r in samples if t >= args.seconds / 2]
+    slope = float(np.polyfit([t for t, _ in half], [r for _, r in half], 1)[0]) * 60 if len(half) > 2 else None
+    return {"searchers": args.searchers, "seconds": args.seconds, "shots": args.shots + 4,
+            "requests": len(latencies) + len(errors), "errors": len(errors), "error_examples": sorted(set(errors))[:5],
+            "latency": pct(latencies), "throughput_per_s": round(len(latencies) / args.seconds, 1),
+            "server_rss_mb": {"start": round(rss[0], 1) if rss else None, "end": round(rss[-1], 1) if rss else None,
+                              "max": round(max(rss), 1) if rss else None,
+                              "slope_second_half_mb_per_min": round(slope, 2) if slope is not None else None},
+            "server_exit_on_sigterm": exit_code, "encoder": "tiny open_clip (random weights)"}
+
+
+# ------------------------------------------------------------------------------------------------ kills
+
+
+def archive_state(data: Path) -> dict:
+    """Points per video against the catalog, and what a killed writer may leave behind."""
+    from pipeline.index import VideoCatalog
+    from pipeline.store.edge import EdgeStore
+
+    catalog = VideoCatalog(data).videos(DB) if (data / "catalog" / f"{DB}.json").exists() else {}
+    state = {"catalog_videos": len(catalog), "points": 0, "orphan_points": 0, "videos_missing_points": 0,
+             "temp_files": len(list(data.rglob("*.tmp"))),
+             "builder_leftovers": len(list(data.glob("edge/*/shard/temp_segments/*")))}
+    if not (data / "edge").exists():
+        return state
+    with EdgeStore(data / "edge") as store:
+        if not store.has_collection(DB):
+            return state
+        per_video: dict[str, int] = {}
+        for point in store.scroll(DB):
+            per_video[point.payload["video_id"]] = per_video.get(point.payload["video_id"], 0) + 1
+        state["points"] = sum(per_video.values())
+        state["orphan_points"] = sum(n for v, n in per_video.items() if v not in catalog)
+        state["videos_missing_points"] = sum(per_video.get(v, 0) != e.n_shots for v, e in catalog.items())
+    return state
+
+
+def kills(args) -> dict:
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="bench-kill-") as tmp:
+        work = Path(tmp)
+        clip = build_tiny_clip(work / "tiny-clip")
+        inputs = [str(p) for p in videos(work, 3)]
+        data = work / "data"
+        command = [sys.executable, "-m", "app", "ingest", *inputs, "--data-dir", str(data), "--db", DB]
+        t0 = time.monotonic()
+        reference = subprocess.run(command, cwd=ROOT, env=app_env(work / "reference", clip), capture_output=True,
+                                   timeout=900)
+        full_s = time.monotonic() - t0
+        assert reference.returncode == 0, reference.stderr.decode()[-1000:]
+        cycles = []
+        for k in range(args.kills):
+            delay = rng.uniform(0.3, full_s)
+            process = subprocess.Popen(command, cwd=ROOT, env=app_env(data, clip), stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            finished = process.poll() is not None
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            after_kill = archive_state(data)
+            rerun = subprocess.run(command, cwd=ROOT, env=app_env(data, clip), capture_output=True, timeout=900)
+            after_rerun = archive_state(data)
+            cycles.append({"kill": k + 1, "at_s": round(delay, 1), "had_finished": finished,
+                           "after_kill": after_kill, "rerun_exit": rerun.returncode, "after_rerun": after_rerun})
+            print(json.dumps(cycles[-1]), file=sys.stderr)
+    bad = [c for c in cycles if c["rerun_exit"] != 0 or c["after_rerun"]["orphan_points"]
+           or c["after_rerun"]["videos_missing_points"] or c["after_rerun"]["catalog_videos"] != 3
+           or c["after_rerun"]["temp_files"] or c["after_rerun"]["builder_leftovers"]]
+    return {"kills": len(cycles), "survived": len(cycles) - len(bad), "full_ingest_s": round(full_s, 1),
+            "cycles": cycles, "encoder": "tiny open_clip (random weights)"}
+
+
+# --------------------------------------------------------------------------------------------- diskfull
+
+
+def diskfull(args) -> dict:
+    if os.geteuid() != 0:
+        return {"skipped": "mounting a tmpfs needs root"}
+    from integration.test_disk_full import _OPEN, _SEARCH_AND_WRITE, _SETUP  # the test's scenario, one copy
+
+    with tempfile.TemporaryDirectory(prefix="bench-disk-") as tmp:
+        disk = Path(tmp) / "disk"
+        disk.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100m", "tmpfs", str(disk)], check=True)
+        try:
+            data = disk / "data"
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "BUSCA_MIN_FREE_MB": "8", "BUSCA_MIN_FREE_PERCENT": "0"}
+            for script in (_SETUP, _OPEN):
+                subprocess.run([sys.executable, "-c", script, str(data / "edge")], env=env, check=True,
+                               capture_output=True)
+            free = shutil.disk_usage(disk).free
+            with open(disk / "filler.bin", "wb") as handle:
+                handle.write(b"\0" * (free - 4 * 1024 * 1024))
+            clip = Path(tmp) / "no-model"
+            t0 = time.monotonic()
+            ingest = subprocess.run([sys.executable, "-m", "app", "ingest", str(disk), "--data-dir", str(data)],
+                                    cwd=ROOT, env={**env, "BUSCA_CLIP_MODEL": f"local-dir:{clip}"},
+                                    capture_output=True, text=True)
+            refused_s = time.monotonic() - t0
+            timing = _SEARCH_AND_WRITE.replace('print("hits", len(', 'import time\nts = []\nfor _ in range(50):\n'
+                                               '    t = time.perf_counter(); services.store.query("archivo", "clip", '
+                                               'np.ones(768, np.float32), 20); ts.append(time.perf_counter() - t)\n'
+                                               'print("p50_ms", round(1000 * sorted(ts)[25], 2))\nprint("hits", len(')
+            search = subprocess.run([sys.executable, "-c", timing, str(data)], cwd=ROOT, env=env, capture_output=True,
+                                    text=True)
+            free_after = shutil.disk_usage(disk).free
+        finally:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
+    lines = dict(line.split(" ", 1) for line in search.stdout.splitlines() if " " in line)
+    return {"disk": "tmpfs 100 MB", "margin_mb": 8, "free_before_mb": 4.0, "free_after_mb": round(free_after / 2**20, 1),
+            "ingest": {"exit": ingest.returncode, "seconds": round(refused_s, 1),
+                       "stderr": ingest.stderr.strip().splitlines()[-1:]},
+            "search_read_only": {"exit": search.returncode, "read_only": lines.get("read_only"),
+                                 "query_p50_ms": lines.get("p50_ms"), "hits": lines.get("hits"),
+                                 "write": lines.get("write"), "stderr": search.stderr.strip().splitlines()[-1:]}}
+
+
+# ---------------------------------------------------------------------------------------------- hostile
+
+
+def _launch_guarded(data: Path, **ui_changes):
+    import gradio as gr
+
+    from app.config import Settings
+    from app.ui.app import launch_options
+    from app.ui.settings import UiSettings
+
+    settings = Settings(data, DB, "x", "cpu", "edge", None, None, 2.0)
+    ui = UiSettings(port=free_port(), **ui_changes)
+    with gr.Blocks() as demo:
+        gr.Markdown("x")
+    demo.launch(**launch_options(settings, ui), prevent_thread_lock=True, quiet=True)
+    return demo, f"http://127.0.0.1:{ui.port}/"
+
+
+def file_route(work: Path) -> dict:
+    import httpx
+
+    video = "0123456789abcdef0123"
+    data = (work / "data").resolve()
+    files = {f"videos/{video}/clip-x/thumbs/shot_0000.jpg": True, f"media/{video}.mp4": True,
+             f"videos/{video}/info.json": False, f"videos/{video}/clip-x/embeddings.npy": False,
+             f"videos/{video}/clip-x/segmentation.json": False, "catalog/archivo.json": False,
+             "edge/archivo/collection.json": False, "jobs/x/manifest.json": False, "downloads/Generic/a.mp4": False,
+             "uploads/ab/00/x.mp4": False, "config/auth.txt": False}
+    for relative in files:
+        (data / relative).parent.mkdir(parents=True, exist_ok=True)
+        (data / relative).write_bytes(b"LEAK")
+    (work / "outside.txt").write_text("LEAK")
+    (data / "media" / f"{video}.mkv").symlink_to(work / "outside.txt")
+    (data / "videos-old").mkdir()
+    (data / "videos-old" / "x.jpg").write_text("LEAK")
+    probes = [(f"{data}/{r}", allowed) for r, allowed in files.items()]
+    probes += [(p, False) for p in [
+        f"{data}/media/{video}.mkv", f"{data}/videos-old/x.jpg", f"{work}/outside.txt", "/etc/passwd",
+        f"{data}/videos/%2e%2e/catalog/archivo.json", f"{data}/videos/{video}/%2E%2E/%2E%2E/catalog/archivo.json",
+        f"{data}/media/..%2fcatalog%2farchivo.json", f"{data}/videos/{video}/clip-x/thumbs/../embeddings.npy",
+        f"{data}//catalog/archivo.json", f"{data}/./catalog/./archivo.json", "../../../../etc/passwd",
+        f"{data}/media/{video}.mp4/../../catalog/archivo.json", f"{data}/edge/.busca.lock"]]
+    demo, url = _launch_guarded(work / "data")
+    outcome = {"requests": 0, "served_as_designed": 0, "refused": 0, "leaked": []}
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            for path, allowed in probes:
+                response = http.get(f"gradio_api/file={path}")
+                outcome["requests"] += 1
+                if response.status_code == 200 and allowed:
+                    outcome["served_as_designed"] += 1
+                elif response.status_code == 200:
+                    outcome["leaked"].append(path)
+                else:
+                    outcome["refused"] += 1
+    finally:
+        demo.close()
+    return outcome
+
+
+def ssrf(work: Path) -> dict:
+    from pipeline.errors import UrlError
+    from pipeline.sources import UrlPolicy
+    from pipeline.sources.fetch import SourceOptions, fetch_url
+
+    hits: list[str] = []
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    listener = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    port = listener.server_port
+    hosts = ["127.0.0.1", "localhost", "127.1", "0x7f000001", "2130706433", "017700000001", "[::1]",
+             "[::ffff:127.0.0.1]", "0.0.0.0", "169.254.169.254", "10.0.0.1", "192.168.1.1", "172.16.0.1",
+             "100.64.0.1", "[fc00::1]", "[fe80::1]", "224.0.0.1", "255.255.255.255", "192.0.0.1", "[64:ff9b::7f00:1]",
+             "[2002:7f00:1::]", "metadata.google.internal", "localhost.", "LOCALHOST"]
+    forms = [f"http://{h}:{port}/x.mp4" for h in hosts] + [
+        "file:///etc/passwd", "gopher://127.0.0.1:70/", f"ftp://127.0.0.1:{port}/", "javascript:alert(1)",
+        f"http://user:pw@www.youtube.com@127.0.0.1:{port}/", f"http://www.youtube.com.127.0.0.1.nip.io:{port}/",
+        f"http://youtube.com#@127.0.0.1:{port}/", f"https://www.youtube.com:{port}@127.0.0.1/", "http:///x",
+        f"http://127.0.0.1:{port}\\@www.youtube.com/", "dict://127.0.0.1:11211/"]
+    policy = UrlPolicy(extra_hosts=("example.org",))
+    refused = 0
+    for url in forms:
+        try:
+            fetch_url(url, SourceOptions(cache_dir=work / "cache", policy=policy))
+        except UrlError:
+            refused += 1
+        except Exception:  # noqa: BLE001 - anything else is not a refusal
+            pass
+
+    class Redirector(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", TARGETS[int(self.path.strip("/") or 0)])
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    TARGETS = [f"http://{h}:{port}/secret" for h in hosts]
+    redirector = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Redirector)
+    threading.Thread(target=redirector.serve_forever, daemon=True).start()
+    trusted = UrlPolicy(extra_hosts=("127.0.0.2",), trusted_private_hosts=("127.0.0.2",))
+    redirect_refused = 0
+    for i in range(len(TARGETS)):
+        try:
+            fetch_url(f"http://127.0.0.2:{redirector.server_port}/{i}",
+                      SourceOptions(cache_dir=work / "cache2", policy=trusted, js_runtime="none"))
+        except UrlError:
+            redirect_refused += 1
+        except Exception:  # noqa: BLE001
+            pass
+    rebinding = {"calls": 0}
+
+    def rebind(host, port_):
+        rebinding["calls"] += 1
+        return ["93.184.216.34"] if rebinding["calls"] <= 2 else ["127.0.0.1"]
+
+    try:
+        fetch_url(f"http://rebind.example.org:{port}/x.mp4", SourceOptions(cache_dir=work / "cache3", policy=policy,
+                                                                            js_runtime="none"), resolve=rebind)
+        rebind_refused = False
+    except UrlError:
+        rebind_refused = True
+    listener.shutdown()
+    redirector.shutdown()
+    return {"url_forms": len(forms), "url_forms_refused": refused, "redirects": len(TARGETS),
+            "redirects_refused": redirect_refused, "dns_rebinding_refused": rebind_refused,
+            "requests_that_reached_the_listener": len(hits)}
+
+
+def uploads_and_logins(work: Path) -> dict:
+    import httpx
+
+    strong = "sierra-tango-042!"
+    demo, url = _launch_guarded(work / "data2", auth=(("ana", strong),), max_request_mb=1, max_files=3)
+    out: dict = {}
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            t0 = time.perf_counter()
+            codes = [http.post("login", data={"username": "ana", "password": f"x{i}"}).status_code for i in range(200)]
+            out["wrong_passwords"] = {"tries": 200, "checked": codes.count(400), "throttled_429": codes.count(429),
+                                      "seconds": round(time.perf_counter() - t0, 2)}
+    finally:
+        demo.close()
+    demo, url = _launch_guarded(work / "data3", auth=(("ana", strong),), max_request_mb=1, max_files=3)  # a fresh limiter
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.post("login", data={"username": "ana", "password": strong}).status_code == 200
+            big = [("files", (f"b{i}.bin", io.BytesIO(b"x" * 600_000))) for i in range(2)]
+            many = [("files", (f"f{i}.txt", io.BytesIO(b"x"))) for i in range(1000)]
+            out["uploads"] = {
+                "two_files_over_the_request_cap": http.post("gradio_api/upload", files=big).status_code,
+                "1000_files": http.post("gradio_api/upload", files=many).status_code,
+                "no_content_length": http.post("gradio_api/upload", content=iter([b"--x\r\n"]), headers={
+                    "Content-Type": "multipart/form-data; boundary=x"}).status_code}
+    finally:
+        demo.close()
+    return out
+
+
+def damaged_store(work: Path, quick: bool) -> dict:
+    from pipeline.core import NO_MARGIN
+    from pipeline.store import point_id
+    from pipeline.store.edge import EdgeStore
+
+    source = work / "pristine"
+    with EdgeStore(source, margin=NO_MARGIN) as store:
+        store.ensure_collection("db", {"clip": 16})
+        x = np.random.default_rng(0).normal(size=(200, 16)).astype(np.float32)
+        store.upsert("db", [point_id("0123456789abcdef0123", i) for i in range(200)], {"clip": x},
+                     [{"video_id": "0123456789abcdef0123", "shot_index": i} for i in range(200)])
+        store.flush()
+    probe = ("import sys, numpy as np\nfrom pipeline.store.edge import EdgeStore\nfrom pipeline.errors import StoreError\n"
+             "s = EdgeStore(sys.argv[1])\nfor f in (lambda: s.query('db', 'clip', np.ones(16, np.float32), 5, "
+             "one_per_video=True), lambda: list(s.scroll('db', with_vectors=True)), lambda: s.count('db')):\n"
+             "    try:\n        f()\n    except StoreError:\n        print('store_error')\n        sys.exit(0)\n"
+             "print('ok')\n")
+    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file() and "segments" in p.parts)
+    if quick:
+        files = files[::3]
+    outcomes: dict[str, int] = {}
+    rng = random.Random(1)
+    for relative in files:
+        for mutation in ("truncate_half", "zero_4k", "random_4k"):
+            target = work / "damaged"
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target)
+            path = target / relative
+            data = path.read_bytes()
+            if mutation == "truncate_half":
+                data = data[: len(data) // 2]
+            elif mutation == "zero_4k":
+                data = b"\0" * min(len(data), 4096) + data[4096:]
+            else:
+                data = bytes(rng.getrandbits(8) for _ in range(min(len(data), 4096))) + data[4096:]
+            path.write_bytes(data)
+            done = subprocess.run([sys.executable, "-c", probe, str(target)], cwd=ROOT, capture_output=True,
+                                  text=True, env={**os.environ, "PYTHONPATH": str(ROOT), "RUST_BACKTRACE": "0"})
+            if done.returncode == 0:
+                key = done.stdout.strip() or "ok"
+            elif "PanicException" in done.stderr:
+                key = "panic_leaked"
+            else:
+                key = f"died_{done.returncode}"
+            outcomes[key] = outcomes.get(key, 0) + 1
+    return {"files": len(files), "cases": sum(outcomes.values()), "outcomes": outcomes}
+
+
+def hostile(args) -> dict:
+    from app.ui.settings import weak_password
+    from pipeline.evaluation.report import _escape
+
+    with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
+        work = Path(tmp)
+        result = {"file_route": file_route(work), "ssrf": ssrf(work), **uploads_and_logins(work)}
+        weak = ["clave", "password1234", "ana-ana-ana-ana", "aaaaaaaaaaaaaaaa", "123456789012", "Contraseña2026!",
+                "buscaescenas-2026", "qwertyuiop12", "letmein-letmein", "changeme-please"]
+        result["weak_passwords"] = {"tried": len(weak), "refused": sum(weak_password("ana", p) is not None for p in weak)}
+        html = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '[x](javascript:alert(1))', '| a | b |',
+                '`code`', '<iframe src="//evil">']
+        live = re.compile(r"<|(?<!\\)\]\(|(?<!\\)`|(?<!\\)\|")  # a tag, a link, a code span, a table cell
+        result["evaluation_log_html"] = {"tried": len(html), "escaped": sum(not live.search(_escape(h)) for h in html)}
+        result["damaged_store"] = damaged_store(work, args.quick)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    s = sub.add_parser("searchers")
+    s.add_argument("--searchers", type=int, default=32)
+    s.add_argument("--seconds", type=float, default=60)
+    s.add_argument("--shots", type=int, default=20_000)
+    k = sub.add_parser("kills")
+    k.add_argument("--kills", type=int, default=6)
+    k.add_argument("--seed", type=int, default=13)
+    sub.add_parser("diskfull")
+    h = sub.add_parser("hostile")
+    h.add_argument("--quick", action="store_true", help="a third of the store files in the damage test")
+    args = parser.parse_args()
+    started = time.monotonic()
+    figures = {"searchers": searchers, "kills": kills, "diskfull": diskfull, "hostile": hostile}[args.what](args)
+    print(json.dumps({"benchmark": f"reliability {args.what}", **figures, "wall_s": round(time.monotonic() - started, 1),
+                      "machine": machine()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
