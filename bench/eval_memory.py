@@ -11,11 +11,11 @@ peak RSS beyond the RSS after warm-up (model loaded, store opened, one query run
   store, ranking, report), small activations; fast enough for 100k lines.
 - ``--model ViT-L-14``: the real architecture with random weights (no download): activations as
   large as the OpenAI checkpoint's. About 0.1 s per text on 2 CPU cores: keep N small.
-- ``--unbatched``: also measure with the batches switched off (``TEXT_BATCH`` and
-  ``QUERY_BATCH`` = 10^9), which is how evaluation behaved before the fix.
+- ``--modes batched,unbatched``: also measure with the batches switched off (``TEXT_BATCH``
+  and ``QUERY_BATCH`` = 10^9), which is how evaluation behaved before the fix.
 
     python bench/eval_memory.py                                   # tiny model, 1k and 100k lines
-    python bench/eval_memory.py --model ViT-L-14 --lines 64,512 --unbatched
+    python bench/eval_memory.py --model ViT-L-14 --lines 64,512 --modes batched,unbatched
 
 Never part of the test run.
 """
@@ -100,7 +100,7 @@ def child(args: argparse.Namespace) -> dict:
         store.query("bench", VECTOR, encoder.encode_texts(["x"])[0], 5)
         base = rss_mb()
         started = time.perf_counter()
-        options = EvaluateOptions(depth=50, ks=(1, 5, 10, 50),
+        options = EvaluateOptions(depth=args.depth, ks=tuple(k for k in (1, 5, 10, 50) if k <= args.depth),
                                   log=LogOptions(max_lines=10**7, max_bytes=2**40))
         report = evaluate(log, store, encoder, DataLayout(work), "bench", options)
         seconds = time.perf_counter() - started
@@ -118,7 +118,9 @@ def main() -> None:
     parser.add_argument("--model", default="tiny", help="tiny, or an open_clip architecture (random weights)")
     parser.add_argument("--lines", default="1000,100000", help="log lengths to measure")
     parser.add_argument("--shots", type=int, default=400, help="shots in the database")
-    parser.add_argument("--unbatched", action="store_true", help="also measure without the batches (before the fix)")
+    parser.add_argument("--modes", default="batched", help="batched, unbatched (before the fix), or both")
+    parser.add_argument("--depth", type=int, default=10, help="shots and videos fetched per query")
+    parser.add_argument("--unbatched", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
@@ -137,10 +139,11 @@ def main() -> None:
             spec = args.model
         build_archive(work / "data", 768, args.shots)
         runs = []
-        for unbatched in ([False, True] if args.unbatched else [False]):
+        for mode in args.modes.split(","):
+            unbatched = mode.strip() == "unbatched"
             for lines in (int(n) for n in args.lines.split(",")):
                 command = [sys.executable, __file__, "--child", str(lines), "--spec", spec, "--work",
-                           str(work / "data")] + (["--unbatched"] if unbatched else [])
+                           str(work / "data"), "--depth", str(args.depth)] + (["--unbatched"] if unbatched else [])
                 done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
                 if done.returncode != 0:
                     runs.append({"lines": lines, "unbatched": unbatched, "error": done.stderr.strip()[-800:]})
@@ -148,7 +151,7 @@ def main() -> None:
                 runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
                 print(json.dumps(runs[-1]), file=sys.stderr)
     result = {
-        "benchmark": "eval_memory", "model": args.model, "shots": args.shots, "runs": runs,
+        "benchmark": "eval_memory", "model": args.model, "shots": args.shots, "depth": args.depth, "runs": runs,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "loadavg": os.getloadavg()},
     }

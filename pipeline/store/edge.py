@@ -176,13 +176,14 @@ class EdgeStore:
     def __repr__(self) -> str:
         return f"EdgeStore({str(self.root)!r}{', read-only' if self.read_only else ''})"
 
-    def _writable(self, name: str, action: str, extra_bytes: int = 0) -> None:
-        """Refuse a write in read-only mode, or one that would leave less than the margin free."""
+    def _writable(self, action: str, extra_bytes: int = 0) -> None:
+        """Refuse a write (``action``, e.g. "store 12 points in database 'x'") in read-only mode, or
+        one that would leave less than the margin free."""
         self._check_open()
         if self.read_only:
-            raise StoreError(f"cannot {action} in database {name!r}: the store at {self.root} was opened read-only "
-                             "because its disk was nearly full; free space there and start again to write")
-        check_free_space(self.root, self.margin, f"{action} in database {name!r}", extra_bytes)
+            raise StoreError(f"cannot {action}: the store at {self.root} was opened read-only because its disk "
+                             "was nearly full; free space there and start again to write")
+        check_free_space(self.root, self.margin, action, extra_bytes)
 
     def __enter__(self) -> EdgeStore:
         return self
@@ -209,10 +210,10 @@ class EdgeStore:
             if self.has_collection(name):
                 c = self._get(name)
                 if any(v not in c.vectors for v in vectors):
-                    self._writable(name, "add named vectors")
+                    self._writable(f"add named vectors to database {name!r}")
                 self._add_vectors(c, vectors)
             else:
-                self._writable(name, "create the database")
+                self._writable(f"create database {name!r}")
                 self._create(name, vectors, options or CollectionOptions())
 
     def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions) -> None:
@@ -293,7 +294,7 @@ class EdgeStore:
             if not self.has_collection(name):
                 raise UnknownDatabaseError(name, self.list_collections())
             if self.read_only:
-                self._writable(name, "drop the database")
+                self._writable(f"drop database {name!r}")
             c = self._open.pop(name, None)
             if c is not None:
                 with edge_errors("close the shard", name):
@@ -309,7 +310,7 @@ class EdgeStore:
         c = self._get(name)
         arrays = check_batch(name, c.vectors, ids, vectors, payloads)
         per_point = sum(a.shape[1] * 4 for a in arrays.values()) + PAYLOAD_BYTES
-        self._writable(name, f"store {len(ids)} points", len(ids) * per_point * WRITE_OVERHEAD)
+        self._writable(f"store {len(ids)} points in database {name!r}", len(ids) * per_point * WRITE_OVERHEAD)
         qe = _qe()
         with edge_errors("upsert points", name):
             for start in range(0, len(ids), UPSERT_BATCH):
@@ -323,7 +324,7 @@ class EdgeStore:
 
     def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
         c = self._get(name)
-        self._writable(name, "delete points")
+        self._writable(f"delete points in database {name!r}")
         qe = _qe()
         must = [qe.FieldCondition("video_id", match=qe.MatchValue(video_id))]
         if min_shot_index > 0:

@@ -220,3 +220,35 @@ def test_a_refused_url_logs_one_line_and_no_traceback(client, capfd, caplog):
     assert "Traceback" not in printed.err + printed.out
     lines = [r.getMessage() for r in caplog.records if "169.254.169.254" in r.getMessage()]
     assert len(lines) == 1 and "\n" not in lines[0]
+
+
+def test_a_search_on_a_damaged_database_ends_with_an_error(tmp_path, tiny_encoder):
+    """Red team: a damaged payload made Qdrant Edge panic (a BaseException), and /search never answered."""
+    import gradio as gr
+    import numpy as np
+
+    from app.services import Services
+    from app.ui.context import Texts, UiContext
+    from app.ui.tabs.search import SearchHandlers
+    from pipeline.index import DataLayout, VideoCatalog
+    from pipeline.store import open_store, point_id
+
+    data = tmp_path / "data"
+    with open_store(data) as store:
+        store.ensure_collection("archivo", {tiny_encoder.vector_name: tiny_encoder.dim})
+        x = np.random.default_rng(0).normal(size=(30, tiny_encoder.dim)).astype(np.float32)
+        store.upsert("archivo", [point_id(VIDEO, i) for i in range(30)], {tiny_encoder.vector_name: x},
+                     [{"video_id": VIDEO, "shot_index": i} for i in range(30)])
+        store.flush()
+    [status] = (data / "edge" / "archivo" / "shard").glob("segments/*/vector_storage-*/vectors/status.dat")
+    status.write_bytes(status.read_bytes()[:4])  # the damage that makes Edge panic in a search
+    settings = Settings(data, "archivo", "x", "cpu", "edge", None, None, 2.0)
+    services = Services(settings, DataLayout(data), VideoCatalog(data), open_store(data), tiny_encoder)
+    ctx = UiContext(services, UiSettings(), Texts("es"))
+    try:
+        with pytest.raises(gr.Error, match="damaged") as ended:
+            SearchHandlers(ctx).search("archivo", "una plaza", None, 0.5, 5, False, [], "es")
+        assert str(data) not in str(ended.value)
+    finally:
+        ctx.close()
+        services.close()
