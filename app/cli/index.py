@@ -1,4 +1,4 @@
-"""CLI commands for the archive: ``ingest``, ``search``, ``videos``, ``databases`` and ``serve``.
+"""CLI commands for the archive: ``ingest``, ``search``, ``videos`` and ``serve``.
 
 Each command parses its values, calls one pipeline function and prints records. Top-level
 imports stay light (``app.cli.main`` imports this module to build its parser).
@@ -11,23 +11,31 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 
-from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
+from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, print_json
 from app.config import Settings
 
 
 def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
-    ingest = sub.add_parser("ingest", help="index video files and folders into a database")
-    ingest.add_argument("inputs", nargs="+", help="video files or folders (searched recursively)")
+    ingest = sub.add_parser("ingest", help="index video files, folders and URLs into a database",
+                            epilog=INGEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ingest.add_argument("inputs", nargs="+", help="video files, folders (searched recursively), @list.txt files, "
+                        "or http(s) URLs (YouTube plus BUSCA_ALLOWED_HOSTS)")
     ingest.add_argument("--fps", type=float, help="frames sampled per second (env BUSCA_FPS, default 2)")
     ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
     ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
+    ingest.add_argument("--workers", type=int, default=1,
+                        help="worker processes that decode and encode videos (this process alone writes)")
+    ingest.add_argument("--shard", metavar="I/N", help="ingest only part I of N of the inputs (machines sharing "
+                        "one Qdrant server and one data directory each take one part)")
     ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
     ingest.set_defaults(handler="app.cli.index:run_ingest")
     add_common(ingest)
     add_model(ingest)
 
-    search = sub.add_parser("search", help="search shots by text, image or both")
+    search = sub.add_parser("search", help="search shots by text, image or both, or shots like a given one")
     search.add_argument("--text", help="description of the scene")
+    search.add_argument("--like", metavar="SHOT", help="more like this: shots similar to SHOT, given as VIDEO_ID:N "
+                        "(N = the shot number shown, from 1) or as a point id from --json; not with --text/--image")
     search.add_argument("--image", help="example image (JPG, PNG, WEBP, AVIF)")
     search.add_argument("--image-weight", type=float, default=0.5, help="weight of the image with --text (0..1)")
     search.add_argument("--k", type=int, default=10, help="number of results")
@@ -43,10 +51,6 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     videos.set_defaults(handler="app.cli.index:run_videos")
     add_common(videos)
 
-    dbs = sub.add_parser("databases", help="list databases")
-    dbs.set_defaults(handler="app.cli.index:run_databases")
-    add_common(dbs)
-
     serve = sub.add_parser("serve", help="start the web app (the default without a command)")
     serve.add_argument("--host", help="bind address (env BUSCA_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env BUSCA_PORT, default 7860)")
@@ -55,18 +59,46 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     add_model(serve)
 
 
+INGEST_EPILOG = """\
+Many workers, one archive:
+  python -m app ingest /archivo --workers 4            4 processes decode and encode, one writes
+  python -m app ingest /archivo --shard 2/3 --qdrant-url http://qdrant:6333 --data-dir /mnt/busca
+                                                       machine 2 of 3 into one Qdrant server
+Every machine gives the same inputs and the same shared data directory (thumbnails, media).
+Killing any worker or machine loses nothing: run the same command again to finish.
+"""
+
+
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
+    from functools import partial
+
+    from app.config import AnalysisSettings
+    from app.services import Services, make_encoder, make_source_options
     from pipeline.core import check_db_name
-    from pipeline.index import IngestOptions, ingest_paths
+    from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, select_shard
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    shard = Shard.parse(args.shard) if args.shard else None
+    sources = select_shard(args.inputs, shard)
+    if shard is not None:
+        print(f"shard {shard.index}/{shard.count}: {len(sources)} inputs", file=sys.stderr)
+    fetch = make_source_options(settings.data_dir, AnalysisSettings.from_env())
     services = Services.start(settings, write=f"ingest into database {settings.db!r}")
     try:
+        services.catalog.pending(settings.db)  # a damaged catalog stops the ingest here, before any work
         options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=args.force,
                                 keep_frames=args.keep_frames, margin=settings.margin)
-        results = ingest_paths(args.inputs, services.encoder, services.store, services.layout, settings.db, options)
+        if args.workers > 1 and sources:
+            factory = partial(make_encoder, settings.clip_model, settings.device)
+            results = ingest_parallel(sources, factory, services.store, services.layout, settings.db, options,
+                                      args.workers, services.catalog, fetch)
+        else:
+            results = ingest_paths(sources, services.encoder, services.store, services.layout, settings.db, options,
+                                   services.catalog, fetch)
     finally:
         services.close()
     if args.json:
@@ -80,6 +112,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"FAILED  {r.error}")
     failed = sum(r.status != "indexed" for r in results)
     print(f"{len(results) - failed} indexed, {failed} failed, database '{settings.db}'", file=sys.stderr)
+    if not results and shard is not None:
+        return EXIT_OK  # this machine's part of the inputs is empty
     if not results:
         print("error: no video files found in the given inputs", file=sys.stderr)
         return EXIT_ERROR
@@ -95,45 +129,78 @@ def _require_db(services, db: str) -> None:
         raise UnknownDatabaseError(db, services.databases())
 
 
+def like_point_id(shot: str) -> str:
+    """``VIDEO_ID:N`` (N the 1-based shot number people see) or a point id, as the store's point id."""
+    from pipeline.core import check_video_id
+    from pipeline.errors import QueryError
+    from pipeline.store import point_id
+
+    video_id, sep, number = shot.strip().partition(":")
+    if not sep:
+        return shot.strip()
+    if not number.isdigit() or int(number) < 1:
+        raise QueryError(f"--like {shot!r}: give VIDEO_ID:N with N the shot number, from 1")
+    return point_id(check_video_id(video_id), int(number) - 1)
+
+
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import Services
-    from pipeline.search import Query, search
+    from pipeline.core import format_number
+    from pipeline.errors import QueryError
+    from pipeline.search import Query, search, similar
     from pipeline.sources import load_image
 
-    image = load_image(args.image) if args.image else None
-    query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
-                  one_per_video=args.one_per_video, video_ids=tuple(args.video) if args.video else None)
+    video_ids = tuple(args.video) if args.video else None
+    if args.like and (args.text or args.image):
+        raise QueryError("--like searches from a shot alone: leave out --text and --image")
+    if args.like:
+        like, query = like_point_id(args.like), None
+    else:
+        image = load_image(args.image) if args.image else None
+        query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
+                      one_per_video=args.one_per_video, video_ids=video_ids)
     services = Services.start(settings)
     try:
         _require_db(services, settings.db)
-        hits = search(services.store, services.encoder, settings.db, query)
+        for warning in services.warnings([settings.db]):
+            print(f"warning: {warning}", file=sys.stderr)
+        if query is None:
+            hits = similar(services.store, services.encoder.vector_name, settings.db, like, args.k, video_ids,
+                           args.one_per_video)
+        else:
+            hits = search(services.store, services.encoder, settings.db, query)
+        durations = {v.video_id: v.duration_s for v in services.catalog.videos(settings.db).values()}
     finally:
         services.close()
+    hits = [h.clamped(durations.get(h.video_id)) for h in hits]
     if args.json:
         print_json([{**h.to_json(), "thumbnail_path": str(settings.data_dir / h.thumbnail)} for h in hits])
         return EXIT_OK
     if not hits:
         print("no results")
         return EXIT_OK
-    print(f"{'#':>3}  {'score':>6}  {'video':30}  {'start':>12} - {'end':12}  {'scene':>5} {'class':>5}  thumbnail")
+    print(f"{'#':>3}  {'score':>6}  {'video':30}  {'start':>12} - {'end':12}  {'shot':>24}  thumbnail")
     for h in hits:
-        print(f"{h.rank:>3}  {h.score:6.3f}  {h.source[:30]:30}  {h.start_tc:>12} - {h.end_tc:12}  "
-              f"{h.scene:>5} {h.class_id:>5}  {settings.data_dir / h.thumbnail}")
+        shot = f"{h.video_id}:{h.shot_index + 1}"  # what --like takes
+        print(f"{h.rank:>3}  {format_number(h.score, digits=3):>6}  {h.source[:30]:30}  {h.start_tc:>12} - "
+              f"{h.end_tc:12}  {shot:>24}  {settings.data_dir / h.thumbnail}")
     return EXIT_OK
 
 
 def run_videos(args: argparse.Namespace, settings: Settings) -> int:
-    """Reads the catalog only, never the store: it runs while the app (or an ingest) holds the
-    embedded store."""
+    """Reads the catalog only: it works while the web app holds an embedded store."""
+    from app.services import open_settings_catalog
     from pipeline.core import check_db_name, format_timecode
     from pipeline.errors import UnknownDatabaseError
-    from pipeline.index import VideoCatalog
 
     check_db_name(settings.db)
-    catalog = VideoCatalog(settings.data_dir)
-    if settings.db not in catalog.databases():
-        raise UnknownDatabaseError(settings.db, catalog.databases())
-    videos = list(catalog.videos(settings.db).values())
+    catalog = open_settings_catalog(settings)
+    try:
+        videos = list(catalog.videos(settings.db).values())
+        if not videos and settings.db not in catalog.databases():
+            raise UnknownDatabaseError(settings.db, catalog.databases())
+    finally:
+        catalog.close()
     if args.json:
         print_json([asdict(v) for v in videos])
         return EXIT_OK
@@ -141,19 +208,6 @@ def run_videos(args: argparse.Namespace, settings: Settings) -> int:
     for v in videos:
         print(f"{v.video_id:20}  {format_timecode(v.duration_s):>12}  {v.n_shots:>5} {v.n_scenes:>6}  {v.source}")
     print(f"{len(videos)} videos in '{settings.db}'", file=sys.stderr)
-    return EXIT_OK
-
-
-def run_databases(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
-
-    services = Services.start(settings)
-    try:
-        for name in services.databases():
-            count = services.store.count(name) if services.store.has_collection(name) else 0
-            print(f"{name}\t{count} shots\t{len(services.catalog.videos(name))} videos")
-    finally:
-        services.close()
     return EXIT_OK
 
 

@@ -1,10 +1,10 @@
 """Web app settings: bind address, authentication, upload caps, folder-ingest roots, language.
 
 Read from the environment (never at import time), overridable by ``serve --host/--port``.
-Safe defaults: loopback only, no folder outside the allowed roots, 200 MB per file and 1,000 MB
-and 20 files per request. :func:`exposure_problem` says why a configuration must not start:
-listening beyond this machine without a login (unless ``BUSCA_ALLOW_ANONYMOUS=1``), or a weak
-password (:func:`weak_password`).
+Safe defaults: loopback only, no folder outside the allowed roots (``/archivo`` unless
+``BUSCA_INGEST_ROOT`` says otherwise), 200 MB per file and 1,000 MB and 20 files per request.
+:func:`exposure_problem` says why a configuration must not start: listening beyond this machine
+without a login (unless ``BUSCA_ALLOW_ANONYMOUS=1``), or a weak password (:func:`weak_password`).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class UiSettings:
             auth=auth,
             auth_file=auth_file,
             max_upload_mb=_int("BUSCA_MAX_UPLOAD_MB", get("BUSCA_MAX_UPLOAD_MB"), 1, 1_000_000),
-            ingest_roots=tuple(roots) or (settings.data_dir.expanduser().resolve().parent,),
+            ingest_roots=tuple(roots) or (Path(ENVIRONMENT["BUSCA_INGEST_ROOT"][0]),),
             lang=_lang(get("BUSCA_LANG")),
             allow_anonymous=get("BUSCA_ALLOW_ANONYMOUS").lower() in ("1", "true", "yes"),
             max_request_mb=_int("BUSCA_MAX_REQUEST_MB", get("BUSCA_MAX_REQUEST_MB"), 1, 1_000_000),

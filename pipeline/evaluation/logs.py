@@ -52,6 +52,13 @@ MB = 1024 * 1024
 class LogTooLargeError(ConfigError):
     """A log over the configured caps (entries or bytes): refused before it costs memory."""
 
+    def __init__(self, path: str | Path, limit: int, size: int | None = None):
+        if size is None:
+            super().__init__(code="config.log_too_many", path=str(path), limit=limit)
+        else:
+            super().__init__(code="config.log_too_big", path=str(path), size=human_size(size),
+                             limit=human_size(limit))
+
 
 class LogFormatError(ConfigError):
     """Lines of a log file cannot be read. ``line`` is the first bad line (1-based)."""
@@ -163,8 +170,7 @@ def read_log(path: str | Path, options: LogOptions = LogOptions()) -> list[LogEn
     for item in parse(lines, fmt, options):
         (entries if isinstance(item, LogEntry) else problems).append(item)
         if len(entries) > options.max_lines:
-            raise LogTooLargeError(f"{path}: more than {options.max_lines} log entries: split the log, or raise "
-                                   "the limit (BUSCA_EVAL_MAX_LINES)")
+            raise LogTooLargeError(path, options.max_lines)
     if problems:
         raise LogFormatError(path, problems)
     if not entries:
@@ -176,8 +182,7 @@ def _read_lines(path: Path, max_bytes: int) -> list[str]:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise LogTooLargeError(f"{path}: the log is {human_size(size)}, over the limit of {human_size(max_bytes)}: "
-                                   "split it, or raise the limit (BUSCA_EVAL_MAX_MB)")
+            raise LogTooLargeError(path, max_bytes, size)
         raw = path.read_bytes()
     except OSError as err:
         raise ConfigError(f"{path}: cannot be read ({err.strerror or err})") from err

@@ -49,7 +49,7 @@ from pipeline.evaluation.metrics import (
     summarize,
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
-from pipeline.index import DataLayout, VideoCatalog
+from pipeline.index import DataLayout, catalog_for
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import IndexedVideo, SearchHit
 from pipeline.search import fuse_vectors, to_hits
@@ -204,12 +204,11 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
     """
     entries = read_log(logs, options.log) if isinstance(logs, str | Path) else list(logs)
     if len(entries) > options.log.max_lines:
-        raise LogTooLargeError(f"{len(entries)} log entries, over the limit of {options.log.max_lines}: split the "
-                               "log, or raise the limit (BUSCA_EVAL_MAX_LINES)")
+        raise LogTooLargeError(logs if isinstance(logs, str | Path) else "(entries)", options.log.max_lines)
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
-    catalog = VideoCatalog(layout.root).videos(db)
+    catalog = catalog_for(store, layout.root).videos(db)  # the store's own: SQLite, or on the server
     matched, excluded = match_entries(entries, catalog)
     matched, lacking = _require_parts(matched, options.configs)
     excluded = sorted(excluded + lacking, key=lambda e: e.line)

@@ -4,9 +4,11 @@ Stages write their artifacts before the next one starts (see :mod:`pipeline.arti
 and the order of writes makes a crash at any point harmless:
 
 1. frame embeddings, segmentation and thumbnails are written atomically;
-2. the shots are upserted (deterministic ids, so a re-run overwrites) and stale shots
+2. the catalog notes the video as ``pending`` (so a catalog that cannot be written stops
+   the ingest before any point is stored, and no point is ever without a catalog row);
+3. the shots are upserted (deterministic ids, so a re-run overwrites) and stale shots
    of an earlier segmentation are deleted; the store is flushed;
-3. only then does the catalog record the video as indexed.
+4. only then does the catalog record the video as indexed.
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ from tqdm.auto import tqdm
 
 from pipeline.core import DiskMargin, atomic, check_db_name, check_free_space
 from pipeline.errors import BuscaError, ConfigError, DiskFullError, MediaError
-from pipeline.index.catalog import VideoCatalog
+from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.layout import DataLayout, content_id
 from pipeline.media import DecodeOptions, FrameBatch, iter_frames, probe
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation, VideoInfo
 from pipeline.segment import SegmentOptions, segment
-from pipeline.sources import expand_sources
+from pipeline.sources import SourceOptions, expand_sources, looks_like_url, resolve_source
 from pipeline.store import VectorStore, point_id
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,9 @@ class IngestResult:
     seconds: float = 0.0
     reused: bool = False
     error: str | None = None
+    #: The failure's code and parameters (:mod:`pipeline.errors`), for front ends that translate it.
+    error_code: str | None = None
+    error_params: dict = field(default_factory=dict)
 
 
 def _prefetch(iterator: Iterator[FrameBatch], depth: int = 3) -> Iterator[FrameBatch]:
@@ -152,11 +157,12 @@ def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> N
 
 
 def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
-                  options: IngestOptions = IngestOptions()) -> PreparedVideo:
-    """Probe, embed and segment one video, reusing artifacts made with the same options."""
+                  options: IngestOptions = IngestOptions(), video_id: str | None = None) -> PreparedVideo:
+    """Probe, embed and segment one video, reusing artifacts made with the same options
+    (``video_id``: its content id when the caller has it already)."""
     path = Path(path)
     info = probe(path, options.decode.max_pixels)
-    video_id = content_id(path)
+    video_id = video_id or content_id(path)
     vector_name = encoder.vector_name
     if _reusable(layout, video_id, encoder, options):
         frames = layout.load_frames(video_id, vector_name)
@@ -218,60 +224,108 @@ def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> P
         os.replace(tmp, target)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        raise MediaError(source, f"cannot be placed in the data directory ({err})") from err
+        raise MediaError(source, code="media.unplaceable", reason=err.strerror or str(err)) from err
     return target
 
 
 def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout, db: str,
-                source: str | None = None, media_path: Path | None = None) -> IndexedVideo:
-    """Upsert the shots, drop stale ones, flush, then record the video in the catalog."""
+                source: str | None = None, media_path: Path | None = None,
+                catalog: Catalog | None = None) -> IndexedVideo:
+    """Note the video in the catalog, upsert the shots, drop stale ones, flush, then record the
+    video as indexed (``catalog``: the store's own by default, :func:`pipeline.index.catalog.catalog_for`)."""
     seg = prepared.segmentation
     source = source or Path(prepared.info.path).name
+    catalog = catalog or catalog_for(store, layout.root)
+    catalog.begin(db, prepared.video_id, source)
     store.ensure_collection(db, {prepared.vector_name: int(seg.shot_embeddings.shape[1])})
     ids = [point_id(prepared.video_id, shot.index) for shot in seg.shots]
     store.upsert(db, ids, {prepared.vector_name: seg.shot_embeddings}, shot_payloads(prepared, layout, source))
     store.delete_video(db, prepared.video_id, min_shot_index=len(seg.shots))
     store.flush()
     entry = IndexedVideo(
-        video_id=prepared.video_id, source=source, path=str(media_path or Path(prepared.info.path).resolve()),
+        video_id=prepared.video_id, source=source, path=layout.stored_path(media_path or Path(prepared.info.path)),
         duration_s=prepared.info.duration_s, n_frames=len(prepared.frames.timestamps), n_shots=len(seg.shots),
         n_scenes=len(seg.scenes), n_classes=seg.n_classes, encoder=prepared.vector_name,
         indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    VideoCatalog(layout.root).record(db, entry)
+    catalog.record(db, entry)
     return entry
 
 
 def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
-               options: IngestOptions = IngestOptions()) -> IngestResult:
+               options: IngestOptions = IngestOptions(), catalog: Catalog | None = None,
+               source: str | None = None) -> IngestResult:
     """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause,
-    except a full disk (:class:`DiskFullError`), which is raised: the next file would fail alike."""
+    except a full disk (:class:`DiskFullError`), which is raised: the next file would fail alike.
+    ``source``: the name users see (default: the file name)."""
     started = time.perf_counter()
     try:
         size = Path(path).stat().st_size if options.media == "copy" and Path(path).is_file() else 0
         check_free_space(layout.root, options.margin, f"ingest {Path(path).name}", size)
         prepared = prepare_video(path, encoder, layout, options)
-        media = place_media(Path(path), prepared.video_id, layout, options.media)
-        entry = index_video(prepared, store, layout, db, media_path=media)
     except DiskFullError:
         raise  # the next video would fail the same way: stop the batch with the one message
-    except BuscaError as err:
+    except Exception as err:
+        return failed_result(path, err, started)
+    return finish_ingest(path, prepared, store, layout, db, options, catalog, source, started)
+
+
+def failed_result(path: str | Path, err: Exception, started: float) -> IngestResult:
+    """A ``failed`` result naming the file and the cause (called inside an ``except``); a bug or an
+    unforeseen library error is logged with its traceback, and the batch goes on."""
+    if isinstance(err, BuscaError):
         log.warning("%s", err)
-        return IngestResult(str(path), "failed", error=str(err), seconds=time.perf_counter() - started)
-    except Exception as err:  # a bug or an unforeseen library error: report it, keep the batch going
+    else:
         log.exception("unexpected error while ingesting %s", path)
-        error = MediaError(path, f"unexpected {type(err).__name__}: {err}")
-        return IngestResult(str(path), "failed", error=str(error), seconds=time.perf_counter() - started)
+        err = MediaError(path, code="media.unexpected", kind=type(err).__name__, reason=str(err))
+    return IngestResult(str(path), "failed", error=str(err), error_code=err.code, error_params=dict(err.params),
+                        seconds=time.perf_counter() - started)
+
+
+def finish_ingest(path: Path, prepared: PreparedVideo, store: VectorStore, layout: DataLayout, db: str,
+                  options: IngestOptions, catalog: Catalog | None = None, source: str | None = None,
+                  started: float | None = None) -> IngestResult:
+    """The writer's half of an ingest: place the media, write the shots, record the video (a failure
+    comes back as a ``failed`` result). Parallel ingest runs :func:`prepare_video` in worker
+    processes and this in the one process that writes to the database."""
+    started = time.perf_counter() if started is None else started
+    try:
+        media = place_media(Path(path), prepared.video_id, layout, options.media)
+        entry = index_video(prepared, store, layout, db, source=source, media_path=media, catalog=catalog)
+    except DiskFullError:
+        raise
+    except Exception as err:
+        return failed_result(path, err, started)
     return IngestResult(str(path), "indexed", entry.video_id, entry.n_shots, entry.n_scenes,
                         time.perf_counter() - started, prepared.reused)
 
 
+def fetch_source(source: str | Path, fetch: SourceOptions | None) -> tuple[Path, str | None]:
+    """A local path as it is; a URL downloaded through the one URL validator (``fetch`` says where
+    and under which limits; without it URLs are refused). Returns the file and the name users see
+    (the URL itself for a download)."""
+    if not looks_like_url(str(source)):
+        return Path(source), None
+    if fetch is None:
+        raise ConfigError(f"{source}: URLs need download settings (the CLI and the app give them)")
+    video = resolve_source(str(source), fetch)
+    return video.path, video.url
+
+
 def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store: VectorStore,
-                 layout: DataLayout, db: str, options: IngestOptions = IngestOptions()) -> list[IngestResult]:
-    """Ingest files and folders into database ``db``; one bad file never stops the others."""
+                 layout: DataLayout, db: str, options: IngestOptions = IngestOptions(),
+                 catalog: Catalog | None = None, fetch: SourceOptions | None = None) -> list[IngestResult]:
+    """Ingest files, folders and (with ``fetch``) URLs into database ``db``; one bad input never
+    stops the others."""
     check_db_name(db)
-    paths = [Path(source) for source in expand_sources(inputs)]
+    catalog = catalog or catalog_for(store, layout.root)
+    sources = expand_sources(inputs)
     results = []
-    for path in tqdm(paths, desc="videos", unit="video", disable=not options.progress or len(paths) < 2):
-        results.append(ingest_one(path, encoder, store, layout, db, options))
+    for source in tqdm(sources, desc="videos", unit="video", disable=not options.progress or len(sources) < 2):
+        try:
+            path, name = fetch_source(source, fetch)
+        except Exception as err:
+            results.append(failed_result(source, err, time.perf_counter()))
+            continue
+        results.append(ingest_one(path, encoder, store, layout, db, options, catalog, name))
     return results

@@ -181,8 +181,7 @@ class EdgeStore:
         one that would leave less than the margin free."""
         self._check_open()
         if self.read_only:
-            raise StoreError(f"cannot {action}: the store at {self.root} was opened read-only because its disk "
-                             "was nearly full; free space there and start again to write")
+            raise StoreError(code="store.read_only", action=action, path=str(self.root))
         check_free_space(self.root, self.margin, action, extra_bytes)
 
     def __enter__(self) -> EdgeStore:

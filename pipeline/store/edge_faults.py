@@ -29,9 +29,7 @@ def is_panic(err: BaseException) -> bool:
 
 
 def panic_error(action: str, name: str, err: BaseException) -> StoreError:
-    return StoreError(f"Qdrant Edge failed to {action} in database {name!r}: its files are damaged "
-                      f"({str(err).strip()[:200] or 'panic'}). Restore the database from a backup "
-                      "(python -m app restore), or drop it and ingest again")
+    return StoreError(code="store.damaged", action=action, name=name, reason=str(err).strip()[:200] or "panic")
 
 
 @contextmanager

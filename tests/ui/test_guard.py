@@ -246,7 +246,7 @@ def test_a_search_on_a_damaged_database_ends_with_an_error(tmp_path, tiny_encode
     services = Services(settings, DataLayout(data), VideoCatalog(data), open_store(data), tiny_encoder)
     ctx = UiContext(services, UiSettings(), Texts("es"))
     try:
-        with pytest.raises(gr.Error, match="damaged") as ended:
+        with pytest.raises(gr.Error, match="dañados") as ended:
             SearchHandlers(ctx).search("archivo", "una plaza", None, 0.5, 5, False, [], "es")
         assert str(data) not in str(ended.value)
     finally:

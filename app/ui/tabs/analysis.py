@@ -19,6 +19,7 @@ from app.config import AnalysisSettings
 from app.ui.analysis_format import config_markdown, shots_html, summary_markdown
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
 from app.ui.context import TRACK_TQDM, UiContext
+from app.ui.errors import ui_free_error, ui_message
 from app.ui.i18n import check_lang, t
 from pipeline.analysis import AnalysisOptions, VideoAnalysis, analyze_video
 from pipeline.errors import BuscaError
@@ -38,7 +39,7 @@ def session_setup(ctx: UiContext, config: AnalysisConfig | None) -> tuple[Analys
     try:
         return config.check(ctx.analysis_env), config.options()
     except BuscaError as err:
-        raise ctx.error(err) from err
+        raise ui_free_error(str(err), ctx.layout.root) from err
 
 
 def source_options(ctx: UiContext, settings: AnalysisSettings) -> SourceOptions:
@@ -67,11 +68,11 @@ class AnalysisHandlers:
         if not file and not url:
             raise gr.Error(t(lang, "no_video"))
         if url and not looks_like_url(url):
-            raise self.ctx.refusal(t(lang, "not_a_url", url=url))  # a typed path would read the server's files
+            raise ui_message(lang, "not_a_url", url=url)  # a typed path would read the server's files
         try:
             return resolve_source(url or Path(file), source_options(self.ctx, settings))
         except BuscaError as err:
-            raise self.ctx.error(err) from err
+            raise ui_free_error(str(err), self.ctx.layout.root) from err
 
     def analyze_video(self, file: str | None, url: str | None, config: AnalysisConfig | None, lang: str,
                       progress=TRACK_TQDM):
@@ -87,7 +88,7 @@ class AnalysisHandlers:
             analysis = analyze_video(video.path, encoder, models.transcriber(settings), models.describer(settings),
                                      self.ctx.layout, options, ingest_options(self.ctx), source=name)
         except BuscaError as err:
-            raise self.ctx.error(err) from err
+            raise ui_free_error(str(err), self.ctx.layout.root) from err
         target = self.ctx.export_path(f"{_file_stem(name)}.analysis.json")
         target.write_text(analysis.model_dump_json(indent=1), encoding="utf-8")
         log.info("analysed %s: %d shots, %d failed", name, analysis.summary.shots_total, analysis.summary.shots_failed)

@@ -20,6 +20,7 @@ from app.ui.analysis_format import BATCH_COLUMNS, batch_rows, config_markdown
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
 from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, source_lines
 from app.ui.context import TRACK_TQDM, Refresh, UiContext
+from app.ui.errors import ui_free_error, ui_message
 from app.ui.i18n import check_lang, t
 from app.ui.paths import FolderRefused
 from app.ui.tabs.analysis import ANALYSIS_QUEUE, ingest_options, session_setup, source_options
@@ -87,7 +88,7 @@ class BatchHandlers:
         try:
             paths, skipped = line_sources(source_lines(lines), roots)
         except FolderRefused as err:
-            raise self.ctx.refusal(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
+            raise ui_message(lang, err.key, path=err.path, roots=", ".join(map(str, roots))) from err
         if not files and not paths:
             raise gr.Error(t(lang, "no_sources"))
         check_caps(files or [], self.ctx.ui, lang)
@@ -99,7 +100,7 @@ class BatchHandlers:
             create_job(folder, sources, STAGES)
         except BuscaError as err:
             shutil.rmtree(folder, ignore_errors=True)
-            raise self.ctx.error(err) from err
+            raise ui_free_error(str(err), self.ctx.layout.root) from err
         yield from self._run(folder, config, lang, progress)
 
     def resume_batch(self, job_id: str | None, config: AnalysisConfig | None, lang: str,
@@ -111,7 +112,7 @@ class BatchHandlers:
         try:
             folder = job_dir(self.ctx.jobs_dir, job_id)
         except BuscaError as err:
-            raise self.ctx.error(err) from err
+            raise ui_free_error(str(err), self.ctx.layout.root) from err
         yield from self._run(folder, config, lang, progress)
 
     def _run(self, folder: Path, config: AnalysisConfig | None, lang: str, progress) -> Iterator[tuple]:
@@ -136,7 +137,7 @@ class BatchHandlers:
             run_job(folder, stages, progress=stage_done)
             exported = export_job(folder)
         except BuscaError as err:
-            raise self.ctx.error(err) from err
+            raise ui_free_error(str(err), self.ctx.layout.root) from err
         summary = self.summary(job_id, exported.items, lang)
         log.info("job %s: %s", job_id, summary)
         yield (self.table(exported.items, lang), summary, self.job_choices(lang, job_id),

@@ -13,6 +13,7 @@ from app.config import VLM_BACKENDS
 from app.ui.analysis_format import config_markdown
 from app.ui.analysis_models import AUDIO_LANGS, MAX_FRAMES_PER_SHOT, WHISPER_SIZES, AnalysisConfig
 from app.ui.context import UiContext
+from app.ui.errors import ui_free_error
 from app.ui.i18n import check_lang, t
 from pipeline.analysis import DEFAULT_INSTRUCTIONS
 from pipeline.errors import BuscaError
@@ -31,7 +32,7 @@ class ConfigHandlers:
                                               vlm_url, vlm_api_key, instructions)
             config.check(self.ctx.analysis_env)
         except BuscaError as err:
-            raise self.ctx.error(err) from err
+            raise ui_free_error(str(err)) from err
         line = config_markdown(config, lang)
         return config, t(lang, "config_saved", line=line), line, line
 

@@ -17,6 +17,7 @@ import gradio as gr
 import pandas as pd
 
 from app.ui.context import TRACK_TQDM, UiContext
+from app.ui.errors import ui_free_error
 from app.ui.i18n import check_lang, t
 from pipeline.errors import BuscaError
 from pipeline.evaluation import (
@@ -105,7 +106,7 @@ class EvaluateHandlers:
             report = evaluate(path, self.ctx.services.store, self.ctx.ready_encoder(), self.ctx.layout, db, options)
         except BuscaError as err:
             # the upload's name, not the server's temporary path, in the message ("…: line 2: …")
-            raise self.ctx.error(str(err).replace(str(path), path.name)) from err
+            raise ui_free_error(str(err).replace(str(path), path.name), self.ctx.layout.root) from err
         report = dataclasses.replace(report, logs=path.name)
         folder = self.ctx.export_path("evaluation.md").parent
         paths = report.write(folder)

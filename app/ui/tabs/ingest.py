@@ -20,7 +20,7 @@ import gradio as gr
 import pandas as pd
 
 from app.ui.context import TRACK_TQDM, Refresh, UiContext
-from app.ui.errors import public_message
+from app.ui.errors import render_error, ui_error, ui_message
 from app.ui.i18n import check_lang, t
 from app.ui.paths import FolderRefused, check_folder, under_roots
 from app.ui.uploads import check_caps, take_uploads
@@ -51,7 +51,7 @@ class IngestHandlers:
             try:
                 paths = [Path(p) for p in take_uploads(files, staging)]
             except BuscaError as err:
-                raise self.ctx.error(err) from err
+                raise ui_error(lang, err) from err
             yield from self._ingest(paths, db, force, lang, progress, remove_after=True)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -63,7 +63,7 @@ class IngestHandlers:
         try:
             path = check_folder(folder, roots)
         except FolderRefused as err:
-            raise self.ctx.refusal(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
+            raise ui_message(lang, err.key, path=err.path, roots=", ".join(map(str, roots))) from err
         paths = [Path(found) for found in expand_sources([str(path)])]
         if not paths:
             raise gr.Error(t(lang, "no_videos_found"))
@@ -79,7 +79,7 @@ class IngestHandlers:
                                     margin=settings.margin)
             encoder = self.ctx.ready_encoder()
         except BuscaError as err:
-            raise self.ctx.error(err) from err
+            raise ui_error(lang, err) from err
         results: list[IngestResult | None] = [None] * len(paths)
         yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
         for i, path in enumerate(paths):
@@ -89,9 +89,10 @@ class IngestHandlers:
                 results[i] = IngestResult(str(path), "failed", error=t(lang, "folder_outside", path=path, roots=roots))
             else:
                 try:
-                    [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options)
+                    [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options,
+                                                self.ctx.services.catalog)
                 except BuscaError as err:  # a full disk: the next video would fail alike
-                    raise self.ctx.error(err) from err
+                    raise ui_error(lang, err) from err
                 finally:
                     if remove_after:
                         path.unlink(missing_ok=True)  # placed in <data>/media by then, or failed
@@ -112,8 +113,9 @@ class IngestHandlers:
                 rows.append([path.name, t(lang, "status_pending"), "", "", "", ""])
                 continue
             status = "status_failed" if r.status != "indexed" else ("status_reused" if r.reused else "status_indexed")
-            detail = public_message(r.error, self.ctx.layout.root) if r.error else r.video_id or ""
-            rows.append([path.name, t(lang, status), r.n_shots or "", r.n_scenes or "", f"{r.seconds:.1f}", detail])
+            detail = render_error(lang, r.error_code, r.error_params) if r.error_code else r.error
+            rows.append([path.name, t(lang, status), r.n_shots or "", r.n_scenes or "", f"{r.seconds:.1f}",
+                         detail or r.video_id or ""])
         return self.status_table(rows, lang)
 
     def videos_table(self, db: str | None, lang: str) -> pd.DataFrame:

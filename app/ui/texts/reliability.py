@@ -1,4 +1,5 @@
-"""Texts of the server's guards: upload caps, free disk space, login throttling, uploads that are gone."""
+"""Texts of the server's guards (upload caps, free disk space, login throttling, uploads that are gone)
+and of the pipeline's error codes for a full disk, a read-only or damaged store, and logs over the caps."""
 
 ES = {
     "upload_no_length": "El envío no declara su tamaño (Content-Length); el servidor no acepta subidas sin él.",
@@ -10,6 +11,15 @@ ES = {
     "files_too_many": "Ha elegido {n} archivos; el máximo es {max} por operación.",
     "files_too_large": "Los archivos ocupan {mb} MB; el máximo por operación es {max} MB.",
     "upload_gone": "El archivo subido «{name}» ya no está en el servidor; súbalo de nuevo.",
+    # the pipeline's error codes of this area (see app.ui.texts.errors)
+    "err.store.disk_full": "No queda espacio libre suficiente en el disco del servidor (quedan {free}; hacen falta "
+                           "{needed}): no se puede escribir en el archivo. Avise al administrador.",
+    "err.store.read_only": "El archivo está abierto solo para consultas porque el disco del servidor estaba casi "
+                           "lleno: se puede buscar, pero no indexar. Avise al administrador.",
+    "err.store.damaged": "Los archivos de la base de datos «{name}» están dañados: restáurela desde una copia de "
+                         "seguridad o vuelva a indexarla. Los detalles están en el registro del servidor.",
+    "err.config.log_too_many": "El registro «{name}» tiene más de {limit} entradas: divídalo en varios.",
+    "err.config.log_too_big": "El registro «{name}» ocupa {size}, más que el límite de {limit}: divídalo en varios.",
 }
 
 EN = {
@@ -22,4 +32,12 @@ EN = {
     "files_too_many": "You chose {n} files; the most is {max} at a time.",
     "files_too_large": "The files hold {mb} MB; the most at a time is {max} MB.",
     "upload_gone": "The uploaded file “{name}” is no longer on the server; upload it again.",
+    "err.store.disk_full": "Not enough free space is left on the server's disk ({free} left, {needed} needed): "
+                           "nothing can be written to the archive. Tell the administrator.",
+    "err.store.read_only": "The archive is open for searching only, because the server's disk was nearly full: "
+                           "search works, ingest does not. Tell the administrator.",
+    "err.store.damaged": "The files of database “{name}” are damaged: restore it from a backup or ingest it again. "
+                         "The details are in the server log.",
+    "err.config.log_too_many": "The log “{name}” has more than {limit} entries: split it.",
+    "err.config.log_too_big": "The log “{name}” holds {size}, over the limit of {limit}: split it.",
 }
