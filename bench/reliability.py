@@ -210,8 +210,14 @@ def archive_state(data: Path) -> dict:
     from pipeline.index import VideoCatalog
     from pipeline.store.edge import EdgeStore
 
-    catalog = VideoCatalog(data).videos(DB) if (data / "catalog" / f"{DB}.json").exists() else {}
-    state = {"catalog_videos": len(catalog), "points": 0, "orphan_points": 0, "videos_missing_points": 0,
+    records = VideoCatalog(data)
+    try:
+        catalog = records.videos(DB) if DB in records.databases() else {}
+        pending = len(records.pending(DB))
+    finally:
+        records.close()
+    state = {"catalog_videos": len(catalog), "pending_in_catalog": pending, "points": 0, "orphan_points": 0,
+             "videos_missing_points": 0,
              "temp_files": len(list(data.rglob("*.tmp"))),
              "builder_leftovers": len(list(data.glob("edge/*/shard/temp_segments/*")))}
     if not (data / "edge").exists():
@@ -259,6 +265,7 @@ def kills(args) -> dict:
                            "after_kill": after_kill, "rerun_exit": rerun.returncode, "after_rerun": after_rerun})
             print(json.dumps(cycles[-1]), file=sys.stderr)
     bad = [c for c in cycles if c["rerun_exit"] != 0 or c["after_rerun"]["orphan_points"]
+           or c["after_rerun"]["pending_in_catalog"]
            or c["after_rerun"]["videos_missing_points"] or c["after_rerun"]["catalog_videos"] != 3
            or c["after_rerun"]["temp_files"] or c["after_rerun"]["builder_leftovers"]]
     return {"kills": len(cycles), "survived": len(cycles) - len(bad), "full_ingest_s": round(full_s, 1),
