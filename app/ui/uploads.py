@@ -14,10 +14,9 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import gradio as gr
 from gradio.utils import get_upload_folder
 
-from app.ui.i18n import t
+from app.ui.errors import ui_message
 from app.ui.settings import UiSettings
 from pipeline.errors import MediaError
 
@@ -25,16 +24,16 @@ MB = 1024 * 1024
 
 
 def check_caps(files: Sequence[str | Path], ui: UiSettings, lang: str) -> None:
-    """Refuse (``gr.Error``) more files, or more bytes together, than one request may carry:
+    """Refuse (a ``gr.Error``) more files, or more bytes together, than one request may carry:
     a client may split an operation's files over several requests."""
     if len(files) > ui.max_files:
-        raise gr.Error(t(lang, "files_too_many", n=len(files), max=ui.max_files), print_exception=False)
+        raise ui_message(lang, "files_too_many", n=len(files), max=ui.max_files)
     missing = [Path(f).name for f in files if not Path(f).is_file()]
     if missing:
-        raise gr.Error(t(lang, "upload_gone", name=missing[0]), print_exception=False)
+        raise ui_message(lang, "upload_gone", name=missing[0])
     total = sum(Path(f).stat().st_size for f in files)
     if total > ui.max_request_mb * MB:
-        raise gr.Error(t(lang, "files_too_large", mb=round(total / MB), max=ui.max_request_mb), print_exception=False)
+        raise ui_message(lang, "files_too_large", mb=round(total / MB), max=ui.max_request_mb)
 
 
 def place_uploads(files: Sequence[str | Path], folder: Path) -> list[str]:
@@ -50,7 +49,7 @@ def place_uploads(files: Sequence[str | Path], folder: Path) -> list[str]:
             except OSError:
                 shutil.copyfile(source, target)
         except OSError as err:
-            raise MediaError(source, f"cannot be placed in the job folder ({err.strerror or err})") from err
+            raise MediaError(source, code="media.unplaceable", reason=err.strerror or str(err)) from err
         placed.append(str(target))
     return placed
 
