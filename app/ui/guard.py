@@ -72,9 +72,11 @@ class LoginLimiter:
         now = self.clock()
         self._clients.setdefault(client, deque()).append(now)
         self._all.append(now)
-        if len(self._clients) > 10_000:  # forget the quietest addresses rather than grow without end
-            for key in [k for k, v in self._clients.items() if not v][:5_000]:
-                self._clients.pop(key, None)
+        if len(self._clients) > 10_000:  # many addresses (IPv6): forget those whose failures expired
+            for key in list(self._clients):
+                self._expire(self._clients[key], now)
+                if not self._clients[key]:
+                    del self._clients[key]
 
     def succeeded(self, client: str) -> None:
         self._clients.pop(client, None)

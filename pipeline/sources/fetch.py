@@ -225,11 +225,15 @@ def _format_selector(max_height: int) -> str:
             f"bv*[height<=?{h}]+ba/b[height<=?{h}]")
 
 
+def _configured_extractors(options: SourceOptions) -> list[str]:
+    return list(options.extractors) + (["generic"] if options.allow_generic_extractor else [])
+
+
 def extractor_patterns(url: str, options: SourceOptions) -> list[str]:
     """The extractors allowed for ``url`` (regexes over yt-dlp's extractor names): the configured
     ones, and for a host the administrator allowed (``policy.extra_hosts``) the site's own
     extractor, or the generic one when yt-dlp has none for it."""
-    patterns = list(options.extractors) + (["generic"] if options.allow_generic_extractor else [])
+    patterns = _configured_extractors(options)
     host = host_of(url)
     if any(host == h or host.endswith("." + h) for h in options.policy.extra_hosts):
         patterns.append(_site_extractor(url))
@@ -248,7 +252,7 @@ def _site_extractor(url: str) -> str:
 
 def ydl_params(options: SourceOptions, outtmpl: str, needs_js: bool, extractors: list[str] | None = None) -> dict:
     if extractors is None:
-        extractors = list(options.extractors) + (["generic"] if options.allow_generic_extractor else [])
+        extractors = _configured_extractors(options)
     return {
         "format": _format_selector(options.max_height),
         "merge_output_format": "mp4",
