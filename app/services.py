@@ -58,6 +58,12 @@ def make_describer(analysis: AnalysisSettings, device: str) -> Describer:
     return QwenVLDescriber(QwenVLOptions(model=analysis.vlm_model, device=device))
 
 
+def model_statuses(analysis: AnalysisSettings, device: str) -> list:
+    """The pre-flight of the analysis models, Whisper then the VLM (:mod:`models.preflight`;
+    nothing is loaded, a server is only asked for its list of models)."""
+    return [make_transcriber(analysis, device).status(), make_describer(analysis, device).status()]
+
+
 def make_source_options(data_dir, analysis: AnalysisSettings):
     """Where URLs are downloaded (``<data>/downloads``) and under which limits: the one URL validator's
     policy (YouTube plus ``BUSCA_ALLOWED_HOSTS``), ``BUSCA_MAX_DURATION_S``, ``BUSCA_MAX_DOWNLOAD_MB``."""

@@ -81,6 +81,16 @@ MESSAGES: dict[str, str] = {
                        "full; free space there and start again to write",
     "store.damaged": "Qdrant Edge failed to {action} in database {name!r}: its files are damaged ({reason}). "
                      "Restore the database from a backup (python -m app restore), or drop it and ingest again",
+    # URLs (the one validator, pipeline.sources.urls)
+    "url.scheme": "{url}: only http and https URLs are accepted (got {scheme} scheme)",
+    "url.credentials": "{url}: URLs with a user name or password are refused",
+    "url.bad_port": "{url}: invalid port ({reason})",
+    "url.no_host": "{url}: the URL has no host",
+    "url.unresolvable": "{url}: cannot resolve host {host} ({reason})",
+    "url.no_address": "{url}: host {host} resolves to no address",
+    "url.not_public": "{url}: refused, host {host} leads to a non-public address ({problem})",
+    "url.not_allowed": "{url}: host {host} is not on the allowlist ({allowed}); an administrator can add hosts "
+                       "to the sources settings",
     # evaluation logs
     "config.log_too_many": "{path}: more than {limit} log entries: split the log, or raise the limit "
                            "(BUSCA_EVAL_MAX_LINES)",

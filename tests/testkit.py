@@ -184,17 +184,22 @@ class FakeVLM:
     """A fake OpenAI-compatible chat-completions endpoint on 127.0.0.1 (port chosen by the OS).
 
     Answers ``shot`` (JSON) to requests with images, ``summary`` otherwise; with
-    ``fail_first_shot``, ``garbage`` for the shot that starts at 0 s. Records every request body
-    and its Authorization header. ``url`` ends in ``/v1``."""
+    ``fail_first_shot``, ``garbage`` for the shot that starts at 0 s; with ``fail_all_shots``,
+    ``garbage`` for every shot; with ``delay_s``, slowly. Records every request body and its
+    Authorization header.
+    ``GET /v1/models`` lists ``served`` (as vLLM and Ollama do). ``url`` ends in ``/v1``."""
 
-    def __init__(self, shot: dict, summary: dict, garbage: str = "esto no es JSON <b>"):
+    def __init__(self, shot: dict, summary: dict, garbage: str = "esto no es JSON <b>",
+                 served: tuple[str, ...] = ("fake-qwen",)):
         import json
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.requests: list[dict] = []
         self.keys: list[str | None] = []
-        self.fail_first_shot = False
+        self.fail_first_shot = self.fail_all_shots = False
+        self.served = served
+        self.delay_s = 0.0  # seconds before each answer about a shot (a slow model)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -205,12 +210,21 @@ class FakeVLM:
                 parts = [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
                 images = [p for p in parts if p.get("type") == "image_url"]
                 text = " ".join(p.get("text", "") for p in parts)
-                if fake.fail_first_shot and "Plano de 00:00:00.000" in text:
+                if images and fake.delay_s:
+                    import time
+
+                    time.sleep(fake.delay_s)
+                if (fake.fail_first_shot and "Plano de 00:00:00.000" in text) or (fake.fail_all_shots and images):
                     answer = garbage
                 else:
                     answer = json.dumps(shot if images else summary, ensure_ascii=False)
                 send_json(self, 200 if self.path == "/v1/chat/completions" else 404,
                           {"choices": [{"message": {"role": "assistant", "content": answer}}]})
+
+            def do_GET(self):
+                found = self.path == "/v1/models"
+                send_json(self, 200 if found else 404,
+                          {"object": "list", "data": [{"id": m, "object": "model"} for m in fake.served]})
 
             def log_message(self, *args):
                 pass

@@ -16,9 +16,13 @@ EVALUATE_EPILOG = """\
 Log formats (by extension, or --format):
   plain  VIDEO HH:MM:SS[.mmm] - HH:MM:SS[.mmm] DESCRIPTION (TRANSLATION)
          a trailing parenthesised part is the translation (--no-paren-translation keeps it in the text)
-  csv    video,start,end,text[,translation]  (positional, or named in a header row)
+  csv    video,start,end,text[,translation]  (positional, or named in a header row;
+         semicolons as Spanish Excel writes them are recognised)
   tsv    the same, tab-separated
   jsonl  {"video": ..., "start": ..., "end": ..., "text": ..., "translation": ...} per line
+Times: HH:MM:SS[.mmm], frame timecodes HH:MM:SS:FF (at the indexed video's frame rate), or
+seconds. Malformed lines are skipped and listed (stderr and the report); a log with no valid
+line is an error.
 
 Configurations (--config, repeatable; --compare alone = text vs text+translation at weight 0.5):
   NAME:query=text|translation|text+translation[,weight=W][,model=SPEC]   (es/en = text/translation)
@@ -42,7 +46,7 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     ev.add_argument("--depth", type=int, default=100, help="shots/videos fetched per query; deeper ranks are misses")
     ev.add_argument("--min-overlap", default="0", help="shot-level match: seconds (1.5, 1.5s) or percentage "
                     "of the shorter interval (50%%); default: any overlap")
-    ev.add_argument("--out", help="write evaluation.md and evaluation.json into this directory")
+    ev.add_argument("--out", help="write the report into this directory as LOG-evaluation-DATE.md and .json")
     ev.add_argument("--json", action="store_true", help="print the JSON report instead of the Markdown summary")
     ev.set_defaults(handler="app.cli.evaluate:run_evaluate")
     add_common(ev)
@@ -94,6 +98,10 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.out:
         for path in report.write(args.out):
             print(f"wrote {path}", file=sys.stderr)
+    if report.malformed:
+        shown = "; ".join(f"line {p.line}: {p.message}" for p in report.malformed[:5])
+        more = f" (and {len(report.malformed) - 5} more)" if len(report.malformed) > 5 else ""
+        print(f"{len(report.malformed)} malformed log line(s) skipped: {shown}{more}", file=sys.stderr)
     if report.excluded:
         print(f"{len(report.excluded)} of {report.total_entries} log entries excluded (listed in the report)",
               file=sys.stderr)

@@ -38,9 +38,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from pipeline.core import atomic
 from pipeline.errors import ConfigError, UnknownDatabaseError
 from pipeline.evaluation.config import EvalConfig, EvaluateOptions, parse_config
-from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, LogTooLargeError, read_log
+from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, LogProblem, LogTooLargeError, parse_log
 from pipeline.evaluation.metrics import (
     OverlapOptions,
     dedupe_videos,
@@ -56,12 +57,28 @@ from pipeline.search import fuse_vectors, to_hits
 from pipeline.store import VectorStore
 
 __all__ = ["EvalConfig", "EvaluateOptions", "EvaluationReport", "LogEntry", "LogFormatError", "LogOptions",
-           "SearchFn", "Target", "evaluate", "match_entries", "parse_config", "query_ranks", "rank_queries"]
+           "NothingToEvaluate", "SearchFn", "Target", "evaluate", "match_entries", "parse_config", "query_ranks",
+           "rank_queries"]
 
 log = logging.getLogger(__name__)
 
 #: ``search(vector, k, one_per_video) -> hits, best first``.
 SearchFn = Callable[[np.ndarray, int, bool], Sequence[SearchHit]]
+#: ``on_query(done, total)``, after each query of each configuration (it may raise to stop).
+OnQuery = Callable[[int, int], None]
+#: The frame rate assumed for a frame timecode when the video's own is unknown.
+DEFAULT_FPS = 25.0
+
+
+class NothingToEvaluate(ConfigError):
+    """No log entry matches an indexed video. ``code`` (``log_nothing_matched``) and ``params``
+    name the cause for front ends."""
+
+    def __init__(self, message: str, **params: object):
+        super().__init__(message)
+        self.code, self.params = "log_nothing_matched", params
+
+
 ANY_OVERLAP = OverlapOptions()
 DEFAULT_OPTIONS = EvaluateOptions()
 #: Log entries encoded and searched at a time.
@@ -93,12 +110,15 @@ def query_ranks(target: Target, shots: Sequence[SearchHit], videos: Sequence[Sea
 
 
 def rank_queries(targets: Sequence[Target], vectors: np.ndarray, search: SearchFn, depth: int,
-                 overlap: OverlapOptions = ANY_OVERLAP, progress: bool = False) -> list[QueryRanks]:
+                 overlap: OverlapOptions = ANY_OVERLAP, progress: bool = False,
+                 on_query: Callable[[], None] | None = None) -> list[QueryRanks]:
     """Search every query vector (top ``depth`` shots, and top ``depth`` videos) and rank it."""
     ranks = []
     for target, vector in tqdm(list(zip(targets, vectors, strict=True)), desc="queries", unit="query",
                                leave=False, disable=not progress):
         ranks.append(query_ranks(target, search(vector, depth, False), search(vector, depth, True), overlap))
+        if on_query is not None:
+            on_query()
     return ranks
 
 
@@ -121,8 +141,29 @@ def match_entries(entries: Sequence[LogEntry], catalog: Mapping[str, IndexedVide
         if found:
             matched.append((entry, frozenset(found)))
         else:
-            excluded.append(Excluded(entry.line, entry.video, "video not indexed in this database"))
+            excluded.append(Excluded(entry.line, entry.video, "video not indexed in this database", "not_indexed"))
     return matched, excluded
+
+
+def _video_fps(layout: DataLayout, video_id: str) -> float:
+    try:
+        fps = float(atomic.read_json(layout.video_dir(video_id) / "info.json")["fps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_FPS
+    return fps if fps > 0 else DEFAULT_FPS
+
+
+def resolve_frames(matched: list[tuple[LogEntry, frozenset[str]]], layout: DataLayout
+                   ) -> tuple[list[tuple[LogEntry, frozenset[str]]], list[Excluded]]:
+    """Frame timecodes (``HH:MM:SS:FF``) in seconds, at the frame rate of the matched video."""
+    kept, excluded = [], []
+    for entry, ids in matched:
+        try:
+            kept.append((entry.at_fps(_video_fps(layout, min(ids))), ids))
+        except ValueError as err:
+            excluded.append(Excluded(entry.line, entry.video, str(err), getattr(err, "code", ""),
+                                     dict(getattr(err, "params", {}))))
+    return kept, excluded
 
 
 def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequence[EvalConfig]
@@ -133,7 +174,8 @@ def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequ
     for entry, ids in matched:
         if needs and not entry.translation:
             excluded.append(Excluded(entry.line, entry.video, f"no translation, needed by configuration "
-                                                              f"{needs[0].name!r}"))
+                                                              f"{needs[0].name!r}", "no_translation",
+                                     {"config": needs[0].name}))
         else:
             kept.append((entry, ids))
     return kept, excluded
@@ -160,7 +202,8 @@ def store_search(store: VectorStore, db: str, vector_name: str) -> SearchFn:
 
 
 def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
-                    encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions) -> ConfigResult:
+                    encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
+                    on_query: Callable[[], None] | None = None) -> ConfigResult:
     """Ranks of every matched entry under one configuration, ``QUERY_BATCH`` entries at a time."""
     started = time.perf_counter()
     ranks: list[QueryRanks] = []
@@ -169,7 +212,7 @@ def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: 
             batch = matched[start:start + QUERY_BATCH]
             vectors = query_vectors([entry for entry, _ in batch], config, encoder)
             targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in batch]
-            ranks += rank_queries(targets, vectors, search, options.depth, options.overlap)
+            ranks += rank_queries(targets, vectors, search, options.depth, options.overlap, on_query=on_query)
             bar.update(len(batch))
     return ConfigResult(
         config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
@@ -195,14 +238,21 @@ def _encoder_for(config: EvalConfig, encoder: ImageTextEncoder, encoders: Mappin
 
 def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder: ImageTextEncoder,
              layout: DataLayout, db: str, options: EvaluateOptions = DEFAULT_OPTIONS,
-             encoders: Mapping[str, ImageTextEncoder] | None = None) -> EvaluationReport:
+             encoders: Mapping[str, ImageTextEncoder] | None = None,
+             on_query: OnQuery | None = None) -> EvaluationReport:
     """Evaluate database ``db`` against a log file (or parsed entries).
 
     ``encoder`` serves configurations without a ``model``; ``encoders`` maps the model specs
-    that configurations name to their encoders. Raises ConfigError (LogFormatError for a
-    malformed log) or UnknownDatabaseError.
+    that configurations name to their encoders. Malformed lines of the log are skipped and
+    listed in the report. Raises ConfigError (LogFormatError for a log without one valid
+    line, NothingToEvaluate when no entry matches an indexed video) or UnknownDatabaseError.
     """
-    entries = read_log(logs, options.log) if isinstance(logs, str | Path) else list(logs)
+    malformed: list[LogProblem] = []
+    if isinstance(logs, str | Path):
+        parsed = parse_log(logs, options.log)
+        entries, malformed = parsed.entries, parsed.problems
+    else:
+        entries = list(logs)
     if len(entries) > options.log.max_lines:
         raise LogTooLargeError(logs if isinstance(logs, str | Path) else "(entries)", options.log.max_lines)
     if not store.has_collection(db):
@@ -210,15 +260,25 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
     catalog = catalog_for(store, layout.root).videos(db)  # the store's own: SQLite, or on the server
     matched, excluded = match_entries(entries, catalog)
+    matched, bad_frames = resolve_frames(matched, layout)
     matched, lacking = _require_parts(matched, options.configs)
-    excluded = sorted(excluded + lacking, key=lambda e: e.line)
+    excluded = sorted(excluded + bad_frames + lacking, key=lambda e: e.line)
     if not matched:
-        example = f" (e.g. line {excluded[0].line}: {excluded[0].video}: {excluded[0].reason})" if excluded else ""
-        raise ConfigError(f"none of the {len(entries)} log entries can be evaluated against database {db!r}"
-                          f"{example}. Check that the logged file names match the indexed videos "
-                          "(`python -m app videos`)")
+        first = excluded[0] if excluded else None
+        example = f" (e.g. line {first.line}: {first.video}: {first.reason})" if first else ""
+        raise NothingToEvaluate(f"none of the {len(entries)} log entries can be evaluated against database {db!r}"
+                                f"{example}. Check that the logged file names match the indexed videos "
+                                "(`python -m app videos`)", n=len(entries), db=db,
+                                line=first.line if first else "", video=first.video if first else "")
     log.info("evaluating %d of %d log entries on %s", len(matched), len(entries), db)
-    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options)
+    total, done = len(matched) * len(options.configs), [0]
+
+    def step() -> None:
+        done[0] += 1
+        if on_query is not None:
+            on_query(done[0], total)
+
+    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options, step)
                for config, enc in zip(options.configs, chosen, strict=True)]
     corpus = CorpusStats(videos=len(catalog), shots=store.count(db),
                          duration_s=float(sum(v.duration_s for v in catalog.values())))
@@ -226,5 +286,5 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
         logs=str(logs) if isinstance(logs, str | Path) else "(entries)", db=db,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"), corpus=corpus, total_entries=len(entries),
         entries=tuple(entry for entry, _ in matched), excluded=tuple(excluded), options=options,
-        results=tuple(results),
+        results=tuple(results), malformed=tuple(malformed),
     )

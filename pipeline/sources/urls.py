@@ -74,15 +74,15 @@ def _host_of(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise UrlError(f"{url}: only http and https URLs are accepted (got {scheme or 'no'} scheme)")
+        raise UrlError(code="url.scheme", url=url, scheme=scheme or "no")
     if parts.username is not None or parts.password is not None:
-        raise UrlError(f"{url}: URLs with a user name or password are refused")
+        raise UrlError(code="url.credentials", url=url)
     try:
         host, port = (parts.hostname or "").rstrip("."), parts.port or (443 if scheme == "https" else 80)
     except ValueError as err:
-        raise UrlError(f"{url}: invalid port ({err})") from err
+        raise UrlError(code="url.bad_port", url=url, reason=str(err)) from err
     if not host:
-        raise UrlError(f"{url}: the URL has no host")
+        raise UrlError(code="url.no_host", url=url)
     return scheme, host.lower(), port
 
 
@@ -98,15 +98,15 @@ def public_addresses(host: str, port: int, policy: UrlPolicy = UrlPolicy(), reso
         try:
             addresses = (resolve or system_resolve)(host, port)
         except OSError as err:
-            raise UrlError(f"{what}: cannot resolve host {host} ({err})") from err
+            raise UrlError(code="url.unresolvable", url=what, host=host, reason=str(err)) from err
     if not addresses:
-        raise UrlError(f"{what}: host {host} resolves to no address")
+        raise UrlError(code="url.no_address", url=what, host=host)
     if host in policy.trusted_private_hosts:
         return addresses
     for address in addresses:
         problem = address_problem(address)
         if problem:
-            raise UrlError(f"{what}: refused, host {host} leads to a non-public address ({problem})")
+            raise UrlError(code="url.not_public", url=what, host=host, problem=problem)
     return addresses
 
 
@@ -116,8 +116,7 @@ def validate_url(url: str, policy: UrlPolicy = UrlPolicy(), *, allowlist: bool =
     _, host, port = _host_of(url)
     if allowlist and not policy.on_allowlist(host):
         allowed = ", ".join((*policy.allowed_hosts, *policy.extra_hosts))
-        raise UrlError(f"{url}: host {host} is not on the allowlist ({allowed}); "
-                       "an administrator can add hosts to the sources settings")
+        raise UrlError(code="url.not_allowed", url=url, host=host, allowed=allowed)
     if host in policy.trusted_private_hosts:
         return url.strip()
     public_addresses(host, port, policy, resolve, what=url)

@@ -104,7 +104,7 @@ def test_more_like_this_through_the_api_excludes_the_shot(client):
 def test_ingest_uploads_reports_each_file_and_places_media_in_the_data_dir(client, running_app, slideshow, tmp_path):
     broken = tmp_path / "roto.mp4"
     broken.write_text("not a video")
-    table, summary, _db, videos = client.predict([handle_file(str(slideshow)), handle_file(str(broken))], "subidas",
+    table, summary, _db, videos, *_ = client.predict([handle_file(str(slideshow)), handle_file(str(broken))], "subidas",
                                                  False, api_name="/ingest")
     rows = {row[0]: row for row in table["data"]}
     assert rows["slideshow.mp4"][1].startswith("indexado") and rows["roto.mp4"][1] == "error"
