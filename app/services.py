@@ -23,7 +23,7 @@ from models.clip import ClipOptions, OpenClipEncoder
 from pipeline.core import check_free_space, space_shortfall
 from pipeline.errors import BuscaError, ConfigError
 from pipeline.index import Catalog, DataLayout, catalog_for, open_catalog
-from pipeline.protocols import Describer, Transcriber
+from pipeline.protocols import CutDetector, Describer, Transcriber
 from pipeline.store import VectorStore, open_store
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,15 @@ log = logging.getLogger(__name__)
 def make_encoder(model: str, device: str) -> OpenClipEncoder:
     """An open_clip encoder (nothing is loaded until it is first used)."""
     return OpenClipEncoder(ClipOptions(model=model, device=device))
+
+
+def make_cut_detector(name: str, device: str) -> CutDetector:
+    """A shot-boundary detector by name (``transnetv2``); nothing is loaded until it is first used."""
+    if name != "transnetv2":
+        raise ConfigError(f"unknown shot-boundary detector {name!r}; the one available is transnetv2")
+    from models.transnetv2 import TransNetOptions, TransNetV2Detector
+
+    return TransNetV2Detector(TransNetOptions(device=device))
 
 
 def make_transcriber(analysis: AnalysisSettings, device: str) -> Transcriber:

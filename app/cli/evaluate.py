@@ -28,6 +28,9 @@ Configurations (--config, repeatable; --compare alone = text vs text+translation
   NAME:query=text|translation|text+translation[,weight=W][,model=SPEC]   (es/en = text/translation)
   or JSON: '{"name": "b", "query": "es+en", "weight": 0.3}'
 
+Two-part queries: a description "A >> B" (or "A → B") is searched as "A, then B within --within
+seconds"; its ranked pairs count as hits from A's start to B's end.
+
 Metrics: video-level R@K (one-per-video ranking), shot-level R@K (a shot of the logged video
 overlapping the logged span, --min-overlap), video among the top-K shots, MRR, median rank.
 """
@@ -46,6 +49,8 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     ev.add_argument("--depth", type=int, default=100, help="shots/videos fetched per query; deeper ranks are misses")
     ev.add_argument("--min-overlap", default="0", help="shot-level match: seconds (1.5, 1.5s) or percentage "
                     "of the shorter interval (50%%); default: any overlap")
+    ev.add_argument("--within", type=float, default=60.0,
+                    help="two-part entries (A >> B): B starts at most this many seconds after A ends (default 60)")
     ev.add_argument("--out", help="write the report into this directory as LOG-evaluation-DATE.md and .json")
     ev.add_argument("--json", action="store_true", help="print the JSON report instead of the Markdown summary")
     ev.set_defaults(handler="app.cli.evaluate:run_evaluate")
@@ -77,7 +82,7 @@ def evaluate_options(args: argparse.Namespace, settings: Settings | None = None)
                            log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation,
                                           max_lines=settings.eval_max_lines,
                                           max_bytes=int(settings.eval_max_mb * 1024 * 1024)),
-                           progress=sys.stderr.isatty())
+                           progress=sys.stderr.isatty(), within_s=args.within)
 
 
 def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,9 +20,11 @@ from pipeline.analysis.jobs import (
     run_job,
 )
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
+from pipeline.analysis.realign import realign_analysis
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, ShotDescription, VideoAnalysis
-from pipeline.analysis.video import STAGES, analysis_stages, analyze_video, check_models
+from pipeline.analysis.store import read_transcript
+from pipeline.analysis.video import STAGES, analysis_dir, analysis_stages, analyze_video, check_models
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -41,6 +43,7 @@ __all__ = [
     "StopInfo",
     "VideoAnalysis",
     "align_transcript",
+    "analysis_dir",
     "analysis_stages",
     "analyze_shots",
     "analyze_video",
@@ -50,5 +53,7 @@ __all__ = [
     "job_results",
     "job_status",
     "read_manifest",
+    "read_transcript",
+    "realign_analysis",
     "run_job",
 ]

@@ -13,9 +13,10 @@ from pipeline.core.disk import (
 )
 from pipeline.core.locks import DirectoryLock, exclusive_lock
 from pipeline.core.names import check_db_name, check_video_id, valid_db_name
-from pipeline.core.timecode import format_frame_timecode, format_timecode, parse_timecode
+from pipeline.core.timecode import FrameRate, format_frame_timecode, format_timecode, parse_timecode
 
 __all__ = [
+    "FrameRate",
     "DIALECTS",
     "NO_MARGIN",
     "DirectoryLock",

@@ -31,7 +31,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,10 +50,11 @@ from pipeline.evaluation.metrics import (
     summarize,
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
+from pipeline.evaluation.temporal import entry_parts, has_translation
 from pipeline.index import DataLayout, catalog_for
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import IndexedVideo, SearchHit
-from pipeline.search import fuse_vectors, to_hits
+from pipeline.search import fuse_vectors, pair_hits, to_hits
 from pipeline.store import VectorStore
 
 __all__ = ["EvalConfig", "EvaluateOptions", "EvaluationReport", "LogEntry", "LogFormatError", "LogOptions",
@@ -172,7 +173,7 @@ def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequ
     needs = [c for c in configs if "translation" in c.query]
     kept, excluded = [], []
     for entry, ids in matched:
-        if needs and not entry.translation:
+        if needs and not has_translation(entry):
             excluded.append(Excluded(entry.line, entry.video, f"no translation, needed by configuration "
                                                               f"{needs[0].name!r}", "no_translation",
                                      {"config": needs[0].name}))
@@ -201,18 +202,53 @@ def store_search(store: VectorStore, db: str, vector_name: str) -> SearchFn:
     return search
 
 
+def rank_entries(entries: Sequence[LogEntry], targets: Sequence[Target], config: EvalConfig,
+                 encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
+                 on_query: Callable[[], None] | None = None) -> list[QueryRanks]:
+    """Ranks of every entry, in order: one query each, or a pair of queries for "A >> B" entries
+    (:mod:`pipeline.evaluation.temporal`), whose ranked pairs span from A's start to B's end."""
+    parts = [entry_parts(e) for e in entries]
+    single = [i for i, p in enumerate(parts) if p is None]
+    ranks: list[QueryRanks | None] = [None] * len(entries)
+    if single:
+        vectors = query_vectors([entries[i] for i in single], config, encoder)
+        found = rank_queries([targets[i] for i in single], vectors, search, options.depth, options.overlap,
+                             options.progress, on_query)
+        ranks = _place(ranks, single, found)
+    two = [i for i, p in enumerate(parts) if p is not None]
+    if two:
+        firsts = query_vectors([parts[i][0] for i in two], config, encoder)
+        thens = query_vectors([parts[i][1] for i in two], config, encoder)
+        found = []
+        for i, first, then in zip(two, firsts, thens, strict=True):
+            pairs = pair_hits(search(first, options.depth, False), search(then, options.depth, False),
+                              options.within_s, options.depth)
+            found.append(query_ranks(targets[i], pairs, pairs, options.overlap))
+            if on_query is not None:
+                on_query()
+        ranks = _place(ranks, two, found)
+    return ranks
+
+
+def _place(ranks: list, where: Sequence[int], found: Sequence[QueryRanks]) -> list:
+    for i, r in zip(where, found, strict=True):
+        ranks[i] = r
+    return ranks
+
+
 def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
                     encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
                     on_query: Callable[[], None] | None = None) -> ConfigResult:
     """Ranks of every matched entry under one configuration, ``QUERY_BATCH`` entries at a time."""
     started = time.perf_counter()
     ranks: list[QueryRanks] = []
+    inner = replace(options, progress=False)  # one bar, over every batch
     with tqdm(total=len(matched), desc="queries", unit="query", leave=False, disable=not options.progress) as bar:
         for start in range(0, len(matched), QUERY_BATCH):
             batch = matched[start:start + QUERY_BATCH]
-            vectors = query_vectors([entry for entry, _ in batch], config, encoder)
+            entries = [entry for entry, _ in batch]
             targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in batch]
-            ranks += rank_queries(targets, vectors, search, options.depth, options.overlap, on_query=on_query)
+            ranks += rank_entries(entries, targets, config, encoder, search, inner, on_query)
             bar.update(len(batch))
     return ConfigResult(
         config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
