@@ -14,7 +14,13 @@ from pipeline.errors import ConfigError
 ENVIRONMENT = {
     "BUSCA_DATA_DIR": ("./data", "data directory: artifacts, catalog, embedded Qdrant store"),
     "BUSCA_DB": ("archivo", "default database (Qdrant collection)"),
-    "BUSCA_CLIP_MODEL": ("ViT-L-14/openai", "open_clip spec: NAME/TAG, hf-hub:org/repo or local-dir:/path"),
+    "BUSCA_CLIP_MODEL": ("ViT-B-16-SigLIP2/webli", "encoder for new databases: a catalogue name (python -m app "
+                         "models) or open_clip spec NAME/TAG, hf-hub:org/repo, local-dir:/path"),
+    "BUSCA_QUERY_ENCODER": ("auto", "how text queries are encoded: auto, native, mclip (ViT-L-14/openai databases) "
+                            "or translate (Apertium es->en)"),
+    "BUSCA_MODELS_DIR": ("", "folder of downloaded models (python -m app models download); when set, every model "
+                         "loads from it and the network is never used"),
+    "BUSCA_TEXT_RUNTIME": ("auto", "text queries on CPU: auto (ONNX Runtime when installed), onnx or torch"),
     "BUSCA_DEVICE": ("auto", "torch device for the models: auto, cuda, mps or cpu"),
     "BUSCA_STORE": ("edge", "embedded store backend: edge (Qdrant Edge), local (qdrant-client local mode)"),
     "BUSCA_QDRANT_URL": ("", "Qdrant server or cluster URL; when set, the embedded store is not used"),
@@ -69,6 +75,14 @@ class Settings:
     #: Caps on a log that an evaluation reads (entries, file size in MB).
     eval_max_lines: int = 20_000
     eval_max_mb: float = 20.0
+    #: ``BUSCA_MODELS_DIR``: load every model from this folder, never from the network.
+    models_dir: Path | None = None
+    #: ``BUSCA_QUERY_ENCODER``: auto, native, mclip or translate.
+    query_encoder: str = "auto"
+    #: ``BUSCA_TEXT_RUNTIME``: auto, onnx or torch (text queries on CPU).
+    text_runtime: str = "auto"
+    #: Whether ``clip_model`` was given on purpose (a flag), rather than being the default for new databases.
+    clip_model_explicit: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -95,13 +109,19 @@ class Settings:
             margin=margin,
             eval_max_lines=int(_number(env, "BUSCA_EVAL_MAX_LINES")),
             eval_max_mb=_number(env, "BUSCA_EVAL_MAX_MB"),
+            models_dir=Path(get("BUSCA_MODELS_DIR")).expanduser() if get("BUSCA_MODELS_DIR") else None,
+            query_encoder=get("BUSCA_QUERY_ENCODER").lower() or "auto",
+            text_runtime=get("BUSCA_TEXT_RUNTIME").lower() or "auto",
         )
 
     def override(self, **changes) -> Settings:
         """Apply CLI flags that were given (``None`` means 'not given')."""
         given = {k: v for k, v in changes.items() if v is not None}
-        if "data_dir" in given:
-            given["data_dir"] = Path(given["data_dir"]).expanduser()
+        for key in ("data_dir", "models_dir"):
+            if key in given:
+                given[key] = Path(given[key]).expanduser()
+        if "clip_model" in given:
+            given.setdefault("clip_model_explicit", True)
         return replace(self, **given)
 
 

@@ -68,6 +68,22 @@ MESSAGES: dict[str, str] = {
     "query.unknown_shot": "shot {shot!r} is not in database {db!r}: search again and pick a result",
     "query.no_vectors": "database {db!r} has no {vector!r} vectors (it has {known}): search it with the "
                         "encoder it was indexed with",
+    # encoders: which model made a database's vectors, query encoders, models that cannot be had
+    "query.encoder_missing": "database {db!r} has no vectors made by {model} ({vector}); it holds {held}. Search it "
+                             "with the encoder it holds (--clip-model, or the encoder picker), or add this encoder's "
+                             "vectors: python -m app reindex --db {db} --model {model}",
+    "query.encoder_weights": "database {db!r}: its {vector} vectors were made by {made_by} with weights {weights}, but "
+                             "{model} loaded weights {mine}: refused rather than answered in the wrong space. Load the "
+                             "model that made them, or index with this one into another database",
+    "query.encoder_space": "database {db!r}: its {vector} vectors were made by {made_by}, but {model} maps queries "
+                           "into the space of {space}: refused rather than answered in the wrong space",
+    "query.mclip_space": "the M-CLIP query encoder maps into the space of {space} only; this database's vectors "
+                         "were made by {made_by}: use native or translate",
+    "query.no_translator": "the translate query encoder needs Apertium (Debian: apt install apertium-eng-spa)",
+    "query.query_encoder": "unknown query encoder {name!r}: use {choices}",
+    "model.unavailable": "model {model!r} is not available: {why}. Either run `python -m app models download "
+                         "{model} --to DIR` on a connected machine and point BUSCA_MODELS_DIR (or --models-dir) at "
+                         "DIR, or give {alternative}",
     # temporal queries, thresholds and orders, transcripts for subtitles
     "query.within_range": "'within' must be between 0 and {limit} seconds, got {value}",
     "query.sort": "unknown order {sort!r}: use one of {orders}",

@@ -12,6 +12,21 @@ import pytest
 from testkit import build_tiny_clip, slideshow_images, write_video
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_model_cache(tmp_path_factory):
+    """Exported ONNX text towers and gathered model folders go to a temporary cache, never the
+    user's ``~/.cache`` (subprocesses inherit it)."""
+    import os
+
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("media")
@@ -34,6 +49,22 @@ def tiny_encoder(tiny_clip_dir):
     from models.clip import ClipOptions, OpenClipEncoder
 
     return OpenClipEncoder(ClipOptions(model=f"local-dir:{tiny_clip_dir}", device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def tiny_siglip2_dir(tmp_path_factory) -> Path:
+    """A tiny SigLIP2-shaped open_clip model with a locally built tokenizer (testkit.build_tiny_siglip2)."""
+    from testkit import build_tiny_siglip2
+
+    return build_tiny_siglip2(tmp_path_factory.mktemp("siglip2") / "tiny-siglip2")
+
+
+@pytest.fixture(scope="session")
+def tiny_mclip_dir(tmp_path_factory) -> Path:
+    """A tiny XLM-R text tower laid out like the real M-CLIP checkpoint (testkit.build_tiny_mclip)."""
+    from testkit import build_tiny_mclip
+
+    return build_tiny_mclip(tmp_path_factory.mktemp("mclip") / "tiny-mclip")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Plumbing every stage uses: atomic file writes, the one CSV writer, timecodes, file locks, free disk
-space and the naming rule."""
+space and the naming rules."""
 
 from pipeline.core import atomic
 from pipeline.core.csvout import DIALECTS, csv_bytes, format_number, neutralise, write_csv
@@ -12,7 +12,7 @@ from pipeline.core.disk import (
     sparse_bytes,
 )
 from pipeline.core.locks import DirectoryLock, exclusive_lock
-from pipeline.core.names import check_db_name, check_video_id, valid_db_name
+from pipeline.core.names import check_db_name, check_video_id, valid_db_name, vector_name_for
 from pipeline.core.timecode import FrameRate, format_frame_timecode, format_timecode, parse_timecode
 
 __all__ = [
@@ -36,5 +36,6 @@ __all__ = [
     "space_shortfall",
     "sparse_bytes",
     "valid_db_name",
+    "vector_name_for",
     "write_csv",
 ]

@@ -51,8 +51,8 @@ from pipeline.evaluation.metrics import (
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
 from pipeline.evaluation.temporal import entry_parts, has_translation
-from pipeline.index import DataLayout, catalog_for
-from pipeline.protocols import ImageTextEncoder
+from pipeline.index import DataLayout, catalog_for, check_encoder
+from pipeline.protocols import ImageTextEncoder, TextEncoder
 from pipeline.records import IndexedVideo, SearchHit
 from pipeline.search import fuse_vectors, pair_hits, to_hits
 from pipeline.store import VectorStore
@@ -182,7 +182,7 @@ def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequ
     return kept, excluded
 
 
-def query_vectors(entries: Sequence[LogEntry], config: EvalConfig, encoder: ImageTextEncoder) -> np.ndarray:
+def query_vectors(entries: Sequence[LogEntry], config: EvalConfig, encoder: TextEncoder) -> np.ndarray:
     """One L2-normalised query vector per entry (texts encoded once each, then fused)."""
     columns = {"text": [e.text for e in entries], "translation": [e.translation or "" for e in entries]}
     unique = sorted({t for part in config.query for t in columns[part]})
@@ -238,8 +238,10 @@ def _place(ranks: list, where: Sequence[int], found: Sequence[QueryRanks]) -> li
 
 def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
                     encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
-                    on_query: Callable[[], None] | None = None) -> ConfigResult:
-    """Ranks of every matched entry under one configuration, ``QUERY_BATCH`` entries at a time."""
+                    on_query: Callable[[], None] | None = None, text_encoder: TextEncoder | None = None
+                    ) -> ConfigResult:
+    """Ranks of every matched entry under one configuration, ``QUERY_BATCH`` entries at a time;
+    ``text_encoder`` (a query encoder into ``encoder``'s space) encodes the queries when given."""
     started = time.perf_counter()
     ranks: list[QueryRanks] = []
     inner = replace(options, progress=False)  # one bar, over every batch
@@ -248,13 +250,14 @@ def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: 
             batch = matched[start:start + QUERY_BATCH]
             entries = [entry for entry, _ in batch]
             targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in batch]
-            ranks += rank_entries(entries, targets, config, encoder, search, inner, on_query)
+            ranks += rank_entries(entries, targets, config, text_encoder or encoder, search, inner, on_query)
             bar.update(len(batch))
     return ConfigResult(
         config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
         video=summarize([r.video_rank for r in ranks], options.ks),
         shot=summarize([r.shot_rank for r in ranks], options.ks),
         video_in_shots=summarize([r.video_in_shots_rank for r in ranks], options.ks),
+        query_encoder=(text_encoder or encoder).name,
     )
 
 
@@ -268,20 +271,25 @@ def _encoder_for(config: EvalConfig, encoder: ImageTextEncoder, encoders: Mappin
     if chosen.vector_name not in available:
         raise ConfigError(f"configuration {config.name!r}: database {db!r} has no vectors of "
                           f"{chosen.name} ({chosen.vector_name}); it holds {', '.join(available) or 'none'}. "
-                          "Ingest with that model first, or pick another --clip-model")
+                          f"Add them with: python -m app reindex --db {db} --model {chosen.name}, or pick another "
+                          "--clip-model")
     return chosen
 
 
 def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder: ImageTextEncoder,
              layout: DataLayout, db: str, options: EvaluateOptions = DEFAULT_OPTIONS,
              encoders: Mapping[str, ImageTextEncoder] | None = None,
-             on_query: OnQuery | None = None) -> EvaluationReport:
+             on_query: OnQuery | None = None, text_encoders: Mapping[str, TextEncoder] | None = None
+             ) -> EvaluationReport:
     """Evaluate database ``db`` against a log file (or parsed entries).
 
     ``encoder`` serves configurations without a ``model``; ``encoders`` maps the model specs
-    that configurations name to their encoders. Malformed lines of the log are skipped and
+    that configurations name to their encoders; ``text_encoders`` maps configuration names to
+    the query encoder that encodes their texts (default: the encoder itself), each checked
+    against the vectors the database records. Malformed lines of the log are skipped and
     listed in the report. Raises ConfigError (LogFormatError for a log without one valid
-    line, NothingToEvaluate when no entry matches an indexed video) or UnknownDatabaseError.
+    line, NothingToEvaluate when no entry matches an indexed video), QueryError (an encoder
+    that does not match the database) or UnknownDatabaseError.
     """
     malformed: list[LogProblem] = []
     if isinstance(logs, str | Path):
@@ -294,6 +302,9 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
+    texts = [(text_encoders or {}).get(c.name) for c in options.configs]
+    for image_encoder, text_encoder in zip(chosen, texts, strict=True):
+        check_encoder(store, db, text_encoder or image_encoder)
     catalog = catalog_for(store, layout.root).videos(db)  # the store's own: SQLite, or on the server
     matched, excluded = match_entries(entries, catalog)
     matched, bad_frames = resolve_frames(matched, layout)
@@ -314,8 +325,8 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
         if on_query is not None:
             on_query(done[0], total)
 
-    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options, step)
-               for config, enc in zip(options.configs, chosen, strict=True)]
+    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options, step, text)
+               for config, enc, text in zip(options.configs, chosen, texts, strict=True)]
     corpus = CorpusStats(videos=len(catalog), shots=store.count(db),
                          duration_s=float(sum(v.duration_s for v in catalog.values())))
     return EvaluationReport(

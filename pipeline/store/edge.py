@@ -39,6 +39,7 @@ every thread of the process for its duration (minutes for 100k 768-d shots on 2 
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -47,7 +48,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,7 @@ class _Collection:
     shard: Any
     vectors: dict[str, int]
     options: CollectionOptions
+    metadata: dict = field(default_factory=dict)
 
 
 def _shard_config(vectors: dict[str, int], options: CollectionOptions) -> Any:
@@ -121,17 +123,21 @@ def _shard_config(vectors: dict[str, int], options: CollectionOptions) -> Any:
     )
 
 
-def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions) -> None:
-    write_json(folder / META_FILE, {"format": META_FORMAT, "vectors": vectors, "options": asdict(options)})
+def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions, metadata: dict | None = None) -> None:
+    write_json(folder / META_FILE, {"format": META_FORMAT, "vectors": vectors, "options": asdict(options),
+                                    "metadata": metadata or {}})
 
 
-def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions]:
+def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions, dict]:
     path = folder / META_FILE
     try:
         meta = read_json(path)
         known = {f.name for f in fields(CollectionOptions)}
         options = CollectionOptions(**{k: v for k, v in meta.get("options", {}).items() if k in known})
-        return {str(n): int(d) for n, d in meta["vectors"].items()}, options
+        metadata = meta.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise TypeError("metadata is not an object")
+        return {str(n): int(d) for n, d in meta["vectors"].items()}, options, metadata
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise StoreError(f"{path} is unreadable ({err}): restore the database from an export, or drop it") from err
 
@@ -245,7 +251,7 @@ class EdgeStore:
                 c.shard.update(qe.UpdateOperation.create_dense_vector(vname, dim, qe.Distance.Cosine))
             c.shard.flush()
         merged = {**c.vectors, **missing}
-        _write_meta(self.root / c.name, merged, c.options)
+        _write_meta(self.root / c.name, merged, c.options, c.metadata)
         self._open[c.name] = replace(c, vectors=merged)
         log.info("database %r: added vectors %s", c.name, missing)
 
@@ -259,8 +265,8 @@ class EdgeStore:
                 return self._open[name]
             if not self.has_collection(name):
                 raise UnknownDatabaseError(name, self.list_collections())
-            vectors, options = _read_meta(self.root / name)
-            c = _Collection(name, self._load_shard(name), vectors, options)
+            vectors, options, metadata = _read_meta(self.root / name)
+            c = _Collection(name, self._load_shard(name), vectors, options, metadata)
             self._open[name] = c
             return c
 
@@ -287,6 +293,16 @@ class EdgeStore:
 
     def vector_names(self, name: str) -> dict[str, int]:
         return dict(self._get(name).vectors)
+
+    def metadata(self, name: str) -> dict:
+        return copy.deepcopy(self._get(name).metadata)
+
+    def update_metadata(self, name: str, values: dict) -> None:
+        with self._mutex:
+            c = self._get(name)
+            merged = {**c.metadata, **copy.deepcopy(values)}
+            _write_meta(self.root / name, c.vectors, c.options, merged)
+            self._open[name] = replace(c, metadata=merged)
 
     def drop_collection(self, name: str) -> None:
         with self._mutex:

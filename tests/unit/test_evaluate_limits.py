@@ -96,9 +96,8 @@ def test_the_clip_text_tower_sees_at_most_one_batch_at_a_time(tiny_encoder, monk
     texts = [f"una escena número {i}" for i in range(2 * TEXT_BATCH + 5)]
     assert tiny_encoder.dim > 0  # loads the model
     seen = []
-    model = tiny_encoder._model
-    original = model.encode_text
-    monkeypatch.setattr(model, "encode_text", lambda tokens: seen.append(len(tokens)) or original(tokens))
+    original = tiny_encoder._encode_tokens
+    monkeypatch.setattr(tiny_encoder, "_encode_tokens", lambda tokens: seen.append(len(tokens)) or original(tokens))
     vectors = tiny_encoder.encode_texts(texts)
     assert seen == [TEXT_BATCH, TEXT_BATCH, 5] and vectors.shape == (len(texts), tiny_encoder.dim)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

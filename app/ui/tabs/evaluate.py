@@ -141,8 +141,10 @@ class EvaluateHandlers:
                 job.raise_if_cancelled()
                 job.update(index=min(done + 1, total), total=total, fraction=0.0 if done < total else 1.0)
 
-            report = evaluate(path, self.ctx.services.store, self.ctx.ready_encoder(), self.ctx.layout, db, options,
-                              on_query=on_query)
+            encoder = self.ctx.ready_encoder(db)
+            text_encoder, _ = self.ctx.services.query_encoder(db, encoder)  # as a search of this database would
+            report = evaluate(path, self.ctx.services.store, encoder, self.ctx.layout, db, options,
+                              on_query=on_query, text_encoders={c.name: text_encoder for c in options.configs})
             report = dataclasses.replace(report, logs=path.name)
             paths = report.write(self.ctx.export_path("report").parent)
             log.info("evaluated %s on %s: %d queries, %d excluded, %d malformed lines", path.name, db,

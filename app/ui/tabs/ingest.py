@@ -28,7 +28,7 @@ from app.ui.paths import FolderRefused, check_folder, under_roots
 from app.ui.uploads import check_caps, take_uploads
 from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
-from pipeline.index import IngestOptions, IngestResult, ingest_paths
+from pipeline.index import IngestOptions, IngestResult, ingest_paths, record_encoder
 from pipeline.media import VIDEO_EXTENSIONS, DecodeOptions
 from pipeline.sources import expand_sources
 
@@ -85,15 +85,19 @@ class IngestHandlers:
                 shutil.rmtree(staging, ignore_errors=True)
             raise ui_error(lang, err) from err
         settings = self.ctx.services.settings
-        options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=bool(force), media="link",
-                                margin=settings.margin)
+        fps = settings.fps
         outside = t(lang, "folder_outside", path="{path}", roots=", ".join(map(str, self.ctx.ui.ingest_roots)))
 
         def work(job: Job) -> list[IngestResult | None]:
             results: list[IngestResult | None] = [None] * len(paths)
             job.view = (db, paths, results)
             try:
-                encoder = self.ctx.ready_encoder()
+                # the database's own encoder, checked against (and recorded in) the database before any video
+                encoder = self.ctx.ready_encoder(db)
+                record_encoder(self.ctx.services.store, db, encoder)
+                decode = DecodeOptions(fps=fps, short_side=max(DecodeOptions.short_side,
+                                                               getattr(encoder, "image_size", 224)))
+                options = IngestOptions(decode=decode, force=bool(force), media="link", margin=settings.margin)
                 for i, path in enumerate(paths):
                     job.raise_if_cancelled()
                     job.update(index=i + 1, total=len(paths), name=path.name)
@@ -106,6 +110,9 @@ class IngestHandlers:
                     finally:
                         if staging is not None:
                             path.unlink(missing_ok=True)
+                # a database that holds several encoders gets all of them for the new videos
+                self.ctx.services.add_other_encoders(db, encoder,
+                                                     [r.video_id for r in results if r.status == "indexed"])
             finally:
                 if staging is not None:
                     shutil.rmtree(staging, ignore_errors=True)
