@@ -7,7 +7,10 @@ start-up so that a locked embedded store is reported at once. The catalog goes w
 (SQLite in the data directory, or a companion collection on a Qdrant server); a damaged catalog
 does not stop anything from starting: :meth:`Services.warnings` names it. A database is searched
 with the encoder that made its vectors (:meth:`Services.encoder_for_db`), and text queries go
-through the query encoder chosen for it (:meth:`Services.query_encoder`).
+through the query encoder chosen for it (:meth:`Services.query_encoder`). When the data
+directory's disk has less than the margin free (``BUSCA_MIN_FREE_MB`` / ``_PERCENT``), the
+embedded store opens read-only: search works, writes are refused with a clear error instead of
+a SIGBUS.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from app.config import AnalysisSettings, Settings
 from models.catalogue import ENCODERS, MCLIP_MODEL, ORIGINAL_ENCODER, is_multilingual, resolve_encoder_name
 from models.clip import ClipOptions, OpenClipEncoder
+from pipeline.core import check_free_space, space_shortfall
 from pipeline.errors import BuscaError, ConfigError, QueryError
 from pipeline.index import Catalog, DataLayout, EncoderRecord, catalog_for, open_catalog, stored_encoders
 from pipeline.protocols import CutDetector, Describer, TextEncoder, Transcriber
@@ -145,10 +149,19 @@ class Services:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def start(cls, settings: Settings) -> Services:
+    def start(cls, settings: Settings, write: str | None = None) -> Services:
+        """Open the store (read-only when the disk is short). ``write`` names what the caller is
+        about to write (e.g. ``"ingest"``): then a short disk is an error, raised before anything opens."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if write:  # artifacts and media go to the data directory, whatever the store
+            check_free_space(settings.data_dir, settings.margin, write)
+        embedded = not settings.qdrant_url
+        short = space_shortfall(settings.data_dir, settings.margin) if embedded else None
+        if short is not None:
+            log.warning("only %d MB free on %s (margin %d MB): the store opens read-only, ingest is refused",
+                        short[0] >> 20, settings.data_dir, short[1] >> 20)
         store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
-                           backend=settings.store)
+                           backend=settings.store, read_only=short is not None, margin=settings.margin)
         try:
             catalog = catalog_for(store, settings.data_dir, catalog_replication())
         except BaseException:

@@ -22,6 +22,8 @@ if [[ "${BENCH_FULL:-0}" == 1 ]]; then
     ENCODERS_ARGS=(--rounds 5)
     CATALOG_ARGS=()
     KNOWN_ITEM_ARGS=(--sizes 2000,20000,100000 --scan-videos 250)
+    HOSTILE_ARGS=()
+    EVAL_MEMORY_ARGS=(--lines 1000,100000)
 else
     INGEST_ARGS=(--max-encode-frames 4 --skip-end-to-end)
     SEGMENT_ARGS=(--quick --repeat 1)
@@ -32,6 +34,8 @@ else
     ENCODERS_ARGS=(--rounds 2 --models ViT-B-16-SigLIP2,ViT-B-32-SigLIP2-256,ViT-L-14)
     CATALOG_ARGS=(--json-videos 10000 --server-videos 2000 --job-items 2000 --quick)
     KNOWN_ITEM_ARGS=(--sizes 2000,10000 --scan-videos 100)
+    HOSTILE_ARGS=(--quick)
+    EVAL_MEMORY_ARGS=(--lines 200,2000)
 fi
 
 failed=()
@@ -61,6 +65,9 @@ run store "${STORE_ARGS[@]}"
 run search "${SEARCH_ARGS[@]}" "${SEARCH_ARGS[@]}"
 run catalog "${CATALOG_ARGS[@]}"
 run known_item "${KNOWN_ITEM_ARGS[@]}"
+run hostile "${HOSTILE_ARGS[@]}"
+run eval_memory "${EVAL_MEMORY_ARGS[@]}"
+# bench/reliability.py (searchers, kills, diskfull) runs by hand: see its docstring
 
 if ((${#failed[@]})); then
     echo "failed: ${failed[*]}" >&2

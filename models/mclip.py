@@ -41,6 +41,8 @@ WEIGHT_NAMES = ("model.safetensors", "pytorch_model.bin")
 SMALL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                "sentencepiece.bpe.model")
 MAX_TOKENS = 512
+#: Texts per forward pass (memory stays bounded whatever the number of texts).
+TEXT_BATCH = 32
 
 
 def mclip_folder(model: str, models_dir: str | Path | None, cache_dir: Path | None = None,
@@ -183,15 +185,19 @@ class MClipTextEncoder:
         log.info("M-CLIP text tower loaded from %s (%d layers)", folder, xlmr.config.num_hidden_layers)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """``TEXT_BATCH`` texts per forward pass, so memory does not grow with the number of texts."""
         self.load()
         torch = require("torch", "pip install -r requirements.txt")
+        texts, chunks = list(texts), []
         with torch.inference_mode():
-            batch = self._tokenizer(list(texts), padding=True, truncation=True, max_length=MAX_TOKENS,
-                                    return_tensors="pt").to(self._device)
-            hidden = self._model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])[0]
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-            features = self._projection(pooled).float().cpu().numpy()
+            for start in range(0, len(texts), TEXT_BATCH):
+                batch = self._tokenizer(texts[start:start + TEXT_BATCH], padding=True, truncation=True,
+                                        max_length=MAX_TOKENS, return_tensors="pt").to(self._device)
+                hidden = self._model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])[0]
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+                chunks.append(self._projection(pooled).float().cpu().numpy())
+        features = np.concatenate(chunks) if chunks else np.zeros((0, self.dim), np.float32)
         norms = np.linalg.norm(features, axis=1, keepdims=True)
         return (features / np.maximum(norms, 1e-12)).astype(np.float32)
 

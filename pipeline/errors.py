@@ -96,6 +96,28 @@ MESSAGES: dict[str, str] = {
                     "every process at it with --qdrant-url / BUSCA_QDRANT_URL.",
     "store.unknown_db": "database {name!r} does not exist. Known databases: {known}.",
     "store.no_databases": "database {name!r} does not exist. No database exists yet: ingest a video first.",
+    "store.disk_full": "not enough free disk space to {action}: the data directory {path} has {free} free and "
+                       "needs {needed}. Free space there, or lower the margin (BUSCA_MIN_FREE_MB, "
+                       "BUSCA_MIN_FREE_PERCENT)",
+    "store.read_only": "cannot {action}: the store at {path} was opened read-only because its disk was nearly "
+                       "full; free space there and start again to write",
+    "store.damaged": "Qdrant Edge failed to {action} in database {name!r}: its files are damaged ({reason}). "
+                     "Restore the database from a backup (python -m app restore), or drop it and ingest again",
+    # URLs (the one validator, pipeline.sources.urls)
+    "url.scheme": "{url}: only http and https URLs are accepted (got {scheme} scheme)",
+    "url.credentials": "{url}: URLs with a user name or password are refused",
+    "url.bad_port": "{url}: invalid port ({reason})",
+    "url.no_host": "{url}: the URL has no host",
+    "url.unresolvable": "{url}: cannot resolve host {host} ({reason})",
+    "url.no_address": "{url}: host {host} resolves to no address",
+    "url.not_public": "{url}: refused, host {host} leads to a non-public address ({problem})",
+    "url.not_allowed": "{url}: host {host} is not on the allowlist ({allowed}); an administrator can add hosts "
+                       "to the sources settings",
+    # evaluation logs
+    "config.log_too_many": "{path}: more than {limit} log entries: split the log, or raise the limit "
+                           "(BUSCA_EVAL_MAX_LINES)",
+    "config.log_too_big": "{path}: the log is {size}, over the limit of {limit}: split it, or raise the limit "
+                          "(BUSCA_EVAL_MAX_MB)",
 }
 
 
@@ -181,6 +203,28 @@ class CatalogError(BuscaError):
         self.where = str(where)
         self.cause = cause
         super().__init__(f"video catalog {self.where}: {cause}")
+
+
+class DiskFullError(StoreError):
+    """Too little free space to write safely where a write was asked for.
+
+    Qdrant Edge writes through memory-mapped files: on a full disk it dies of SIGBUS instead of
+    raising, so writes are refused *before* the disk fills (:mod:`pipeline.core.disk`)."""
+
+    def __init__(self, path: str | Path, action: str, free_bytes: int, needed_bytes: int):
+        self.path, self.action = str(path), action
+        self.free_bytes, self.needed_bytes = int(free_bytes), int(needed_bytes)
+        super().__init__(code="store.disk_full", path=self.path, action=action, free=human_size(free_bytes),
+                         needed=human_size(needed_bytes))
+
+
+def human_size(n: float) -> str:
+    """``1536`` -> ``"1.5 KB"``: sizes in messages."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
 
 
 class ModelError(BuscaError):

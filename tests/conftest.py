@@ -5,12 +5,11 @@ A tiny random-weight model proves wiring, shapes and persistence, never search q
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from testkit import slideshow_images, write_video
+from testkit import build_tiny_clip, slideshow_images, write_video
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,23 +40,8 @@ def slideshow(media_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_clip_dir(tmp_path_factory) -> Path:
-    """A 3.7 M-parameter open_clip model (embed_dim 768, 2-layer ViT and text towers), saved in
-    open_clip's local-dir format so it loads exactly like a real checkpoint."""
-    import open_clip
-    import torch
-
-    folder = tmp_path_factory.mktemp("tiny-clip")
-    model_cfg = {
-        "embed_dim": 768,
-        "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32},
-        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-    }
-    preprocess_cfg = {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)}
-    torch.manual_seed(0)
-    model = open_clip.CLIP(**model_cfg)
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg, "preprocess_cfg": preprocess_cfg}))
-    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
-    return folder
+    """A 3.7 M-parameter open_clip model (testkit.build_tiny_clip), loaded like a real checkpoint."""
+    return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
 
 
 @pytest.fixture(scope="session")

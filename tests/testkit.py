@@ -62,7 +62,29 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
 
 
-# --- real and tiny models shared by the tests and bench/analysis.py ------------------------------
+# --- real and tiny models shared by the tests and the benches -----------------------------------
+
+
+def build_tiny_clip(folder: Path) -> Path:
+    """A 3.7 M-parameter open_clip model (embed_dim 768, 2-layer ViT and text towers), saved in
+    open_clip's local-dir format so it loads exactly like a real checkpoint (``local-dir:FOLDER``)."""
+    import json
+
+    import open_clip
+    import torch
+
+    model_cfg = {
+        "embed_dim": 768,
+        "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+    }
+    preprocess_cfg = {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)}
+    torch.manual_seed(0)
+    model = open_clip.CLIP(**model_cfg)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg, "preprocess_cfg": preprocess_cfg}))
+    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
+    return folder
 
 
 def assemble_whisper_base(out: Path) -> Path | None:

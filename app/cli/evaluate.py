@@ -86,9 +86,9 @@ def compare_configs(services, db: str, encoder) -> tuple:
     return tuple(configs)
 
 
-def evaluate_options(args: argparse.Namespace, compare: tuple = ()):
+def evaluate_options(args: argparse.Namespace, compare: tuple = (), settings: Settings | None = None):
     """The run's options; ``compare`` holds the ``--compare`` configurations (default: text vs
-    text+translation)."""
+    text+translation); ``settings`` give the log caps (default: from the environment)."""
     from pipeline.evaluation import (
         COMPARE_DEFAULT,
         EvalConfig,
@@ -99,13 +99,16 @@ def evaluate_options(args: argparse.Namespace, compare: tuple = ()):
         parse_min_overlap,
     )
 
+    settings = settings or Settings.from_env()
     if args.config:
         configs = tuple(parse_config(spec) for spec in args.config)
     else:
         configs = (compare or COMPARE_DEFAULT) if args.compare else (EvalConfig(),)
     return EvaluateOptions(configs=configs, ks=parse_ks(args.ks), depth=args.depth,
                            overlap=parse_min_overlap(args.min_overlap),
-                           log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation),
+                           log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation,
+                                          max_lines=settings.eval_max_lines,
+                                          max_bytes=int(settings.eval_max_mb * 1024 * 1024)),
                            progress=sys.stderr.isatty(), within_s=args.within)
 
 
@@ -117,13 +120,14 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.evaluation import evaluate
 
     check_db_name(settings.db)
-    evaluate_options(args)  # bad options fail before the store opens
+    evaluate_options(args, settings=settings)  # bad options fail before the store opens
     services = Services.start(settings)
     try:
         if not services.store.has_collection(settings.db):
             raise UnknownDatabaseError(settings.db, services.databases())
         base = services.encoder_for_db(settings.db, settings.clip_model if settings.clip_model_explicit else None)
-        options = evaluate_options(args, compare_configs(services, settings.db, base) if args.compare else ())
+        options = evaluate_options(args, compare_configs(services, settings.db, base) if args.compare else (),
+                                   settings)
         encoders = {c.model: services.encoder_named(c.model) for c in options.configs if c.model}
         text_encoders = {c.name: services.query_encoder(settings.db, encoders.get(c.model, base), c.query_encoder)[0]
                          for c in options.configs}

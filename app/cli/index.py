@@ -96,7 +96,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if shard is not None:
         print(f"shard {shard.index}/{shard.count}: {len(sources)} inputs", file=sys.stderr)
     fetch = make_source_options(settings.data_dir, AnalysisSettings.from_env())
-    services = Services.start(settings)
+    services = Services.start(settings, write=f"ingest into database {settings.db!r}")
     try:
         services.catalog.pending(settings.db)  # a damaged catalog stops the ingest here, before any work
         # The model loads and is checked against the database here, before the per-video loop: a
@@ -105,7 +105,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         encoder.load()
         record_encoder(services.store, settings.db, encoder)
         decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size))
-        options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames)
+        options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames,
+                                margin=settings.margin)
         detector = make_cut_detector(args.cuts, settings.device) if args.cuts != "none" else None
         if args.workers > 1 and sources:
             factory = partial(make_encoder, encoder.name, settings.device, settings.models_dir, settings.text_runtime)

@@ -14,6 +14,11 @@ From the ranks come R@K, MRR and the median rank (:mod:`pipeline.evaluate_metric
 numpy). The search is injected (:data:`SearchFn`) so the ranking logic is testable without
 a model or a store.
 
+Memory stays bounded whatever the log's length: entries are encoded and searched
+``QUERY_BATCH`` at a time (each batch's distinct texts in one ``encode_texts`` call, which
+batches again inside the encoder), so only one batch of query vectors exists at once; the log
+itself is capped (:class:`~pipeline.evaluation.logs.LogOptions` ``max_lines``/``max_bytes``).
+
 Log entries are matched to indexed videos by file name: the exact name of the catalog's
 ``source`` first, then case-insensitively, then by name without extension. An entry whose
 video is not indexed, or that lacks a query part a configuration needs, is *excluded* and
@@ -26,7 +31,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +41,7 @@ from tqdm.auto import tqdm
 from pipeline.core import atomic
 from pipeline.errors import ConfigError, UnknownDatabaseError
 from pipeline.evaluation.config import EvalConfig, EvaluateOptions, parse_config
-from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, LogProblem, parse_log
+from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, LogProblem, LogTooLargeError, parse_log
 from pipeline.evaluation.metrics import (
     OverlapOptions,
     dedupe_videos,
@@ -77,6 +82,8 @@ class NothingToEvaluate(ConfigError):
 
 ANY_OVERLAP = OverlapOptions()
 DEFAULT_OPTIONS = EvaluateOptions()
+#: Log entries encoded and searched at a time.
+QUERY_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -233,11 +240,18 @@ def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: 
                     encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
                     on_query: Callable[[], None] | None = None, text_encoder: TextEncoder | None = None
                     ) -> ConfigResult:
-    """``text_encoder`` (a query encoder into ``encoder``'s space) encodes the queries when given."""
+    """Ranks of every matched entry under one configuration, ``QUERY_BATCH`` entries at a time;
+    ``text_encoder`` (a query encoder into ``encoder``'s space) encodes the queries when given."""
     started = time.perf_counter()
-    entries = [entry for entry, _ in matched]
-    targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in matched]
-    ranks = rank_entries(entries, targets, config, text_encoder or encoder, search, options, on_query)
+    ranks: list[QueryRanks] = []
+    inner = replace(options, progress=False)  # one bar, over every batch
+    with tqdm(total=len(matched), desc="queries", unit="query", leave=False, disable=not options.progress) as bar:
+        for start in range(0, len(matched), QUERY_BATCH):
+            batch = matched[start:start + QUERY_BATCH]
+            entries = [entry for entry, _ in batch]
+            targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in batch]
+            ranks += rank_entries(entries, targets, config, text_encoder or encoder, search, inner, on_query)
+            bar.update(len(batch))
     return ConfigResult(
         config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
         video=summarize([r.video_rank for r in ranks], options.ks),
@@ -283,6 +297,8 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
         entries, malformed = parsed.entries, parsed.problems
     else:
         entries = list(logs)
+    if len(entries) > options.log.max_lines:
+        raise LogTooLargeError(logs if isinstance(logs, str | Path) else "(entries)", options.log.max_lines)
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]

@@ -28,8 +28,8 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from pipeline.core import atomic, check_db_name
-from pipeline.errors import BuscaError, ConfigError, MediaError
+from pipeline.core import DiskMargin, atomic, check_db_name, check_free_space
+from pipeline.errors import BuscaError, ConfigError, DiskFullError, MediaError
 from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.layout import DataLayout, content_id
 from pipeline.index.shots import (
@@ -62,7 +62,9 @@ class IngestOptions:
     ``media`` puts the video itself under ``<data>/media`` so the web app can play it
     without serving anything outside the data directory: ``"link"`` (a hard link, or a
     copy across file systems), ``"copy"``, or ``"none"`` (playback then needs the original
-    path to be served by other means)."""
+    path to be served by other means). ``margin``: free space that must remain on the data
+    directory's disk; each video is refused (:class:`DiskFullError`) before it is processed
+    when there is less."""
 
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     segment: SegmentOptions = field(default_factory=SegmentOptions)
@@ -70,6 +72,7 @@ class IngestOptions:
     force: bool = False
     progress: bool = True
     media: str = "link"
+    margin: DiskMargin = field(default_factory=DiskMargin)
 
     def __post_init__(self) -> None:
         if self.media not in ("link", "copy", "none"):
@@ -277,11 +280,16 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
 def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
                options: IngestOptions = IngestOptions(), catalog: Catalog | None = None,
                source: str | None = None, cut_detector: CutDetector | None = None) -> IngestResult:
-    """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause.
+    """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause,
+    except a full disk (:class:`DiskFullError`), which is raised: the next file would fail alike.
     ``source``: the name users see (default: the file name)."""
     started = time.perf_counter()
     try:
+        size = Path(path).stat().st_size if options.media == "copy" and Path(path).is_file() else 0
+        check_free_space(layout.root, options.margin, f"ingest {Path(path).name}", size)
         prepared = prepare_video(path, encoder, layout, options, cut_detector=cut_detector)
+    except DiskFullError:
+        raise  # the next video would fail the same way: stop the batch with the one message
     except Exception as err:
         return failed_result(path, err, started)
     return finish_ingest(path, prepared, store, layout, db, options, catalog, source, started)
@@ -309,6 +317,8 @@ def finish_ingest(path: Path, prepared: PreparedVideo, store: VectorStore, layou
     try:
         media = place_media(Path(path), prepared.video_id, layout, options.media)
         entry = index_video(prepared, store, layout, db, source=source, media_path=media, catalog=catalog)
+    except DiskFullError:
+        raise
     except Exception as err:
         return failed_result(path, err, started)
     return IngestResult(str(path), "indexed", entry.video_id, entry.n_shots, entry.n_scenes,

@@ -18,6 +18,17 @@ What Edge 0.9's Python API lacks, emulated here:
   the query vector is built as Qdrant builds it, ``2·mean(positive) − mean(negative)`` over
   the stored (normalised) vectors, and the examples are excluded with a ``has_id`` filter.
 
+Faults: errors *and panics* of the bindings become a :class:`StoreError` naming the database,
+and an index build's leftovers are removed on open (:mod:`pipeline.store.edge_faults`).
+
+Disk: Edge writes through memory-mapped files, so a full disk kills the process with SIGBUS
+instead of raising. Every write first checks that a margin stays free
+(:func:`pipeline.core.check_free_space`, else :class:`DiskFullError`); an index build that
+would not fit is skipped (search stays exact). ``read_only=True`` (what the services choose
+when the disk is already short) refuses every write and never flushes, so the archive stays
+searchable: loading a shard needs only a few KB, except on tmpfs, where reading a hole of a
+mapped file allocates it: there a shard opens only if its holes fit in the free space.
+
 Index: Edge runs no background optimizer. Segments under ``exact_below`` points stay plain;
 :meth:`EdgeStore.flush` runs the optimizer, which builds HNSW (``hnsw_m``,
 ``hnsw_ef_construct``) for larger segments. A query is exact while the database has fewer
@@ -37,14 +48,23 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pipeline.core import DirectoryLock, check_db_name, valid_db_name
+from pipeline.core import (
+    NO_MARGIN,
+    DirectoryLock,
+    DiskMargin,
+    check_db_name,
+    check_free_space,
+    fills_holes_on_read,
+    space_shortfall,
+    sparse_bytes,
+    valid_db_name,
+)
 from pipeline.core.atomic import read_json, write_json
 from pipeline.errors import BuscaError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
 from pipeline.store.base import CollectionOptions, StoredPoint
@@ -56,6 +76,7 @@ from pipeline.store.common import (
     plain_payload,
     query_vector,
 )
+from pipeline.store.edge_faults import edge_errors, is_panic, panic_error, remove_builder_leftovers
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +85,10 @@ SHARD_DIR = "shard"
 META_FORMAT = 1
 FULL_SCAN_KB = 10_000  # filtered searches over fewer vectors than this scan them exactly
 UPSERT_BATCH = 1024
+#: What Edge maps and reads whole when it opens a shard (measured on tmpfs with 0.9).
+MAPPED_ON_OPEN = ("segments/*/vector_storage*", "segments/*/vector_index*", "segments/*/payload_index")
+PAYLOAD_BYTES = 1024  # a generous estimate of one point's payload on disk
+WRITE_OVERHEAD = 3  # WAL + segment + index: bytes on disk per byte of vector
 
 
 def _qe() -> Any:
@@ -75,17 +100,6 @@ def _qe() -> Any:
             "requirements.txt), or choose the 'local' store backend"
         ) from err
     return qdrant_edge
-
-
-@contextmanager
-def _edge_errors(action: str, name: str) -> Iterator[None]:
-    """The bindings raise plain ``Exception``: name the database and the operation."""
-    try:
-        yield
-    except BuscaError:
-        raise
-    except Exception as err:
-        raise StoreError(f"Qdrant Edge could not {action} in database {name!r}: {err}") from err
 
 
 @dataclass(frozen=True)
@@ -150,18 +164,31 @@ class EdgeStore:
 
     kind = "edge"
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, read_only: bool = False, margin: DiskMargin | None = None):
+        """``read_only`` refuses every write (and never flushes); ``margin`` is the free space every
+        write must leave on the file system (default :class:`DiskMargin`: max(1 GB, 5 %))."""
         self.root = Path(root)
+        self.read_only = read_only
+        self.margin = DiskMargin() if margin is None else margin
         self._lock = DirectoryLock(self.root)
         self._lock.acquire()
         self._open: dict[str, _Collection] = {}
         self._mutex = threading.RLock()
         self._closed = False
-        for leftover in self.root.glob(".dropped-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        if not read_only:
+            for leftover in self.root.glob(".dropped-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
 
     def __repr__(self) -> str:
-        return f"EdgeStore({str(self.root)!r})"
+        return f"EdgeStore({str(self.root)!r}{', read-only' if self.read_only else ''})"
+
+    def _writable(self, action: str, extra_bytes: int = 0) -> None:
+        """Refuse a write (``action``, e.g. "store 12 points in database 'x'") in read-only mode, or
+        one that would leave less than the margin free."""
+        self._check_open()
+        if self.read_only:
+            raise StoreError(code="store.read_only", action=action, path=str(self.root))
+        check_free_space(self.root, self.margin, action, extra_bytes)
 
     def __enter__(self) -> EdgeStore:
         return self
@@ -186,8 +213,12 @@ class EdgeStore:
         vectors = {str(n): int(d) for n, d in vectors.items()}
         with self._mutex:
             if self.has_collection(name):
-                self._add_vectors(self._get(name), vectors)
+                c = self._get(name)
+                if any(v not in c.vectors for v in vectors):
+                    self._writable(f"add named vectors to database {name!r}")
+                self._add_vectors(c, vectors)
             else:
+                self._writable(f"create database {name!r}")
                 self._create(name, vectors, options or CollectionOptions())
 
     def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions) -> None:
@@ -196,7 +227,7 @@ class EdgeStore:
             log.warning("replacing %s: a database creation was interrupted there", folder)
             shutil.rmtree(folder)
         qe = _qe()
-        with _edge_errors("create the shard", name):
+        with edge_errors("create the shard", name):
             shard = qe.EdgeShard.create(str(folder / SHARD_DIR), _shard_config(vectors, options))
             shard.update(qe.UpdateOperation.create_field_index("video_id", qe.PayloadSchemaType.Keyword))
             shard.flush()
@@ -215,7 +246,7 @@ class EdgeStore:
         if not missing:
             return
         qe = _qe()
-        with _edge_errors("add named vectors", c.name):
+        with edge_errors("add named vectors", c.name):
             for vname, dim in missing.items():
                 c.shard.update(qe.UpdateOperation.create_dense_vector(vname, dim, qe.Distance.Cosine))
             c.shard.flush()
@@ -241,6 +272,12 @@ class EdgeStore:
 
     def _load_shard(self, name: str) -> Any:
         path = self.root / name / SHARD_DIR
+        if not self.read_only:
+            remove_builder_leftovers(path)
+        if fills_holes_on_read(path):  # tmpfs: opening allocates the holes of the files Edge maps and reads
+            mapped = (d for pattern in MAPPED_ON_OPEN for d in path.glob(pattern))
+            check_free_space(self.root, NO_MARGIN, f"open database {name!r} (on a memory-backed file system)",
+                             sum(sparse_bytes(d) for d in mapped))
         try:
             return _qe().EdgeShard.load(str(path))
         except BuscaError:
@@ -249,6 +286,10 @@ class EdgeStore:
             if "WouldBlock" in str(err):
                 raise StoreLockedError(self.root) from err
             raise StoreError(f"Qdrant Edge could not open database {name!r} at {path}: {err}") from err
+        except BaseException as err:
+            if is_panic(err):
+                raise panic_error("open", name, err) from err
+            raise
 
     def vector_names(self, name: str) -> dict[str, int]:
         return dict(self._get(name).vectors)
@@ -267,9 +308,11 @@ class EdgeStore:
         with self._mutex:
             if not self.has_collection(name):
                 raise UnknownDatabaseError(name, self.list_collections())
+            if self.read_only:
+                self._writable(f"drop database {name!r}")
             c = self._open.pop(name, None)
             if c is not None:
-                with _edge_errors("close the shard", name):
+                with edge_errors("close the shard", name):
                     c.shard.close()
             trash = self.root / f".dropped-{uuid.uuid4().hex}"
             os.replace(self.root / name, trash)
@@ -281,8 +324,10 @@ class EdgeStore:
     def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
         c = self._get(name)
         arrays = check_batch(name, c.vectors, ids, vectors, payloads)
+        per_point = sum(a.shape[1] * 4 for a in arrays.values()) + PAYLOAD_BYTES
+        self._writable(f"store {len(ids)} points in database {name!r}", len(ids) * per_point * WRITE_OVERHEAD)
         qe = _qe()
-        with _edge_errors("upsert points", name):
+        with edge_errors("upsert points", name):
             for start in range(0, len(ids), UPSERT_BATCH):
                 stop = min(len(ids), start + UPSERT_BATCH)
                 rows = {v: a[start:stop].tolist() for v, a in arrays.items()}
@@ -294,12 +339,13 @@ class EdgeStore:
 
     def delete_video(self, name: str, video_id: str, min_shot_index: int = 0, keep_ids: Sequence[str] = ()) -> None:
         c = self._get(name)
+        self._writable(f"delete points in database {name!r}")
         qe = _qe()
         must = [qe.FieldCondition("video_id", match=qe.MatchValue(video_id))]
         if min_shot_index > 0:
             must.append(qe.FieldCondition("shot_index", range=qe.RangeFloat(gte=float(min_shot_index))))
         must_not = [qe.HasIdCondition({str(i) for i in keep_ids})] if keep_ids else None
-        with _edge_errors("delete points", name):
+        with edge_errors("delete points", name):
             c.shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must, must_not=must_not)))
 
     def query(self, name: str, vector_name: str, vector: np.ndarray, k: int, video_ids: Sequence[str] | None = None,
@@ -329,7 +375,7 @@ class EdgeStore:
     def _nearest(self, c: _Collection, using: str, q: np.ndarray, k: int, video_ids: Sequence[str] | None,
                  exclude_ids: Sequence[str], one_per_video: bool) -> list[StoredPoint]:
         qe = _qe()
-        with _edge_errors("count points", c.name):
+        with edge_errors("count points", c.name):
             exact = c.shard.info().points_count < c.options.exact_below
         params = qe.SearchParams(exact=True) if exact else qe.SearchParams(hnsw_ef=max(c.options.hnsw_ef, k))
         query = qe.Query.Nearest(q.tolist(), using=using)
@@ -337,7 +383,7 @@ class EdgeStore:
         def fetch(limit: int, exclude_videos: list[str]) -> list[StoredPoint]:
             request = qe.QueryRequest(limit=limit, query=query, filter=_filter(video_ids, exclude_videos, exclude_ids),
                                       with_payload=True, with_vector=False, params=params)
-            with _edge_errors("search", c.name):
+            with edge_errors("search", c.name):
                 hits = c.shard.query(request)
             return [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
 
@@ -347,7 +393,7 @@ class EdgeStore:
         c = self._get(name)
         if not ids:
             return []
-        with _edge_errors("retrieve points", name):
+        with edge_errors("retrieve points", name):
             records = c.shard.retrieve([str(i) for i in ids], True, bool(with_vectors))
         by_id = {str(r.id): _stored(r) for r in records}
         return [by_id[str(i)] for i in ids if str(i) in by_id]
@@ -356,7 +402,7 @@ class EdgeStore:
         c = self._get(name)
         qe = _qe()
         flt = None if video_id is None else qe.Filter(must=[qe.FieldCondition("video_id", match=qe.MatchValue(video_id))])
-        with _edge_errors("count points", name):
+        with edge_errors("count points", name):
             return int(c.shard.count(qe.CountRequest(exact=True, filter=flt)))
 
     def scroll(self, name: str, with_vectors: bool = False, batch_size: int = 256) -> Iterator[StoredPoint]:
@@ -368,7 +414,7 @@ class EdgeStore:
         offset = None
         while True:
             request = qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=with_vectors)
-            with _edge_errors("scroll points", c.name):
+            with edge_errors("scroll points", c.name):
                 records, offset = c.shard.scroll(request)
             yield from (_stored(r) for r in records)
             if offset is None:
@@ -379,16 +425,26 @@ class EdgeStore:
     def flush(self) -> None:
         """Flush every open shard to disk, then let the optimizer build HNSW where due."""
         self._check_open()
+        if self.read_only:
+            return  # nothing was written
         for c in list(self._open.values()):
-            with _edge_errors("flush", c.name):
+            with edge_errors("flush", c.name):
                 c.shard.flush()
             self._optimize(c)
 
     def _optimize(self, c: _Collection) -> None:
-        with _edge_errors("optimize segments", c.name):
+        with edge_errors("optimize segments", c.name):
             info = c.shard.info()
             unindexed = info.points_count * len(c.vectors) - info.indexed_vectors_count
             if info.points_count >= c.options.exact_below and unindexed >= c.options.exact_below:
+                # the build writes new segments beside the old ones: about two copies of the vectors
+                size = info.points_count * sum(c.vectors.values()) * 4 * 2
+                short = space_shortfall(self.root, self.margin, size)
+                if short is not None:
+                    log.warning("database %r: HNSW index not built, %d MB free on %s and about %d MB needed; "
+                                "search stays exact until space is freed", c.name, short[0] >> 20, self.root,
+                                short[1] >> 20)
+                    return
                 log.info("database %r: building the HNSW index over up to %d vectors; this blocks the process "
                          "(roughly a minute per 20k 768-d shots on 2 cores)", c.name, info.points_count)
             start = time.perf_counter()
@@ -403,8 +459,9 @@ class EdgeStore:
             self._closed = True
             try:
                 for c in self._open.values():
-                    with _edge_errors("close", c.name):
-                        c.shard.flush()
+                    with edge_errors("close", c.name):
+                        if not self.read_only:
+                            c.shard.flush()
                         c.shard.close()
             finally:
                 self._open.clear()
