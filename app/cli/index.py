@@ -13,6 +13,7 @@ from dataclasses import asdict
 
 from app.cli.channels import add_channel_model_flags
 from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, print_json
+from app.cli.search_extras import add_search_flags
 from app.config import ChannelSettings, Settings
 
 
@@ -28,6 +29,9 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
                         help="worker processes that decode and encode videos (this process alone writes)")
     ingest.add_argument("--shard", metavar="I/N", help="ingest only part I of N of the inputs (machines sharing "
                         "one Qdrant server and one data directory each take one part)")
+    ingest.add_argument("--cuts", default="none", choices=["none", "transnetv2"],
+                        help="hard cuts that bound the semantic shots: none (default) or transnetv2 (a shot-boundary "
+                             "network over every frame; on CPU ~0.14x the time of ViT-L-14 at 2 fps, see README)")
     ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
     ingest.add_argument("--channels", help="visual plus speech and/or ocr (env BUSCA_CHANNELS, default "
                         "visual,speech,ocr; see `enrich --help`)")
@@ -36,13 +40,19 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     add_common(ingest)
     add_model(ingest)
 
-    search = sub.add_parser("search", help="search shots by text, image or both")
+    search = sub.add_parser("search", help="search shots by text, image or both, or shots like a given one")
     search.add_argument("--text", help="description of the scene")
+    search.add_argument("--like", metavar="SHOT", help="more like this: shots similar to SHOT, given as VIDEO_ID:N "
+                        "(N = the shot number shown, from 1) or as a point id from --json; not with --text/--image")
     search.add_argument("--image", help="example image (JPG, PNG, WEBP, AVIF)")
     search.add_argument("--image-weight", type=float, default=0.5, help="weight of the image with --text (0..1)")
     search.add_argument("--k", type=int, default=10, help="number of results")
     search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
     search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
+    search.add_argument("--query-encoder", choices=["auto", "native", "mclip", "translate"],
+                        help="how the text becomes a vector: the encoder's own text tower (native), M-CLIP (Spanish "
+                             "on ViT-L-14/openai databases), Apertium translation to English, or auto (per database; "
+                             "env BUSCA_QUERY_ENCODER)")
     search.add_argument("--channels", help="channels to search: visual, speech, ocr, description (default: every "
                         "channel the database holds)")
     search.add_argument("--weights", help="channel weights in the fusion, e.g. speech=2,ocr=1.5 (env "
@@ -51,6 +61,7 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
                         help="text+image: rrf fuses the two rankings (0.5 = balanced), vector averages the vectors")
     search.add_argument("--text-model", help="dense text model of the text channels (env BUSCA_TEXT_MODEL)")
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_search_flags(search)
     search.set_defaults(handler="app.cli.index:run_search")
     add_common(search)
     add_model(search)
@@ -82,9 +93,9 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from functools import partial
 
     from app.config import AnalysisSettings
-    from app.services import Services, make_encoder, make_source_options
+    from app.services import Services, make_cut_detector, make_encoder, make_source_options
     from pipeline.core import check_db_name
-    from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, select_shard
+    from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, record_encoder, select_shard
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
@@ -97,20 +108,32 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if shard is not None:
         print(f"shard {shard.index}/{shard.count}: {len(sources)} inputs", file=sys.stderr)
     fetch = make_source_options(settings.data_dir, AnalysisSettings.from_env())
-    services = Services.start(settings)
+    services = Services.start(settings, write=f"ingest into database {settings.db!r}")
     channel_results = []
     try:
         services.catalog.pending(settings.db)  # a damaged catalog stops the ingest here, before any work
-        options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=args.force,
-                                keep_frames=args.keep_frames)
+        # The model loads and is checked against the database here, before the per-video loop: a
+        # model that cannot be had fails once, with one line.
+        encoder = services.encoder_for_db(settings.db)
+        encoder.load()
+        record_encoder(services.store, settings.db, encoder)
+        decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size))
+        options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames,
+                                margin=settings.margin)
+        detector = make_cut_detector(args.cuts, settings.device) if args.cuts != "none" else None
         if args.workers > 1 and sources:
-            factory = partial(make_encoder, settings.clip_model, settings.device)
+            factory = partial(make_encoder, encoder.name, settings.device, settings.models_dir, settings.text_runtime)
+            cuts = partial(make_cut_detector, args.cuts, settings.device) if detector is not None else None
             results = ingest_parallel(sources, factory, services.store, services.layout, settings.db, options,
-                                      args.workers, services.catalog, fetch)
+                                      args.workers, services.catalog, fetch, make_cuts=cuts)
         else:
-            results = ingest_paths(sources, services.encoder, services.store, services.layout, settings.db, options,
-                                   services.catalog, fetch)
+            results = ingest_paths(sources, encoder, services.store, services.layout, settings.db, options,
+                                   services.catalog, fetch, cut_detector=detector)
         indexed = list(dict.fromkeys(r.video_id for r in results if r.status == "indexed"))
+        added = services.add_other_encoders(settings.db, encoder, indexed, progress=sys.stderr.isatty())
+        for result in added:
+            print(f"{'FAILED ' if result.status == 'failed' else 'added  '} other encoders' vectors: "
+                  f"{result.error or result.source}", file=sys.stderr)
         if extra and indexed:
             from app.cli.channels import run_channels
 
@@ -162,42 +185,94 @@ def _require_db(services, db: str) -> None:
         raise UnknownDatabaseError(db, services.databases())
 
 
+def like_point_id(shot: str, services) -> str:
+    """``VIDEO_ID:N`` (N the 1-based shot number people see) or a point id, as the store's point id
+    (a re-segmented video's ids no longer follow its shot numbers: :func:`pipeline.index.shot_point_id`)."""
+    from pipeline.core import check_video_id
+    from pipeline.errors import QueryError
+    from pipeline.index import shot_point_id
+
+    video_id, sep, number = shot.strip().partition(":")
+    if not sep:
+        return shot.strip()
+    if not number.isdigit() or int(number) < 1:
+        raise QueryError(f"--like {shot!r}: give VIDEO_ID:N with N the shot number, from 1")
+    entry = services.catalog.get(services.settings.db, check_video_id(video_id))
+    return shot_point_id(services.layout, entry.encoder if entry else None, video_id, int(number) - 1)
+
+
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.channels import channel_settings
-    from app.services import Services, make_text_embedder
+    from app.cli.search_extras import print_results, ranked_results, then_query
+    from app.config import public_url
+    from app.services import Services, describe_choice, make_text_embedder
     from pipeline.channels import parse_weights
-    from pipeline.search import Query, search_channels
+    from pipeline.core import format_number
+    from pipeline.errors import QueryError
+    from pipeline.exports import deep_link
+    from pipeline.search import Query, search_channels, similar
     from pipeline.sources import load_image
 
-    image = load_image(args.image) if args.image else None
+    video_ids = tuple(args.video) if args.video else None
+    if args.like and (args.text or args.image):
+        raise QueryError("--like searches from a shot alone: leave out --text and --image")
+    if args.like and (args.then or args.then_image):
+        raise QueryError("--like cannot start a temporal query: give A with --text or --image")
     chs = channel_settings(args)
-    weights = parse_weights(args.weights if args.weights is not None else chs.weights)
-    query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
-                  one_per_video=args.one_per_video, video_ids=tuple(args.video) if args.video else None,
-                  channels=args.channels or None, weights=tuple(weights.items()), image_fusion=args.image_fusion)
+    if args.like:
+        query = None
+    else:
+        image = load_image(args.image) if args.image else None
+        weights = parse_weights(args.weights if args.weights is not None else chs.weights)
+        query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
+                      one_per_video=args.one_per_video, video_ids=video_ids, channels=args.channels or None,
+                      weights=tuple(weights.items()), image_fusion=args.image_fusion)
+    then = then_query(args, query) if query is not None else None
     services = Services.start(settings)
+    notes: dict[str, None] = {}  # each part of a temporal query searches the channels: its notes, once
     try:
         _require_db(services, settings.db)
         for warning in services.warnings([settings.db]):
             print(f"warning: {warning}", file=sys.stderr)
-        result = search_channels(services.store, services.encoder, settings.db, query,
-                                 make_text_embedder(chs, settings.device))
+        like = like_point_id(args.like, services) if query is None else None
+        encoder = services.encoder_for_db(settings.db, settings.clip_model if settings.clip_model_explicit else None)
+        text_encoder, choice = services.query_encoder(settings.db, encoder)
+        embedder = make_text_embedder(chs, settings.device, settings.models_dir)
+        durations = {v.video_id: v.duration_s for v in services.catalog.videos(settings.db).values()}
+
+        def ranked(q):
+            if q is None:
+                found = similar(services.store, encoder.vector_name, settings.db, like, args.k, video_ids,
+                                args.one_per_video)
+            else:
+                result = search_channels(services.store, encoder, settings.db, q, embedder,
+                                         text_encoder=text_encoder if q.text else None)
+                notes.update(dict.fromkeys(result.notes))
+                found = result.hits
+            return [h.clamped(durations.get(h.video_id)) for h in found]
+
+        hits = ranked_results(args, services, settings.db, query, then, ranked)
+        if query is not None:
+            print(describe_choice(encoder, text_encoder, choice), file=sys.stderr)
+            translated = getattr(text_encoder, "last_translations", {}).get((args.text or "").strip())
+            if translated and translated != (args.text or "").strip():
+                print(f"query translated to: {translated}", file=sys.stderr)
     finally:
         services.close()
-    for note in result.notes:
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    hits = result.hits
-    if args.json:
-        print_json([{**h.to_json(), "thumbnail_path": str(settings.data_dir / h.thumbnail)} for h in hits])
+    if print_results(args, settings, hits, pairs=then is not None):
         return EXIT_OK
     if not hits:
         print("no results")
         return EXIT_OK
-    print(f"{'#':>3}  {'score':>6}  {'video':30}  {'start':>12} - {'end':12}  {'scene':>5} {'class':>5}  thumbnail")
+    print(f"{'#':>3}  {'score':>6}  {'video':30}  {'start':>12} - {'end':12}  {'shot':>24}  thumbnail  link")
     for h in hits:
-        print(f"{h.rank:>3}  {h.score:6.3f}  {h.source[:30]:30}  {h.start_tc:>12} - {h.end_tc:12}  "
-              f"{h.scene:>5} {h.class_id:>5}  {settings.data_dir / h.thumbnail}")
-        if len(result.channels) > 1 or h.snippets:
+        shot = f"{h.video_id}:{h.shot_index + 1}"  # what --like takes
+        print(f"{h.rank:>3}  {format_number(h.score, digits=3):>6}  {h.source[:30]:30}  {h.start_tc:>12} - "
+              f"{h.end_tc:12}  {shot:>24}  {settings.data_dir / h.thumbnail}  "
+              f"{deep_link(public_url(), settings.db, h.video_id, h.start_s)}")
+        if h.matches and (len(h.matches) > 1 or h.snippets or h.matches[0].channel != "visual"):
             print(f"     why: {why_line(h)}")
     return EXIT_OK
 

@@ -5,7 +5,6 @@ gradio here: the cards (:mod:`app.ui.formatting`) use it too."""
 from __future__ import annotations
 
 import html
-import re
 
 from app.ui.i18n import t
 from pipeline.channels import ALL_CHANNELS, SPEECH
@@ -27,26 +26,41 @@ def query_channels(channels: list[str] | None, weights: list[float] | tuple, fus
                              if w is not None and float(w) != 1.0)}
 
 
-def status_notes(result, db: str, lang: str) -> str:
-    """The user's view of what a channel search could not do (missing channels, words only)."""
-    notes = []
-    if result.missing:
-        names = ", ".join(channel_label(lang, c) for c in result.missing)
-        used = ", ".join(channel_label(lang, c) for c in result.channels) or "—"
-        notes.append(t(lang, "ch_missing", db=db, channels=names, used=used))
-    if result.meaning_error:
-        notes.append(t(lang, "ch_meaning_unavailable", cause=result.meaning_error[:160]))
-    elif result.words_only:
-        notes.append(t(lang, "ch_words_only", channels=", ".join(channel_label(lang, c) for c in result.words_only)))
-    return "".join(f"\n\n> {n}" for n in notes)
+def result_notes(results) -> dict:
+    """What the query state keeps of channel searches (one, or both parts of "A, then B"): the
+    channels missing and searched, those searched by words only, why meaning was unavailable."""
+    out: dict = {"missing": [], "used": [], "words_only": [], "meaning_error": None}
+    for r in results:
+        for key in ("missing", "used", "words_only"):
+            value = r.channels if key == "used" else getattr(r, key)
+            out[key] += [c for c in value if c not in out[key]]
+        out["meaning_error"] = out["meaning_error"] or r.meaning_error
+    return out
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~#])")
+def status_notes(notes: dict | None, db: str, lang: str) -> str:
+    """The user's view of what a channel search could not do (missing channels, words only), from
+    :func:`result_notes`."""
+    if not notes:
+        return ""
+    lines = []
+    if notes["missing"]:
+        names = ", ".join(channel_label(lang, c) for c in notes["missing"])
+        used = ", ".join(channel_label(lang, c) for c in notes["used"]) or "—"
+        lines.append(t(lang, "ch_missing", db=db, channels=names, used=used))
+    if notes["meaning_error"]:
+        lines.append(t(lang, "ch_meaning_unavailable", cause=notes["meaning_error"][:160]))
+    elif notes["words_only"]:
+        lines.append(t(lang, "ch_words_only", channels=", ".join(channel_label(lang, c) for c in notes["words_only"])))
+    return "".join(f"\n\n> {n}" for n in lines)
 
 
 def _marked(text: str, spans: list, markdown: bool = False) -> str:
     """``text`` escaped (HTML, or Markdown), the spans marked (``<mark>``, or bold)."""
-    escape = (lambda x: _MD_SPECIAL.sub(r"\\\1", x)) if markdown else html.escape
+    if markdown:
+        from app.ui.formatting import md_escape as escape  # formatting imports this module for the cards
+    else:
+        escape = html.escape
     open_, close = ("**", "**") if markdown else ("<mark>", "</mark>")
     out, last = [], 0
     for a, b in spans:

@@ -45,9 +45,12 @@ def build_channel_controls(ctx) -> ChannelControls:
     return ChannelControls(channels, weights, fusion)
 
 
-def moment_button(rank: float | None, records: list[dict] | None, lang: str):
-    """Show "play from the spoken moment" for a hit found in its speech."""
-    record = next((r for r in records or [] if r["rank"] == int(rank or 0)), None)
+def moment_button(selected: str | None, records: list[dict] | None, basket: list | None, lang: str):
+    """Show "play from the spoken moment" for the opened hit (a result or the selection, by point id)
+    when it was found in its speech."""
+    if not selected:  # a card action that opens nothing: the details (and this button) stay as they are
+        return gr.update(), gr.update()
+    record = next((r for r in [*(records or []), *(basket or [])] if r.get("point_id") == selected), None)
     moment = spoken_moment(record)
     if moment is None:
         return gr.update(visible=False), None

@@ -11,6 +11,9 @@ keys). Keys:
   ``normalise((1 - weight) * text + weight * translation)``. Default ``0.5``.
 - ``model``: an encoder spec (open_clip conventions, e.g. ``ViT-B-32/openai``) whose named
   vector the database holds. Default: the encoder the evaluation was started with.
+- ``query_encoder`` (or ``qe``): how the query text becomes a vector: ``native`` (the encoder's
+  own text tower), ``mclip`` (M-CLIP, for ViT-L-14/openai vectors), ``translate`` (Apertium to
+  English first) or ``auto``. Default: the run's default (``auto``).
 - ``channels``: search these channels of the database and fuse them (``visual``, ``speech``,
   ``ocr``, ``description`` joined by ``+``, or ``all``), as ``search --channels`` does; the query
   is the text (with ``query=text+translation``, both joined). Without it, the visual vector alone.
@@ -20,8 +23,9 @@ keys). Keys:
   vector) say how text and image meet in the visual channel.
 
 Examples: ``es:query=es``, ``fused:query=es+en,weight=0.3``,
-``b32:model=ViT-B-32/openai``, ``{"name": "en", "query": "en"}``,
-``speech:channels=speech``, ``all:channels=visual+speech+ocr,weights=speech:2+ocr:1.5``,
+``b32:model=ViT-B-32/openai``, ``l14-mclip:model=ViT-L-14/openai,qe=mclip``,
+``{"name": "en", "query": "en"}``, ``speech:channels=speech``,
+``all:channels=visual+speech+ocr,weights=speech:2+ocr:1.5``,
 ``img-rrf:channels=visual,image=ejemplo.jpg,image_fusion=rrf``.
 """
 
@@ -35,6 +39,7 @@ from pipeline.channels import parse_channels, parse_weights
 from pipeline.errors import ConfigError
 from pipeline.evaluation.logs import LogOptions
 from pipeline.evaluation.metrics import OverlapOptions
+from pipeline.search import QUERY_ENCODERS
 
 PARTS = ("text", "translation")
 _PART_ALIASES = {"text": "text", "es": "text", "description": "text", "translation": "translation", "en": "translation"}
@@ -50,6 +55,7 @@ class EvalConfig:
     query: tuple[str, ...] = ("text",)
     weight: float = 0.5
     model: str | None = None
+    query_encoder: str | None = None
     channels: tuple[str, ...] | None = None
     weights: tuple[tuple[str, float], ...] = ()
     image: str | None = None
@@ -68,6 +74,8 @@ class EvalConfig:
             raise ConfigError(f"configuration {self.name!r}: query must be text, translation or text+translation")
         if not 0.0 <= self.weight <= 1.0:
             raise ConfigError(f"configuration {self.name!r}: weight must be between 0 and 1, got {self.weight}")
+        if self.query_encoder not in (None, *QUERY_ENCODERS):
+            raise ConfigError(f"configuration {self.name!r}: query_encoder must be one of {', '.join(QUERY_ENCODERS)}")
         if not 0.0 <= self.image_weight <= 1.0 or self.image_fusion not in ("rrf", "vector"):
             raise ConfigError(f"configuration {self.name!r}: image_weight must be between 0 and 1 and "
                               "image_fusion rrf or vector")
@@ -75,7 +83,8 @@ class EvalConfig:
     def describe(self) -> str:
         parts = "+".join(self.query)
         fused = f", weight={self.weight:g}" if len(self.query) > 1 and not self.uses_channels else ""
-        text = f"query={parts}{fused}" + (f", model={self.model}" if self.model else "")
+        text = (f"query={parts}{fused}" + (f", model={self.model}" if self.model else "")
+                + (f", query_encoder={self.query_encoder}" if self.query_encoder else ""))
         if self.channels is not None:
             text += f", channels={'+'.join(self.channels)}"
         if self.weights:
@@ -86,6 +95,7 @@ class EvalConfig:
 
     def to_json(self) -> dict:
         return {"name": self.name, "query": "+".join(self.query), "weight": self.weight, "model": self.model,
+                "query_encoder": self.query_encoder,
                 "channels": list(self.channels) if self.channels is not None else None,
                 "weights": dict(self.weights), "image": self.image, "image_weight": self.image_weight,
                 "image_fusion": self.image_fusion}
@@ -105,7 +115,8 @@ def _query_parts(value: str, name: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-_KEYS = ("name", "query", "weight", "model", "channels", "weights", "image", "image_weight", "image_fusion")
+_KEYS = ("name", "query", "weight", "model", "query_encoder", "channels", "weights", "image", "image_weight",
+         "image_fusion")
 
 
 def _number(data: dict, key: str, name: str, default: float) -> float:
@@ -116,6 +127,7 @@ def _number(data: dict, key: str, name: str, default: float) -> float:
 
 
 def _from_mapping(data: dict, name: str) -> EvalConfig:
+    data = {("query_encoder" if k == "qe" else k): v for k, v in data.items()}
     unknown = set(data) - set(_KEYS)
     if unknown:
         raise ConfigError(f"configuration {name!r}: unknown key(s) {', '.join(sorted(unknown))}; "
@@ -124,12 +136,13 @@ def _from_mapping(data: dict, name: str) -> EvalConfig:
     if "weight" in data and len(query) < 2:
         raise ConfigError(f"configuration {name!r}: weight only applies to query=text+translation")
     model = data.get("model") or None
+    query_encoder = str(data["query_encoder"]).lower() if data.get("query_encoder") else None
     channels = data.get("channels")
     if isinstance(channels, str):
         channels = channels.replace("+", ",")
     return EvalConfig(
         name=name, query=query, weight=_number(data, "weight", name, 0.5), model=str(model) if model else None,
-        channels=parse_channels(channels) if channels else None,
+        query_encoder=query_encoder, channels=parse_channels(channels) if channels else None,
         weights=tuple(sorted(parse_weights(data.get("weights")).items())),
         image=str(data["image"]) if data.get("image") else None,
         image_weight=_number(data, "image_weight", name, 0.5), image_fusion=str(data.get("image_fusion", "rrf")))
@@ -182,7 +195,8 @@ def parse_ks(text: str) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class EvaluateOptions:
     """``depth`` is how many shots (and, one per video, how many videos) each query fetches:
-    ranks beyond it are misses. It must be at least the largest K."""
+    ranks beyond it are misses. It must be at least the largest K. ``within_s`` bounds the gap
+    of two-part entries (:mod:`pipeline.evaluation.temporal`)."""
 
     configs: tuple[EvalConfig, ...] = (EvalConfig(),)
     ks: tuple[int, ...] = DEFAULT_KS
@@ -190,6 +204,8 @@ class EvaluateOptions:
     overlap: OverlapOptions = field(default_factory=OverlapOptions)
     log: LogOptions = field(default_factory=LogOptions)
     progress: bool = False
+    #: Two-part entries ("A >> B"): B starts at most this many seconds after A ends.
+    within_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.configs:
@@ -199,5 +215,7 @@ class EvaluateOptions:
             raise ConfigError(f"configuration names must differ, got {', '.join(names)}")
         if not self.ks or min(self.ks) < 1:
             raise ConfigError(f"K values must be positive, got {self.ks}")
+        if not 0 <= self.within_s <= 3600:
+            raise ConfigError(f"'within' must be between 0 and 3600 seconds, got {self.within_s}")
         if not max(self.ks) <= self.depth <= 1000:
             raise ConfigError(f"depth must be between the largest K ({max(self.ks)}) and 1000, got {self.depth}")

@@ -28,16 +28,28 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from pipeline.core import atomic, check_db_name
-from pipeline.errors import BuscaError, ConfigError, MediaError
+from pipeline.core import DiskMargin, atomic, check_db_name, check_free_space
+from pipeline.errors import BuscaError, ConfigError, DiskFullError, MediaError
 from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.layout import DataLayout, content_id
+from pipeline.index.shots import (
+    POINT_IDS_FILE,
+    carry_ids,
+    hard_cuts,
+    old_thumbnails,
+    previous_ids,
+    prune_thumbnails,
+    stored_point_ids,
+    write_point_ids,
+    write_thumbnails,
+)
+from pipeline.index.shots import shot_payloads as _payloads
 from pipeline.media import DecodeOptions, FrameBatch, iter_frames, probe
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import CutDetector, ImageTextEncoder
 from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation, VideoInfo
 from pipeline.segment import SegmentOptions, segment
 from pipeline.sources import SourceOptions, expand_sources, looks_like_url, resolve_source
-from pipeline.store import VectorStore, point_id
+from pipeline.store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +62,9 @@ class IngestOptions:
     ``media`` puts the video itself under ``<data>/media`` so the web app can play it
     without serving anything outside the data directory: ``"link"`` (a hard link, or a
     copy across file systems), ``"copy"``, or ``"none"`` (playback then needs the original
-    path to be served by other means)."""
+    path to be served by other means). ``margin``: free space that must remain on the data
+    directory's disk; each video is refused (:class:`DiskFullError`) before it is processed
+    when there is less."""
 
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     segment: SegmentOptions = field(default_factory=SegmentOptions)
@@ -58,6 +72,7 @@ class IngestOptions:
     force: bool = False
     progress: bool = True
     media: str = "link"
+    margin: DiskMargin = field(default_factory=DiskMargin)
 
     def __post_init__(self) -> None:
         if self.media not in ("link", "copy", "none"):
@@ -86,6 +101,9 @@ class IngestResult:
     seconds: float = 0.0
     reused: bool = False
     error: str | None = None
+    #: The failure's code and parameters (:mod:`pipeline.errors`), for front ends that translate it.
+    error_code: str | None = None
+    error_params: dict = field(default_factory=dict)
 
 
 def _prefetch(iterator: Iterator[FrameBatch], depth: int = 3) -> Iterator[FrameBatch]:
@@ -132,12 +150,19 @@ def _write_thumbnails(layout: DataLayout, seg: Segmentation, vector_name: str) -
         atomic.write_bytes(layout.thumb_path(seg.video_id, vector_name, shot.index), source.read_bytes())
 
 
-def _options_meta(encoder: ImageTextEncoder, options: IngestOptions) -> dict:
-    return {"encoder": encoder.name, "decode": asdict(options.decode), "segment": asdict(options.segment)}
+def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, cuts: CutDetector | None = None) -> dict:
+    return {"encoder": encoder.name, "decode": asdict(options.decode), "segment": asdict(options.segment),
+            "cuts": cuts.name if cuts else None}
 
 
-def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions) -> bool:
-    if options.force or layout.read_meta(video_id, encoder.vector_name) != _options_meta(encoder, options):
+def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions,
+              cuts: CutDetector | None = None, part: str = "all") -> bool:
+    """Whether stored artifacts match: all of them (``part="all"``), or the frame embeddings only
+    (``"frames"``: same encoder and sampling; then only the segmentation is made again)."""
+    meta = layout.read_meta(video_id, encoder.vector_name)
+    wanted = _options_meta(encoder, options, cuts)
+    keys = ("encoder", "decode") if part == "frames" else tuple(wanted)
+    if options.force or meta is None or any(meta.get(k) != wanted[k] for k in keys):
         return False
     return not options.keep_frames or (layout.video_dir(video_id) / "frames").is_dir()
 
@@ -151,50 +176,56 @@ def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> N
 
 
 def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
-                  options: IngestOptions = IngestOptions(), video_id: str | None = None) -> PreparedVideo:
-    """Probe, embed and segment one video, reusing artifacts made with the same options
-    (``video_id``: its content id when the caller has it already)."""
+                  options: IngestOptions = IngestOptions(), video_id: str | None = None,
+                  cut_detector: CutDetector | None = None) -> PreparedVideo:
+    """Probe, embed and segment one video, reusing artifacts made with the same options (frame
+    embeddings made with the same encoder and sampling are reused when only the segmentation
+    options or the hard cuts changed). ``video_id``: its content id when the caller has it
+    already; ``cut_detector``: hard cuts that bound the shots."""
     path = Path(path)
     info = probe(path, options.decode.max_pixels)
     video_id = video_id or content_id(path)
     vector_name = encoder.vector_name
-    if _reusable(layout, video_id, encoder, options):
+    if _reusable(layout, video_id, encoder, options, cut_detector):
         frames = layout.load_frames(video_id, vector_name)
         seg = layout.load_segmentation(video_id, vector_name)
         return PreparedVideo(video_id, info, frames, seg, vector_name, reused=True)
+    folder = layout.encoder_dir(video_id, vector_name)
+    frames_only = _reusable(layout, video_id, encoder, options, cut_detector, part="frames")
     # meta.json says "the artifacts match these options": drop it before any artifact changes, so
     # that a run killed half-way is never mistaken for a finished one (it is written last).
-    (layout.encoder_dir(video_id, vector_name) / "meta.json").unlink(missing_ok=True)
+    (folder / "meta.json").unlink(missing_ok=True)
     _remove_temp_files(layout, video_id, vector_name)
+    cuts = hard_cuts(path, video_id, cut_detector, layout) if cut_detector else None
+    if frames_only:  # new segmentation of the stored frames: unchanged shots keep their point ids
+        frames = layout.load_frames(video_id, vector_name)
+        old = layout.load_segmentation(video_id, vector_name)
+        seg = segment(frames, options.segment, cuts)
+        write_point_ids(folder, seg, carry_ids(seg, previous_ids(old, folder)))
+        layout.save_segmentation(seg, vector_name)
+        write_thumbnails(seg, frames.timestamps, folder / "thumbs", path, old_thumbnails(layout, old, vector_name),
+                         options.decode.short_side)
+        prune_thumbnails(folder / "thumbs", len(seg.shots))
+        layout.write_meta(video_id, vector_name, _options_meta(encoder, options, cut_detector))
+        return PreparedVideo(video_id, info, frames, seg, vector_name, reused=False)
+    (folder / POINT_IDS_FILE).unlink(missing_ok=True)  # new frames: earlier frame spans mean nothing
     frames_dir = layout.video_dir(video_id) / "frames"
     shutil.rmtree(frames_dir, ignore_errors=True)
     frames = embed_video(path, video_id, info, encoder, options.decode, layout, options.progress)
     layout.save_frames(frames, vector_name)
-    seg = segment(frames, options.segment)
+    seg = segment(frames, options.segment, cuts)
     layout.save_segmentation(seg, vector_name)
     _write_thumbnails(layout, seg, vector_name)
     if not options.keep_frames:
         shutil.rmtree(frames_dir, ignore_errors=True)
     atomic.write_json(layout.video_dir(video_id) / "info.json", {**asdict(info), "video_id": video_id})
-    layout.write_meta(video_id, vector_name, _options_meta(encoder, options))
+    layout.write_meta(video_id, vector_name, _options_meta(encoder, options, cut_detector))
     return PreparedVideo(video_id, info, frames, seg, vector_name, reused=False)
 
 
 def shot_payloads(prepared: PreparedVideo, layout: DataLayout, source: str) -> list[dict]:
     """The Qdrant payload of each shot (schema in :mod:`pipeline.store.base`)."""
-    return [
-        {
-            "video_id": prepared.video_id,
-            "source": source,
-            "shot_index": shot.index,
-            "scene": shot.scene,
-            "class_id": shot.class_id,
-            "start_s": round(shot.start_s, 3),
-            "end_s": round(shot.end_s, 3),
-            "thumbnail": layout.relative(layout.thumb_path(prepared.video_id, prepared.vector_name, shot.index)),
-        }
-        for shot in prepared.segmentation.shots
-    ]
+    return _payloads(prepared.segmentation, prepared.vector_name, layout, source)
 
 
 def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> Path:
@@ -218,7 +249,7 @@ def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> P
         os.replace(tmp, target)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        raise MediaError(source, f"cannot be placed in the data directory ({err})") from err
+        raise MediaError(source, code="media.unplaceable", reason=err.strerror or str(err)) from err
     return target
 
 
@@ -232,9 +263,9 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
     catalog = catalog or catalog_for(store, layout.root)
     catalog.begin(db, prepared.video_id, source)
     store.ensure_collection(db, {prepared.vector_name: int(seg.shot_embeddings.shape[1])})
-    ids = [point_id(prepared.video_id, shot.index) for shot in seg.shots]
+    ids = stored_point_ids(layout, seg, prepared.vector_name)
     store.upsert(db, ids, {prepared.vector_name: seg.shot_embeddings}, shot_payloads(prepared, layout, source))
-    store.delete_video(db, prepared.video_id, min_shot_index=len(seg.shots))
+    store.delete_video(db, prepared.video_id, keep_ids=ids)  # whatever ids earlier shots had
     store.flush()
     entry = IndexedVideo(
         video_id=prepared.video_id, source=source, path=layout.stored_path(media_path or Path(prepared.info.path)),
@@ -248,12 +279,17 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
 
 def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
                options: IngestOptions = IngestOptions(), catalog: Catalog | None = None,
-               source: str | None = None) -> IngestResult:
-    """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause.
+               source: str | None = None, cut_detector: CutDetector | None = None) -> IngestResult:
+    """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause,
+    except a full disk (:class:`DiskFullError`), which is raised: the next file would fail alike.
     ``source``: the name users see (default: the file name)."""
     started = time.perf_counter()
     try:
-        prepared = prepare_video(path, encoder, layout, options)
+        size = Path(path).stat().st_size if options.media == "copy" and Path(path).is_file() else 0
+        check_free_space(layout.root, options.margin, f"ingest {Path(path).name}", size)
+        prepared = prepare_video(path, encoder, layout, options, cut_detector=cut_detector)
+    except DiskFullError:
+        raise  # the next video would fail the same way: stop the batch with the one message
     except Exception as err:
         return failed_result(path, err, started)
     return finish_ingest(path, prepared, store, layout, db, options, catalog, source, started)
@@ -264,11 +300,11 @@ def failed_result(path: str | Path, err: Exception, started: float) -> IngestRes
     unforeseen library error is logged with its traceback, and the batch goes on."""
     if isinstance(err, BuscaError):
         log.warning("%s", err)
-        error = str(err)
     else:
         log.exception("unexpected error while ingesting %s", path)
-        error = str(MediaError(path, f"unexpected {type(err).__name__}: {err}"))
-    return IngestResult(str(path), "failed", error=error, seconds=time.perf_counter() - started)
+        err = MediaError(path, code="media.unexpected", kind=type(err).__name__, reason=str(err))
+    return IngestResult(str(path), "failed", error=str(err), error_code=err.code, error_params=dict(err.params),
+                        seconds=time.perf_counter() - started)
 
 
 def finish_ingest(path: Path, prepared: PreparedVideo, store: VectorStore, layout: DataLayout, db: str,
@@ -281,6 +317,8 @@ def finish_ingest(path: Path, prepared: PreparedVideo, store: VectorStore, layou
     try:
         media = place_media(Path(path), prepared.video_id, layout, options.media)
         entry = index_video(prepared, store, layout, db, source=source, media_path=media, catalog=catalog)
+    except DiskFullError:
+        raise
     except Exception as err:
         return failed_result(path, err, started)
     return IngestResult(str(path), "indexed", entry.video_id, entry.n_shots, entry.n_scenes,
@@ -301,9 +339,10 @@ def fetch_source(source: str | Path, fetch: SourceOptions | None) -> tuple[Path,
 
 def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store: VectorStore,
                  layout: DataLayout, db: str, options: IngestOptions = IngestOptions(),
-                 catalog: Catalog | None = None, fetch: SourceOptions | None = None) -> list[IngestResult]:
+                 catalog: Catalog | None = None, fetch: SourceOptions | None = None,
+                 cut_detector: CutDetector | None = None) -> list[IngestResult]:
     """Ingest files, folders and (with ``fetch``) URLs into database ``db``; one bad input never
-    stops the others."""
+    stops the others. ``cut_detector``: hard cuts (e.g. TransNetV2) that bound the semantic shots."""
     check_db_name(db)
     catalog = catalog or catalog_for(store, layout.root)
     sources = expand_sources(inputs)
@@ -314,5 +353,5 @@ def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store:
         except Exception as err:
             results.append(failed_result(source, err, time.perf_counter()))
             continue
-        results.append(ingest_one(path, encoder, store, layout, db, options, catalog, name))
+        results.append(ingest_one(path, encoder, store, layout, db, options, catalog, name, cut_detector))
     return results

@@ -47,7 +47,7 @@ from pipeline.index.ingest import (
     prepare_video,
 )
 from pipeline.index.layout import DataLayout, content_id
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import CutDetector, ImageTextEncoder
 from pipeline.sources import SourceOptions, expand_sources, looks_like_url
 from pipeline.store import VectorStore
 
@@ -58,6 +58,8 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 
 #: Makes the encoder inside a worker process; must pickle (a module-level function or a partial of one).
 EncoderFactory = Callable[[], ImageTextEncoder]
+#: Makes the shot-boundary detector inside a worker process (``ingest --cuts``); must pickle too.
+CutDetectorFactory = Callable[[], CutDetector]
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,15 @@ def select_shard(inputs: Sequence[str | Path], shard: Shard | None) -> list[str]
 # --- inside a worker process ---------------------------------------------------------------------
 
 _ENCODER: ImageTextEncoder | None = None
+_CUTS: CutDetector | None = None
 
 
-def _start_worker(make_encoder: EncoderFactory, threads: int) -> None:
-    global _ENCODER
+def _start_worker(make_encoder: EncoderFactory, threads: int, make_cuts: CutDetectorFactory | None = None) -> None:
+    global _ENCODER, _CUTS
     for name in THREAD_VARIABLES:  # read when the model library loads, which is after this
         os.environ[name] = str(threads)
     _ENCODER = make_encoder()
+    _CUTS = make_cuts() if make_cuts is not None else None
 
 
 def _prepare(path: Path, root: Path, options: IngestOptions, started: float) -> PreparedVideo | IngestResult:
@@ -119,7 +123,7 @@ def _prepare(path: Path, root: Path, options: IngestOptions, started: float) -> 
     try:
         video_id = content_id(path)
         with exclusive_lock(layout.root / "videos" / ".locks" / f"{video_id}.lock"):
-            return prepare_video(path, _ENCODER, layout, options, video_id=video_id)
+            return prepare_video(path, _ENCODER, layout, options, video_id=video_id, cut_detector=_CUTS)
     except Exception as err:
         return failed_result(path, err, started)
 
@@ -138,9 +142,10 @@ class _Item:
 def ingest_parallel(sources: Sequence[str], make_encoder: EncoderFactory, store: VectorStore, layout: DataLayout,
                     db: str, options: IngestOptions, workers: int = 2,
                     catalog: Catalog | None = None, fetch: SourceOptions | None = None,
-                    mp_context: str = "spawn") -> list[IngestResult]:
+                    mp_context: str = "spawn", make_cuts: CutDetectorFactory | None = None) -> list[IngestResult]:
     """Ingest ``sources`` (already expanded: files and URLs) with ``workers`` processes preparing
-    videos and this process writing them; results in the order of ``sources``."""
+    videos and this process writing them; results in the order of ``sources``. ``make_cuts``: the
+    shot-boundary detector each worker makes (``ingest --cuts``)."""
     check_db_name(db)
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
@@ -162,7 +167,7 @@ def ingest_parallel(sources: Sequence[str], make_encoder: EncoderFactory, store:
     with bar:
         while queue:
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(mp_context),
-                                       initializer=_start_worker, initargs=(make_encoder, threads))
+                                       initializer=_start_worker, initargs=(make_encoder, threads, make_cuts))
             try:
                 lost = _run_pool(pool, queue, attempts, workers, worker_options, layout, results,
                                  lambda item, prepared: finish_ingest(item.path, prepared, store, layout, db, options,
@@ -171,9 +176,9 @@ def ingest_parallel(sources: Sequence[str], make_encoder: EncoderFactory, store:
                 pool.shutdown(wait=True, cancel_futures=True)
             for item in lost:
                 if attempts[item.index] >= MAX_ATTEMPTS:
-                    error = MediaError(item.path, f"its worker process died {attempts[item.index]} times while "
-                                                  "preparing it (out of memory, or killed)")
+                    error = MediaError(item.path, code="media.worker_died", times=attempts[item.index])
                     results[item.index] = IngestResult(str(item.path), "failed", error=str(error),
+                                                       error_code=error.code, error_params=dict(error.params),
                                                        seconds=time.perf_counter() - item.started)
                     bar.update(1)
                 else:

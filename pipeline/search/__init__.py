@@ -1,10 +1,13 @@
-"""Query to ranked shots: the query and its vectors, the fused search over the channels a database
-holds (with the reasons each hit matched), relevance feedback, and the per-video overview (2-D
-map, timeline) that browsing needs."""
+"""Query to ranked shots: the query and its vectors (query encoders: M-CLIP, translation, a cache),
+the fused search over the channels a database holds (with the reasons each hit matched), relevance
+feedback, a minimum score and orders, temporal queries ("A, then B"), reused footage, and the
+per-video overview (2-D map, timeline) that browsing needs."""
 
-from pipeline.search.engine import to_hits
+from pipeline.search.arrange import SORTS, arrange
+from pipeline.search.duplicates import DuplicateOptions, Reuse, Span, appearances, find_reuse
+from pipeline.search.engine import search_vector, to_hits
 from pipeline.search.explore import FrameMap, MapCache, video_overview
-from pipeline.search.feedback import refine, rocchio
+from pipeline.search.feedback import refine, rocchio, similar
 from pipeline.search.fused import (
     DEPTH,
     RRF_K,
@@ -13,33 +16,68 @@ from pipeline.search.fused import (
     SearchResult,
     database_channels,
     plan_query,
+    rrf_best,
     search,
     search_channels,
 )
 from pipeline.search.projection import PROJECTIONS, project_2d
 from pipeline.search.query import IMAGE_FUSIONS, Query, encode_query, fuse_vectors, normalise
+from pipeline.search.temporal import (
+    DEFAULT_WITHIN_S,
+    TemporalHit,
+    check_within,
+    pair_hits,
+    temporal_search,
+)
+from pipeline.search.text_encoders import (
+    QUERY_ENCODERS,
+    CachedTextEncoder,
+    QueryEncoderChoice,
+    TranslatingEncoder,
+    choose_query_encoder,
+)
 
 __all__ = [
+    "CachedTextEncoder",
+    "DEFAULT_WITHIN_S",
     "DEPTH",
-    "IMAGE_FUSIONS",
-    "PROJECTIONS",
-    "RRF_K",
     "DatabaseChannels",
+    "DuplicateOptions",
     "FrameMap",
+    "IMAGE_FUSIONS",
     "MapCache",
+    "PROJECTIONS",
     "Plan",
+    "QUERY_ENCODERS",
     "Query",
+    "QueryEncoderChoice",
+    "RRF_K",
+    "Reuse",
+    "SORTS",
     "SearchResult",
+    "Span",
+    "TemporalHit",
+    "TranslatingEncoder",
+    "appearances",
+    "arrange",
+    "check_within",
+    "choose_query_encoder",
     "database_channels",
     "encode_query",
+    "find_reuse",
     "fuse_vectors",
     "normalise",
+    "pair_hits",
     "plan_query",
     "project_2d",
     "refine",
     "rocchio",
+    "rrf_best",
     "search",
     "search_channels",
+    "search_vector",
+    "similar",
+    "temporal_search",
     "to_hits",
     "video_overview",
 ]

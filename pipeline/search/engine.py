@@ -1,11 +1,17 @@
-"""Stored points to typed hits."""
+"""Plain vector search and what every search shares: stored points to typed hits, the encoders checked
+against a database. The search over every channel is :mod:`pipeline.search.fused`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
+from pipeline.index import check_encoder
+from pipeline.protocols import ImageTextEncoder, TextEncoder
 from pipeline.records import SearchHit
-from pipeline.store import StoredPoint
+from pipeline.search.query import Query
+from pipeline.store import StoredPoint, VectorStore
 
 
 def to_hits(points: Sequence[StoredPoint]) -> list[SearchHit]:
@@ -18,3 +24,20 @@ def to_hits(points: Sequence[StoredPoint]) -> list[SearchHit]:
             start_s=float(p["start_s"]), end_s=float(p["end_s"]), thumbnail=p["thumbnail"],
         ))
     return hits
+
+
+def check_encoders(store: VectorStore, db: str, encoder: ImageTextEncoder, text_encoder: TextEncoder | None,
+                   query: Query | None) -> None:
+    """Refuse encoders that do not make ``db``'s vectors. The image encoder is checked when it runs
+    (an image query, or no query encoder); a text-only query checks the query encoder alone, so
+    that an M-CLIP search never loads the image model just to check it."""
+    if text_encoder is not None and text_encoder is not encoder:
+        check_encoder(store, db, text_encoder)
+        if query is not None and query.image is None:
+            return
+    check_encoder(store, db, encoder)
+
+
+def search_vector(store: VectorStore, vector_name: str, db: str, vector: np.ndarray, query: Query) -> list[SearchHit]:
+    points = store.query(db, vector_name, vector, query.k, video_ids=query.video_ids, one_per_video=query.one_per_video)
+    return to_hits(points)

@@ -1,4 +1,5 @@
-"""Relevance feedback: search again from results an analyst marked relevant or not relevant."""
+"""Relevance feedback: search again from results an analyst marked relevant or not relevant, or
+from one shot ("more like this")."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline.errors import QueryError
-from pipeline.protocols import ImageTextEncoder, TextEmbedder
+from pipeline.protocols import ImageTextEncoder, TextEmbedder, TextEncoder
 from pipeline.records import SearchHit
-from pipeline.search.engine import to_hits
+from pipeline.search.engine import check_encoders, to_hits
 from pipeline.search.explain import explain
 from pipeline.search.fused import BM25, database_channels, search_channels
 from pipeline.search.query import Query, encode_query, normalise
@@ -28,13 +29,14 @@ def rocchio(query: np.ndarray | None, positives: np.ndarray, negatives: np.ndarr
     if len(negatives):
         parts.append(-gamma * normalise(np.mean(negatives, axis=0)))
     if not parts:
-        raise QueryError("refine needs a query or at least one relevant result")
+        raise QueryError(code="query.refine_empty")
     return normalise(np.sum(parts, axis=0))
 
 
 def refine(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query | None,
            positive: Sequence[str], negative: Sequence[str], method: str = "rocchio",
-           k: int = 20, one_per_video: bool = False, embedder: TextEmbedder | None = None) -> list[SearchHit]:
+           k: int = 20, one_per_video: bool = False, text_encoder: TextEncoder | None = None,
+           embedder: TextEmbedder | None = None) -> list[SearchHit]:
     """Search again with relevance feedback on result ids.
 
     ``rocchio`` moves the original query vector towards the relevant shots and away from
@@ -49,11 +51,11 @@ def refine(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query 
     """
     positive, negative = list(dict.fromkeys(positive)), list(dict.fromkeys(negative))
     if set(positive) & set(negative):
-        raise QueryError("a result cannot be marked both relevant and not relevant")
+        raise QueryError(code="query.marked_both")
     if method not in ("rocchio", "recommend"):
-        raise QueryError(f"unknown refine method {method!r}: use rocchio or recommend")
+        raise QueryError(code="query.refine_method", method=method)
     if method == "recommend" and not positive:
-        raise QueryError("recommend needs at least one result marked relevant")
+        raise QueryError(code="query.recommend_positive")
     marked = set(positive) | set(negative)
     video_ids = query.video_ids if query else None
     have = database_channels(store, db, encoder.vector_name, embedder)
@@ -61,22 +63,42 @@ def refine(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query 
     if not fused and method == "recommend":
         points = store.recommend(db, encoder.vector_name, positive, negative, k, video_ids, one_per_video)
         return explain(to_hits(points), points, {"visual:feedback": [p.id for p in points]}, "", (), BM25)
-    vectors = {p.id: p.vectors[encoder.vector_name] for p in store.retrieve(db, positive + negative, with_vectors=True)
-               if encoder.vector_name in p.vectors}
-    dim = encoder.dim
+    if method == "rocchio":  # the query is encoded again: the encoders must make this database's vectors
+        check_encoders(store, db, encoder, text_encoder, query)
+    retrieved = store.retrieve(db, positive + negative, with_vectors=True)
+    vectors = {p.id: p.vectors[encoder.vector_name] for p in retrieved if encoder.vector_name in p.vectors}
+    dim = store.vector_names(db)[encoder.vector_name]
     pos = np.array([vectors[i] for i in positive if i in vectors]).reshape(-1, dim)
     neg = np.array([vectors[i] for i in negative if i in vectors]).reshape(-1, dim)
     if method == "recommend":
         if not len(pos):
-            raise QueryError(f"the shots marked relevant are not in database {db!r}")
+            raise QueryError(code="query.unknown_shot", shot=positive[0], db=db)
         vector = normalise(average_vector(list(pos), list(neg)))
     else:
-        vector = rocchio(encode_query(encoder, query) if query else None, pos, neg)
+        vector = rocchio(encode_query(encoder, query, text_encoder) if query else None, pos, neg)
     if fused:
         request = replace(query, k=k, one_per_video=one_per_video)
-        return search_channels(store, encoder, db, request, embedder, visual_vector=vector,
+        return search_channels(store, encoder, db, request, embedder, text_encoder=text_encoder, visual_vector=vector,
                                exclude_ids=sorted(marked)).hits
     points = store.query(db, encoder.vector_name, vector, k + len(marked), video_ids=video_ids,
                          one_per_video=one_per_video)
     points = [p for p in points if p.id not in marked][:k]
     return explain(to_hits(points), points, {"visual:feedback": [p.id for p in points]}, "", (), BM25)
+
+
+def similar(store: VectorStore, vector_name: str, db: str, shot_id: str, k: int = 20,
+            video_ids: Sequence[str] | None = None, one_per_video: bool = False) -> list[SearchHit]:
+    """"More like this": the shots nearest to a stored shot's own vector, that shot excluded.
+
+    Nothing is encoded: the shot's vector is read back from the store, so it works for any
+    shot of any result list, whatever query found it. With ``one_per_video`` the shot's own
+    video can still appear through another of its shots only if that shot ranks first there.
+    """
+    points = store.retrieve(db, [shot_id], with_vectors=True)
+    if not points or vector_name not in (points[0].vectors or {}):
+        raise QueryError(code="query.unknown_shot", shot=shot_id, db=db)
+    if not 1 <= k <= 1000:
+        raise QueryError(code="query.k_range", value=k)
+    found = store.query(db, vector_name, np.asarray(points[0].vectors[vector_name], np.float32), k + 1,
+                        video_ids=video_ids, one_per_video=one_per_video)
+    return to_hits([p for p in found if p.id != shot_id][:k])

@@ -15,7 +15,11 @@ their nearest neighbours. On the benchmark archive this took fused R@1 from 0.17
 first) to 0.78, R@5 staying 1.0 (``bench/channels_archive.py``).
 
 A plan of a single ranking (a text query on a visual-only database) runs as a plain nearest-
-neighbour query, as before channels existed, with cosine scores. Otherwise scores are RRF scores.
+neighbour query, as before channels existed, with cosine scores. Otherwise a hit's score is its
+RRF score divided by the best one possible (:func:`rrf_best`: first in every ranking searched),
+so it lies in (0, 1]: 1.0 is a shot every ranking put first; a shot put first by one of five
+equally weighted rankings and found by no other scores 0.2. A minimum score (and a temporal pair's
+geometric mean) then reads the same whatever the weights and the number of rankings.
 Channels the query asks for that the database lacks are reported as missing, not an error,
 unless nothing is left to search.
 """
@@ -24,18 +28,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from pipeline.channels import TEXT_CHANNELS, VISUAL, dense_name, sparse_name
 from pipeline.errors import ModelError, QueryError
-from pipeline.protocols import ImageTextEncoder, TextEmbedder
+from pipeline.index import check_encoder
+from pipeline.protocols import ImageTextEncoder, TextEmbedder, TextEncoder
 from pipeline.records import SearchHit
-from pipeline.search.engine import to_hits
+from pipeline.search.engine import check_encoders, to_hits
 from pipeline.search.explain import explain
-from pipeline.search.query import Query, fuse_vectors
-from pipeline.store import Bm25Encoder, Prefetch, StoredPoint, VectorStore
+from pipeline.search.query import Query, encode_query
+from pipeline.store import Bm25Encoder, Prefetch, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -98,28 +103,34 @@ def database_channels(store: VectorStore, db: str, encoder_vector: str | None,
     return DatabaseChannels(encoder_vector if encoder_vector in vectors else None, text)
 
 
-def _visual(query: Query, encoder: ImageTextEncoder, vector_name: str, override: np.ndarray | None
-            ) -> list[Prefetch]:
+def rrf_best(weights: Sequence[float], rrf_k: int = RRF_K) -> float:
+    """The score Qdrant's weighted RRF gives a shot that every ranking put first. A ranking of weight
+    ``w`` adds ``w / (k - 1 + w + rank)`` for the shot at 0-based ``rank`` (``1 / (k + rank)``
+    unweighted): measured on Qdrant Edge 0.9 and qdrant-client 1.20, and checked against both by
+    the store contract tests, so that a change in Qdrant shows."""
+    return sum(w / (rrf_k - 1 + w) for w in weights if w > 0)
+
+
+def _visual(query: Query, encoder: ImageTextEncoder, vector_name: str, override: np.ndarray | None,
+            text_encoder: TextEncoder | None) -> list[Prefetch]:
+    """The visual channel's rankings. The text goes through ``text_encoder`` when given (a query
+    encoder into the encoder's space: M-CLIP, translation), the image through the encoder."""
     weight = query.weight(VISUAL)
-    text = query.text.strip() if query.text else ""
     if override is not None:  # relevance feedback's vector
         return [Prefetch("visual:feedback", vector_name, override, weight)]
-    parts: list[tuple[str, np.ndarray, float]] = []
-    if text:
-        parts.append(("text", encoder.encode_texts([text])[0], 1.0 - query.image_weight if query.image is not None else 1.0))
-    if query.image is not None:
-        parts.append(("image", encoder.encode_images([query.image])[0], query.image_weight if text else 1.0))
-    if len(parts) == 1:
-        return [Prefetch(f"visual:{parts[0][0]}", vector_name, parts[0][1], weight)]
-    if query.image_fusion == "vector":
-        return [Prefetch("visual:text+image", vector_name, fuse_vectors([p[1] for p in parts], [p[2] for p in parts]),
-                         weight)]
-    return [Prefetch(f"visual:{name}", vector_name, vec, w * weight) for name, vec, w in parts]
+    text = bool(query.text and query.text.strip())
+    if query.image is None or not text or query.image_fusion == "vector":
+        label = "text+image" if text and query.image is not None else "text" if text else "image"
+        return [Prefetch(f"visual:{label}", vector_name, encode_query(encoder, query, text_encoder), weight)]
+    by_text = encode_query(encoder, replace(query, image=None), text_encoder)
+    by_image = encode_query(encoder, replace(query, text=None))
+    return [Prefetch("visual:text", vector_name, by_text, (1.0 - query.image_weight) * weight),
+            Prefetch("visual:image", vector_name, by_image, query.image_weight * weight)]
 
 
 def plan_query(query: Query, have: DatabaseChannels, encoder: ImageTextEncoder | None,
                embedder: TextEmbedder | None, bm25: Bm25Encoder = BM25,
-               visual_vector: np.ndarray | None = None) -> Plan:
+               visual_vector: np.ndarray | None = None, text_encoder: TextEncoder | None = None) -> Plan:
     """The rankings for ``query`` on a database holding ``have`` (see the module docstring)."""
     wanted = query.channels if query.channels is not None else have.names
     missing = tuple(c for c in wanted if c not in have.names)
@@ -139,7 +150,7 @@ def plan_query(query: Query, have: DatabaseChannels, encoder: ImageTextEncoder |
             if encoder is None:
                 notes.append("visual channel skipped: no image-text encoder")
                 continue
-            plan += _visual(query, encoder, have.visual, visual_vector)
+            plan += _visual(query, encoder, have.visual, visual_vector, text_encoder)
         elif not text:
             notes.append(f"{channel} channel skipped: it is searched with words, and the query has none")
             continue
@@ -157,53 +168,53 @@ def plan_query(query: Query, have: DatabaseChannels, encoder: ImageTextEncoder |
 
 
 def search_channels(store: VectorStore, encoder: ImageTextEncoder | None, db: str, query: Query,
-                    embedder: TextEmbedder | None = None, *, visual_vector: np.ndarray | None = None,
-                    exclude_ids: Sequence[str] = (), depth: int = DEPTH, rrf_k: int = RRF_K,
-                    bm25: Bm25Encoder = BM25) -> SearchResult:
+                    embedder: TextEmbedder | None = None, *, text_encoder: TextEncoder | None = None,
+                    visual_vector: np.ndarray | None = None, exclude_ids: Sequence[str] = (), depth: int = DEPTH,
+                    rrf_k: int = RRF_K, bm25: Bm25Encoder = BM25) -> SearchResult:
     """Search ``db`` with every channel ``query`` asks for that the database holds, fused in Qdrant;
     every hit explains itself (channels and ranks, highlighted snippets, the spoken moment).
+    ``text_encoder`` encodes the visual channel's text (a query encoder into the encoder's space),
+    checked with the encoder against the vectors the database records (a mismatch is refused);
     ``visual_vector`` replaces the visual query (relevance feedback); ``exclude_ids`` drops shots."""
     have = database_channels(store, db, encoder.vector_name if encoder is not None else None, embedder)
-    planned = plan_query(query, have, encoder, embedder, bm25, visual_vector)
+    visual_asked = query.channels is None or VISUAL in query.channels
+    if have.visual and visual_asked and query.weight(VISUAL) > 0 and visual_vector is None:
+        check_encoders(store, db, encoder, text_encoder, query)
+    planned = plan_query(query, have, encoder, embedder, bm25, visual_vector, text_encoder)
     plan, used, missing, notes = planned.prefetches, planned.channels, planned.missing, planned.notes
     if missing:
         notes.insert(0, f"database {db!r} has no {', '.join(missing)} channel: searched {', '.join(used) or 'nothing'}")
     if VISUAL in missing and encoder is not None:
+        if not plan:
+            check_encoder(store, db, encoder)  # raises: what the database holds, and what to do
         other = sorted(v for v in store.vector_names(db) if not v.startswith(tuple(f"{c}-" for c in TEXT_CHANNELS)))
         if other:
             notes.insert(1, f"its visual vectors were made by another encoder ({', '.join(other)}, not "
                             f"{encoder.vector_name}): search it with that encoder to use them")
-        if not plan:
-            raise QueryError(f"database {db!r} has no {encoder.vector_name!r} vectors (it has "
-                             f"{sorted(store.vector_names(db))}): search it with the encoder it was indexed with")
     if not plan:
         raise QueryError(f"nothing to search in database {db!r}: it holds the channels "
                          f"{', '.join(have.names) or 'none'}; the query asked for {', '.join(query.channels or ())} "
                          + ("and has no text" if not query.text else ""))
-    if len(plan) == 1 and not exclude_ids:
-        leaf = plan[0]
-        points = _plain(store, db, leaf, query)
+    if len(plan) == 1 and not exclude_ids and isinstance(plan[0].query, np.ndarray):
+        leaf = plan[0]  # one dense ranking: a plain nearest-neighbour query, cosine scores
+        points = store.query(db, leaf.using, leaf.query, query.k, video_ids=query.video_ids,
+                             one_per_video=query.one_per_video)
         rankings = {leaf.label: [p.id for p in points]}
     else:
         result = store.fused_query(db, plan, k=query.k, depth=max(depth, query.k), video_ids=query.video_ids,
                                    exclude_ids=exclude_ids, one_per_video=query.one_per_video, rrf_k=rrf_k)
-        points, rankings = result.points, result.rankings
+        best = rrf_best([p.weight for p in plan], rrf_k) or 1.0
+        points = [replace(p, score=p.score / best) for p in result.points]
+        rankings = result.rankings
     for note in notes:
         log.info("%s", note)
     return SearchResult(explain(to_hits(points), points, rankings, query.text or "", used, bm25), used, missing,
                         tuple(notes), planned.words_only, planned.meaning_error)
 
 
-def _plain(store: VectorStore, db: str, leaf: Prefetch, query: Query) -> list[StoredPoint]:
-    if not isinstance(leaf.query, np.ndarray):  # a lone BM25 ranking: a fusion of one
-        return store.fused_query(db, [leaf], k=query.k, video_ids=query.video_ids,
-                                 one_per_video=query.one_per_video).points
-    return store.query(db, leaf.using, leaf.query, query.k, video_ids=query.video_ids,
-                       one_per_video=query.one_per_video)
-
-
-def search(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query,
+def search(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query, text_encoder: TextEncoder | None = None,
            embedder: TextEmbedder | None = None) -> list[SearchHit]:
     """Text, image, or text+image -> ranked shots, over every channel the database holds (the text
-    channels by their words only without an ``embedder``). Notes are logged; see :func:`search_channels`."""
-    return search_channels(store, encoder, db, query, embedder).hits
+    channels by their words only without an ``embedder``); ``text_encoder`` as in
+    :func:`search_channels`. Notes are logged; see :func:`search_channels` for them."""
+    return search_channels(store, encoder, db, query, embedder, text_encoder=text_encoder).hits

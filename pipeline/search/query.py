@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.channels import parse_channels, parse_weights
 from pipeline.errors import QueryError
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import ImageTextEncoder, TextEncoder
 
 IMAGE_FUSIONS = ("rrf", "vector")
 
@@ -41,11 +41,11 @@ class Query:
 
     def __post_init__(self) -> None:
         if not (self.text and self.text.strip()) and self.image is None:
-            raise QueryError("empty query: give a text description, an example image, or both")
+            raise QueryError(code="query.empty")
         if not 0.0 <= self.image_weight <= 1.0:
-            raise QueryError(f"image_weight must be between 0 and 1, got {self.image_weight}")
+            raise QueryError(code="query.weight_range", value=self.image_weight)
         if not 1 <= self.k <= 1000:
-            raise QueryError(f"k must be between 1 and 1000, got {self.k}")
+            raise QueryError(code="query.k_range", value=self.k)
         if self.image_fusion not in IMAGE_FUSIONS:
             raise QueryError(f"image_fusion must be {' or '.join(IMAGE_FUSIONS)}, got {self.image_fusion!r}")
         if self.channels is not None:
@@ -59,7 +59,7 @@ class Query:
 def normalise(vector: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vector))
     if norm < 1e-12:
-        raise QueryError("the query vector is zero: the text and image cancel out; change the weight")
+        raise QueryError(code="query.zero_vector")
     return (vector / norm).astype(np.float32)
 
 
@@ -73,11 +73,15 @@ def fuse_vectors(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.
     return normalise(total)
 
 
-def encode_query(encoder: ImageTextEncoder, query: Query) -> np.ndarray:
-    """The query's vector in the encoder's space."""
+def encode_query(encoder: ImageTextEncoder, query: Query, text_encoder: TextEncoder | None = None) -> np.ndarray:
+    """The query's vector in the encoder's space; the text goes through ``text_encoder`` when one
+    is given (a query encoder mapping into the same space), else through the encoder itself."""
+    if text_encoder is not None and text_encoder.vector_name != encoder.vector_name:
+        raise QueryError(f"the query encoder {text_encoder.name} maps into {text_encoder.vector_name}, not into "
+                         f"{encoder.vector_name}")
     vectors, weights = [], []
     if query.text and query.text.strip():
-        vectors.append(encoder.encode_texts([query.text.strip()])[0])
+        vectors.append((text_encoder or encoder).encode_texts([query.text.strip()])[0])
         weights.append(1.0 - query.image_weight if query.image is not None else 1.0)
     if query.image is not None:
         vectors.append(encoder.encode_images([query.image])[0])

@@ -10,6 +10,7 @@ from pipeline.store.base import (
     StoredPoint,
     VectorStore,
     point_id,
+    span_point_id,
 )
 from pipeline.store.bm25 import Bm25Encoder, Bm25Options
 from pipeline.store.common import average_vector
@@ -36,4 +37,5 @@ __all__ = [
     "import_collection",
     "open_store",
     "point_id",
+    "span_point_id",
 ]

@@ -6,6 +6,7 @@ No backend imports here, so each backend stays importable without the others.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -44,6 +45,16 @@ def plain_payload(payload: dict) -> dict:
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in payload.items()}
 
 
+def payload_bytes(payload: dict) -> int:
+    """The size of a payload as JSON: what a disk-space check counts for it."""
+    return len(json.dumps(plain_payload(payload), ensure_ascii=False, default=str).encode())
+
+
+def sparse_rows_bytes(rows: dict[str, list[SparseVector]]) -> int:
+    """The size of sparse vectors as stored: a 4-byte index and a 4-byte weight per entry."""
+    return sum(8 * len(v.indices) for items in rows.values() for v in items)
+
+
 def check_batch(name: str, known: dict[str, int], ids: Sequence[str], vectors: dict[str, np.ndarray],
                 payloads: Sequence[dict]) -> dict[str, np.ndarray]:
     """Validate an upsert against the collection's vectors; return float32 ``(n, dim)`` arrays."""
@@ -71,8 +82,7 @@ def check_dense(name: str, known: dict[str, int], n: int, vectors: dict[str, np.
 
 def check_query(name: str, known: dict[str, int], vector_name: str, k: int) -> None:
     if vector_name not in known:
-        raise QueryError(f"database {name!r} has no {vector_name!r} vectors (it has {sorted(known)}): "
-                         "search it with the encoder it was indexed with")
+        raise QueryError(code="query.no_vectors", db=name, vector=vector_name, known=", ".join(sorted(known)) or "-")
     if k < 1:
         raise QueryError(f"k must be at least 1, got {k}")
 

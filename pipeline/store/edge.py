@@ -18,6 +18,17 @@ What Edge 0.9's Python API lacks, emulated here:
   the query vector is built as Qdrant builds it, ``2·mean(positive) − mean(negative)`` over
   the stored (normalised) vectors, and the examples are excluded with a ``has_id`` filter.
 
+Faults: errors *and panics* of the bindings become a :class:`StoreError` naming the database,
+and an index build's leftovers are removed on open (:mod:`pipeline.store.edge_faults`).
+
+Disk: Edge writes through memory-mapped files, so a full disk kills the process with SIGBUS
+instead of raising. Every write first checks that a margin stays free
+(:func:`pipeline.core.check_free_space`, else :class:`DiskFullError`); an index build that
+would not fit is skipped (search stays exact). ``read_only=True`` (what the services choose
+when the disk is already short) refuses every write and never flushes, so the archive stays
+searchable: loading a shard needs only a few KB, except on tmpfs, where reading a hole of a
+mapped file allocates it: there a shard opens only if its holes fit in the free space.
+
 Index: Edge runs no background optimizer. Segments under ``exact_below`` points stay plain;
 :meth:`EdgeStore.flush` runs the optimizer, which builds HNSW (``hnsw_m``,
 ``hnsw_ef_construct``) for larger segments. A query is exact while the database has fewer
@@ -28,6 +39,7 @@ every thread of the process for its duration (minutes for 100k 768-d shots on 2 
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -36,14 +48,23 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pipeline.core import DirectoryLock, check_db_name, valid_db_name
+from pipeline.core import (
+    NO_MARGIN,
+    DirectoryLock,
+    DiskMargin,
+    check_db_name,
+    check_free_space,
+    fills_holes_on_read,
+    space_shortfall,
+    sparse_bytes,
+    valid_db_name,
+)
 from pipeline.core.atomic import read_json, write_json
 from pipeline.errors import BuscaError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
 from pipeline.store.base import CollectionOptions, SparseVector, StoredPoint
@@ -55,8 +76,10 @@ from pipeline.store.common import (
     check_sparse_batch,
     plain_payload,
     query_vector,
+    sparse_rows_bytes,
 )
 from pipeline.store.edge_channels import EdgeChannelsMixin, edge_sparse
+from pipeline.store.edge_faults import edge_errors, is_panic, panic_error, remove_builder_leftovers
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +88,10 @@ SHARD_DIR = "shard"
 META_FORMAT = 1
 FULL_SCAN_KB = 10_000  # filtered searches over fewer vectors than this scan them exactly
 UPSERT_BATCH = 1024
+#: What Edge maps and reads whole when it opens a shard (measured on tmpfs with 0.9).
+MAPPED_ON_OPEN = ("segments/*/vector_storage*", "segments/*/vector_index*", "segments/*/payload_index")
+PAYLOAD_BYTES = 1024  # a generous estimate of one point's payload on disk
+WRITE_OVERHEAD = 3  # WAL + segment + index: bytes on disk per byte of vector
 
 
 def _qe() -> Any:
@@ -78,32 +105,21 @@ def _qe() -> Any:
     return qdrant_edge
 
 
-@contextmanager
-def _edge_errors(action: str, name: str) -> Iterator[None]:
-    """The bindings raise plain ``Exception``: name the database and the operation."""
-    try:
-        yield
-    except BuscaError:
-        raise
-    except Exception as err:
-        raise StoreError(f"Qdrant Edge could not {action} in database {name!r}: {err}") from err
-
-
 @dataclass(frozen=True)
 class _Collection:
     name: str
     shard: Any
     vectors: dict[str, int]
     options: CollectionOptions
+    metadata: dict = field(default_factory=dict)
     sparse: tuple[str, ...] = ()
 
 
-def _shard_config(vectors: dict[str, int], options: CollectionOptions, sparse: tuple[str, ...] = ()) -> Any:
+def _shard_config(vectors: dict[str, int], options: CollectionOptions) -> Any:
     qe = _qe()
     threshold_kb = max(1, math.ceil(options.exact_below * max(vectors.values()) * 4 / 1024))
     return qe.EdgeConfig(
         vectors={n: qe.EdgeVectorParams(size=d, distance=qe.Distance.Cosine) for n, d in vectors.items()},
-        sparse_vectors={n: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf) for n in sparse} or None,
         hnsw_config=qe.HnswIndexConfig(
             m=options.hnsw_m, ef_construct=options.hnsw_ef_construct, full_scan_threshold=FULL_SCAN_KB
         ),
@@ -111,19 +127,23 @@ def _shard_config(vectors: dict[str, int], options: CollectionOptions, sparse: t
     )
 
 
-def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions, sparse: tuple[str, ...] = ()) -> None:
+def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions, metadata: dict | None = None,
+                sparse: tuple[str, ...] = ()) -> None:
     write_json(folder / META_FILE, {"format": META_FORMAT, "vectors": vectors, "sparse": list(sparse),
-                                    "options": asdict(options)})
+                                    "options": asdict(options), "metadata": metadata or {}})
 
 
-def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions, tuple[str, ...]]:
+def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions, dict, tuple[str, ...]]:
     path = folder / META_FILE
     try:
         meta = read_json(path)
         known = {f.name for f in fields(CollectionOptions)}
         options = CollectionOptions(**{k: v for k, v in meta.get("options", {}).items() if k in known})
+        metadata = meta.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise TypeError("metadata is not an object")
         sparse = tuple(str(n) for n in meta.get("sparse", []))
-        return {str(n): int(d) for n, d in meta["vectors"].items()}, options, sparse
+        return {str(n): int(d) for n, d in meta["vectors"].items()}, options, metadata, sparse
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise StoreError(f"{path} is unreadable ({err}): restore the database from an export, or drop it") from err
 
@@ -158,20 +178,34 @@ class EdgeStore(EdgeChannelsMixin):
     kind = "edge"
     # what the text-channel methods (pipeline.store.edge_channels) use of this module
     _api = staticmethod(_qe)
-    _errors = staticmethod(_edge_errors)
+    _errors = staticmethod(edge_errors)
+    WRITE_OVERHEAD = WRITE_OVERHEAD
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, read_only: bool = False, margin: DiskMargin | None = None):
+        """``read_only`` refuses every write (and never flushes); ``margin`` is the free space every
+        write must leave on the file system (default :class:`DiskMargin`: max(1 GB, 5 %))."""
         self.root = Path(root)
+        self.read_only = read_only
+        self.margin = DiskMargin() if margin is None else margin
         self._lock = DirectoryLock(self.root)
         self._lock.acquire()
         self._open: dict[str, _Collection] = {}
         self._mutex = threading.RLock()
         self._closed = False
-        for leftover in self.root.glob(".dropped-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        if not read_only:
+            for leftover in self.root.glob(".dropped-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
 
     def __repr__(self) -> str:
-        return f"EdgeStore({str(self.root)!r})"
+        return f"EdgeStore({str(self.root)!r}{', read-only' if self.read_only else ''})"
+
+    def _writable(self, action: str, extra_bytes: int = 0) -> None:
+        """Refuse a write (``action``, e.g. "store 12 points in database 'x'") in read-only mode, or
+        one that would leave less than the margin free."""
+        self._check_open()
+        if self.read_only:
+            raise StoreError(code="store.read_only", action=action, path=str(self.root))
+        check_free_space(self.root, self.margin, action, extra_bytes)
 
     def __enter__(self) -> EdgeStore:
         return self
@@ -196,23 +230,26 @@ class EdgeStore(EdgeChannelsMixin):
         vectors = {str(n): int(d) for n, d in vectors.items()}
         with self._mutex:
             if self.has_collection(name):
-                self._add_vectors(self._get(name), vectors)
+                c = self._get(name)
+                if any(v not in c.vectors for v in vectors):
+                    self._writable(f"add named vectors to database {name!r}")
+                self._add_vectors(c, vectors)
             else:
+                self._writable(f"create database {name!r}")
                 self._create(name, vectors, options or CollectionOptions())
 
-    def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions,
-                sparse: tuple[str, ...] = ()) -> None:
+    def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions) -> None:
         folder = self.root / name
         if folder.exists():
             log.warning("replacing %s: a database creation was interrupted there", folder)
             shutil.rmtree(folder)
         qe = _qe()
-        with _edge_errors("create the shard", name):
-            shard = qe.EdgeShard.create(str(folder / SHARD_DIR), _shard_config(vectors, options, sparse))
+        with edge_errors("create the shard", name):
+            shard = qe.EdgeShard.create(str(folder / SHARD_DIR), _shard_config(vectors, options))
             shard.update(qe.UpdateOperation.create_field_index("video_id", qe.PayloadSchemaType.Keyword))
             shard.flush()
-        _write_meta(folder, vectors, options, sparse)
-        self._open[name] = _Collection(name, shard, vectors, options, sparse)
+        _write_meta(folder, vectors, options)
+        self._open[name] = _Collection(name, shard, vectors, options)
         log.info("created Edge database %r with vectors %s", name, vectors)
 
     def _add_vectors(self, c: _Collection, vectors: dict[str, int]) -> None:
@@ -226,17 +263,17 @@ class EdgeStore(EdgeChannelsMixin):
         if not missing:
             return
         qe = _qe()
-        with _edge_errors("add named vectors", c.name):
+        with edge_errors("add named vectors", c.name):
             for vname, dim in missing.items():
                 c.shard.update(qe.UpdateOperation.create_dense_vector(vname, dim, qe.Distance.Cosine))
             c.shard.flush()
         merged = {**c.vectors, **missing}
-        _write_meta(self.root / c.name, merged, c.options, c.sparse)
+        _write_meta(self.root / c.name, merged, c.options, c.metadata, c.sparse)
         self._open[c.name] = replace(c, vectors=merged)
         log.info("database %r: added vectors %s", c.name, missing)
 
     def _remember_sparse(self, c: _Collection, sparse: tuple[str, ...]) -> None:
-        _write_meta(self.root / c.name, c.vectors, c.options, sparse)
+        _write_meta(self.root / c.name, c.vectors, c.options, c.metadata, sparse)
         self._open[c.name] = replace(c, sparse=sparse)
 
     def _get(self, name: str) -> _Collection:
@@ -249,13 +286,19 @@ class EdgeStore(EdgeChannelsMixin):
                 return self._open[name]
             if not self.has_collection(name):
                 raise UnknownDatabaseError(name, self.list_collections())
-            vectors, options, sparse = _read_meta(self.root / name)
-            c = _Collection(name, self._load_shard(name), vectors, options, sparse)
+            vectors, options, metadata, sparse = _read_meta(self.root / name)
+            c = _Collection(name, self._load_shard(name), vectors, options, metadata, sparse)
             self._open[name] = c
             return c
 
     def _load_shard(self, name: str) -> Any:
         path = self.root / name / SHARD_DIR
+        if not self.read_only:
+            remove_builder_leftovers(path)
+        if fills_holes_on_read(path):  # tmpfs: opening allocates the holes of the files Edge maps and reads
+            mapped = (d for pattern in MAPPED_ON_OPEN for d in path.glob(pattern))
+            check_free_space(self.root, NO_MARGIN, f"open database {name!r} (on a memory-backed file system)",
+                             sum(sparse_bytes(d) for d in mapped))
         try:
             return _qe().EdgeShard.load(str(path))
         except BuscaError:
@@ -264,17 +307,33 @@ class EdgeStore(EdgeChannelsMixin):
             if "WouldBlock" in str(err):
                 raise StoreLockedError(self.root) from err
             raise StoreError(f"Qdrant Edge could not open database {name!r} at {path}: {err}") from err
+        except BaseException as err:
+            if is_panic(err):
+                raise panic_error("open", name, err) from err
+            raise
 
     def vector_names(self, name: str) -> dict[str, int]:
         return dict(self._get(name).vectors)
+
+    def metadata(self, name: str) -> dict:
+        return copy.deepcopy(self._get(name).metadata)
+
+    def update_metadata(self, name: str, values: dict) -> None:
+        with self._mutex:
+            c = self._get(name)
+            merged = {**c.metadata, **copy.deepcopy(values)}
+            _write_meta(self.root / name, c.vectors, c.options, merged, c.sparse)
+            self._open[name] = replace(c, metadata=merged)
 
     def drop_collection(self, name: str) -> None:
         with self._mutex:
             if not self.has_collection(name):
                 raise UnknownDatabaseError(name, self.list_collections())
+            if self.read_only:
+                self._writable(f"drop database {name!r}")
             c = self._open.pop(name, None)
             if c is not None:
-                with _edge_errors("close the shard", name):
+                with edge_errors("close the shard", name):
                     c.shard.close()
             trash = self.root / f".dropped-{uuid.uuid4().hex}"
             os.replace(self.root / name, trash)
@@ -288,8 +347,11 @@ class EdgeStore(EdgeChannelsMixin):
         c = self._get(name)
         arrays = check_batch(name, c.vectors, ids, vectors, payloads)
         sparse_rows = check_sparse_batch(name, c.sparse, len(ids), sparse)
+        per_point = (sum(a.shape[1] * 4 for a in arrays.values()) + PAYLOAD_BYTES
+                     + sparse_rows_bytes(sparse_rows) // max(1, len(ids)))
+        self._writable(f"store {len(ids)} points in database {name!r}", len(ids) * per_point * WRITE_OVERHEAD)
         qe = _qe()
-        with _edge_errors("upsert points", name):
+        with edge_errors("upsert points", name):
             for start in range(0, len(ids), UPSERT_BATCH):
                 stop = min(len(ids), start + UPSERT_BATCH)
                 rows = {v: a[start:stop].tolist() for v, a in arrays.items()}
@@ -301,14 +363,16 @@ class EdgeStore(EdgeChannelsMixin):
                 ]
                 c.shard.update(qe.UpdateOperation.upsert_points(points))
 
-    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
+    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0, keep_ids: Sequence[str] = ()) -> None:
         c = self._get(name)
+        self._writable(f"delete points in database {name!r}")
         qe = _qe()
         must = [qe.FieldCondition("video_id", match=qe.MatchValue(video_id))]
         if min_shot_index > 0:
             must.append(qe.FieldCondition("shot_index", range=qe.RangeFloat(gte=float(min_shot_index))))
-        with _edge_errors("delete points", name):
-            c.shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must)))
+        must_not = [qe.HasIdCondition({str(i) for i in keep_ids})] if keep_ids else None
+        with edge_errors("delete points", name):
+            c.shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must, must_not=must_not)))
 
     def query(self, name: str, vector_name: str, vector: np.ndarray, k: int, video_ids: Sequence[str] | None = None,
               one_per_video: bool = False) -> list[StoredPoint]:
@@ -337,7 +401,7 @@ class EdgeStore(EdgeChannelsMixin):
     def _nearest(self, c: _Collection, using: str, q: np.ndarray, k: int, video_ids: Sequence[str] | None,
                  exclude_ids: Sequence[str], one_per_video: bool) -> list[StoredPoint]:
         qe = _qe()
-        with _edge_errors("count points", c.name):
+        with edge_errors("count points", c.name):
             exact = c.shard.info().points_count < c.options.exact_below
         params = qe.SearchParams(exact=True) if exact else qe.SearchParams(hnsw_ef=max(c.options.hnsw_ef, k))
         query = qe.Query.Nearest(q.tolist(), using=using)
@@ -345,7 +409,7 @@ class EdgeStore(EdgeChannelsMixin):
         def fetch(limit: int, exclude_videos: list[str]) -> list[StoredPoint]:
             request = qe.QueryRequest(limit=limit, query=query, filter=_filter(video_ids, exclude_videos, exclude_ids),
                                       with_payload=True, with_vector=False, params=params)
-            with _edge_errors("search", c.name):
+            with edge_errors("search", c.name):
                 hits = c.shard.query(request)
             return [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
 
@@ -355,7 +419,7 @@ class EdgeStore(EdgeChannelsMixin):
         c = self._get(name)
         if not ids:
             return []
-        with _edge_errors("retrieve points", name):
+        with edge_errors("retrieve points", name):
             records = c.shard.retrieve([str(i) for i in ids], True, bool(with_vectors))
         by_id = {str(r.id): _stored(r) for r in records}
         return [by_id[str(i)] for i in ids if str(i) in by_id]
@@ -364,7 +428,7 @@ class EdgeStore(EdgeChannelsMixin):
         c = self._get(name)
         qe = _qe()
         flt = None if video_id is None else qe.Filter(must=[qe.FieldCondition("video_id", match=qe.MatchValue(video_id))])
-        with _edge_errors("count points", name):
+        with edge_errors("count points", name):
             return int(c.shard.count(qe.CountRequest(exact=True, filter=flt)))
 
     def scroll(self, name: str, with_vectors: bool = False, batch_size: int = 256) -> Iterator[StoredPoint]:
@@ -376,7 +440,7 @@ class EdgeStore(EdgeChannelsMixin):
         offset = None
         while True:
             request = qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=with_vectors)
-            with _edge_errors("scroll points", c.name):
+            with edge_errors("scroll points", c.name):
                 records, offset = c.shard.scroll(request)
             yield from (_stored(r) for r in records)
             if offset is None:
@@ -387,16 +451,26 @@ class EdgeStore(EdgeChannelsMixin):
     def flush(self) -> None:
         """Flush every open shard to disk, then let the optimizer build HNSW where due."""
         self._check_open()
+        if self.read_only:
+            return  # nothing was written
         for c in list(self._open.values()):
-            with _edge_errors("flush", c.name):
+            with edge_errors("flush", c.name):
                 c.shard.flush()
             self._optimize(c)
 
     def _optimize(self, c: _Collection) -> None:
-        with _edge_errors("optimize segments", c.name):
+        with edge_errors("optimize segments", c.name):
             info = c.shard.info()
             unindexed = info.points_count * len(c.vectors) - info.indexed_vectors_count
             if info.points_count >= c.options.exact_below and unindexed >= c.options.exact_below:
+                # the build writes new segments beside the old ones: about two copies of the vectors
+                size = info.points_count * sum(c.vectors.values()) * 4 * 2
+                short = space_shortfall(self.root, self.margin, size)
+                if short is not None:
+                    log.warning("database %r: HNSW index not built, %d MB free on %s and about %d MB needed; "
+                                "search stays exact until space is freed", c.name, short[0] >> 20, self.root,
+                                short[1] >> 20)
+                    return
                 log.info("database %r: building the HNSW index over up to %d vectors; this blocks the process "
                          "(roughly a minute per 20k 768-d shots on 2 cores)", c.name, info.points_count)
             start = time.perf_counter()
@@ -411,8 +485,9 @@ class EdgeStore(EdgeChannelsMixin):
             self._closed = True
             try:
                 for c in self._open.values():
-                    with _edge_errors("close", c.name):
-                        c.shard.flush()
+                    with edge_errors("close", c.name):
+                        if not self.read_only:
+                            c.shard.flush()
                         c.shard.close()
             finally:
                 self._open.clear()

@@ -2,7 +2,10 @@
 and payload updates, fused queries), as a mixin of :class:`pipeline.store.edge.EdgeStore`.
 
 The store supplies ``_api()`` (the ``qdrant_edge`` module), ``_errors(action, name)`` (its
-error translation), ``_get(name)`` (the open collection) and ``_remember_sparse(c, names)``.
+error translation), ``_get(name)`` (the open collection), ``_remember_sparse(c, names)`` and
+``_writable(action, extra_bytes)``: every write here, like the store's own, is refused in
+read-only mode or when it would leave less than the disk margin free (its bytes estimated as the
+store estimates an upsert's: vectors and payload, times the WAL + segment + index overhead).
 Fused queries follow :func:`pipeline.store.common.fused_search`: one ``query_batch`` for the
 leaf rankings, then Edge's own prefetch + ``Fusion.Rrf(k, weights)`` query.
 """
@@ -17,7 +20,15 @@ import numpy as np
 
 from pipeline.errors import StoreError
 from pipeline.store.base import FusedResult, Prefetch, SparseVector, StoredPoint
-from pipeline.store.common import check_dense, check_prefetches, check_sparse_batch, fused_search, plain_payload
+from pipeline.store.common import (
+    check_dense,
+    check_prefetches,
+    check_sparse_batch,
+    fused_search,
+    payload_bytes,
+    plain_payload,
+    sparse_rows_bytes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +54,7 @@ class EdgeChannelsMixin:
                 raise StoreError(f"database {name!r} has dense vectors named {clash}: a sparse vector needs another name")
             if not missing:
                 return
+            self._writable(f"add sparse vectors to database {name!r}")
             qe = self._api()
             with self._errors("add sparse vectors", name):
                 for vname in missing:
@@ -54,8 +66,12 @@ class EdgeChannelsMixin:
     def update_vectors(self, name: str, ids: Sequence[str], dense: dict[str, np.ndarray] | None = None,
                        sparse: dict[str, Sequence[SparseVector]] | None = None) -> None:
         c = self._get(name)
-        arrays = {v: a.tolist() for v, a in check_dense(name, c.vectors, len(ids), dense).items()}
+        arrays = check_dense(name, c.vectors, len(ids), dense)
         sparse_rows = check_sparse_batch(name, c.sparse, len(ids), sparse)
+        size = sum(a.shape[0] * a.shape[1] * 4 for a in arrays.values()) + sparse_rows_bytes(sparse_rows)
+        self._writable(f"store text-channel vectors of {len(ids)} shots in database {name!r}",
+                       size * self.WRITE_OVERHEAD)
+        arrays = {v: a.tolist() for v, a in arrays.items()}
         qe = self._api()
         points = []
         for i, pid in enumerate(ids):
@@ -70,6 +86,8 @@ class EdgeChannelsMixin:
     def clear_fields(self, name: str, video_id: str, vectors: Sequence[str], payload_keys: Sequence[str] = ()) -> None:
         c = self._get(name)
         known = [n for n in vectors if n in c.vectors or n in c.sparse]
+        if known or payload_keys:
+            self._writable(f"clear text-channel fields of video {video_id!r} in database {name!r}")
         qe = self._api()
         flt = qe.Filter(must=[qe.FieldCondition("video_id", match=qe.MatchValue(video_id))])
         with self._errors("clear vectors and payload fields", name):
@@ -80,6 +98,8 @@ class EdgeChannelsMixin:
 
     def set_payload(self, name: str, ids: Sequence[str], payloads: Sequence[dict]) -> None:
         c = self._get(name)
+        self._writable(f"store the payloads of {len(ids)} shots in database {name!r}",
+                       sum(payload_bytes(p) for p in payloads) * self.WRITE_OVERHEAD)
         qe = self._api()
         with self._errors("set payloads", name):
             for pid, payload in zip(ids, payloads, strict=True):

@@ -162,6 +162,16 @@ class QdrantClientStore(QdrantChannelsMixin):
         self._known_vectors[name] = known
         return dict(known)
 
+    def metadata(self, name: str) -> dict:
+        self._require(name)
+        with self._errors("read the collection", name):
+            return dict(self._client.get_collection(name).config.metadata or {})
+
+    def update_metadata(self, name: str, values: dict) -> None:
+        self._require(name)
+        with self._errors("update the collection metadata", name):
+            self._client.update_collection(name, metadata=values)
+
     def _known(self, name: str) -> dict[str, int]:
         return self._known_vectors.get(name) or self.vector_names(name)
 
@@ -244,14 +254,16 @@ class QdrantClientStore(QdrantChannelsMixin):
                 }) for i in range(start, stop)]
                 self._client.upsert(name, points=points, wait=True)
 
-    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
+    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0, keep_ids: Sequence[str] = ()) -> None:
         self._require(name)
         m = _models()
         must = [m.FieldCondition(key="video_id", match=m.MatchValue(value=video_id))]
         if min_shot_index > 0:
             must.append(m.FieldCondition(key="shot_index", range=m.Range(gte=min_shot_index)))
+        must_not = [m.HasIdCondition(has_id=[str(i) for i in keep_ids])] if keep_ids else None
+        selector = m.FilterSelector(filter=m.Filter(must=must, must_not=must_not))
         with self._errors("delete points", name):
-            self._client.delete(name, points_selector=m.FilterSelector(filter=m.Filter(must=must)), wait=True)
+            self._client.delete(name, points_selector=selector, wait=True)
 
     def query(self, name: str, vector_name: str, vector: np.ndarray, k: int, video_ids: Sequence[str] | None = None,
               one_per_video: bool = False) -> list[StoredPoint]:

@@ -3,7 +3,8 @@
 Backup layout, one directory written atomically (built beside the target, then renamed)::
 
     manifest.json     {"format": "buscaescenas-collection", "version": 2, "name", "count",
-                       "vectors": [{"name", "dim", "file"}], "sparse": [names], "points": "points.jsonl"}
+                       "vectors": [{"name", "dim", "file"}], "sparse": [names], "points": "points.jsonl",
+                       "metadata": {...}}  (the database's metadata, e.g. which model made each vector)
     points.jsonl      one point per line: {"id", "payload", "vectors": [names the point has],
                       "sparse": {name: [[indices], [values]]}}  (BM25 vectors of the text channels)
     vectors_000.npy   (count, dim) float32 per named vector; row i belongs to line i
@@ -49,7 +50,7 @@ def copy_collection(src: VectorStore, dst: VectorStore, name: str, dst_name: str
     if src is dst and dst_name == name:
         raise ConfigError(f"copying {name!r} onto itself: give another destination name")
     total = src.count(name)
-    _prepare_empty(dst, dst_name, src.vector_names(name), src.sparse_names(name))
+    _prepare_empty(dst, dst_name, src.vector_names(name), src.sparse_names(name), src.metadata(name))
     copied = _upsert_stream(dst, dst_name, src.scroll(name, with_vectors=True, batch_size=batch_size),
                             batch_size, total, progress)
     dst.flush()
@@ -75,6 +76,7 @@ def export_collection(store: VectorStore, name: str, directory: Path, progress: 
             "format": FORMAT, "version": VERSION, "name": name, "count": written, "points": POINTS,
             "vectors": [{"name": v, "dim": vectors[v], "file": files[v]} for v in sorted(vectors)],
             "sparse": sorted(sparse),
+            "metadata": store.metadata(name),
         }
         write_json(tmp / MANIFEST, manifest)
         if directory.exists():
@@ -134,7 +136,7 @@ def import_collection(store: VectorStore, directory: Path, name: str | None = No
         if arrays[v["name"]].shape != (count, v["dim"]):
             raise StoreError(f"{directory / v['file']} has shape {arrays[v['name']].shape}, the manifest says "
                              f"({count}, {v['dim']}): the backup is damaged")
-    _prepare_empty(store, name, vectors, manifest.get("sparse", []))
+    _prepare_empty(store, name, vectors, manifest.get("sparse", []), manifest.get("metadata") or {})
     restored = _upsert_stream(store, name, _read_points(directory / manifest["points"], arrays, count),
                               batch_size, count, progress)
     store.flush()
@@ -181,13 +183,15 @@ def _read_points(path: Path, arrays: dict[str, np.ndarray], count: int) -> Itera
             yield StoredPoint(id=record["id"], payload=record["payload"], vectors=vectors, sparse=sparse)
 
 
-def _prepare_empty(store: VectorStore, name: str, vectors: dict[str, int], sparse: list[str]) -> None:
+def _prepare_empty(store: VectorStore, name: str, vectors: dict[str, int], sparse: list[str], metadata: dict) -> None:
     if store.has_collection(name) and (n := store.count(name)) > 0:
         raise StoreError(f"database {name!r} in the {store.kind} store already has {n} points: "
                          "copy into a new or empty database, or drop it first")
     store.ensure_collection(name, vectors)
     if sparse:
         store.ensure_sparse(name, sparse)
+    if metadata:
+        store.update_metadata(name, metadata)
 
 
 def _upsert_stream(store: VectorStore, name: str, points: Iterable[StoredPoint], batch_size: int, total: int,

@@ -4,6 +4,7 @@ folder and source checks of the batch tab, and the display of results."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,6 @@ from app.ui.analysis_models import AnalysisConfig, AnalysisModels, SharedEncoder
 from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, place_uploads, source_lines
 from app.ui.i18n import t
 from app.ui.settings import served_paths
-from app.ui.tabs.ingest import FolderRefused
 from pipeline.analysis import DEFAULT_INSTRUCTIONS, ItemResult, create_job
 from pipeline.analysis.schema import ShotAnalysis, ShotDescription, VideoAnalysis, VideoSummary
 from pipeline.errors import ConfigError
@@ -46,7 +46,8 @@ def test_defaults_come_from_the_environment_and_the_prompts():
 
 def test_the_servers_api_key_never_reaches_the_page_nor_another_url():
     env = AnalysisSettings.from_env({"BUSCA_VLM_BACKEND": "openai", "BUSCA_VLM_URL": "http://vllm:8000/v1",
-                                     "BUSCA_VLM_API_KEY": "del-servidor", "BUSCA_VLM_URLS": "http://otro:1/v1"})
+                                     "BUSCA_VLM_API_KEY": "del-servidor", "BUSCA_VLM_URLS": "http://otro:1/v1",
+                                     "BUSCA_UI_VLM_MODELS": "qwen"})
     config = AnalysisConfig.from_settings(env)
     assert config.vlm_api_key == "" and config.vlm_url == "http://vllm:8000/v1"  # the page is built from this
     assert config.check(env).vlm_api_key == "del-servidor"  # the server's URL gets the server's key
@@ -57,7 +58,8 @@ def test_the_servers_api_key_never_reaches_the_page_nor_another_url():
 def test_restricted_web_users_cannot_pick_other_servers_or_model_folders():
     """The default: a web user cannot make the app send requests to a URL of their choosing,
     nor load a model from a folder on the server."""
-    env = AnalysisSettings.from_env({"BUSCA_VLM_URL": "http://vllm:8000/v1", "BUSCA_VLM_URLS": "http://ollama:11434/v1"})
+    env = AnalysisSettings.from_env({"BUSCA_VLM_URL": "http://vllm:8000/v1", "BUSCA_VLM_URLS": "http://ollama:11434/v1",
+                                     "BUSCA_UI_VLM_MODELS": "qwen"})
     assert env.ui_models == "restricted"
     assert _config(vlm_url="http://vllm:8000/v1").check(env).vlm_url == "http://vllm:8000/v1"
     assert _config(vlm_url="http://ollama:11434/v1").check(env).vlm_url == "http://ollama:11434/v1"
@@ -72,6 +74,27 @@ def test_restricted_web_users_cannot_pick_other_servers_or_model_folders():
             config.check(env)
     with pytest.raises(ConfigError, match="BUSCA_UI_MODELS"):
         AnalysisSettings.from_env({"BUSCA_UI_MODELS": "maybe"})
+
+
+def test_restricted_web_users_pick_only_the_catalogue_and_the_administrators_lists():
+    """Red team: any Hugging Face id was accepted (the server would download it), relative
+    folders too, and values outside the dropdowns. Now only the lists pass, unless ui_models=open."""
+    env = AnalysisSettings.from_env({"BUSCA_VLM_URL": "http://vllm:8000/v1", "BUSCA_UI_VLM_MODELS": "qwen, my/served",
+                                     "BUSCA_UI_WHISPER_MODELS": "large-v3-turbo"})
+    ok = _config(vlm_url="http://vllm:8000/v1", vlm_model="my/served", whisper_model="large-v3-turbo", audio_lang="gl")
+    assert ok.check(env).vlm_model == "my/served"
+    assert _config(vlm_backend="transformers", vlm_url="", vlm_model="Qwen/Qwen2.5-VL-3B-Instruct").check(env)
+    refused = {"is not offered here": [_config(vlm_url="http://vllm:8000/v1", vlm_model="evil/huge-model"),
+                                       _config(vlm_url="http://vllm:8000/v1", whisper_model="org/whisper-x"),
+                                       _config(vlm_url="http://vllm:8000/v1", audio_lang="xx")],
+               "local model folders": [_config(vlm_url="http://vllm:8000/v1", vlm_model="./qwen"),
+                                       _config(vlm_url="http://vllm:8000/v1", whisper_model="..\\w"),
+                                       _config(vlm_backend="transformers", vlm_url="", vlm_model="~/m")]}
+    for message, configs in refused.items():
+        for config in configs:
+            with pytest.raises(ConfigError, match=message):
+                config.check(env)
+    assert _config(vlm_url="http://vllm:8000/v1", vlm_model="evil/huge-model").check(replace(env, ui_models="open"))
 
 
 def test_settings_are_checked_before_any_model_is_made():
@@ -147,12 +170,13 @@ def test_batch_lines_keep_urls_and_check_paths_like_the_ingest_folder(tmp_path):
     sources, skipped = line_sources(source_lines(text), [root])
     assert sources == ["https://www.youtube.com/watch?v=abc", str(root / "lote" / "a.mp4"), str(root / "b.mp4"),
                        "file:///etc/passwd"]  # URLs are validated by the fetch stage, which refuses this one
-    assert skipped == [str(root / "lote" / "fuera.mp4")]
-    for line, key in {str(outside): "path_outside", f"{root}/../secret/x.mp4": "path_outside",
-                      str(root / "nada.mp4"): "path_missing", "bad\x00path": "path_missing"}.items():
-        with pytest.raises(FolderRefused) as refused:
-            line_sources([line], [root])
-        assert refused.value.key == key, line
+    assert [(s.key, s.path) for s in skipped] == [("path_outside", str(root / "lote" / "fuera.mp4"))]
+    lines = {str(outside): "path_outside", f"{root}/../secret/x.mp4": "path_outside",
+             str(tmp_path / "no-existe"): "path_outside",  # outside and missing: said alike (no existence oracle)
+             str(root / "nada.mp4"): "path_missing", "bad\x00path": "path_missing"}
+    sources, skipped = line_sources([*lines, f"{root}/b.mp4"], [root])  # refused lines skipped, the rest kept
+    assert sources == [str(root / "b.mp4")]
+    assert [(s.path, s.key) for s in skipped] == list(lines.items())
 
 
 def test_uploads_are_placed_in_the_job_folder_under_their_own_names(tmp_path):
@@ -199,10 +223,15 @@ def test_video_summary_and_batch_rows():
     assert text.startswith("### Resumen del vídeo · \\<vídeo\\>.mp4")
     assert "Resumen \\*breve\\*." in text and "**Planos señalados:** #0" in text and "**Gravedad máxima:** alta" in text
     assert "2 en total, 1 analizados, 1 con error" in text
-    items = [ItemResult("0000-a", "/x/a.mp4", "done", analysis=_analysis()),
-             ItemResult("0001-b", "https://youtu.be/b", "failed", "fetch", "refused")]
-    assert batch_rows(items, "es") == [["0000-a", "a.mp4", "analizado", "", 2, 1, ""],
-                                       ["0001-b", "https://youtu.be/b", "error", "descarga", "", "", "refused"]]
+    assert "**1 de 2 planos no tienen un análisis válido**" in text  # the failed shot is said first
+    items = [ItemResult("0000-a", "/x/a.mp4", "partial", analysis=_analysis()),
+             ItemResult("0001-b", "https://youtu.be/b", "failed", "fetch", "refused"),
+             ItemResult("0002-c", "/x/c.mp4", "pending", "describe")]
+    assert batch_rows(items, "es") == [["0000-a", "a.mp4", "analizado en parte", "", 2, 1, 1, 1, ""],
+                                       ["0001-b", "https://youtu.be/b", "error", "descarga", "", "", "", "", "refused"],
+                                       ["0002-c", "c.mp4", "no iniciado", "descripción", "", "", "", "", ""]]
+    assert batch_rows(items[2:], "es", running=True)[0][2] == "pendiente"
+    assert batch_rows(items[2:], "es", running=True, current="0002-c")[0][2] == "en curso"
     assert [t("en", c) for c in BATCH_COLUMNS][:3] == ["Item", "Source", "Status"]
     line = config_markdown(_config(vlm_api_key="secreto"), "es")
     assert "openai" in line and "127.0.0.1:8000" in line and "secreto" not in line

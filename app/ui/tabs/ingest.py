@@ -1,26 +1,34 @@
 """The "Indexar vídeos" tab: uploaded videos or a server folder, indexed one video at a time.
 
-Uploaded files arrive in Gradio's upload folder; ingest places each video under
-``<data>/media`` (hard link, or copy across file systems) before it is indexed, so the
-app plays it from the data directory. A server folder must lie under an allowed root
-(:mod:`app.ui.paths`).
+Uploaded files arrive in Gradio's upload folder; they are taken out of it at once into
+``<data>/uploads/<id>/`` (:func:`app.ui.uploads.take_uploads`), within the caps of one
+operation, and each is deleted from there once indexed: ingest places each video under
+``<data>/media`` (hard link, or copy across file systems), so the app plays it from the data
+directory. A server folder must lie under an allowed root (:mod:`app.ui.paths`). A full disk
+stops the batch with one message (:class:`DiskFullError`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import shutil
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
-from app.ui.context import TRACK_TQDM, Refresh, UiContext
+from app.ui.context import Refresh, UiContext
+from app.ui.errors import render_error, ui_error, ui_message
 from app.ui.i18n import check_lang, t
+from app.ui.job_view import JobPanel
+from app.ui.jobs import Job
 from app.ui.paths import FolderRefused, check_folder, under_roots
+from app.ui.uploads import check_caps, take_uploads
 from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
-from pipeline.index import IngestOptions, IngestResult, ingest_paths
+from pipeline.index import IngestOptions, IngestResult, ingest_paths, record_encoder
 from pipeline.media import VIDEO_EXTENSIONS, DecodeOptions
 from pipeline.sources import expand_sources
 
@@ -31,54 +39,102 @@ VIDEO_COLUMNS = ("col_file", "video", "col_shots", "col_scenes", "time")
 
 
 class IngestHandlers:
+    """Each ingest is a server-side job (:mod:`app.ui.jobs`): it goes on when the page is
+    closed or reloaded, a reloaded page shows it again, and it can be cancelled between videos."""
+
     def __init__(self, ctx: UiContext):
         self.ctx = ctx
+        self.panel: JobPanel | None = None  # set by build_ingest_tab
 
-    def ingest_uploads(self, files: list[str] | None, db: str, force: bool, lang: str,
-                       progress=TRACK_TQDM) -> Iterator[tuple]:
+    async def ingest_uploads(self, files: list[str] | None, db: str, force: bool, lang: str) -> AsyncIterator[list]:
         lang = check_lang(lang)
         if not files:
-            raise gr.Error(t(lang, "no_files"))
-        yield from self._ingest([Path(f) for f in files], db, force, lang, progress)
+            raise ui_message(lang, "no_files")
+        check_caps(files, self.ctx.ui, lang)
+        staging = self.ctx.layout.root / "uploads" / uuid.uuid4().hex
+        try:
+            paths = [Path(p) for p in take_uploads(files, staging)]
+        except BuscaError as err:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ui_error(lang, err) from err
+        async for update in self._start(paths, db, force, lang, staging=staging):
+            yield update
 
-    def ingest_folder(self, folder: str | None, db: str, force: bool, lang: str,
-                      progress=TRACK_TQDM) -> Iterator[tuple]:
+    async def ingest_folder(self, folder: str | None, db: str, force: bool, lang: str) -> AsyncIterator[list]:
         lang = check_lang(lang)
         roots = self.ctx.ui.ingest_roots
         try:
             path = check_folder(folder, roots)
         except FolderRefused as err:
-            raise gr.Error(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
+            raise ui_message(lang, err.key, path=err.path, roots=", ".join(map(str, roots))) from err
         paths = [Path(found) for found in expand_sources([str(path)])]
         if not paths:
-            raise gr.Error(t(lang, "no_videos_found"))
+            raise ui_message(lang, "no_videos_found")
         refused = {p for p in paths if not under_roots(p.resolve(), roots)}  # symlinks leading outside
-        yield from self._ingest(paths, db, force, lang, progress, refused)
+        async for update in self._start(paths, db, force, lang, refused):
+            yield update
 
-    def _ingest(self, paths: list[Path], db: str, force: bool, lang: str, progress,
-                refused: set[Path] = frozenset()) -> Iterator[tuple]:
+    async def _start(self, paths: list[Path], db: str, force: bool, lang: str, refused: set[Path] = frozenset(),
+                     staging: Path | None = None) -> AsyncIterator[list]:
+        """``staging``: the folder the uploads were taken into; each file is deleted once indexed
+        (its media is in ``<data>/media`` by then), and the folder when the job ends."""
         try:
             check_db_name(db)
-            options = IngestOptions(decode=DecodeOptions(fps=self.ctx.services.settings.fps), force=bool(force),
-                                    media="link")
-            encoder = self.ctx.ready_encoder()
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
-        results: list[IngestResult | None] = [None] * len(paths)
-        yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
-        for i, path in enumerate(paths):
-            progress((i, len(paths)), desc=path.name, unit="video")
-            if path in refused:
-                roots = ", ".join(map(str, self.ctx.ui.ingest_roots))
-                results[i] = IngestResult(str(path), "failed", error=t(lang, "folder_outside", path=path, roots=roots))
-            else:
-                [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options,
-                                            self.ctx.services.catalog)
-            yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
-        ok = sum(r.status == "indexed" for r in results)
-        summary = t(lang, "ingest_summary", ok=ok, failed=len(results) - ok, db=db)
-        databases = gr.update(choices=self.ctx.databases(), value=db)
-        yield self._table(paths, results, lang), summary, databases, self.videos_table(db, lang)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            raise ui_error(lang, err) from err
+        settings = self.ctx.services.settings
+        fps = settings.fps
+        outside = t(lang, "folder_outside", path="{path}", roots=", ".join(map(str, self.ctx.ui.ingest_roots)))
+
+        def work(job: Job) -> list[IngestResult | None]:
+            results: list[IngestResult | None] = [None] * len(paths)
+            job.view = (db, paths, results)
+            try:
+                # the database's own encoder, checked against (and recorded in) the database before any video
+                encoder = self.ctx.ready_encoder(db)
+                record_encoder(self.ctx.services.store, db, encoder)
+                decode = DecodeOptions(fps=fps, short_side=max(DecodeOptions.short_side,
+                                                               getattr(encoder, "image_size", 224)))
+                options = IngestOptions(decode=decode, force=bool(force), media="link", margin=settings.margin)
+                for i, path in enumerate(paths):
+                    job.raise_if_cancelled()
+                    job.update(index=i + 1, total=len(paths), name=path.name)
+                    if path in refused:
+                        results[i] = IngestResult(str(path), "failed", error=outside.replace("{path}", str(path)))
+                        continue
+                    try:  # a full disk (DiskFullError) ends the job: the next video would fail alike
+                        [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db,
+                                                    options, self.ctx.services.catalog)
+                    finally:
+                        if staging is not None:
+                            path.unlink(missing_ok=True)
+                # a database that holds several encoders gets all of them for the new videos
+                self.ctx.services.add_other_encoders(db, encoder,
+                                                     [r.video_id for r in results if r.status == "indexed"])
+            finally:
+                if staging is not None:
+                    shutil.rmtree(staging, ignore_errors=True)
+            return results
+
+        job = self.panel.submit(("job_ingest_title", {"n": len(paths), "db": db}), work, lang)
+        async for update in self.panel.follow(job, lang):
+            yield update
+
+    def render(self, job: Job, lang: str) -> list:
+        """The per-video table (pending rows included), and when the job ended its summary, the
+        database list and the database's videos."""
+        if job.view is None:
+            return [gr.update()] * 4
+        db, paths, results = job.view
+        table = self._table(paths, results, lang)
+        if not job.finished:
+            return [table, "", gr.update(), gr.update()]
+        done = [r for r in results if r is not None]
+        ok = sum(r.status == "indexed" for r in done)
+        summary = t(lang, "ingest_summary", ok=ok, failed=len(done) - ok, db=db)
+        return [table, summary, gr.update(choices=self.ctx.databases(), value=db), self.videos_table(db, lang)]
 
     @staticmethod
     def status_table(rows: list[list], lang: str) -> pd.DataFrame:
@@ -91,8 +147,9 @@ class IngestHandlers:
                 rows.append([path.name, t(lang, "status_pending"), "", "", "", ""])
                 continue
             status = "status_failed" if r.status != "indexed" else ("status_reused" if r.reused else "status_indexed")
+            detail = render_error(lang, r.error_code, r.error_params) if r.error_code else r.error
             rows.append([path.name, t(lang, status), r.n_shots or "", r.n_scenes or "", f"{r.seconds:.1f}",
-                         r.error or r.video_id or ""])
+                         detail or r.video_id or ""])
         return self.status_table(rows, lang)
 
     def videos_table(self, db: str | None, lang: str) -> pd.DataFrame:
@@ -124,13 +181,17 @@ def build_ingest_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[l
         folder_btn = tx.bind(gr.Button(tx("ingest_folder_button"), elem_id="be-ingest-folder-btn"),
                              value="ingest_folder_button")
     summary = gr.Markdown(elem_id="be-ingest-summary")
+    panel = handlers.panel = JobPanel(ctx.jobs, "ingest", handlers.render, "be-ingest", tx("cancel_job"))
+    tx.bind(panel.cancel_btn, value="cancel_job")
     status = tx.bind(gr.Dataframe(handlers.status_table([], tx.lang), label=tx("ingest_status"), interactive=False,
-                                  wrap=True), label="ingest_status")
+                                  wrap=True, elem_id="be-ingest-status"), label="ingest_status")
     videos = tx.bind(gr.Dataframe(lambda: handlers.videos_table(ctx.services.settings.db, tx.lang), label=tx("db_videos"),
                                   interactive=False, wrap=True), label="db_videos")
 
     outputs = [status, summary, db, videos]
-    opts = {"concurrency_id": "ingest", "concurrency_limit": 1, "show_progress_on": [status]}
+    panel.wire(outputs, lang)
+    outputs += panel.outputs
+    opts = panel.follow_options("ingest_follow")
     events = [
         upload_btn.click(handlers.ingest_uploads, [files, db, force, lang], outputs, api_name="ingest", **opts),
         folder_btn.click(handlers.ingest_folder, [folder, db, force, lang], outputs, api_name="ingest_folder", **opts),

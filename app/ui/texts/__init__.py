@@ -4,6 +4,6 @@ A new area adds a module here and lists it in ``AREAS``; :mod:`app.ui.i18n` merg
 refuses a key defined twice.
 """
 
-from app.ui.texts import base, channels, manage
+from app.ui.texts import analysis_jobs, base, channels, encoders, errors, manage, reliability, search_review, vbs
 
-AREAS = (base, manage, channels)
+AREAS = (base, errors, manage, search_review, analysis_jobs, vbs, encoders, reliability, channels)
