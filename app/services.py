@@ -114,6 +114,31 @@ def make_channel_models(channels: ChannelSettings, language: str | None, device:
     )
 
 
+def channel_problems(models: ChannelModels, channels: Sequence[str]) -> dict[str, str]:
+    """Why each of ``channels`` cannot run here (nothing is loaded): its model cannot be had, or the
+    text embedder every text channel needs. Empty when all can."""
+    from models.hub import hub_offline_reason
+
+    def problem(model) -> str | None:
+        try:
+            model.check()
+            status = getattr(model, "status", None)  # Whisper: "download" still needs a hub that answers
+            if callable(status) and status().state == "download":
+                return hub_offline_reason()
+        except BuscaError as err:
+            return str(err)
+        return None
+
+    shared = problem(models.embedder)
+    out = {}
+    for channel in channels:
+        model = {SPEECH: models.transcriber, OCR: models.reader}.get(channel)
+        why = shared or (problem(model) if model is not None else None)
+        if why:
+            out[channel] = why
+    return out
+
+
 def make_describer(analysis: AnalysisSettings, device: str, models_dir=None) -> Describer:
     """The vision-language model of the chosen backend (nothing is loaded yet)."""
     if analysis.vlm_backend == "openai":

@@ -15,6 +15,7 @@ the README says which won and by how much.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import shutil
 import subprocess
@@ -49,6 +50,13 @@ class RapidOcrReader:
         self.min_score = min_score
         self._engine = None
 
+    def check(self) -> None:
+        """Raise :class:`ModelError` unless RapidOCR and ONNX Runtime are installed (nothing is loaded)."""
+        for module in ("rapidocr", "onnxruntime"):
+            if importlib.util.find_spec(module) is None:
+                raise ModelError(f"RapidOCR cannot run: {module} is not installed (pip install rapidocr==3.10.0 "
+                                 "onnxruntime), or use BUSCA_OCR_ENGINE=tesseract")
+
     def load(self):
         if self._engine is None:
             rapidocr = require("rapidocr", "pip install rapidocr==3.10.0 onnxruntime")
@@ -82,6 +90,12 @@ class TesseractReader:
     def __init__(self, languages: str = "spa+eng", min_score: float = 0.5):
         self.languages, self.min_score = languages, min_score
         self.name = f"tesseract:{languages}"
+
+    def check(self) -> None:
+        """Raise :class:`ModelError` unless the tesseract command is installed."""
+        if shutil.which("tesseract") is None:
+            raise ModelError("tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-spa, "
+                             "or use BUSCA_OCR_ENGINE=rapidocr")
 
     def read(self, image: np.ndarray) -> list[OcrLine]:
         exe = shutil.which("tesseract")

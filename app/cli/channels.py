@@ -85,15 +85,35 @@ def audio_language(args: argparse.Namespace) -> str | None:
     return ",".join(codes)
 
 
-def run_channels(services, settings: Settings, args: argparse.Namespace, channels: Sequence[str],
-                 video_ids: Sequence[str] | None = None, force: bool = False):
-    """Enrich ``video_ids`` (default: every video) of ``settings.db`` with ``channels``."""
+def channel_models(settings: Settings, args: argparse.Namespace, channels: Sequence[str]):
+    """The models ``channels`` need (nothing is loaded yet)."""
     from app.services import make_channel_models
+
+    return make_channel_models(channel_settings(args), audio_language(args), settings.device, channels,
+                               settings.models_dir)
+
+
+def checked_models(settings: Settings, args: argparse.Namespace, channels: Sequence[str]):
+    """:func:`channel_models`, refused with one line when one of them (or the text model) cannot be had."""
+    from app.services import channel_problems
+    from pipeline.errors import ModelError
+
+    models = channel_models(settings, args, channels)
+    problems = channel_problems(models, channels or ("description",))
+    if problems:
+        channel, why = next(iter(problems.items()))
+        raise ModelError(f"the {channel} channel cannot run: {why}")
+    return models
+
+
+def run_channels(services, settings: Settings, args: argparse.Namespace, channels: Sequence[str],
+                 video_ids: Sequence[str] | None = None, force: bool = False, models=None):
+    """Enrich ``video_ids`` (default: every video) of ``settings.db`` with ``channels``."""
     from pipeline.channels import ChannelOptions, enrich
 
-    chs = channel_settings(args)
-    models = make_channel_models(chs, audio_language(args), settings.device, channels)
-    options = ChannelOptions(ocr_interval_s=chs.ocr_interval_s, force=force, progress=sys.stderr.isatty())
+    models = models or channel_models(settings, args, channels)
+    options = ChannelOptions(ocr_interval_s=channel_settings(args).ocr_interval_s, force=force,
+                             progress=sys.stderr.isatty())
     return enrich(services.store, services.layout, settings.db, channels, models, options, video_ids,
                   catalog=services.catalog)
 
@@ -122,10 +142,11 @@ def run_enrich(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.channels import MEDIA_CHANNELS, parse_channels
 
     channels = parse_channels(args.channels, MEDIA_CHANNELS)
-    services = Services.start(settings)
+    models = checked_models(settings, args, channels)  # a model that cannot be had: one line, before any video
+    services = Services.start(settings, write=f"add channels to database {settings.db!r}")
     try:
         require_db(services, settings.db)
-        results = run_channels(services, settings, args, channels, args.video, args.force)
+        results = run_channels(services, settings, args, channels, args.video, args.force, models)
     finally:
         services.close()
     return print_channel_results(results, args.json)
@@ -133,13 +154,13 @@ def run_enrich(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_index_analysis(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
-    from app.services import Services, make_channel_models
+    from app.services import Services
     from pipeline.analysis import index_job
     from pipeline.core import check_db_name
 
     check_db_name(settings.db)
-    models = make_channel_models(channel_settings(args), None, settings.device, ())
-    services = Services.start(settings)
+    models = checked_models(settings, args, ())
+    services = Services.start(settings, write=f"index analyses into database {settings.db!r}")
     try:
         results = index_job(args.job, services.store, services.layout, settings.db, models, services.catalog)
     finally:

@@ -7,6 +7,7 @@ imports stay light (``app.cli.main`` imports this module to build its parser).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -99,7 +100,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
-    extra = ingest_channels(args.channels or ChannelSettings.from_env().channels)
+    extra, channel_models = ingest_channels(args, settings)
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return EXIT_USAGE
@@ -137,7 +138,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if extra and indexed:
             from app.cli.channels import run_channels
 
-            channel_results = run_channels(services, settings, args, extra, indexed, args.force)
+            channel_results = run_channels(services, settings, args, extra, indexed, args.force, channel_models)
     finally:
         services.close()
     if args.json:
@@ -163,17 +164,38 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
-def ingest_channels(value: str) -> tuple[str, ...]:
-    """The channels ingest adds after the visual one; visual itself is always computed (shots
-    are cut from the frame embeddings)."""
+def ingest_channels(args: argparse.Namespace, settings: Settings) -> tuple[tuple[str, ...], object]:
+    """The channels ingest adds after the visual one (visual itself is always computed: shots are cut
+    from the frame embeddings) and their models, checked before any video is decoded. A model that
+    cannot be had stops an ingest that asked for its channel (``--channels``, ``BUSCA_CHANNELS``) with
+    one line; by default its channels are left out with a note (``enrich`` adds them later)."""
+    from app.cli.channels import channel_models
+    from app.services import channel_problems
     from pipeline.channels import ALL_CHANNELS, MEDIA_CHANNELS, VISUAL, parse_channels
-    from pipeline.errors import ConfigError
+    from pipeline.errors import BuscaError, ConfigError, ModelError
 
-    wanted = parse_channels(value, (VISUAL, *MEDIA_CHANNELS))
+    asked = args.channels or os.environ.get("BUSCA_CHANNELS", "").strip()
+    wanted = parse_channels(asked or ChannelSettings.from_env().channels, (VISUAL, *MEDIA_CHANNELS))
     if VISUAL not in wanted:
         raise ConfigError(f"ingest always computes the visual channel (shots are cut from it): give "
                           f"--channels visual,{','.join(wanted)}; to add channels to indexed videos use enrich")
-    return tuple(c for c in wanted if c != VISUAL and c in ALL_CHANNELS)
+    extra = tuple(c for c in wanted if c != VISUAL and c in ALL_CHANNELS)
+    if not extra:
+        return (), None
+    problems: dict[str, str] = {}
+    for channel in extra:  # one at a time: a missing Whisper leaves the on-screen text in
+        try:
+            problems.update(channel_problems(channel_models(settings, args, (channel,)), (channel,)))
+        except BuscaError as err:  # e.g. a models folder without this model
+            problems[channel] = str(err)
+    if problems and asked:
+        channel, why = next(iter(problems.items()))
+        raise ModelError(f"the {channel} channel cannot run: {why}")
+    for channel, why in problems.items():
+        print(f"note: the {channel} channel is left out ({why}); add it later with `python -m app enrich "
+              f"--db {settings.db} --channels {channel}`", file=sys.stderr)
+    usable = tuple(c for c in extra if c not in problems)
+    return usable, channel_models(settings, args, usable) if usable else None
 
 
 def _require_db(services, db: str) -> None:

@@ -29,7 +29,7 @@ from pipeline.channels.shot_text import ShotText, ocr_per_shot, ocr_times, speec
 from pipeline.channels.spec import OCR, SPEECH, dense_name, payload_fields, sparse_name, text_field
 from pipeline.core import atomic
 from pipeline.errors import BuscaError, ConfigError, MediaError
-from pipeline.index import Catalog, DataLayout, catalog_for
+from pipeline.index import Catalog, DataLayout, catalog_for, stored_point_ids
 from pipeline.media import iter_frames_at
 from pipeline.protocols import TextEmbedder, TextReader, Transcriber
 from pipeline.records import IndexedVideo, OcrLine, TranscriptSegment
@@ -170,8 +170,9 @@ def channel_texts(channel: str, layout: DataLayout, entry: IndexedVideo, models:
 
 
 def write_channel(store: VectorStore, db: str, video_id: str, channel: str, texts: Sequence[ShotText],
-                  embedder: TextEmbedder, bm25: Bm25Encoder) -> None:
-    """Replace a video's vectors and payload of one channel with ``texts`` (confirmed, not flushed)."""
+                  embedder: TextEmbedder, bm25: Bm25Encoder, ids: Sequence[str] | None = None) -> None:
+    """Replace a video's vectors and payload of one channel with ``texts`` (confirmed, not flushed).
+    ``ids``: the point id of each shot, by shot index (:func:`shot_ids`; ingest's ids when None)."""
     dense, sparse = dense_name(channel, embedder.vector_name), sparse_name(channel)
     store.ensure_collection(db, {dense: embedder.dim})
     store.ensure_sparse(db, [sparse])
@@ -179,24 +180,32 @@ def write_channel(store: VectorStore, db: str, video_id: str, channel: str, text
     texts = [t for t in texts if t.text.strip()]
     if not texts:
         return
-    ids = [point_id(video_id, t.shot_index) for t in texts]
-    store.update_vectors(db, ids, dense={dense: embedder.embed_passages([t.text for t in texts])},
+    points = [ids[t.shot_index] if ids is not None else point_id(video_id, t.shot_index) for t in texts]
+    store.update_vectors(db, points, dense={dense: embedder.embed_passages([t.text for t in texts])},
                          sparse={sparse: [bm25.document(t.text) for t in texts]})
-    store.set_payload(db, ids, [t.payload(channel) for t in texts])
+    store.set_payload(db, points, [t.payload(channel) for t in texts])
 
 
-def _still_stored(store: VectorStore, db: str, entry: IndexedVideo, channel: str, done: ChannelDone) -> bool:
-    """The registry's word, checked against the points (a re-ingest replaces them whole)."""
+def shot_ids(layout: DataLayout, entry: IndexedVideo) -> list[str]:
+    """The point id of each of the video's shots as stored now (a re-segmented video's ids no longer
+    follow the shot numbers: :func:`pipeline.index.stored_point_ids`)."""
+    return stored_point_ids(layout, layout.load_segmentation(entry.video_id, entry.encoder), entry.encoder)
+
+
+def _still_stored(store: VectorStore, layout: DataLayout, db: str, entry: IndexedVideo, channel: str,
+                  done: ChannelDone) -> bool:
+    """The registry's word, checked against the points (a re-ingest replaces them whole; a
+    re-segmentation gives re-cut shots new points, without text)."""
     if done.n_shots != entry.n_shots:
         return False
-    points = store.retrieve(db, [point_id(entry.video_id, i) for i in range(entry.n_shots)])
+    points = store.retrieve(db, shot_ids(layout, entry))
     return len(points) == entry.n_shots and sum(text_field(channel) in p.payload for p in points) == done.shots
 
 
 def record_channel(store: VectorStore, layout: DataLayout, db: str, entry: IndexedVideo, channel: str,
                    texts: Sequence[ShotText], models: ChannelModels, source: str, note: str | None) -> int:
     """Write, flush, then record one channel of one video; returns the shots with text."""
-    write_channel(store, db, entry.video_id, channel, texts, models.embedder, models.bm25)
+    write_channel(store, db, entry.video_id, channel, texts, models.embedder, models.bm25, shot_ids(layout, entry))
     store.flush()
     shots = sum(1 for t in texts if t.text.strip())
     ChannelRegistry(layout.root).record(db, entry.video_id, channel, models.config(channel, source),
@@ -211,7 +220,7 @@ def enrich_video(store: VectorStore, layout: DataLayout, db: str, entry: Indexed
     try:
         source = models.source(channel)
         done = ChannelRegistry(layout.root).done(db, entry.video_id).get(channel)
-        if done is not None and not options.force and done.source == source and _still_stored(store, db, entry, channel, done):
+        if done is not None and not options.force and done.source == source and _still_stored(store, layout, db, entry, channel, done):
             return ChannelResult(entry.video_id, entry.source, channel, "skipped", done.shots, done.note)
         texts, note = channel_texts(channel, layout, entry, models, options)
         shots = record_channel(store, layout, db, entry, channel, texts, models, source, note)

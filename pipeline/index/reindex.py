@@ -37,11 +37,12 @@ from pipeline.errors import BuscaError, MediaError, StoreError, UnknownDatabaseE
 from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.encoders import identity_of, record_encoder
 from pipeline.index.layout import DataLayout
+from pipeline.index.shots import shot_point_id
 from pipeline.media import DecodeOptions, iter_frames
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import IndexedVideo, Segmentation
 from pipeline.segment import shot_vectors
-from pipeline.store import StoredPoint, VectorStore, point_id
+from pipeline.store import StoredPoint, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -136,15 +137,10 @@ def _artifacts(layout: DataLayout, entry: IndexedVideo, source: str, encoder: Im
 
 def _write_points(store: VectorStore, db: str, points: Sequence[StoredPoint], target: str,
                   vectors: np.ndarray) -> None:
-    """Re-write the points with every vector they had plus ``target``; grouped by the vectors
-    they hold, since one upsert gives every point the same named vectors."""
-    groups: dict[tuple[str, ...], list[StoredPoint]] = {}
-    for point in points:
-        groups.setdefault(tuple(sorted(set(point.vectors) - {target})), []).append(point)
-    for names, group in groups.items():
-        arrays = {name: np.stack([p.vectors[name] for p in group]) for name in names}
-        arrays[target] = np.stack([vectors[int(p.payload["shot_index"])] for p in group])
-        store.upsert(db, [p.id for p in group], arrays, [p.payload for p in group])
+    """Add ``target`` to the points in place: every other vector (dense or sparse: the text channels')
+    and the payload stay as they are."""
+    store.update_vectors(db, [p.id for p in points],
+                         dense={target: np.stack([vectors[int(p.payload["shot_index"])] for p in points])})
 
 
 def reindex_video(entry: IndexedVideo, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
@@ -153,7 +149,7 @@ def reindex_video(entry: IndexedVideo, encoder: ImageTextEncoder, store: VectorS
     started = time.perf_counter()
     target = encoder.vector_name
     try:
-        ids = [point_id(entry.video_id, i) for i in range(entry.n_shots)]
+        ids = [shot_point_id(layout, entry.encoder, entry.video_id, i) for i in range(entry.n_shots)]  # re-segmented too
         points = store.retrieve(db, ids, with_vectors=True)
         if len(points) != entry.n_shots or len(points) != store.count(db, entry.video_id):
             raise StoreError(f"{entry.source}: the catalog says {entry.n_shots} shots, the database holds "

@@ -4,8 +4,12 @@ Classes, scenes and shots are recomputed from each video's stored frame embeddin
 :class:`~pipeline.segment.SegmentOptions` (and hard cuts), and the points are updated in every
 database that holds the video (its artifacts are shared by them). What survives:
 
-- the point id of every shot that spans the same frames as before (:mod:`pipeline.index.shots`);
-  new shots get ids of their own, and the points of shots that are gone are deleted;
+- the point id of every shot that spans the same frames as before (:mod:`pipeline.index.shots`),
+  and with it everything else that point holds: its text channels (speech, on-screen text and
+  description of that same span: :mod:`pipeline.channels`) and the vectors of other encoders; its
+  visual vector and shot payload are updated in place. New shots get points of their own, without
+  text channels until ``enrich`` (or ``index-analysis``) runs again; the points of shots that are
+  gone are deleted;
 - thumbnails of keyframes that were already keyframes (the others are decoded from the media);
 - analyses, aligned by time: a caller's ``on_commit`` hook re-files them
   (``pipeline.analysis.realign_analysis``).
@@ -201,7 +205,8 @@ class _Job:
             if entry is None or entry.encoder != vector or not self.store.has_collection(db):
                 continue
             self.store.ensure_collection(db, {vector: int(seg.shot_embeddings.shape[1])})
-            self.store.upsert(db, ids, {vector: seg.shot_embeddings}, shot_payloads(seg, vector, self.layout, entry.source))
+            _write_shots(self.store, db, ids, vector, seg.shot_embeddings,
+                         shot_payloads(seg, vector, self.layout, entry.source))
             self.store.delete_video(db, vid, keep_ids=ids)
             self.store.flush()
             catalog.record(db, replace(entry, n_shots=len(seg.shots), n_scenes=len(seg.scenes), n_classes=seg.n_classes))
@@ -211,3 +216,16 @@ class _Job:
             os.replace(staged / "meta.json", self.folder / "meta.json")
         shutil.rmtree(staged, ignore_errors=True)
         return ResegmentResult(vid, self.entry.source, "resegmented", len(seg.shots), kept)
+
+
+def _write_shots(store: VectorStore, db: str, ids: Sequence[str], vector: str, embeddings, payloads: list[dict]) -> None:
+    """New shots as new points; a shot that kept its point gets its vector and payload updated in place,
+    so that what else the point holds (text channels, other encoders' vectors) stays."""
+    existing = {p.id for p in store.retrieve(db, ids)}
+    new = [i for i, pid in enumerate(ids) if pid not in existing]
+    kept = [i for i, pid in enumerate(ids) if pid in existing]
+    if new:
+        store.upsert(db, [ids[i] for i in new], {vector: embeddings[new]}, [payloads[i] for i in new])
+    if kept:
+        store.update_vectors(db, [ids[i] for i in kept], dense={vector: embeddings[kept]})
+        store.set_payload(db, [ids[i] for i in kept], [payloads[i] for i in kept])

@@ -115,7 +115,10 @@ def test_an_english_query_finds_spanish_speech_by_meaning(archive, tiny_encoder,
                              Query(text="nobody else has joined the meeting", k=3, channels=("speech",)),
                              models.embedder)
     assert result.hits and result.hits[0].video_id == archive["ids"]["clip"]
-    assert any(m.ranking == "meaning" and m.rank == 1 for m in result.hits[0].matches)
+    # the sentence spans the cut at 3 s: both shots carry it, their e5 vectors tie (either may rank first)
+    top = [h for h in result.hits if h.video_id == archive["ids"]["clip"]][:2]
+    assert len(top) == 2 and top == result.hits[:2]
+    assert sorted(m.rank for h in top for m in h.matches if m.ranking == "meaning") == [1, 2]
 
 
 def test_a_channel_the_database_lacks_is_reported_and_the_others_answer(archive, tiny_encoder, models):

@@ -13,7 +13,7 @@ import pytest
 from app.ui import channels_format, channels_ui
 from pipeline.channels import ShotText, write_channel
 from pipeline.search import SearchResult
-from pipeline.store import Bm25Encoder, copy_collection, point_id
+from pipeline.store import Bm25Encoder, copy_collection
 
 
 class HashingEmbedder:
@@ -56,46 +56,83 @@ def test_options_map_to_the_query_and_notes_name_what_is_missing():
         {"channels": None, "image_fusion": "rrf", "weights": ()}
     assert channels_format.query_channels(["ocr", "speech"], [1, 2, 0.5, 1], "vector") == \
         {"channels": ("speech", "ocr"), "image_fusion": "vector", "weights": (("speech", 2.0), ("ocr", 0.5))}
-    result = SearchResult([], ("visual",), missing=("ocr",), words_only=())
-    assert "no tiene: Texto en pantalla" in channels_format.status_notes(result, "db", "es")
-    words = SearchResult([], ("speech",), words_only=("speech",))
+    a, b = SearchResult([], ("visual",), missing=("ocr",)), SearchResult([], ("visual", "speech"), missing=("ocr",))
+    notes = channels_format.result_notes([a, b])  # both parts of "A, then B": each channel named once
+    assert notes["missing"] == ["ocr"] and notes["used"] == ["visual", "speech"]
+    assert "no tiene: Texto en pantalla. Se ha buscado en: Imagen, Lo que se dice" in \
+        channels_format.status_notes(notes, "db", "es")
+    words = channels_format.result_notes([SearchResult([], ("speech",), words_only=("speech",))])
     assert "only" in channels_format.status_notes(words, "db", "en")
+    assert channels_format.status_notes(None, "db", "es") == ""
 
 
 def test_the_moment_button_shows_only_for_speech_and_plays_from_it():
-    shown, moment = channels_ui.moment_button(1, [RECORD], "es")
+    record = {**RECORD, "point_id": "p1"}
+    shown, moment = channels_ui.moment_button("p1", [record], [], "es")
     assert shown["visible"] and "00:00:03.500" in shown["value"] and moment == 3.5
-    hidden, none = channels_ui.moment_button(1, [{"rank": 1, "snippets": []}], "es")
+    in_basket, moment = channels_ui.moment_button("p1", [], [record], "en")  # opened from the selection
+    assert "Play from 00:00:03.500" in in_basket["value"] and moment == 3.5
+    hidden, none = channels_ui.moment_button("p2", [record, {"point_id": "p2", "snippets": []}], [], "es")
     assert hidden["visible"] is False and none is None
-    played = channels_ui.play_moment(3.5, {"media": "/data/media/x.mp4", "starts": []})
+    assert channels_ui.moment_button("", [record], [], "es") == ({"__type__": "update"}, {"__type__": "update"})
+    played = channels_ui.play_moment(3.5, {"media": "/data/media/x.mp4", "shots": []})
     assert played["playback_position"] == 3.5 and played["value"] == "/data/media/x.mp4"
 
 
 @pytest.fixture(scope="module")
 def speech_db(running_app):
-    """'canales': the running app's shots, the first one saying something about bidones."""
+    """'canales': the running app's shots; the first says something about bidones, the last (a later
+    shot of the same video) about the port. Returns both point ids."""
     services = running_app.ctx.services
-    store, embedder = services.store, HashingEmbedder()
+    store, embedder, vid = services.store, HashingEmbedder(), running_app.video_id
+    shots = sorted((p for p in store.scroll("archivo") if p.payload["video_id"] == vid),
+                   key=lambda p: p.payload["start_s"])
+    assert len(shots) >= 2, "the slideshow should give the tiny model at least two shots"
+    first, last = shots[0], shots[-1]
     if not store.has_collection("canales"):
         copy_collection(store, store, "archivo", "canales")
         services.catalog.record_many("canales", services.catalog.videos("archivo").values())
         segments = [[0.4, 1.6, "los bidones de Casablanca", [[0.4, 0.6, "los"], [0.7, 1.1, "bidones"],
                                                              [1.2, 1.3, "de"], [1.3, 1.6, "Casablanca"]]]]
-        write_channel(store, "canales", running_app.video_id, "speech",
-                      [ShotText(0, "los bidones de Casablanca", {"speech_segments": segments})], embedder, Bm25Encoder())
+        texts = [ShotText(first.payload["shot_index"], "los bidones de Casablanca", {"speech_segments": segments}),
+                 ShotText(last.payload["shot_index"], "el puerto de Barcelona")]
+        write_channel(store, "canales", vid, "speech", texts, embedder, Bm25Encoder(),
+                      ids={t.shot_index: p.id for t, p in zip(texts, (first, last), strict=True)})
         store.flush()
     services._text_embedder = embedder
-    return point_id(running_app.video_id, 0)
+    return first.id, last.id
+
+
+def _search(client, text, channels=("speech",), then="", within=60, min_score=0, weights=(1, 1, 1, 1)):
+    """``/search``: db, query, image, weight, k, one per video, videos; "and then", within, minimum score,
+    order; encoder, query encoder; channels, their four weights, text+image fusion."""
+    return client.predict("canales", text, None, 0.5, 5, False, [], then, None, within, min_score, "score", "",
+                          "auto", list(channels), *weights, "rrf", api_name="/search")
 
 
 def test_search_over_channels_through_the_api_says_why(client, speech_db):
-    cards, status, _rel, _not, records, _files = client.predict(
-        "canales", "bidón Casablanca", None, 0.5, 5, False, [], ["speech"], 1, 1, 1, 1, "rrf", api_name="/search")
-    assert records[0]["point_id"] == speech_db
+    cards, status, _rel, _not, records, _files = _search(client, "bidón Casablanca")
+    assert records[0]["point_id"] == speech_db[0]
     assert records[0]["matches"][0] == {"channel": "speech", "ranking": "words", "rank": 1}
     assert "<mark>bidones</mark>" in cards and "Encontrado por" in cards
-    _player, info, _strip = client.predict(1, api_name="/details")
+    _player, info, _strip, _bar = client.predict(speech_db[0], api_name="/details")
     assert "Por qué aparece" in info and "**bidones**" in info
-    _, status, *_ = client.predict("canales", "bidón", None, 0.5, 5, False, [], ["speech", "description"],
-                                   1, 1, 1, 1, "rrf", api_name="/search")
+    _, status, *_ = _search(client, "bidón", channels=("speech", "description"))
     assert "no tiene: Descripción del análisis" in status
+
+
+def test_fused_scores_a_minimum_score_and_a_then_b_over_the_channels(client, speech_db):
+    """The fused score is the share of the best possible: a shot both speech rankings (words and
+    meaning) put first scores 1.0; a minimum score keeps that meaning; "A, then B" pairs what is said."""
+    *_, records, _ = _search(client, "bidones Casablanca")
+    assert records[0]["point_id"] == speech_db[0] and records[0]["score"] == pytest.approx(1.0)
+    assert all(0 < r["score"] <= 1.0 for r in records)
+    *_, kept, _ = _search(client, "bidones Casablanca", min_score=0.99)
+    assert [r["point_id"] for r in kept] == [speech_db[0]]
+    cards, status, *_, pairs, _ = _search(client, "bidones Casablanca", then="puerto Barcelona")
+    assert "Par #1" in cards and "1 par en «canales»" in status
+    assert pairs[0]["point_id"] == speech_db[0] and pairs[0]["then"]["point_id"] == speech_db[1]
+    assert pairs[0]["score"] == pytest.approx(1.0)  # both moments first in both of their rankings
+    assert pairs[0]["then"]["matches"][0]["channel"] == "speech"
+    *_, none, _ = _search(client, "puerto Barcelona", then="bidones Casablanca")  # the reverse order
+    assert not any(p["point_id"] == speech_db[1] and p["then"]["point_id"] == speech_db[0] for p in none)
