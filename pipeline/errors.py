@@ -88,8 +88,8 @@ MESSAGES: dict[str, str] = {
     "query.within_range": "'within' must be between 0 and {limit} seconds, got {value}",
     "query.sort": "unknown order {sort!r}: use one of {orders}",
     "query.min_score": "minimum score must be between -1 and 1, got {value}",
-    "media.no_transcript": "has no transcript yet: transcribe it first (the analysis mode, `python -m app analyze`, "
-                           "stores one)",
+    "media.no_transcript": "has no transcript yet: transcribe it first (the speech channel, `python -m app enrich "
+                           "--channels speech`, or the analysis mode, `python -m app analyze`, stores one)",
     # stores and databases
     "store.locked": "the embedded Qdrant store at {path} is already open in another process. An embedded "
                     "store serves one process only: stop the other process, or run a Qdrant server and point "

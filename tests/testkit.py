@@ -464,6 +464,28 @@ class _KillingEncoder:
 
 # --- a clip that says and shows something (the text channels' tests) ------------------------------
 
+
+class HashingEmbedder:
+    """A text embedder without a model: a bag of hashed words, L2-normalised (deterministic). It
+    proves the text channels' wiring and display, never their ranking quality."""
+
+    name, vector_name, dim = "hashing-test", "hash8", 8
+
+    def _vec(self, text: str) -> np.ndarray:
+        import hashlib
+
+        v = np.zeros(self.dim, np.float32)
+        for word in text.lower().split():
+            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        return v / max(np.linalg.norm(v), 1e-6)
+
+    def embed_passages(self, texts):
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_query(self, text):
+        return self._vec(text)
+
+
 #: A real recorded Spanish phone prompt (Debian asterisk-core-sounds-es-wav, CC-BY-SA-3.0) and its text.
 ASTERISK_ES = Path("/usr/share/asterisk/sounds/es/conf-onlyperson.wav")
 ASTERISK_ES_TEXT = "Por el momento, usted es la única persona en la conferencia."

@@ -9,6 +9,9 @@ from pipeline.channels.enrich import (
     enrich,
     enrich_video,
     record_channel,
+    shot_ids,
+    speech_file,
+    stored_speech,
     write_channel,
 )
 from pipeline.channels.registry import ChannelDone, ChannelRegistry
@@ -54,8 +57,11 @@ __all__ = [
     "parse_weights",
     "payload_fields",
     "record_channel",
+    "shot_ids",
     "sparse_name",
+    "speech_file",
     "speech_per_shot",
+    "stored_speech",
     "text_field",
     "write_channel",
 ]

@@ -103,6 +103,22 @@ def _channel_dir(layout: DataLayout, video_id: str) -> Path:
     return layout.video_dir(video_id) / "channels"
 
 
+def speech_file(layout: DataLayout, video_id: str) -> Path:
+    """Where the speech channel keeps a video's transcript (with word times, and the model that made it)."""
+    return _channel_dir(layout, video_id) / "speech.json"
+
+
+def stored_speech(layout: DataLayout, video_id: str) -> list[TranscriptSegment] | None:
+    """The speech channel's transcript of a video, as made by ``enrich``/``ingest``; None when none was."""
+    path = speech_file(layout, video_id)
+    if not path.is_file():
+        return None
+    try:
+        return [TranscriptSegment.from_json(s) for s in atomic.read_json(path)["segments"]]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise MediaError(path, f"is not a readable transcript ({err})") from err
+
+
 def _has_audio(layout: DataLayout, video_id: str) -> bool | None:
     path = layout.video_dir(video_id) / "info.json"
     try:
@@ -114,7 +130,7 @@ def _has_audio(layout: DataLayout, video_id: str) -> bool | None:
 def transcript(layout: DataLayout, entry: IndexedVideo, media: Path, transcriber: Transcriber,
                force: bool = False) -> tuple[list[TranscriptSegment], str | None]:
     """The video's speech with word times (made once per transcriber), and a note when empty."""
-    path = _channel_dir(layout, entry.video_id) / "speech.json"
+    path = speech_file(layout, entry.video_id)
     if path.is_file() and not force:
         data = atomic.read_json(path)
         if data.get("source") == transcriber.name:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pipeline.analysis import analysis_dir, read_transcript
+from pipeline.channels import speech_file, stored_speech
 from pipeline.errors import MediaError
 from pipeline.exports.edl import EdlClip
 from pipeline.exports.links import deep_link
@@ -33,13 +34,17 @@ def hit_clips(hits: Sequence, layout: DataLayout, db: str, base_url: str | None 
 
 
 def transcript_sources(layout: DataLayout, video_id: str) -> list[Path]:
-    """Where a video's transcript may be, best first: the analysis mode's."""
-    return [analysis_dir(layout, video_id) / "transcript.json"]
+    """Where a video's transcript may be, best first: the analysis mode's, then the speech channel's
+    (``enrich`` or ``ingest``; Whisper base on CPU by default, so usually the rougher of the two)."""
+    return [analysis_dir(layout, video_id) / "transcript.json", speech_file(layout, video_id)]
 
 
 def video_transcript(layout: DataLayout, video_id: str, source: str = "") -> list[TranscriptSegment]:
-    """The video's stored transcript; a clear error when none was made."""
-    for path in transcript_sources(layout, video_id):
-        if path.is_file():
-            return read_transcript(path)
+    """The video's stored transcript (see :func:`transcript_sources`); a clear error when none was made."""
+    analysis = transcript_sources(layout, video_id)[0]
+    if analysis.is_file():
+        return read_transcript(analysis)
+    speech = stored_speech(layout, video_id)
+    if speech is not None:
+        return speech
     raise MediaError(source or video_id, code="media.no_transcript")

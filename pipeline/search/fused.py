@@ -105,10 +105,10 @@ def database_channels(store: VectorStore, db: str, encoder_vector: str | None,
 
 def rrf_best(weights: Sequence[float], rrf_k: int = RRF_K) -> float:
     """The score Qdrant's weighted RRF gives a shot that every ranking put first. A ranking of weight
-    ``w`` adds ``w / (k - 1 + w + rank)`` for the shot at 0-based ``rank`` (``1 / (k + rank)``
-    unweighted): measured on Qdrant Edge 0.9 and qdrant-client 1.20, and checked against both by
-    the store contract tests, so that a change in Qdrant shows."""
-    return sum(w / (rrf_k - 1 + w) for w in weights if w > 0)
+    ``w`` adds ``1 / ((rank + 1) / w + k - 1)`` for the shot at 0-based ``rank`` (``1 / (rank + k)``
+    unweighted), as Qdrant Edge 0.9 and qdrant-client 1.20 compute it; the store contract tests
+    check this on both, so that a change in Qdrant shows."""
+    return sum(1.0 / (1.0 / w + rrf_k - 1) for w in weights if w > 0)
 
 
 def _visual(query: Query, encoder: ImageTextEncoder, vector_name: str, override: np.ndarray | None,

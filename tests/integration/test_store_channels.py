@@ -226,3 +226,15 @@ def test_every_embedded_backend_fuses_alike_and_survives_reopen_and_transfer(tmp
     finally:
         for s in (edge, local, memory):
             s.close()
+
+
+def test_a_shot_every_ranking_puts_first_scores_the_best_rrf_score(store, data):
+    """``pipeline.search.rrf_best`` (what fused scores are divided by) is Qdrant's score of a shot
+    ranked first everywhere, on every backend, weights and k alike."""
+    from pipeline.search import rrf_best
+
+    i = data["spoken"][3]
+    plan = [Prefetch("visual", VIS, data["vis"][i], 0.5), Prefetch("dense", TXT, data["txt"][i], 2.0)]
+    for k in (2, 5):
+        top = store.fused_query(store.db, plan, k=1, rrf_k=k).points[0]
+        assert top.id == data["ids"][i] and top.score == pytest.approx(rrf_best([0.5, 2.0], k), rel=1e-5)

@@ -5,9 +5,6 @@ not the ranking."""
 
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
 import pytest
 
 from app.ui import channels_format, channels_ui
@@ -15,24 +12,7 @@ from pipeline.channels import ShotText, write_channel
 from pipeline.search import SearchResult
 from pipeline.store import Bm25Encoder, copy_collection
 
-
-class HashingEmbedder:
-    """Bag of hashed words, L2-normalised: deterministic and model-free."""
-
-    name, vector_name, dim = "hashing-test", "hash8", 8
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, np.float32)
-        for word in text.lower().split():
-            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
-        return v / max(np.linalg.norm(v), 1e-6)
-
-    def embed_passages(self, texts):
-        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-    def embed_query(self, text):
-        return self._vec(text)
-
+from testkit import HashingEmbedder
 
 RECORD = {"rank": 1, "matches": [{"channel": "speech", "ranking": "words", "rank": 1},
                                   {"channel": "visual", "ranking": "text", "rank": 7}],

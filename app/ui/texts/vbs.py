@@ -40,7 +40,8 @@ ES = {
     "vb_link": "Enlace a este momento",
     "vb_link_title": "{source} · desde {start}",
     "vb_link_bad": "El enlace no es válido o el vídeo no está en «{db}».",
-    "err.media.no_transcript": "«{name}» aún no tiene transcripción: transcríbalo antes (el modo de análisis la guarda).",
+    "err.media.no_transcript": "«{name}» aún no tiene transcripción: transcríbalo antes (el canal de voz, "
+                               "`enrich --channels speech`, o el modo de análisis la guardan).",
     "err.query.within_range": "El intervalo entre los dos momentos debe estar entre 0 y {limit} segundos; se ha pedido {value}.",
     "err.query.sort": "Orden desconocido «{sort}»: use {orders}.",
     "err.query.min_score": "La puntuación mínima debe estar entre -1 y 1; se ha pedido {value}.",
@@ -82,7 +83,8 @@ EN = {
     "vb_link": "Link to this moment",
     "vb_link_title": "{source} · from {start}",
     "vb_link_bad": "The link is not valid or the video is not in “{db}”.",
-    "err.media.no_transcript": "“{name}” has no transcript yet: transcribe it first (the analysis mode stores one).",
+    "err.media.no_transcript": "“{name}” has no transcript yet: transcribe it first (the speech channel, "
+                               "`enrich --channels speech`, or the analysis mode stores one).",
     "err.query.within_range": "The time between the two moments must be between 0 and {limit} seconds; {value} was asked.",
     "err.query.sort": "Unknown order “{sort}”: use {orders}.",
     "err.query.min_score": "The minimum score must be between -1 and 1; {value} was asked.",
