@@ -1,9 +1,8 @@
-"""What the text channels keep when other commands rewrite points, and ingest's check of the channel
-models before any video. ``resegment`` keeps them on
-every shot that spans the same frames (its point is updated in place), re-cut shots get none and
-``enrich`` notices; ``reindex`` adds its vector in place, text channels untouched. A tiny
-random-weight CLIP makes the frame embeddings and a hashing embedder the text vectors: wiring and
-persistence only."""
+"""What the text channels keep when other commands rewrite points, and ingest's check of the
+channel models before any video. ``resegment`` keeps them on every shot that spans the same frames
+(its point is updated in place), re-cut shots get none and ``enrich`` notices; ``reindex`` adds
+its vector in place, text channels untouched. A tiny random-weight CLIP makes the frame
+embeddings and a hashing embedder the text vectors: wiring and persistence only."""
 
 from __future__ import annotations
 
