@@ -93,17 +93,30 @@ def channel_models(settings: Settings, args: argparse.Namespace, channels: Seque
                                settings.models_dir)
 
 
-def checked_models(settings: Settings, args: argparse.Namespace, channels: Sequence[str]):
-    """:func:`channel_models`, refused with one line when one of them (or the text model) cannot be had."""
+def checked_models(settings: Settings, args: argparse.Namespace, channels: Sequence[str], asked: bool = True):
+    """``(the channels that can run, their models)``, checked without loading them, before any video.
+    A model that cannot be had (or the text model every channel needs) stops a command that asked for
+    its channel with one line; otherwise (``ingest``'s default channels) its channels are left out
+    with one note per cause, and ``enrich`` adds them later."""
     from app.services import channel_problems
-    from pipeline.errors import ModelError
+    from pipeline.errors import BuscaError, ModelError
 
-    models = channel_models(settings, args, channels)
-    problems = channel_problems(models, channels or ("description",))
-    if problems:
+    problems: dict[str, str] = {}
+    for channel in channels:  # one at a time: a missing Whisper leaves the on-screen text in
+        try:
+            problems.update(channel_problems(channel_models(settings, args, (channel,)), (channel,)))
+        except BuscaError as err:  # e.g. a models folder without this model
+            problems[channel] = str(err)
+    if problems and asked:
         channel, why = next(iter(problems.items()))
         raise ModelError(f"the {channel} channel cannot run: {why}")
-    return models
+    for why in dict.fromkeys(problems.values()):
+        left = [c for c, w in problems.items() if w == why]
+        print(f"note: left out: the {' and '.join(left)} channel{'s' if len(left) > 1 else ''} ({why}); add "
+              f"{'them' if len(left) > 1 else 'it'} later with `python -m app enrich --db {settings.db} "
+              f"--channels {','.join(left)}`", file=sys.stderr)
+    usable = tuple(c for c in channels if c not in problems)
+    return usable, channel_models(settings, args, usable) if usable else None
 
 
 def run_channels(services, settings: Settings, args: argparse.Namespace, channels: Sequence[str],
@@ -142,7 +155,7 @@ def run_enrich(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.channels import MEDIA_CHANNELS, parse_channels
 
     channels = parse_channels(args.channels, MEDIA_CHANNELS)
-    models = checked_models(settings, args, channels)  # a model that cannot be had: one line, before any video
+    _, models = checked_models(settings, args, channels)  # a model that cannot be had: one line, before any video
     services = Services.start(settings, write=f"add channels to database {settings.db!r}")
     try:
         require_db(services, settings.db)
@@ -159,7 +172,7 @@ def run_index_analysis(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.core import check_db_name
 
     check_db_name(settings.db)
-    models = checked_models(settings, args, ())
+    _, models = checked_models(settings, args, ("description",))
     services = Services.start(settings, write=f"index analyses into database {settings.db!r}")
     try:
         results = index_job(args.job, services.store, services.layout, settings.db, models, services.catalog)

@@ -93,6 +93,7 @@ Killing any worker or machine loses nothing: run the same command again to finis
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from functools import partial
 
+    from app.cli.channels import checked_models
     from app.config import AnalysisSettings
     from app.services import Services, make_cut_detector, make_encoder, make_source_options
     from pipeline.core import check_db_name
@@ -118,7 +119,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         encoder = services.encoder_for_db(settings.db)
         encoder.load()
         record_encoder(services.store, settings.db, encoder)
-        extra, channel_models = checked_channels(args, settings, extra, asked)  # before any video, too
+        extra, channel_models = checked_models(settings, args, extra, asked)  # before any video, too
         decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size))
         options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames,
                                 margin=settings.margin)
@@ -178,32 +179,6 @@ def ingest_channels(args: argparse.Namespace) -> tuple[tuple[str, ...], bool]:
         raise ConfigError(f"ingest always computes the visual channel (shots are cut from it): give "
                           f"--channels visual,{','.join(wanted)}; to add channels to indexed videos use enrich")
     return tuple(c for c in wanted if c != VISUAL and c in ALL_CHANNELS), bool(asked)
-
-
-def checked_channels(args: argparse.Namespace, settings: Settings, extra: tuple[str, ...], asked: bool):
-    """The channels that can run and their models, checked without loading them. A model that cannot
-    be had stops an ingest that asked for its channel with one line; by default its channels are left
-    out with a note (``enrich`` adds them later)."""
-    from app.cli.channels import channel_models
-    from app.services import channel_problems
-    from pipeline.errors import BuscaError, ModelError
-
-    problems: dict[str, str] = {}
-    for channel in extra:  # one at a time: a missing Whisper leaves the on-screen text in
-        try:
-            problems.update(channel_problems(channel_models(settings, args, (channel,)), (channel,)))
-        except BuscaError as err:  # e.g. a models folder without this model
-            problems[channel] = str(err)
-    if problems and asked:
-        channel, why = next(iter(problems.items()))
-        raise ModelError(f"the {channel} channel cannot run: {why}")
-    for why in dict.fromkeys(problems.values()):
-        left = [c for c, w in problems.items() if w == why]
-        print(f"note: left out: the {' and '.join(left)} channel{'s' if len(left) > 1 else ''} ({why}); add "
-              f"{'them' if len(left) > 1 else 'it'} later with `python -m app enrich --db {settings.db} "
-              f"--channels {','.join(left)}`", file=sys.stderr)
-    usable = tuple(c for c in extra if c not in problems)
-    return usable, channel_models(settings, args, usable) if usable else None
 
 
 def _require_db(services, db: str) -> None:
