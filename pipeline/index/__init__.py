@@ -2,16 +2,9 @@
 the catalog of the videos confirmed in each database."""
 
 from pipeline.index.catalog import VideoCatalog
-from pipeline.index.ingest import (
-    IngestOptions,
-    IngestResult,
-    PreparedVideo,
-    index_video,
-    ingest_one,
-    ingest_paths,
-    prepare_video,
-)
+from pipeline.index.ingest import IngestResult, index_video, ingest_one, ingest_paths
 from pipeline.index.layout import DataLayout, content_id
+from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video
 
 __all__ = [
     "DataLayout",

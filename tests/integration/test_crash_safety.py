@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import pipeline.index.ingest as ingest_module
+import pipeline.index.prepare as prepare_module
 from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
-from pipeline.index.ingest import SPOOL_NAME
+from pipeline.index.prepare import SPOOL_NAME
 from pipeline.media import DecodeOptions
 from pipeline.store import open_store
 
@@ -158,7 +158,7 @@ def test_a_killed_recompute_is_never_taken_for_a_finished_one(tmp_path, tiny_enc
             (folder / ".segmentation.json.k1ll3d.tmp").write_bytes(b"{")
         raise Killed
 
-    monkeypatch.setattr(ingest_module, "segment", die)
+    monkeypatch.setattr(prepare_module, "segment", die)
     with pytest.raises(Killed):
         run(fps1)
     monkeypatch.undo()

@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 
 import pipeline.index.fingerprint as fingerprint
-from pipeline.index import DataLayout, IngestOptions, ingest_one
+from pipeline.index import DataLayout, IngestOptions, ingest_one, ingest_paths
 from pipeline.index.embed import Prefetch
-from pipeline.index.ingest import SPOOL_NAME
+from pipeline.index.prepare import SPOOL_NAME
 from pipeline.media import DecodeOptions
 from pipeline.store import open_store
 
@@ -191,3 +191,27 @@ def test_each_stage_is_timed(stills, tmp_path):
     assert set(t) >= {"probe_s", "hash_s", "decode_s", "jpeg_s", "signature_s", "wait_s", "encode_s", "segment_s",
                       "thumbnails_s", "store_s", "frames", "encoded"}
     assert all(t[k] >= 0 for k in t) and t["decode_s"] > 0 and t["encode_s"] > 0 and t["store_s"] > 0
+
+
+def test_decode_ahead_gives_the_sequential_result_and_leaves_no_thread(stills, slideshow, tmp_path):
+    """Three videos and a broken file, the next two decoding while one is encoded: every result
+    as without decoding ahead, the broken file reported in its place, no decode thread left."""
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    again = tmp_path / "stills_again.mp4"  # the same bytes under another name: the same video
+    again.write_bytes(stills.read_bytes())
+    inputs = [stills, broken, slideshow, again]
+    before = {t for t in threading.enumerate() if t.name == "decode"}
+    runs = {}
+    for ahead in (0, 2):
+        store = open_store(tmp_path / f"data{ahead}")
+        try:
+            options = IngestOptions(decode=DecodeOptions(fps=2.0, batch_size=4), progress=False, decode_ahead=ahead)
+            runs[ahead] = ingest_paths(inputs, PixelEncoder(), store, DataLayout(tmp_path / f"data{ahead}"), DB, options)
+        finally:
+            store.close()
+    assert [r.status for r in runs[2]] == ["indexed", "failed", "indexed", "indexed"]
+    assert "broken.mp4" in runs[2][1].error
+    assert [(r.video_id, r.n_shots) for r in runs[2]] == [(r.video_id, r.n_shots) for r in runs[0]]
+    assert runs[2][3].reused
+    assert not [t for t in threading.enumerate() if t.name == "decode" and t not in before]

@@ -1,0 +1,199 @@
+"""One video, before it touches a database: probe, id, embed, segment, thumbnails.
+
+The work is split at the decoder. :func:`start_video` runs in a background thread: it probes
+the file, finds its id (without reading an unchanged file again, :mod:`pipeline.index.fingerprint`),
+decides whether earlier artifacts can be reused, and if not decodes the frames, doing all the
+per-frame CPU work there (:mod:`pipeline.index.embed`). :func:`prepare_video` consumes it on
+the calling thread: the encoder, segmentation, thumbnails, and the artifacts. A caller that
+wants the next videos decoded while this one is encoded starts their threads early
+(:func:`pipeline.index.ingest.ingest_paths` with ``decode_ahead``).
+
+Order of writes (a crash at any point is harmless): ``meta.json``, which says "the artifacts
+match these options", is removed before any artifact changes and written last; every artifact
+is written atomically; the frame spool is a working file removed at the end (and by the next
+run, if a crash left it).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from pipeline.core import atomic
+from pipeline.errors import ConfigError
+from pipeline.index.embed import Decoder, FrameFolder, FrameSpool, Prefetch, StageTimes, decoded_frames, embed_frames
+from pipeline.index.fingerprint import ContentIds
+from pipeline.index.layout import DataLayout
+from pipeline.media import DecodeOptions, iter_frames, probe
+from pipeline.protocols import ImageTextEncoder
+from pipeline.records import FrameEmbeddings, Segmentation, VideoInfo
+from pipeline.segment import SegmentOptions, segment
+
+log = logging.getLogger(__name__)
+
+SPOOL_NAME = ".frames.spool"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """``keep_frames`` keeps every sampled frame as a JPEG under ``videos/<id>/frames``;
+    otherwise they pass through a temporary spool and only one thumbnail per shot is kept
+    (the analysis mode decodes its own, bigger frames).
+    ``force`` recomputes artifacts even when ones made with the same options exist.
+    ``media`` puts the video itself under ``<data>/media`` so the web app can play it
+    without serving anything outside the data directory: ``"link"`` (a hard link, or a
+    copy across file systems), ``"copy"``, or ``"none"`` (playback then needs the original
+    path to be served by other means). ``skip_similar``: a sampled frame whose every
+    16x16 grey cell is within this many levels of the last frame encoded takes that frame's
+    embedding instead of being encoded (:mod:`pipeline.media.similar`); 0 encodes every frame.
+    ``decode_ahead``: how many of the next videos decode (in their own threads) while one is
+    encoded; worth it when the encoder is faster than decoding one video (a GPU).
+    ``prefetch_batches``: batches a decode thread may hold ready."""
+
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+    segment: SegmentOptions = field(default_factory=SegmentOptions)
+    keep_frames: bool = False
+    force: bool = False
+    progress: bool = True
+    media: str = "link"
+    skip_similar: float = 3.0
+    decode_ahead: int = 0
+    prefetch_batches: int = 3
+
+    def __post_init__(self) -> None:
+        if self.media not in ("link", "copy", "none"):
+            raise ConfigError(f"media must be link, copy or none, got {self.media!r}")
+        if not 0 <= self.skip_similar <= 64:
+            raise ConfigError(f"skip_similar must be in [0, 64] grey levels, got {self.skip_similar}")
+        if not 0 <= self.decode_ahead <= 64 or self.prefetch_batches < 1:
+            raise ConfigError(f"decode_ahead must be in [0, 64] and prefetch_batches >= 1, got "
+                              f"{self.decode_ahead} and {self.prefetch_batches}")
+
+
+@dataclass(frozen=True)
+class PreparedVideo:
+    """Everything computed for one video, before it touches a database."""
+
+    video_id: str
+    info: VideoInfo
+    frames: FrameEmbeddings
+    segmentation: Segmentation
+    vector_name: str
+    reused: bool
+    timings: StageTimes = field(default_factory=StageTimes, compare=False)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`start_video` found before decoding: the first item it hands over."""
+
+    info: VideoInfo
+    video_id: str
+    reused: bool
+    times: StageTimes
+    sink: FrameSpool | FrameFolder | None
+
+
+def _decoder_name(decoder: Decoder) -> str:
+    return getattr(decoder, "name", None) or getattr(decoder, "__qualname__", type(decoder).__name__)
+
+
+def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, decoder: Decoder) -> dict:
+    return {"encoder": encoder.name, "decode": asdict(options.decode), "segment": asdict(options.segment),
+            "skip_similar": options.skip_similar, "decoder": _decoder_name(decoder)}
+
+
+def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions,
+              decoder: Decoder) -> bool:
+    if options.force or layout.read_meta(video_id, encoder.vector_name) != _options_meta(encoder, options, decoder):
+        return False
+    return not options.keep_frames or (layout.video_dir(video_id) / "frames").is_dir()
+
+
+def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> None:
+    """Temporary files that a killed run of this stage left behind (atomic.write_bytes names them
+    ``.<name>.<random>.tmp``; nothing reads them): ``info.json``'s, the encoder folder's, and
+    the frame spool."""
+    video_dir, encoder_dir = layout.video_dir(video_id), layout.encoder_dir(video_id, vector_name)
+    for tmp in [*video_dir.glob(".info.json.*.tmp"), *encoder_dir.rglob(".*.tmp"), video_dir / SPOOL_NAME]:
+        tmp.unlink(missing_ok=True)
+
+
+def start_video(path: Path, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
+                decoder: Decoder) -> Iterator:
+    """Runs in a decode thread: yields a :class:`_Plan`, then (unless the artifacts are reused)
+    the decoded batches with their signatures."""
+    times = StageTimes()
+    started = time.perf_counter()
+    info = probe(path, options.decode.max_pixels)
+    times.probe_s = time.perf_counter() - started
+    started = time.perf_counter()
+    video_id = ContentIds(layout.root).video_id(path)
+    times.hash_s = time.perf_counter() - started
+    vector_name = encoder.vector_name
+    if _reusable(layout, video_id, encoder, options, decoder):
+        yield _Plan(info, video_id, True, times, None)
+        return
+    (layout.encoder_dir(video_id, vector_name) / "meta.json").unlink(missing_ok=True)
+    _remove_temp_files(layout, video_id, vector_name)
+    shutil.rmtree(layout.video_dir(video_id) / "frames", ignore_errors=True)
+    sink = FrameFolder(layout, video_id) if options.keep_frames else FrameSpool(layout.video_dir(video_id) / SPOOL_NAME)
+    yield _Plan(info, video_id, False, times, sink)
+    yield from decoded_frames(path, options.decode, decoder, sink, times, options.skip_similar > 0)
+
+
+def start_prefetch(path: Path, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
+                   decoder: Decoder) -> Prefetch:
+    """:func:`start_video` running in its own thread, for :func:`prepare_video`'s ``started``."""
+    return Prefetch(start_video(Path(path), encoder, layout, options, decoder), depth=options.prefetch_batches)
+
+
+def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
+                  options: IngestOptions = IngestOptions(), decoder: Decoder = iter_frames,
+                  started: Prefetch | None = None) -> PreparedVideo:
+    """Probe, embed and segment one video, reusing artifacts made with the same options.
+    ``decoder``: where frames come from (PyAV by default; a GPU decoder from ``models``).
+    ``started``: this video's :func:`start_prefetch`, if the caller began it early."""
+    path = Path(path)
+    plan: _Plan | None = None
+    try:
+        with started or start_prefetch(path, encoder, layout, options, decoder) as items:
+            stream = iter(items)
+            plan = next(stream)
+            if plan.reused:
+                return PreparedVideo(plan.video_id, plan.info, layout.load_frames(plan.video_id, encoder.vector_name),
+                                     layout.load_segmentation(plan.video_id, encoder.vector_name),
+                                     encoder.vector_name, reused=True, timings=plan.times)
+            expected = max(1, int(plan.info.duration_s * options.decode.fps) + 1)
+            with tqdm(total=expected, desc=f"{path.name[:30]}", unit="frame", leave=False,
+                      disable=not options.progress) as bar:
+                stamps, vectors = embed_frames(path, stream, encoder, options.skip_similar, plan.times, bar)
+        frames, seg = _finish(plan, stamps, vectors, encoder.vector_name, layout, options.segment)
+    finally:
+        if plan is not None and plan.sink is not None:
+            plan.sink.close()  # after the decode thread has ended (the with block joined it)
+    atomic.write_json(layout.video_dir(plan.video_id) / "info.json", {**asdict(plan.info), "video_id": plan.video_id})
+    layout.write_meta(plan.video_id, encoder.vector_name, _options_meta(encoder, options, decoder))
+    return PreparedVideo(plan.video_id, plan.info, frames, seg, encoder.vector_name, reused=False, timings=plan.times)
+
+
+def _finish(plan: _Plan, stamps, vectors, vector_name: str, layout: DataLayout,
+            options: SegmentOptions) -> tuple[FrameEmbeddings, Segmentation]:
+    """Save the frame embeddings, segment them, write each shot's thumbnail from the spool."""
+    frames = FrameEmbeddings(plan.video_id, stamps, vectors)
+    layout.save_frames(frames, vector_name)
+    started = time.perf_counter()
+    seg = segment(frames, options)
+    plan.times.segment_s += time.perf_counter() - started
+    layout.save_segmentation(seg, vector_name)
+    started = time.perf_counter()
+    for shot in seg.shots:
+        atomic.write_bytes(layout.thumb_path(plan.video_id, vector_name, shot.index), plan.sink.read(shot.keyframe))
+    plan.times.thumbnails_s += time.perf_counter() - started
+    return frames, seg
