@@ -158,6 +158,8 @@ def bench_store(kind: str, x, ids, payloads, queries, truth, workdir: Path, args
            "slowest_write_and_flush_s": round(slowest, 3)}
     out.update(measure_queries(store, name, queries, truth, ids))
     store.close()
+    if kind != "server":
+        out["disk_bytes_per_point"] = round(sum(p.stat().st_size for p in workdir.rglob("*") if p.is_file()) / len(x))
     t = time.perf_counter()
     store = open_store()
     store.query(name, VEC, queries[0], K)

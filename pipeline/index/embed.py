@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,8 @@ class StageTimes:
     """Seconds spent per stage of one video's ingest. ``decode_s``, ``jpeg_s`` and
     ``signature_s`` are CPU seconds of the decode thread (they overlap the encoder);
     ``encode_s`` is the encoder's wall time, ``wait_s`` the time the encoder waited for
-    frames; the others are wall times on the calling thread."""
+    frames; the others are wall times on the calling thread. ``frames`` were sampled,
+    ``encoded`` went through the encoder (the others were near duplicates)."""
 
     probe_s: float = 0.0
     hash_s: float = 0.0
@@ -61,13 +62,10 @@ class StageTimes:
     store_s: float = 0.0
     frames: int = 0
     encoded: int = 0
+    jpeg_bytes: int = 0  # the sampled frames as spooled (or kept) JPEGs
 
     def as_dict(self) -> dict[str, float]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
-
-    def add(self, other: StageTimes) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 class FrameSpool:
@@ -203,7 +201,9 @@ def decoded_frames(path: Path, options: DecodeOptions, decoder: Decoder, sink: F
                 return
             started = time.thread_time()
             for offset, image in enumerate(batch.images):
-                sink.add(batch.first_index + offset, _jpeg(image))
+                jpeg = _jpeg(image)
+                sink.add(batch.first_index + offset, jpeg)
+                times.jpeg_bytes += len(jpeg)
             times.jpeg_s += time.thread_time() - started
             started = time.thread_time()
             signatures = [signature(image) for image in batch.images] if with_signatures else []
