@@ -26,6 +26,19 @@ def make_encoder(model: str, device: str) -> OpenClipEncoder:
     return OpenClipEncoder(ClipOptions(model=model, device=device))
 
 
+def make_decoder(name: str, device: str):
+    """Ingest's frame source: ``pyav`` (CPU, the default) or ``torchcodec`` (NVDEC on a GPU)."""
+    if name == "pyav":
+        from pipeline.media import iter_frames
+
+        return iter_frames
+    if name == "torchcodec":
+        from models.video import TorchcodecDecoder
+
+        return TorchcodecDecoder(device)
+    raise ConfigError(f"unknown decoder {name!r}: choose pyav or torchcodec")
+
+
 def make_transcriber(analysis: AnalysisSettings, device: str) -> Transcriber:
     """faster-whisper (CTranslate2 runs on cpu or cuda; other devices fall back to auto)."""
     from models.whisper import WhisperTranscriber

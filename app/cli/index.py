@@ -21,6 +21,13 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     ingest.add_argument("--fps", type=float, help="frames sampled per second (env BUSCA_FPS, default 2)")
     ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
     ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
+    ingest.add_argument("--skip-similar", type=float, default=3.0, metavar="LEVELS",
+                        help="reuse the last embedding for a frame within this many grey levels of the last frame "
+                             "encoded, in every 16x16 cell (default 3; 0 encodes every frame)")
+    ingest.add_argument("--decoder", choices=("pyav", "torchcodec"), default="pyav",
+                        help="frame source: pyav (CPU) or torchcodec (NVDEC with its CUDA build)")
+    ingest.add_argument("--decode-ahead", type=int, metavar="N",
+                        help="videos decoding while one is encoded (default: 4 on a GPU, 0 on a CPU)")
     ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
     ingest.set_defaults(handler="app.cli.index:run_ingest")
     add_common(ingest)
@@ -56,7 +63,7 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
 
 
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
+    from app.services import Services, make_decoder
     from pipeline.core import check_db_name
     from pipeline.index import IngestOptions, ingest_paths
     from pipeline.media import DecodeOptions
@@ -64,9 +71,13 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     check_db_name(settings.db)
     services = Services.start(settings)
     try:
-        options = IngestOptions(decode=DecodeOptions(fps=settings.fps), force=args.force,
-                                keep_frames=args.keep_frames)
-        results = ingest_paths(args.inputs, services.encoder, services.store, services.layout, settings.db, options)
+        gpu = services.encoder.device != "cpu"
+        ahead = args.decode_ahead if args.decode_ahead is not None else (4 if gpu else 0)
+        options = IngestOptions(decode=DecodeOptions(fps=settings.fps, batch_size=64 if gpu else 32), force=args.force,
+                                keep_frames=args.keep_frames, skip_similar=args.skip_similar, decode_ahead=ahead)
+        decoder = make_decoder(args.decoder, services.encoder.device)
+        results = ingest_paths(args.inputs, services.encoder, services.store, services.layout, settings.db, options,
+                               decoder)
     finally:
         services.close()
     if args.json:

@@ -105,7 +105,9 @@ def _decoder_name(decoder: Decoder) -> str:
 
 
 def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, decoder: Decoder) -> dict:
-    return {"encoder": encoder.name, "decode": asdict(options.decode), "segment": asdict(options.segment),
+    """What the artifacts depend on (not the batch size, which changes nothing in them)."""
+    decode = {k: v for k, v in asdict(options.decode).items() if k != "batch_size"}
+    return {"encoder": encoder.name, "decode": decode, "segment": asdict(options.segment),
             "skip_similar": options.skip_similar, "decoder": _decoder_name(decoder)}
 
 
