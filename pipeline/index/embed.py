@@ -3,9 +3,9 @@
 The decode thread does all the per-frame CPU work, so that it overlaps the encoder: it
 decodes and resizes (PyAV/swscale, or a GPU decoder), compresses each sampled frame to JPEG
 for the thumbnails, and computes each frame's near-duplicate signature
-(:mod:`pipeline.media.similar`). The JPEGs go to a :class:`FrameSpool`, one temporary file
-read back for the shots' keyframes and then deleted, or, with ``keep_frames``, to one file per
-frame under ``videos/<id>/frames``. The encoder sees only the frames that are not near
+(:mod:`pipeline.media.similar`). The JPEGs go to a :class:`FrameSpool` (in memory, or one
+anonymous temporary file for a long video), read back for the shots' keyframes and then
+dropped, or, with ``keep_frames``, to one file per frame under ``videos/<id>/frames``. The encoder sees only the frames that are not near
 duplicates of the last one it encoded; the others take that frame's embedding.
 
 When the consumer stops early (the encoder raised, the caller gave up), :class:`Prefetch`
@@ -19,6 +19,7 @@ import functools
 import io
 import logging
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +39,7 @@ from pipeline.protocols import ImageTextEncoder
 log = logging.getLogger(__name__)
 
 JPEG_QUALITY = 85
+SPOOL_MEMORY = 256 << 20  # bytes of frame JPEGs held in memory before the spool goes to a temporary file
 #: A frame source: ``(path, options) -> batches``; :func:`pipeline.media.iter_frames` by default.
 Decoder = Callable[[Path, DecodeOptions], Iterator[FrameBatch]]
 
@@ -69,23 +71,30 @@ class StageTimes:
 
 
 class FrameSpool:
-    """Sampled frames as JPEG bytes appended to one temporary file (not one file per frame),
-    read back by index; ``close()`` deletes it."""
+    """Sampled frames as JPEG bytes in one buffer, read back by index for the thumbnails: in
+    memory up to ``max_memory`` bytes (about 2 hours of video at 2 fps), beyond that in one
+    anonymous temporary file in ``folder`` (unlinked from the start: nothing is left behind,
+    even by a killed process). Never one file per frame."""
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._file = open(path, "w+b")  # noqa: SIM115 - owned by this object, closed in close()
+    def __init__(self, folder: Path, max_memory: int = SPOOL_MEMORY):
+        folder.mkdir(parents=True, exist_ok=True)
+        self._file = tempfile.SpooledTemporaryFile(max_size=max_memory, dir=folder)  # noqa: SIM115 - closed in close()
         self._spans: list[tuple[int, int]] = []
+        self._end = 0
         self._lock = threading.Lock()
+
+    @property
+    def on_disk(self) -> bool:
+        return bool(getattr(self._file, "_rolled", False))
 
     def add(self, index: int, jpeg: bytes) -> None:
         with self._lock:
             if index != len(self._spans):
                 raise ValueError(f"frame {index} spooled out of order (expected {len(self._spans)})")
-            self._file.seek(0, io.SEEK_END)
-            self._spans.append((self._file.tell(), len(jpeg)))
+            self._file.seek(self._end)
             self._file.write(jpeg)
+            self._spans.append((self._end, len(jpeg)))
+            self._end += len(jpeg)
 
     def read(self, index: int) -> bytes:
         with self._lock:
@@ -95,7 +104,6 @@ class FrameSpool:
 
     def close(self) -> None:
         self._file.close()
-        self.path.unlink(missing_ok=True)
 
 
 class FrameFolder:

@@ -4,7 +4,6 @@ Layout (every write atomic, see :mod:`pipeline.core.atomic`)::
 
     <data>/videos/<video_id>/info.json                    probe result + source name
     <data>/videos/<video_id>/frames/000000.jpg            every sampled frame, only with keep_frames
-    <data>/videos/<video_id>/.frames.spool                 the sampled frames as JPEGs, only while ingesting
     <data>/videos/<video_id>/<vector_name>/timestamps.npy  (N,) float64 seconds
     <data>/videos/<video_id>/<vector_name>/embeddings.npy  (N, D) float32, L2-normalised
     <data>/videos/<video_id>/<vector_name>/segmentation.json

@@ -10,8 +10,7 @@ wants the next videos decoded while this one is encoded starts their threads ear
 
 Order of writes (a crash at any point is harmless): ``meta.json``, which says "the artifacts
 match these options", is removed before any artifact changes and written last; every artifact
-is written atomically; the frame spool is a working file removed at the end (and by the next
-run, if a crash left it).
+is written atomically; the frame spool is in memory or an anonymous file that nothing can find.
 """
 
 from __future__ import annotations
@@ -36,9 +35,6 @@ from pipeline.records import FrameEmbeddings, Segmentation, VideoInfo
 from pipeline.segment import SegmentOptions, segment
 
 log = logging.getLogger(__name__)
-
-SPOOL_NAME = ".frames.spool"
-
 
 @dataclass(frozen=True)
 class IngestOptions:
@@ -120,10 +116,9 @@ def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, opti
 
 def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> None:
     """Temporary files that a killed run of this stage left behind (atomic.write_bytes names them
-    ``.<name>.<random>.tmp``; nothing reads them): ``info.json``'s, the encoder folder's, and
-    the frame spool."""
+    ``.<name>.<random>.tmp``; nothing reads them): ``info.json``'s and the encoder folder's."""
     video_dir, encoder_dir = layout.video_dir(video_id), layout.encoder_dir(video_id, vector_name)
-    for tmp in [*video_dir.glob(".info.json.*.tmp"), *encoder_dir.rglob(".*.tmp"), video_dir / SPOOL_NAME]:
+    for tmp in [*video_dir.glob(".info.json.*.tmp"), *encoder_dir.rglob(".*.tmp")]:
         tmp.unlink(missing_ok=True)
 
 
@@ -145,7 +140,7 @@ def start_video(path: Path, encoder: ImageTextEncoder, layout: DataLayout, optio
     (layout.encoder_dir(video_id, vector_name) / "meta.json").unlink(missing_ok=True)
     _remove_temp_files(layout, video_id, vector_name)
     shutil.rmtree(layout.video_dir(video_id) / "frames", ignore_errors=True)
-    sink = FrameFolder(layout, video_id) if options.keep_frames else FrameSpool(layout.video_dir(video_id) / SPOOL_NAME)
+    sink = FrameFolder(layout, video_id) if options.keep_frames else FrameSpool(layout.video_dir(video_id))
     yield _Plan(info, video_id, False, times, sink)
     yield from decoded_frames(path, options.decode, decoder, sink, times, options.skip_similar > 0)
 

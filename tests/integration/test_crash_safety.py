@@ -28,7 +28,6 @@ from PIL import Image
 
 import pipeline.index.prepare as prepare_module
 from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
-from pipeline.index.prepare import SPOOL_NAME
 from pipeline.media import DecodeOptions
 from pipeline.store import open_store
 
@@ -170,8 +169,8 @@ def test_a_killed_recompute_is_never_taken_for_a_finished_one(tmp_path, tiny_enc
 
 def test_ingest_writes_every_artifact_through_a_temporary_file(tmp_path, tiny_encoder, monkeypatch):
     """Every file ingest opens for writing under the data directory is a temporary file that is
-    then renamed, except the lock files and the sampled frames, spooled or kept (working files:
-    ``meta.json``, written last, is what says a video's artifacts are complete)."""
+    then renamed, except the lock files and the sampled frames (working files: ``meta.json``,
+    written last, is what says a video's artifacts are complete)."""
     [video] = _videos(tmp_path / "in", 1)
     data = (tmp_path / "data").resolve()
     written: list[Path] = []
@@ -206,6 +205,6 @@ def test_ingest_writes_every_artifact_through_a_temporary_file(tmp_path, tiny_en
     in_place = [p for p in written
                 if not (p.name.startswith(".") and p.name.endswith(".tmp"))  # atomic.write_bytes, place_media
                 and not p.name.endswith(".lock")
-                and p.name != SPOOL_NAME and p.parent.name != "frames"]
+                and p.parent.name != "frames"]
     assert not in_place, f"written in place, not atomically: {in_place}"
     assert any(p.parent == data / "catalog" for p in written) and any(p.parent.name == "thumbs" for p in written)

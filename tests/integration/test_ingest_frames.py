@@ -17,8 +17,7 @@ from PIL import Image
 
 import pipeline.index.fingerprint as fingerprint
 from pipeline.index import DataLayout, IngestOptions, ingest_one, ingest_paths
-from pipeline.index.embed import Prefetch
-from pipeline.index.prepare import SPOOL_NAME
+from pipeline.index.embed import FrameSpool, Prefetch
 from pipeline.media import DecodeOptions
 from pipeline.store import open_store
 
@@ -72,7 +71,7 @@ def test_sampled_frames_are_not_written_to_disk_and_thumbnails_come_from_the_spo
     result = _ingest(stills, tmp_path / "data", PixelEncoder(), skip_similar=0)
     assert result.status == "indexed", result.error
     video_dir = DataLayout(tmp_path / "data").video_dir(result.video_id)
-    assert not (video_dir / "frames").exists() and not (video_dir / SPOOL_NAME).exists()
+    assert sorted(p.name for p in video_dir.iterdir()) == ["info.json", "pixels-8x8"]
     thumbs = sorted((video_dir / "pixels-8x8" / "thumbs").glob("shot_*.jpg"))
     assert len(thumbs) == result.n_shots >= 1
     for thumb in thumbs:
@@ -101,8 +100,18 @@ def test_a_failing_encoder_ends_the_decode_thread(stills, tmp_path):
     assert str(stills) in result.error
     leftover = [t for t in threading.enumerate() if t.name == "decode" and t not in before]
     assert not leftover, f"decode threads still alive: {leftover}"
-    video_dirs = list((tmp_path / "data" / "videos").iterdir())
-    assert video_dirs and not any((d / SPOOL_NAME).exists() for d in video_dirs)
+    [video_dir] = list((tmp_path / "data" / "videos").iterdir())
+    assert not (video_dir / "frames").exists() and not list(video_dir.glob("tmp*"))
+
+
+def test_a_long_videos_spool_goes_to_one_anonymous_file_beyond_its_memory_budget(tmp_path):
+    spool = FrameSpool(tmp_path, max_memory=10_000)
+    frames = [bytes([i]) * 3000 for i in range(8)]  # 24 kB
+    for i, jpeg in enumerate(frames):
+        spool.add(i, jpeg)
+    assert spool.on_disk and list(tmp_path.iterdir()) == []  # unlinked at creation: nothing to leave behind
+    assert [spool.read(i) for i in (7, 0, 3)] == [frames[7], frames[0], frames[3]]
+    spool.close()
 
 
 def test_prefetch_stops_its_producer_when_the_consumer_leaves_early():
