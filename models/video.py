@@ -4,8 +4,9 @@ On a GPU box the encoder outruns CPU decoding of full-rate video by far (PERFORM
 core decodes 720p H.264 at ~18x real time). :class:`TorchcodecDecoder` decodes with
 torchcodec's CUDA decoder instead, where the full-size frames never leave the GPU: the
 sampled frames are resized there to ingest's working size and handed to the encoder as one
-``uint8 (N, 3, H, W)`` tensor per batch (``FrameBatch.pixels``); only these small frames
-are copied to the host, for the thumbnails and the near-duplicate test.
+``uint8 (N, 3, H, W)`` tensor per batch (``FrameBatch.pixels``). The per-frame work is done
+there too, batched: the JPEGs for the thumbnails (torchcodec's ``JpegEncoder``: nvJPEG on CUDA)
+and the near-duplicate signatures; only those bytes and 16x16 signatures reach the host.
 
 It follows :func:`pipeline.media.iter_frames`'s contract: batches of frames sampled every
 ``1 / fps`` seconds, times measured from the start of the stream; torchcodec applies the
@@ -26,7 +27,7 @@ import numpy as np
 
 from models.device import require, resolve_device
 from pipeline.errors import MediaError
-from pipeline.media import DecodeOptions, FrameBatch
+from pipeline.media import FRAME_JPEG_QUALITY, SIGNATURE_CELLS, DecodeOptions, FrameBatch
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,23 @@ class TorchcodecDecoder:
 
     @staticmethod
     def _batch(torch, first: int, frames, begin: float, short_side: int) -> FrameBatch:
+        from torchcodec.encoders import JpegEncoder
+
         data = frames.data  # uint8 (N, 3, H, W) on the decoder's device
         height, width = _working_size(data.shape[2], data.shape[3], short_side)
         small = torch.nn.functional.interpolate(data.float(), size=(height, width), mode="bilinear",
                                                 antialias=True, align_corners=False)
         pixels = small.round_().clamp_(0, 255).to(torch.uint8)
-        images = list(pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy())
+        jpegs = [bytes(JpegEncoder(p).to_tensor(quality=FRAME_JPEG_QUALITY).cpu().numpy()) for p in pixels]
         stamps = np.maximum(frames.pts_seconds.cpu().numpy().astype(np.float64) - begin, 0.0)
-        return FrameBatch(first, stamps, images, pixels=pixels)
+        return FrameBatch(first, stamps, [], pixels=pixels, jpegs=jpegs, signatures=signatures(torch, pixels))
+
+
+def signatures(torch, pixels) -> np.ndarray:
+    """:func:`pipeline.media.similar.signature` of every frame, on the frames' device: grey
+    block means over a crop to a multiple of ``SIGNATURE_CELLS``, ``(N, 16, 16)`` float32."""
+    cells = SIGNATURE_CELLS
+    height, width = pixels.shape[2] - pixels.shape[2] % cells, pixels.shape[3] - pixels.shape[3] % cells
+    weights = torch.tensor([0.299, 0.587, 0.114], device=pixels.device).view(1, 3, 1, 1)
+    grey = (pixels[:, :, :height, :width].float() * weights).sum(dim=1, keepdim=True)
+    return torch.nn.functional.avg_pool2d(grey, (height // cells, width // cells)).squeeze(1).cpu().numpy()

@@ -33,12 +33,11 @@ from tqdm.auto import tqdm
 
 from pipeline.errors import MediaError
 from pipeline.index.layout import DataLayout
-from pipeline.media import DecodeOptions, FrameBatch, plan_reuse, signature
+from pipeline.media import FRAME_JPEG_QUALITY, DecodeOptions, FrameBatch, plan_reuse, signature
 from pipeline.protocols import ImageTextEncoder
 
 log = logging.getLogger(__name__)
 
-JPEG_QUALITY = 85
 SPOOL_MEMORY = 256 << 20  # bytes of frame JPEGs held in memory before the spool goes to a temporary file
 #: A frame source: ``(path, options) -> batches``; :func:`pipeline.media.iter_frames` by default.
 Decoder = Callable[[Path, DecodeOptions], Iterator[FrameBatch]]
@@ -191,7 +190,7 @@ class Prefetch:
 
 def _jpeg(image: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    Image.fromarray(image).save(buffer, format="JPEG", quality=FRAME_JPEG_QUALITY)
     return buffer.getvalue()
 
 
@@ -208,13 +207,18 @@ def decoded_frames(path: Path, options: DecodeOptions, decoder: Decoder, sink: F
             if batch is None:
                 return
             started = time.thread_time()
-            for offset, image in enumerate(batch.images):
-                jpeg = _jpeg(image)
+            jpegs = batch.jpegs if batch.jpegs is not None else [_jpeg(image) for image in batch.images]
+            for offset, jpeg in enumerate(jpegs):
                 sink.add(batch.first_index + offset, jpeg)
                 times.jpeg_bytes += len(jpeg)
             times.jpeg_s += time.thread_time() - started
             started = time.thread_time()
-            signatures = [signature(image) for image in batch.images] if with_signatures else []
+            if not with_signatures:
+                signatures = []
+            elif batch.signatures is not None:
+                signatures = list(batch.signatures)
+            else:
+                signatures = [signature(image) for image in batch.images]
             times.signature_s += time.thread_time() - started
             yield batch, signatures
     finally:

@@ -24,6 +24,9 @@ from pipeline.records import VideoInfo
 
 log = logging.getLogger(__name__)
 
+#: JPEG quality of the sampled frames kept for thumbnails (and with ``keep_frames``).
+FRAME_JPEG_QUALITY = 85
+
 #: Extensions picked up when a folder is ingested. Any file PyAV opens can be given by path.
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".mxf", ".flv", ".wmv"})
 
@@ -63,13 +66,19 @@ class DecodeOptions:
 @dataclass(frozen=True)
 class FrameBatch:
     """Consecutive sampled frames: indices, timestamps and RGB ``uint8 (H, W, 3)`` images.
-    ``pixels``: the same frames already on an encoder's device (a GPU decoder's ``uint8
-    (N, 3, H, W)`` tensor), which the encoder then takes instead of ``images``."""
+
+    A GPU decoder keeps the frames on its device instead: ``pixels`` is then a ``uint8
+    (N, 3, H, W)`` tensor that the encoder takes as is, ``jpegs`` the frames compressed there
+    (for the thumbnails) and ``signatures`` their near-duplicate signatures
+    (:func:`pipeline.media.similar.signature`, ``(N, 16, 16)``), and ``images`` may be empty.
+    """
 
     first_index: int
     timestamps: np.ndarray
     images: list[np.ndarray]
     pixels: Any = None
+    jpegs: list[bytes] | None = None
+    signatures: np.ndarray | None = None
 
 
 def _open(path: Path) -> av.container.InputContainer:

@@ -1,8 +1,8 @@
 """Near-duplicate sampled frames: a frame that looks like the last one the encoder saw can
 reuse its embedding instead of being encoded again (on a CPU the encoder is the whole cost).
 
-A frame's *signature* is its grey picture shrunk to ``CELLS x CELLS`` block means. A frame is
-a near duplicate of the reference (the last frame actually encoded, never a skipped one, so
+A frame's *signature* is its grey picture shrunk to 16 x 16 block means (``SIGNATURE_CELLS``).
+A frame is a near duplicate of the reference (the last frame actually encoded, never a skipped one, so
 a slow pan cannot drift through a chain of skips) when **every** cell differs from the
 reference's by at most ``threshold`` grey levels. The test is deliberately strict: one cell
 that changes (a person entering a corner of a static shot: a 14x25-pixel cell of a 224-pixel
@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-CELLS = 16
+SIGNATURE_CELLS = 16
 
 
-def signature(image: np.ndarray, cells: int = CELLS) -> np.ndarray:
+def signature(image: np.ndarray, cells: int = SIGNATURE_CELLS) -> np.ndarray:
     """``(cells, cells)`` float32 grey block means of an RGB ``uint8 (H, W, 3)`` image."""
     height, width = image.shape[:2]
     if height < cells or width < cells:

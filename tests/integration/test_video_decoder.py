@@ -5,11 +5,14 @@ here (no GPU on the machines that build this)."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from pipeline.index import DataLayout, IngestOptions, ingest_one
-from pipeline.media import DecodeOptions, iter_frames
+from pipeline.media import DecodeOptions, iter_frames, signature
 from pipeline.store import open_store
 
 pytest.importorskip("torchcodec.decoders", reason="pip install torchcodec==0.17.0")
@@ -26,10 +29,16 @@ def test_samples_match_pyav_within_one_frame(slideshow):
     assert [b.first_index for b in ours] == [0, 5, 10, 15]
     np.testing.assert_allclose(times, np.concatenate([b.timestamps for b in theirs]), atol=0.1 + 1e-6)  # 10 fps
     for mine, other in zip(ours, theirs, strict=True):
-        assert tuple(mine.pixels.shape) == (len(mine.images), 3, 224, 298) and str(mine.pixels.dtype) == "torch.uint8"
-        for a, b in zip(mine.images, other.images, strict=True):
+        n = len(mine.timestamps)
+        assert tuple(mine.pixels.shape) == (n, 3, 224, 298) and str(mine.pixels.dtype) == "torch.uint8"
+        assert mine.images == [] and len(mine.jpegs) == n and mine.signatures.shape == (n, 16, 16)
+        for k, (a, b) in enumerate(zip(mine.pixels.permute(0, 2, 3, 1).numpy(), other.images, strict=True)):
             assert a.shape == b.shape == (224, 298, 3)
             assert np.abs(a.astype(int) - b.astype(int)).mean() < 6  # another resampler, the same picture
+            np.testing.assert_allclose(mine.signatures[k], signature(a), atol=1e-3)  # as the CPU's signature
+            with Image.open(io.BytesIO(mine.jpegs[k])) as jpeg:
+                assert jpeg.format == "JPEG" and jpeg.size == (298, 224)
+                assert np.abs(np.asarray(jpeg.convert("RGB"), int) - a).mean() < 4
 
 
 def test_ingest_with_the_torchcodec_decoder_feeds_the_encoder_device_tensors(slideshow, tiny_encoder, tmp_path):
