@@ -19,7 +19,7 @@ if [[ "${BENCH_FULL:-0}" == 1 ]]; then
     STORE_ARGS=(--sizes 1000,20000,100000 --skip-local-above 20000)
     SEARCH_ARGS=(--sizes 1000,20000,100000 --local-max 20000)
 else
-    INGEST_ARGS=(--max-encode-frames 4 --skip-end-to-end)
+    INGEST_ARGS=(--quick)
     SEGMENT_ARGS=(--quick --repeat 1)
     STORE_ARGS=(--sizes 1000,20000 --skip-local-above 1000 --queries 50)
     SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10)
