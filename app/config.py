@@ -25,7 +25,7 @@ ENVIRONMENT = {
     "BUSCA_AUTH": ("", "web app login as user:password (several: comma-separated)"),
     "BUSCA_AUTH_FILE": ("", "file with one user:password per line, instead of BUSCA_AUTH"),
     "BUSCA_MAX_UPLOAD_MB": ("200", "largest file the web app accepts, in MB"),
-    "BUSCA_INGEST_ROOT": ("", "folders the web app may ingest from, ':'-separated; unset means the data dir's parent"),
+    "BUSCA_INGEST_ROOT": ("/archivo", "server folders the web app may ingest from, ':'-separated (mount the archive there)"),
     "BUSCA_LANG": ("es", "web app language: es or en"),
     # Analysis mode (python -m app analyze; read by AnalysisSettings):
     "BUSCA_WHISPER_MODEL": ("auto", "faster-whisper size or CTranslate2 dir; auto: large-v3 on GPU, small on CPU"),

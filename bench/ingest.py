@@ -150,7 +150,7 @@ def run_clip(clip: Path, encoder, args, workdir: Path, decoder, skip_similar: fl
         options = IngestOptions(decode=DecodeOptions(fps=args.fps), progress=False, force=True, media="none",
                                 skip_similar=skip_similar)
         started = time.perf_counter()
-        result = ingest_one(clip, encoder, store, DataLayout(data), "bench", options, decoder)
+        result = ingest_one(clip, encoder, store, DataLayout(data), "bench", options, decoder=decoder)
         wall = time.perf_counter() - started
     finally:
         store.close()
@@ -237,7 +237,7 @@ def bench_batch(paths: list[Path], encoder, args, workdir: Path, decoder) -> dic
                                 progress=False, force=True, media="none", skip_similar=args.skip_similar,
                                 decode_ahead=args.decode_ahead, prefetch_batches=8)
         started = time.perf_counter()
-        results = ingest_paths(paths, encoder, store, DataLayout(data), "bench", options, decoder)
+        results = ingest_paths(paths, encoder, store, DataLayout(data), "bench", options, decoder=decoder)
         wall = time.perf_counter() - started
     finally:
         store.close()

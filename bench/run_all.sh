@@ -18,11 +18,13 @@ if [[ "${BENCH_FULL:-0}" == 1 ]]; then
     SEGMENT_ARGS=()
     STORE_ARGS=(--sizes 1000,20000,100000 --skip-local-above 20000)
     SEARCH_ARGS=(--sizes 1000,20000,100000 --local-max 20000)
+    CATALOG_ARGS=()
 else
     INGEST_ARGS=(--quick)
     SEGMENT_ARGS=(--quick --repeat 1)
     STORE_ARGS=(--sizes 1000,20000 --skip-local-above 1000 --queries 50)
     SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10)
+    CATALOG_ARGS=(--json-videos 10000 --server-videos 2000 --job-items 2000 --quick)
 fi
 
 failed=()
@@ -48,6 +50,7 @@ run ingest "${INGEST_ARGS[@]}"
 run segment "${SEGMENT_ARGS[@]}"
 run store "${STORE_ARGS[@]}"
 run search "${SEARCH_ARGS[@]}" "${SEARCH_ARGS[@]}"
+run catalog "${CATALOG_ARGS[@]}"
 
 if ((${#failed[@]})); then
     echo "failed: ${failed[*]}" >&2

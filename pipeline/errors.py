@@ -56,6 +56,16 @@ class UnknownDatabaseError(StoreError):
         super().__init__(f"database {name!r} does not exist.{hint}")
 
 
+class CatalogError(BuscaError):
+    """The video catalog cannot be read or written. ``where`` is its file (or server), and the
+    message says what to do (usually: ``python -m app check --db NAME --repair``)."""
+
+    def __init__(self, where: str | Path, cause: str):
+        self.where = str(where)
+        self.cause = cause
+        super().__init__(f"video catalog {self.where}: {cause}")
+
+
 class ModelError(BuscaError):
     """A model could not be loaded or run. The message says how to fix it."""
 

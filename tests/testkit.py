@@ -241,3 +241,90 @@ def serve_app(settings, ui, services):
         demo.close()
         ctx.close()
         services.close()
+
+
+# --- the archive: consistency after crashes, and a worker that dies ---------------------------------
+
+
+def assert_archive_consistent(data: Path, db: str, expected_videos: int) -> None:
+    """Catalog, store and artifacts agree: each video once, no orphan or duplicate point, no unfinished
+    ingest, every artifact readable, no temporary file left outside the store's own folder."""
+    import json
+    from collections import Counter
+
+    from PIL import Image
+
+    from pipeline.index import DataLayout, VideoCatalog
+    from pipeline.store import open_store
+
+    layout = DataLayout(data)
+    catalog = VideoCatalog(layout.root)
+    videos = catalog.videos(db)
+    assert len(videos) == expected_videos and catalog.pending(db) == []
+    store = open_store(data)
+    try:
+        points = list(store.scroll(db))
+        assert store.count(db) == len(points) == sum(v.n_shots for v in videos.values())
+    finally:
+        store.close()
+    keys = Counter((p.payload["video_id"], p.payload["shot_index"]) for p in points)
+    assert max(keys.values()) == 1, "a shot is stored twice"
+    assert {video for video, _ in keys} == set(videos), "points of a video missing from the catalog (orphans)"
+    for video_id, entry in videos.items():
+        assert sorted(i for v, i in keys if v == video_id) == list(range(entry.n_shots))
+        frames = layout.load_frames(video_id, entry.encoder)
+        seg = layout.load_segmentation(video_id, entry.encoder)
+        assert len(frames.timestamps) == len(frames.embeddings) == len(seg.frame_classes) == entry.n_frames
+        assert seg.shots[-1].end_frame == entry.n_frames
+        assert len(seg.shots) == entry.n_shots and seg.shot_embeddings.shape[0] == entry.n_shots
+    for point in points:
+        with Image.open(layout.resolve(point.payload["thumbnail"])) as thumb:
+            thumb.verify()
+    for path in (data / "videos").rglob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))
+    for path in (data / "videos").rglob("*.npy"):
+        np.load(path, allow_pickle=False)
+    leftovers = [p for p in data.rglob("*.tmp") if p.is_file() and not p.is_relative_to(data / "edge")]
+    assert not leftovers, f"temporary files left behind: {leftovers}"
+
+
+class KillOnceEncoder:
+    """An encoder factory for ingest's worker processes (it pickles): the tiny model, except that the
+    first process to reach its ``kill_at``-th batch of images SIGKILLs itself, in the middle of a
+    video. ``marker`` (created atomically) makes it happen once across all processes."""
+
+    def __init__(self, model_dir: Path, marker: Path, kill_at: int = 2):
+        self.model_dir, self.marker, self.kill_at = str(model_dir), str(marker), kill_at
+
+    def __call__(self):
+        from models.clip import ClipOptions, OpenClipEncoder
+
+        return _KillingEncoder(OpenClipEncoder(ClipOptions(model=f"local-dir:{self.model_dir}", device="cpu")),
+                               self.marker, self.kill_at)
+
+
+class _KillingEncoder:
+    def __init__(self, inner, marker: str, kill_at: int):
+        self.inner, self.marker, self.kill_at, self.calls = inner, marker, kill_at, 0
+        self.name, self.vector_name = inner.name, inner.vector_name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def encode_images(self, images):
+        import os
+        import signal
+
+        self.calls += 1
+        if self.calls == self.kill_at:
+            try:
+                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                pass
+            else:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return self.inner.encode_images(images)
+
+    def encode_texts(self, texts):
+        return self.inner.encode_texts(texts)

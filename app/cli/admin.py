@@ -141,7 +141,7 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK
     from pipeline.core import check_db_name
     from pipeline.errors import ConfigError, UnknownDatabaseError
-    from pipeline.index import VideoCatalog
+    from pipeline.index import catalog_for
     from pipeline.store import copy_collection, open_store
 
     name = check_db_name(settings.db)
@@ -162,24 +162,34 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
             bar, update = _progress(f"{name} -> {dst_name}")
             with bar:
                 copied = copy_collection(src, dst, name, dst_name, batch_size=args.batch_size, progress=update)
+            videos = catalog_for(src, settings.data_dir).videos(name).values()
+            n_videos = _put_catalog(catalog_for(dst, settings.data_dir, options.replication_factor), dst_name, videos,
+                                    settings)
         finally:
             dst.close()
     finally:
         src.close()
-    _copy_catalog(VideoCatalog(settings.data_dir), name, dst_name)
-    print(f"copied {copied} shots of '{name}' from {src_label} to {dst_label} as '{dst_name}'")
+    print(f"copied {copied} shots of '{name}' from {src_label} to {dst_label} as '{dst_name}', "
+          f"with {n_videos} catalog records")
     if dst_label.startswith("http"):
         print(f"point the app at it: BUSCA_QDRANT_URL={dst_label} (and BUSCA_QDRANT_API_KEY), same --data-dir",
               file=sys.stderr)
     return EXIT_OK
 
 
-def _copy_catalog(catalog, name: str, dst_name: str) -> None:
-    from pipeline.core import atomic
+def _put_catalog(catalog, name: str, videos, settings: Settings) -> int:
+    """Make ``name``'s catalog hold exactly ``videos`` (media paths relative to the data directory)."""
+    from dataclasses import replace
 
-    source = catalog.path(name)
-    if dst_name != name and source.exists():
-        atomic.write_bytes(catalog.path(dst_name), source.read_bytes())
+    from pipeline.index import DataLayout
+
+    layout = DataLayout(settings.data_dir)
+    entries = [replace(v, path=layout.stored_path(v.path)) if v.path else v for v in videos]
+    try:
+        catalog.drop_database(name)
+        return catalog.record_many(name, entries)
+    finally:
+        catalog.close()
 
 
 CATALOG_FILE = "catalog.json"
@@ -187,9 +197,9 @@ CATALOG_FILE = "catalog.json"
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK
-    from pipeline.core import atomic, check_db_name
+    from pipeline.core import check_db_name
     from pipeline.errors import UnknownDatabaseError
-    from pipeline.index import VideoCatalog
+    from pipeline.index import catalog_for, write_json_catalog
     from pipeline.store import export_collection, open_store
 
     name = check_db_name(settings.db)
@@ -199,39 +209,46 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if not store.has_collection(name):
             raise UnknownDatabaseError(name, store.list_collections())
+        catalog = catalog_for(store, settings.data_dir)
+        try:
+            videos = catalog.videos(name).values()  # read first: a damaged catalog stops the backup here
+        finally:
+            catalog.close()
         bar, update = _progress(f"backup {name}")
         with bar:
             written = export_collection(store, name, out, progress=update)
+        n_videos = write_json_catalog(out / CATALOG_FILE, videos)
     finally:
         store.close()
-    catalog = VideoCatalog(settings.data_dir).path(name)
-    atomic.write_bytes(out / CATALOG_FILE, catalog.read_bytes() if catalog.exists() else b'{"videos": {}}')
-    print(f"backed up {written} shots of '{name}' and its catalog to {out}")
+    print(f"backed up {written} shots of '{name}' and its catalog ({n_videos} videos) to {out}")
     return EXIT_OK
 
 
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK
-    from pipeline.core import atomic, check_db_name
-    from pipeline.index import VideoCatalog
+    from pipeline.core import check_db_name
+    from pipeline.index import catalog_for, read_json_catalog
     from pipeline.store import export_contents, import_collection, open_store
 
     directory = Path(args.directory)
     exported, vectors = export_contents(directory)
     name = check_db_name(args.db or exported)  # --db here means "restore under this name"
+    listed = directory / CATALOG_FILE
+    videos = read_json_catalog(listed) if listed.exists() else None  # a damaged one stops the restore here
     store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
                        backend=settings.store)
+    options = collection_options(args)
     try:
-        _prepare_destination(store, name, vectors, collection_options(args), args.replace)
+        _prepare_destination(store, name, vectors, options, args.replace)
         bar, update = _progress(f"restore {name}")
         with bar:
             restored = import_collection(store, directory, name, progress=update)
+        if videos is not None:
+            _put_catalog(catalog_for(store, settings.data_dir, options.replication_factor), name, videos, settings)
     finally:
         store.close()
-    catalog = directory / CATALOG_FILE
-    if catalog.exists():
-        atomic.write_bytes(VideoCatalog(settings.data_dir).path(name), catalog.read_bytes())
-    else:
-        print(f"warning: {directory} has no {CATALOG_FILE}: the videos of '{name}' are not listed", file=sys.stderr)
+    if videos is None:
+        print(f"warning: {directory} has no {CATALOG_FILE}: the videos of '{name}' are not listed; "
+              f"`python -m app check --db {name} --repair` rebuilds them from the store", file=sys.stderr)
     print(f"restored {restored} shots into '{name}' ({store.kind} store)")
     return EXIT_OK

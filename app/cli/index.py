@@ -1,4 +1,4 @@
-"""CLI commands for the archive: ``ingest``, ``search``, ``videos``, ``databases`` and ``serve``.
+"""CLI commands for the archive: ``ingest``, ``search``, ``videos`` and ``serve``.
 
 Each command parses its values, calls one pipeline function and prints records. Top-level
 imports stay light (``app.cli.main`` imports this module to build its parser).
@@ -11,16 +11,22 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 
-from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
+from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, print_json
 from app.config import Settings
 
 
 def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
-    ingest = sub.add_parser("ingest", help="index video files and folders into a database")
-    ingest.add_argument("inputs", nargs="+", help="video files or folders (searched recursively)")
+    ingest = sub.add_parser("ingest", help="index video files, folders and URLs into a database",
+                            epilog=INGEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ingest.add_argument("inputs", nargs="+", help="video files, folders (searched recursively), @list.txt files, "
+                        "or http(s) URLs (YouTube plus BUSCA_ALLOWED_HOSTS)")
     ingest.add_argument("--fps", type=float, help="frames sampled per second (env BUSCA_FPS, default 2)")
     ingest.add_argument("--force", action="store_true", help="recompute artifacts even if they exist")
     ingest.add_argument("--keep-frames", action="store_true", help="keep every sampled frame as JPEG")
+    ingest.add_argument("--workers", type=int, default=1,
+                        help="worker processes that decode and encode videos (this process alone writes)")
+    ingest.add_argument("--shard", metavar="I/N", help="ingest only part I of N of the inputs (machines sharing "
+                        "one Qdrant server and one data directory each take one part)")
     ingest.add_argument("--skip-similar", type=float, default=3.0, metavar="LEVELS",
                         help="reuse the last embedding for a frame within this many grey levels of the last frame "
                              "encoded, in every 16x16 cell (default 3; 0 encodes every frame)")
@@ -50,10 +56,6 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     videos.set_defaults(handler="app.cli.index:run_videos")
     add_common(videos)
 
-    dbs = sub.add_parser("databases", help="list databases")
-    dbs.set_defaults(handler="app.cli.index:run_databases")
-    add_common(dbs)
-
     serve = sub.add_parser("serve", help="start the web app (the default without a command)")
     serve.add_argument("--host", help="bind address (env BUSCA_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env BUSCA_PORT, default 7860)")
@@ -62,22 +64,53 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     add_model(serve)
 
 
+INGEST_EPILOG = """\
+Many workers, one archive:
+  python -m app ingest /archivo --workers 4            4 processes decode and encode, one writes
+  python -m app ingest /archivo --shard 2/3 --qdrant-url http://qdrant:6333 --data-dir /mnt/busca
+                                                       machine 2 of 3 into one Qdrant server
+Every machine gives the same inputs and the same shared data directory (thumbnails, media).
+Killing any worker or machine loses nothing: run the same command again to finish.
+"""
+
+
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services, make_decoder
+    from functools import partial
+
+    from app.config import AnalysisSettings
+    from app.services import Services, make_decoder, make_encoder, make_source_options
+    from models.device import resolve_device
     from pipeline.core import check_db_name
-    from pipeline.index import IngestOptions, ingest_paths
+    from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, select_shard
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers > 1 and args.decoder != "pyav":
+        print("error: --decoder torchcodec runs in one process (one GPU model, several videos decoding at once): "
+              "drop --workers", file=sys.stderr)
+        return EXIT_USAGE
+    shard = Shard.parse(args.shard) if args.shard else None
+    sources = select_shard(args.inputs, shard)
+    if shard is not None:
+        print(f"shard {shard.index}/{shard.count}: {len(sources)} inputs", file=sys.stderr)
+    fetch = make_source_options(settings.data_dir, AnalysisSettings.from_env())
     services = Services.start(settings)
     try:
-        gpu = services.encoder.device != "cpu"
+        services.catalog.pending(settings.db)  # a damaged catalog stops the ingest here, before any work
+        gpu = resolve_device(settings.device) != "cpu"
         ahead = args.decode_ahead if args.decode_ahead is not None else (4 if gpu else 0)
         options = IngestOptions(decode=DecodeOptions(fps=settings.fps, batch_size=64 if gpu else 32), force=args.force,
                                 keep_frames=args.keep_frames, skip_similar=args.skip_similar, decode_ahead=ahead)
-        decoder = make_decoder(args.decoder, services.encoder.device)
-        results = ingest_paths(args.inputs, services.encoder, services.store, services.layout, settings.db, options,
-                               decoder)
+        if args.workers > 1 and sources:
+            factory = partial(make_encoder, settings.clip_model, settings.device)
+            results = ingest_parallel(sources, factory, services.store, services.layout, settings.db, options,
+                                      args.workers, services.catalog, fetch)
+        else:
+            results = ingest_paths(sources, services.encoder, services.store, services.layout, settings.db, options,
+                                   services.catalog, fetch, make_decoder(args.decoder, settings.device))
     finally:
         services.close()
     if args.json:
@@ -91,6 +124,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"FAILED  {r.error}")
     failed = sum(r.status != "indexed" for r in results)
     print(f"{len(results) - failed} indexed, {failed} failed, database '{settings.db}'", file=sys.stderr)
+    if not results and shard is not None:
+        return EXIT_OK  # this machine's part of the inputs is empty
     if not results:
         print("error: no video files found in the given inputs", file=sys.stderr)
         return EXIT_ERROR
@@ -117,6 +152,8 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     services = Services.start(settings)
     try:
         _require_db(services, settings.db)
+        for warning in services.warnings([settings.db]):
+            print(f"warning: {warning}", file=sys.stderr)
         hits = search(services.store, services.encoder, settings.db, query)
     finally:
         services.close()
@@ -134,15 +171,19 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_videos(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
-    from pipeline.core import format_timecode
+    """Reads the catalog only: it works while the web app holds an embedded store."""
+    from app.services import open_settings_catalog
+    from pipeline.core import check_db_name, format_timecode
+    from pipeline.errors import UnknownDatabaseError
 
-    services = Services.start(settings)
+    check_db_name(settings.db)
+    catalog = open_settings_catalog(settings)
     try:
-        _require_db(services, settings.db)
-        videos = list(services.catalog.videos(settings.db).values())
+        videos = list(catalog.videos(settings.db).values())
+        if not videos and settings.db not in catalog.databases():
+            raise UnknownDatabaseError(settings.db, catalog.databases())
     finally:
-        services.close()
+        catalog.close()
     if args.json:
         print_json([asdict(v) for v in videos])
         return EXIT_OK
@@ -150,19 +191,6 @@ def run_videos(args: argparse.Namespace, settings: Settings) -> int:
     for v in videos:
         print(f"{v.video_id:20}  {format_timecode(v.duration_s):>12}  {v.n_shots:>5} {v.n_scenes:>6}  {v.source}")
     print(f"{len(videos)} videos in '{settings.db}'", file=sys.stderr)
-    return EXIT_OK
-
-
-def run_databases(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import Services
-
-    services = Services.start(settings)
-    try:
-        for name in services.databases():
-            count = services.store.count(name) if services.store.has_collection(name) else 0
-            print(f"{name}\t{count} shots\t{len(services.catalog.videos(name))} videos")
-    finally:
-        services.close()
     return EXIT_OK
 
 

@@ -7,7 +7,7 @@ import sys
 
 #: 0 success; 1 an error (nothing done); 2 bad usage (argparse); 3 a batch finished but some
 #: items failed (each failure is reported).
-EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 def print_json(data: object) -> None:

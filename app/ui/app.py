@@ -24,6 +24,7 @@ from app.ui.tabs.config import build_config_tab
 from app.ui.tabs.evaluate import build_evaluate_tab
 from app.ui.tabs.explore import build_explore_tab
 from app.ui.tabs.ingest import build_ingest_tab
+from app.ui.tabs.manage import build_banner, build_manage_tab
 from app.ui.tabs.search import build_search_tab
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def build_app(ctx: UiContext) -> gr.Blocks:
         # A session's analysis settings. Made here: a State directly inside gr.Tabs breaks the tab bar (Gradio 6).
         config = gr.State(AnalysisConfig.from_settings(ctx.analysis_env))
         db, lang_radio = _header(ctx)
+        banner = build_banner(ctx)  # a damaged catalog, diverging counts: said above every tab
         with gr.Tabs():
             with gr.Tab(tx("tab_search"), id="search", elem_id="be-tab-search") as tab:
                 tx.bind(tab, label="tab_search")
@@ -64,6 +66,11 @@ def build_app(ctx: UiContext) -> gr.Blocks:
             with gr.Tab(tx("tab_explore"), id="explore", elem_id="be-tab-explore") as tab:
                 tx.bind(tab, label="tab_explore")
                 refreshers += ingest_refreshers + build_explore_tab(ctx, db, lang)
+            with gr.Tab(tx("tab_manage"), id="manage", elem_id="be-tab-manage") as tab:
+                tx.bind(tab, label="tab_manage")
+                manage_refreshers, manage_events = build_manage_tab(ctx, db, lang, lang_radio)
+            refreshers += [banner, *manage_refreshers]
+            ingest_events += manage_events
             refreshers += _analysis_tabs(ctx, lang, config, lang_radio)
         _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events)
     return demo

@@ -122,12 +122,14 @@ class UiContext:
             return {}
 
     def media_path(self, entry: IndexedVideo | None) -> Path | None:
-        """The video file of a catalog entry, if it lies where the app may serve it (``<data>/media``)."""
+        """The video file of a catalog entry, if it lies where the app may serve it (``<data>/media``);
+        relative catalog paths and absolute ones of earlier versions both resolve."""
         if entry is None:
             return None
-        path = Path(entry.path).resolve()
+        found = self.layout.media_file(entry.path, entry.video_id)
+        path = found.resolve() if found is not None else None
         media_root = (self.layout.root / "media").resolve()
-        return path if path.is_file() and path.is_relative_to(media_root) else None
+        return path if path is not None and path.is_relative_to(media_root) else None
 
     def export_path(self, name: str) -> Path:
         """A fresh file in this app's export folder; files older than an hour are removed."""

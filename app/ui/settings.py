@@ -1,7 +1,8 @@
 """Web app settings: bind address, authentication, upload cap, folder-ingest roots, language.
 
 Read from the environment (never at import time), overridable by ``serve --host/--port``.
-Safe defaults: loopback only, no folder outside the allowed roots, 200 MB uploads.
+Safe defaults: loopback only, no folder outside the allowed roots (``/archivo`` unless
+``BUSCA_INGEST_ROOT`` says otherwise), 200 MB uploads.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class UiSettings:
             auth=auth,
             auth_file=auth_file,
             max_upload_mb=_int("BUSCA_MAX_UPLOAD_MB", get("BUSCA_MAX_UPLOAD_MB"), 1, 1_000_000),
-            ingest_roots=tuple(roots) or (settings.data_dir.expanduser().resolve().parent,),
+            ingest_roots=tuple(roots) or (Path(ENVIRONMENT["BUSCA_INGEST_ROOT"][0]),),
             lang=_lang(get("BUSCA_LANG")),
         )
 

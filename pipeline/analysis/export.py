@@ -6,7 +6,7 @@ Into the output folder (by default the job folder)::
     results.jsonl             one line per item: source, status, the failed stage and its error, summary
     results.csv               one row per shot of the finished items, one row per failed item
                               (UTF-8 with BOM, so that spreadsheet programs read the accents)
-    results.zip               all of the above, plus the job's manifest.json
+    results.zip               all of the above, plus the job's manifest.json (and state.jsonl)
 
 A CSV cell that starts with ``= + - @`` (or a tab/carriage return) gets a leading ``'`` so a
 spreadsheet shows it as text instead of running it as a formula: the texts come from a model
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.analysis.jobs import MANIFEST, ItemState, read_manifest
+from pipeline.analysis.jobs import MANIFEST, STATE_LOG, ItemState, read_manifest
 from pipeline.analysis.schema import ShotAnalysis, VideoAnalysis
 from pipeline.analysis.store import read_analysis
 from pipeline.core import atomic, format_timecode
@@ -170,7 +170,8 @@ def export_job(job_dir: Path, out_dir: Path | None = None) -> Exported:
     atomic.write_bytes(jsonl, ("\n".join(lines) + "\n").encode("utf-8"))
     atomic.write_bytes(table, csv_bytes(csv_rows(items)))
     members = [(p, f"analyses/{p.name}") for p in analyses] + [(jsonl, jsonl.name), (table, table.name)]
-    if (job_dir / MANIFEST).is_file():
-        members.append((job_dir / MANIFEST, MANIFEST))
+    for name in (MANIFEST, STATE_LOG):  # the log: status changes not yet folded into the manifest
+        if (job_dir / name).is_file():
+            members.append((job_dir / name, name))
     _write_zip(archive, members)
     return Exported(items, analyses, jsonl, table, archive)

@@ -2,9 +2,18 @@
 
 A job is a directory::
 
-    <job>/manifest.json       stages, items, and each item's per-stage status (atomic writes)
+    <job>/manifest.json       stages, items, and each item's per-stage status as of the last
+                              compaction (atomic writes)
+    <job>/state.jsonl         every status change since, one JSON line each (appended)
     <job>/items/<item_id>/    where the stage functions write their artifacts
     <job>/.lock               held while a process runs the job (flock: gone when it dies)
+
+A status change costs one appended line, whatever the number of items (the manifest used to be
+rewritten whole twice per item and stage: hours of rewriting at 10k items). Readers replay the
+lines over the manifest; a run folds them into the manifest when it starts and when it ends
+(written atomically, then the log emptied: a crash in between replays the same absolute states
+again). A line cut short by a kill is ignored. Manifests of earlier versions, without a log,
+read as before.
 
 Stages run in order over *all* items before the next stage starts (whisperX style), so
 each stage's model is loaded once (``Stage.setup``) and freed (``Stage.teardown``) before
@@ -19,6 +28,7 @@ Resuming (just run the job again): ``done`` stages are never redone; a stage lef
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -37,6 +47,7 @@ from pipeline.errors import BuscaError, ConfigError
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+STATE_LOG = "state.jsonl"
 Status = Literal["pending", "running", "done", "failed"]
 
 
@@ -124,13 +135,61 @@ def create_job(job_dir: Path, sources: Sequence[str], stages: Sequence[str]) -> 
 
 
 def read_manifest(job_dir: Path) -> Manifest:
+    """The job with every item's current status (the manifest, then the state log replayed over it)."""
     path = Path(job_dir) / MANIFEST
     try:
-        return Manifest.model_validate(atomic.read_json(path))
+        manifest = Manifest.model_validate(atomic.read_json(path))
     except FileNotFoundError as err:
         raise ConfigError(f"{job_dir} is not a batch job (no {MANIFEST}); create it first") from err
     except (OSError, ValueError, ValidationError) as err:
         raise ConfigError(f"{path} is not a readable job manifest ({err})") from err
+    _replay(Path(job_dir) / STATE_LOG, manifest)
+    return manifest
+
+
+def _replay(log_path: Path, manifest: Manifest) -> None:
+    try:
+        lines = log_path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise ConfigError(f"{log_path} cannot be read ({err.strerror or err})") from err
+    items = {item.id: item for item in manifest.items}
+    for number, line in enumerate(lines, start=1):
+        try:
+            change = json.loads(line)
+            item = items[change["item"]]
+            if change["stage"] not in item.stages:
+                raise KeyError(change["stage"])
+            item.stages[change["stage"]] = StageState.model_validate(change["state"])
+        except (ValueError, KeyError, TypeError, ValidationError) as err:
+            if number < len(lines):  # the last line may be cut short by a kill; anything else is odd
+                log.warning("%s, line %d: ignored (%s)", log_path, number, err)
+
+
+def _compact(job_dir: Path, manifest: Manifest) -> None:
+    """Fold the state log into the manifest (atomic), then empty the log."""
+    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+    (job_dir / STATE_LOG).unlink(missing_ok=True)
+
+
+class _StateLog:
+    """Appends one line per status change; a finished status is synced to disk before going on."""
+
+    def __init__(self, job_dir: Path):
+        self.handle = open(job_dir / STATE_LOG, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+
+    def write(self, item: ItemState, stage: str) -> None:
+        state = item.stages[stage]
+        line = json.dumps({"item": item.id, "stage": stage, "state": state.model_dump(mode="json")},
+                          ensure_ascii=False)
+        self.handle.write(line + "\n")
+        self.handle.flush()
+        if state.status != "running":
+            os.fsync(self.handle.fileno())
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 class _JobLock:
@@ -167,10 +226,10 @@ def _context(job_dir: Path, item: ItemState, order: list[str]) -> StageContext:
     return StageContext(item.id, item.source, folder, outputs)
 
 
-def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) -> None:
+def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage, states: _StateLog) -> None:
     state = item.stages[stage.name]
     state.status, state.error, state.attempts = "running", None, state.attempts + 1
-    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+    states.write(item, stage.name)
     started = time.perf_counter()
     try:
         outputs = stage.run(_context(job_dir, item, manifest.stages)) or {}
@@ -182,7 +241,7 @@ def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage) 
         log.exception("item %s, stage %s: unexpected error", item.id, stage.name)
         state.status, state.error = "failed", f"unexpected {type(err).__name__}: {err}"
     state.seconds, state.finished_at = round(time.perf_counter() - started, 3), _now()
-    atomic.write_json(job_dir / MANIFEST, manifest.model_dump(mode="json"))
+    states.write(item, stage.name)
 
 
 def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True,
@@ -196,23 +255,33 @@ def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True
         missing = [n for n in manifest.stages if n not in by_name]
         if missing:
             raise ConfigError(f"no implementation for stage(s) {', '.join(missing)} of the job in {job_dir}")
-        for name in manifest.stages:
-            todo = [i for i in manifest.items if _needs(i, name, manifest.stages, retry_failed)]
-            if not todo:
-                continue
-            stage = by_name[name]
-            log.info("stage %s: %d item(s)", name, len(todo))
-            if stage.setup:
-                stage.setup()
-            try:
-                for done, item in enumerate(todo, start=1):
-                    _run_item(job_dir, manifest, item, stage)
-                    if progress:
-                        progress(name, done, len(todo))
-            finally:
-                if stage.teardown:
-                    stage.teardown()
+        _compact(job_dir, manifest)
+        states = _StateLog(job_dir)
+        try:
+            for name in manifest.stages:
+                _run_stage(job_dir, manifest, by_name[name], retry_failed, progress, states)
+        finally:
+            states.close()
+        _compact(job_dir, manifest)
     return job_status(job_dir)
+
+
+def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, retry_failed: bool,
+               progress: Callable[[str, int, int], None] | None, states: _StateLog) -> None:
+    todo = [i for i in manifest.items if _needs(i, stage.name, manifest.stages, retry_failed)]
+    if not todo:
+        return
+    log.info("stage %s: %d item(s)", stage.name, len(todo))
+    if stage.setup:
+        stage.setup()
+    try:
+        for done, item in enumerate(todo, start=1):
+            _run_item(job_dir, manifest, item, stage, states)
+            if progress:
+                progress(stage.name, done, len(todo))
+    finally:
+        if stage.teardown:
+            stage.teardown()
 
 
 def job_status(job_dir: Path) -> JobSummary:

@@ -44,7 +44,7 @@ from pipeline.evaluation.metrics import (
     summarize,
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
-from pipeline.index import DataLayout, VideoCatalog
+from pipeline.index import DataLayout, catalog_for
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import IndexedVideo, SearchHit
 from pipeline.search import fuse_vectors, to_hits
@@ -194,7 +194,7 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
-    catalog = VideoCatalog(layout.root).videos(db)
+    catalog = catalog_for(store, layout.root).videos(db)  # the store's own: SQLite, or on the server
     matched, excluded = match_entries(entries, catalog)
     matched, lacking = _require_parts(matched, options.configs)
     excluded = sorted(excluded + lacking, key=lambda e: e.line)

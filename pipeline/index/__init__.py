@@ -1,20 +1,54 @@
-"""Indexing: a video's artifacts on disk (the data layout), its shots written to the store, and
-the catalog of the videos confirmed in each database."""
+"""Indexing: a video's artifacts on disk (the data layout), its shots written to the store, the
+catalog of the videos confirmed in each database, its checks and repairs, and managing the archive."""
 
-from pipeline.index.catalog import VideoCatalog
+from pipeline.index.catalog import (
+    Catalog,
+    CatalogTotals,
+    ServerCatalog,
+    VideoCatalog,
+    VideoPage,
+    catalog_for,
+    open_catalog,
+    read_json_catalog,
+    write_json_catalog,
+)
+from pipeline.index.check import CatalogIssue, CheckReport, Drift, check_archive, check_database
 from pipeline.index.ingest import IngestResult, index_video, ingest_one, ingest_paths
 from pipeline.index.layout import DataLayout, content_id
+from pipeline.index.manage import Removed, delete_database, find_videos, remove_video, rename_database
 from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video
+from pipeline.index.workers import Shard, ingest_parallel, select_shard
 
 __all__ = [
+    "Catalog",
+    "CatalogIssue",
+    "CatalogTotals",
+    "CheckReport",
     "DataLayout",
+    "Drift",
     "IngestOptions",
     "IngestResult",
     "PreparedVideo",
+    "Removed",
+    "ServerCatalog",
+    "Shard",
     "VideoCatalog",
+    "VideoPage",
+    "catalog_for",
+    "check_archive",
+    "check_database",
     "content_id",
+    "delete_database",
+    "find_videos",
     "index_video",
     "ingest_one",
+    "ingest_parallel",
     "ingest_paths",
+    "open_catalog",
     "prepare_video",
+    "read_json_catalog",
+    "remove_video",
+    "rename_database",
+    "select_shard",
+    "write_json_catalog",
 ]

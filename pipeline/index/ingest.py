@@ -10,9 +10,11 @@ Stages write their artifacts before the next one starts (see :mod:`pipeline.inde
 and the order of writes makes a crash at any point harmless:
 
 1. frame embeddings, segmentation and thumbnails are written atomically;
-2. the shots are upserted (deterministic ids, so a re-run overwrites) and stale shots
+2. the catalog notes the video as ``pending`` (so a catalog that cannot be written stops
+   the ingest before any point is stored, and no point is ever without a catalog row);
+3. the shots are upserted (deterministic ids, so a re-run overwrites) and stale shots
    of an earlier segmentation are deleted; the store is flushed;
-3. only then does the catalog record the video as indexed.
+4. only then does the catalog record the video as indexed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import logging
 import os
 import shutil
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,21 +31,20 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from pipeline.core import check_db_name
-from pipeline.errors import BuscaError, MediaError
-from pipeline.index.catalog import VideoCatalog
+from pipeline.errors import BuscaError, ConfigError, MediaError
+from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.embed import Decoder, Prefetch
 from pipeline.index.layout import DataLayout
 from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video, start_prefetch
 from pipeline.media import iter_frames
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import IndexedVideo
-from pipeline.sources import expand_sources
+from pipeline.sources import SourceOptions, expand_sources, looks_like_url, resolve_source
 from pipeline.store import VectorStore, point_id
 
 log = logging.getLogger(__name__)
 
 DEFAULT_OPTIONS = IngestOptions()
-
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -102,67 +102,115 @@ def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> P
 
 
 def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout, db: str,
-                source: str | None = None, media_path: Path | None = None) -> IndexedVideo:
-    """Upsert the shots, drop stale ones, flush, then record the video in the catalog."""
+                source: str | None = None, media_path: Path | None = None,
+                catalog: Catalog | None = None) -> IndexedVideo:
+    """Note the video in the catalog, upsert the shots, drop stale ones, flush, then record the
+    video as indexed (``catalog``: the store's own by default, :func:`pipeline.index.catalog.catalog_for`)."""
     seg = prepared.segmentation
     source = source or Path(prepared.info.path).name
+    catalog = catalog or catalog_for(store, layout.root)
+    catalog.begin(db, prepared.video_id, source)
     store.ensure_collection(db, {prepared.vector_name: int(seg.shot_embeddings.shape[1])})
     ids = [point_id(prepared.video_id, shot.index) for shot in seg.shots]
     store.upsert(db, ids, {prepared.vector_name: seg.shot_embeddings}, shot_payloads(prepared, layout, source))
     store.delete_video(db, prepared.video_id, min_shot_index=len(seg.shots))
     store.flush()
     entry = IndexedVideo(
-        video_id=prepared.video_id, source=source, path=str(media_path or Path(prepared.info.path).resolve()),
+        video_id=prepared.video_id, source=source, path=layout.stored_path(media_path or Path(prepared.info.path)),
         duration_s=prepared.info.duration_s, n_frames=len(prepared.frames.timestamps), n_shots=len(seg.shots),
         n_scenes=len(seg.scenes), n_classes=seg.n_classes, encoder=prepared.vector_name,
         indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    VideoCatalog(layout.root).record(db, entry)
+    catalog.record(db, entry)
     return entry
 
 
 def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
-               options: IngestOptions = DEFAULT_OPTIONS, decoder: Decoder = iter_frames,
+               options: IngestOptions = DEFAULT_OPTIONS, catalog: Catalog | None = None,
+               source: str | None = None, decoder: Decoder = iter_frames,
                prefetch: Prefetch | None = None) -> IngestResult:
     """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause.
-    ``prefetch``: this file's decoding, if the caller started it (:func:`start_prefetch`)."""
+    ``source``: the name users see (default: the file name). ``decoder``: where frames come from
+    (PyAV; a GPU decoder from ``models``). ``prefetch``: this file's decoding, if the caller
+    started it (:func:`pipeline.index.prepare.start_prefetch`)."""
     started = time.perf_counter()
     try:
-        prepared = prepare_video(path, encoder, layout, options, decoder, started=prefetch)
+        prepared = prepare_video(path, encoder, layout, options, decoder=decoder, started=prefetch)
+    except Exception as err:
+        return failed_result(path, err, started)
+    return finish_ingest(path, prepared, store, layout, db, options, catalog, source, started)
+
+
+def failed_result(path: str | Path, err: Exception, started: float) -> IngestResult:
+    """A ``failed`` result naming the file and the cause (called inside an ``except``); a bug or an
+    unforeseen library error is logged with its traceback, and the batch goes on."""
+    if isinstance(err, BuscaError):
+        log.warning("%s", err)
+        error = str(err)
+    else:
+        log.exception("unexpected error while ingesting %s", path)
+        error = str(MediaError(path, f"unexpected {type(err).__name__}: {err}"))
+    return IngestResult(str(path), "failed", error=error, seconds=time.perf_counter() - started)
+
+
+def finish_ingest(path: Path, prepared: PreparedVideo, store: VectorStore, layout: DataLayout, db: str,
+                  options: IngestOptions, catalog: Catalog | None = None, source: str | None = None,
+                  started: float | None = None) -> IngestResult:
+    """The writer's half of an ingest: place the media, write the shots, record the video (a failure
+    comes back as a ``failed`` result). Parallel ingest runs :func:`prepare_video` in worker
+    processes and this in the one process that writes to the database."""
+    started = time.perf_counter() if started is None else started
+    try:
         media = place_media(Path(path), prepared.video_id, layout, options.media)
         stored = time.perf_counter()
-        entry = index_video(prepared, store, layout, db, media_path=media)
+        entry = index_video(prepared, store, layout, db, source=source, media_path=media, catalog=catalog)
         prepared.timings.store_s += time.perf_counter() - stored
-    except BuscaError as err:
-        log.warning("%s", err)
-        return IngestResult(str(path), "failed", error=str(err), seconds=time.perf_counter() - started)
-    except Exception as err:  # a bug or an unforeseen library error: report it, keep the batch going
-        log.exception("unexpected error while ingesting %s", path)
-        error = MediaError(path, f"unexpected {type(err).__name__}: {err}")
-        return IngestResult(str(path), "failed", error=str(error), seconds=time.perf_counter() - started)
+    except Exception as err:
+        return failed_result(path, err, started)
     return IngestResult(str(path), "indexed", entry.video_id, entry.n_shots, entry.n_scenes,
                         time.perf_counter() - started, prepared.reused, timings=prepared.timings.as_dict())
 
 
+def fetch_source(source: str | Path, fetch: SourceOptions | None) -> tuple[Path, str | None]:
+    """A local path as it is; a URL downloaded through the one URL validator (``fetch`` says where
+    and under which limits; without it URLs are refused). Returns the file and the name users see
+    (the URL itself for a download)."""
+    if not looks_like_url(str(source)):
+        return Path(source), None
+    if fetch is None:
+        raise ConfigError(f"{source}: URLs need download settings (the CLI and the app give them)")
+    video = resolve_source(str(source), fetch)
+    return video.path, video.url
+
+
 def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store: VectorStore,
                  layout: DataLayout, db: str, options: IngestOptions = DEFAULT_OPTIONS,
+                 catalog: Catalog | None = None, fetch: SourceOptions | None = None,
                  decoder: Decoder = iter_frames) -> list[IngestResult]:
-    """Ingest files and folders into database ``db``; one bad file never stops the others.
-    With ``options.decode_ahead`` = N, the next N files probe and decode in their own threads
-    while one is encoded (each holds at most ``prefetch_batches`` batches ready)."""
+    """Ingest files, folders and (with ``fetch``) URLs into database ``db``; one bad input never
+    stops the others. With ``options.decode_ahead`` = N, the next N local files probe and decode
+    in their own threads while one is encoded (each holds at most ``prefetch_batches`` ready)."""
     check_db_name(db)
-    paths = [Path(source) for source in expand_sources(inputs)]
+    catalog = catalog or catalog_for(store, layout.root)
+    sources = expand_sources(inputs)
     results = []
-    ahead: deque[Prefetch] = deque()
+    ahead: dict[int, Prefetch] = {}
     launched = 0
     try:
-        for path in tqdm(paths, desc="videos", unit="video", disable=not options.progress or len(paths) < 2):
-            while options.decode_ahead and launched < len(paths) and len(ahead) <= options.decode_ahead:
-                ahead.append(start_prefetch(paths[launched], encoder, layout, options, decoder))
+        for i, source in enumerate(tqdm(sources, desc="videos", unit="video",
+                                        disable=not options.progress or len(sources) < 2)):
+            while options.decode_ahead and launched < len(sources) and launched <= i + options.decode_ahead:
+                if launched > i and not looks_like_url(str(sources[launched])):  # a URL downloads when its turn comes
+                    ahead[launched] = start_prefetch(Path(sources[launched]), encoder, layout, options, decoder)
                 launched += 1
-            prefetch = ahead.popleft() if ahead else None
-            results.append(ingest_one(path, encoder, store, layout, db, options, decoder, prefetch))
+            try:
+                path, name = fetch_source(source, fetch)
+            except Exception as err:
+                results.append(failed_result(source, err, time.perf_counter()))
+                continue
+            results.append(ingest_one(path, encoder, store, layout, db, options, catalog, name, decoder,
+                                      ahead.pop(i, None)))
     finally:
-        for pending in ahead:
+        for pending in ahead.values():
             pending.close()
     return results

@@ -11,7 +11,7 @@ Layout (every write atomic, see :mod:`pipeline.core.atomic`)::
     <data>/videos/<video_id>/<vector_name>/meta.json      options that produced the above
     <data>/videos/<video_id>/<vector_name>/thumbs/shot_0000.jpg
     <data>/media/<video_id>.<ext>                         the video itself (hard link or copy), for playback
-    <data>/catalog/<db>.json                              videos confirmed in database <db> (pipeline.index.catalog)
+    <data>/catalog/catalog.sqlite3                        videos confirmed in each database (pipeline.index.catalog)
     <data>/content_ids.sqlite                             video ids by file fingerprint (pipeline.index.fingerprint)
     <data>/edge/ or <data>/qdrant/                        the embedded vector store
 
@@ -71,6 +71,32 @@ class DataLayout:
 
     def relative(self, path: Path) -> str:
         return str(Path(path).relative_to(self.root))
+
+    def stored_path(self, path: str | Path) -> str:
+        """How the catalog keeps a media path: relative to the data directory when the file lies inside
+        it (moving, copying or restoring the directory keeps playback), else absolute."""
+        path = Path(path)
+        if not path.is_absolute():
+            return str(path)
+        root = self.root.resolve()
+        resolved = path.resolve()
+        return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(resolved)
+
+    def media_file(self, stored: str, video_id: str) -> Path | None:
+        """The existing media file a catalog path names: a relative path under the data directory; an
+        absolute one (catalogs of earlier versions) as it is, or, when it is gone, the file of the same
+        name under ``<data>/media`` (the data directory was moved); else ``<data>/media/<video_id>.*``."""
+        candidates: list[Path] = []
+        if stored:
+            path = Path(stored)
+            if path.is_absolute():
+                candidates += [path, self.root / "media" / path.name]
+            elif ".." not in path.parts:
+                candidates.append(self.root / path)
+        media = self.root / "media"
+        if media.is_dir():
+            candidates += sorted(p for p in media.glob(f"{check_video_id(video_id)}.*") if not p.name.startswith("."))
+        return next((p for p in candidates if p.is_file()), None)
 
     def resolve(self, relative: str) -> Path:
         """A path stored in a payload, back to a file inside the data directory (never outside)."""

@@ -123,15 +123,15 @@ def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> N
 
 
 def start_video(path: Path, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
-                decoder: Decoder) -> Iterator:
+                decoder: Decoder, video_id: str | None = None) -> Iterator:
     """Runs in a decode thread: yields a :class:`_Plan`, then (unless the artifacts are reused)
-    the decoded batches with their signatures."""
+    the decoded batches with their signatures. ``video_id``: the file's id, if the caller has it."""
     times = StageTimes()
     started = time.perf_counter()
     info = probe(path, options.decode.max_pixels)
     times.probe_s = time.perf_counter() - started
     started = time.perf_counter()
-    video_id = ContentIds(layout.root).video_id(path)
+    video_id = video_id or ContentIds(layout.root).video_id(path)
     times.hash_s = time.perf_counter() - started
     vector_name = encoder.vector_name
     if _reusable(layout, video_id, encoder, options, decoder):
@@ -146,21 +146,23 @@ def start_video(path: Path, encoder: ImageTextEncoder, layout: DataLayout, optio
 
 
 def start_prefetch(path: Path, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
-                   decoder: Decoder) -> Prefetch:
+                   decoder: Decoder, video_id: str | None = None) -> Prefetch:
     """:func:`start_video` running in its own thread, for :func:`prepare_video`'s ``started``."""
-    return Prefetch(start_video(Path(path), encoder, layout, options, decoder), depth=options.prefetch_batches)
+    return Prefetch(start_video(Path(path), encoder, layout, options, decoder, video_id),
+                    depth=options.prefetch_batches)
 
 
 def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
-                  options: IngestOptions = IngestOptions(), decoder: Decoder = iter_frames,
-                  started: Prefetch | None = None) -> PreparedVideo:
+                  options: IngestOptions = IngestOptions(), video_id: str | None = None,
+                  decoder: Decoder = iter_frames, started: Prefetch | None = None) -> PreparedVideo:
     """Probe, embed and segment one video, reusing artifacts made with the same options.
-    ``decoder``: where frames come from (PyAV by default; a GPU decoder from ``models``).
-    ``started``: this video's :func:`start_prefetch`, if the caller began it early."""
+    ``video_id``: its content id when the caller has it already. ``decoder``: where frames come
+    from (PyAV by default; a GPU decoder from ``models``). ``started``: this video's
+    :func:`start_prefetch`, if the caller began it early."""
     path = Path(path)
     plan: _Plan | None = None
     try:
-        with started or start_prefetch(path, encoder, layout, options, decoder) as items:
+        with started or start_prefetch(path, encoder, layout, options, decoder, video_id) as items:
             stream = iter(items)
             plan = next(stream)
             if plan.reused:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.core import check_db_name
+from pipeline.core import check_db_name, valid_db_name
 from pipeline.errors import BuscaError, ConfigError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
 from pipeline.store.base import CollectionOptions, StoredPoint
 from pipeline.store.common import check_batch, check_query, plain_payload, query_vector
@@ -88,6 +88,12 @@ class QdrantClientStore:
     def __repr__(self) -> str:
         return f"QdrantClientStore({self.kind}, {self.where!r})"
 
+    @property
+    def client(self) -> Any:
+        """The ``qdrant_client.QdrantClient``, for companions that keep a collection of their own on the
+        same server (the video catalog, :mod:`pipeline.index.catalog.server`)."""
+        return self._client
+
     def __enter__(self) -> QdrantClientStore:
         return self
 
@@ -128,8 +134,9 @@ class QdrantClientStore:
     # -- collections -------------------------------------------------------------------------
 
     def list_collections(self) -> list[str]:
+        """The databases: collections with a valid database name (not the catalog's companion collection)."""
         with self._errors("list collections"):
-            return sorted(c.name for c in self._client.get_collections().collections)
+            return sorted(c.name for c in self._client.get_collections().collections if valid_db_name(c.name))
 
     def has_collection(self, name: str) -> bool:
         with self._errors("look up a collection"):

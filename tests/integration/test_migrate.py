@@ -162,10 +162,17 @@ def test_migrate_to_a_server_and_back_with_collection_options(data, monkeypatch)
         assert info.config.params.shard_number == 2 and info.config.quantization_config is not None
     finally:
         client.close()
+    from pipeline.index import ServerCatalog
+
+    on_server = ServerCatalog.connect(url, key[1] if key else None)
     try:
+        assert on_server.videos(name) == VideoCatalog(data).videos("arch")  # the catalog went to the server
         assert run("migrate", *base[:2], "--db", name, *key, "--from", url, "--to", "edge", "--to-db", "back") == 0
         assert_same(original, snapshot(data, "edge", "back", queries))
+        assert VideoCatalog(data).videos("back") == VideoCatalog(data).videos("arch")  # and came back
     finally:
+        on_server.drop_database(name)
+        on_server.close()
         server = open_store(data, url=url, api_key=key[1] if key else None)
         server.drop_collection(name)
         server.close()

@@ -202,8 +202,8 @@ def test_analysis_tab_in_the_browser(running_app, vlm, speaking_video, whisper_b
             page.screenshot(path=str(artifacts / "ui-config.png"), full_page=True)
             page.get_by_role("tab", name="Análisis de vídeo").click()
             tabs = [tab.inner_text() for tab in page.get_by_role("tab").all()]  # a State inside gr.Tabs broke this
-            assert tabs == ["Buscar", "Evaluación", "Indexar vídeos", "Explorar", "Análisis de vídeo", "Análisis masivo",
-                            "Configuración"], tabs
+            assert tabs == ["Buscar", "Evaluación", "Indexar vídeos", "Explorar", "Gestionar archivo",
+                            "Análisis de vídeo", "Análisis masivo", "Configuración"], tabs
             assert "fake-qwen" in page.locator("#be-an-config").inner_text()
             page.set_input_files("#be-an-file input[type=file]", str(speaking_video[0]))
             page.locator("#be-an-file").get_by_text(speaking_video[0].name).wait_for(timeout=20_000)

@@ -48,7 +48,7 @@ def _fields(text: str) -> list[str]:
 def test_ui_settings_defaults_are_safe(tmp_path):
     ui = UiSettings.from_env(_settings(tmp_path / "data"), env={})
     assert (ui.host, ui.port, ui.auth, ui.max_upload_mb, ui.lang) == ("127.0.0.1", 7860, (), 200, "es")
-    assert ui.is_loopback and ui.ingest_roots == (tmp_path.resolve(),)
+    assert ui.is_loopback and ui.ingest_roots == (Path("/archivo"),)  # documented; never the checkout's parent
     assert not UiSettings(host="0.0.0.0").is_loopback and ui.override(port=8000).port == 8000
     assert set(UI_VARIABLES) <= set(ENVIRONMENT)  # listed by python -m app --help
 

@@ -141,8 +141,8 @@ def test_resume_after_sigkill_mid_batch(tmp_path):
     proc.wait()
     before = log.read_text().splitlines()
     assert "start transcribe 0001-v1" in before and "end transcribe 0003-v3" not in before
-    manifest = json.loads((job / "manifest.json").read_text())  # never half-written
-    assert manifest["items"][1]["stages"]["transcribe"]["status"] == "running"
+    json.loads((job / "manifest.json").read_text())  # never half-written
+    assert read_manifest(job).items[1].stages["transcribe"].status == "running"  # the state log says so
 
     subprocess.run([sys.executable, str(script), str(job), str(log)], env=env, cwd=ROOT, check=True, timeout=60)
     after = log.read_text().splitlines()[len(before):]
@@ -150,3 +150,44 @@ def test_resume_after_sigkill_mid_batch(tmp_path):
     assert [line for line in after if line.startswith("start")] == [
         "start transcribe 0001-v1", "start transcribe 0002-v2", "start transcribe 0003-v3"]
     assert job_status(job).complete
+
+
+def test_state_changes_append_one_line_each_and_never_rewrite_the_manifest(tmp_path, monkeypatch):
+    """O(1) per item: while a stage runs, the manifest is not written; each change is one line
+    of state.jsonl. The run folds the log into the manifest at its start and end only."""
+    from pipeline.analysis import jobs
+
+    create_job(tmp_path, [f"v{i}.mp4" for i in range(30)], ["fetch", "segment"])
+    writes = []
+    real_write = jobs.atomic.write_json
+    monkeypatch.setattr(jobs.atomic, "write_json", lambda path, data: (writes.append(Path(path).name),
+                                                                        real_write(path, data)))
+    lines_seen = []
+
+    def fetch(ctx):
+        lines_seen.append(len((tmp_path / "state.jsonl").read_text().splitlines()))
+        return {"ok": ctx.item_id}
+
+    summary = run_job(tmp_path, [Stage("fetch", fetch), Stage("segment", lambda ctx: {})])
+    assert summary.complete
+    assert writes == ["manifest.json", "manifest.json"]  # once when it starts, once when it ends
+    assert lines_seen == [1 + 2 * i for i in range(30)]  # "running" of this item, then 2 lines per earlier item
+    assert not (tmp_path / "state.jsonl").exists()  # folded into the manifest at the end
+    assert json.loads((tmp_path / "manifest.json").read_text())["items"][29]["stages"]["fetch"]["outputs"] == {
+        "ok": "0029-v29"}
+
+
+def test_a_job_written_by_an_earlier_version_resumes(tmp_path):
+    """A manifest that holds every state itself (no state.jsonl) reads and resumes as before; a line
+    cut short by a kill at the end of the log is ignored."""
+    manifest = create_job(tmp_path, ["a.mp4", "b.mp4"], ["fetch"])
+    data = manifest.model_dump(mode="json")
+    data["items"][0]["stages"]["fetch"] = {"status": "done", "error": None, "outputs": {"old": 1}, "attempts": 1,
+                                           "seconds": 0.1, "finished_at": "2026-01-01T00:00:00+00:00"}
+    (tmp_path / "manifest.json").write_text(json.dumps(data))
+    (tmp_path / "state.jsonl").write_text('{"item": "0001-b", "stage": "fetch", "state": {"status": "runn')
+    assert [i.stages["fetch"].status for i in read_manifest(tmp_path).items] == ["done", "pending"]
+    rec = Recorder()
+    assert run_job(tmp_path, [rec.stage("fetch")]).complete
+    assert rec.calls == [("fetch", "0001-b")]
+    assert read_manifest(tmp_path).items[0].stages["fetch"].outputs == {"old": 1}

@@ -87,8 +87,8 @@ def test_the_image_declares_volumes_for_data_and_models_and_a_health_check():
 
 
 def test_the_web_app_in_the_image_may_ingest_only_from_the_archive_folder():
-    """With BUSCA_DATA_DIR=/data the default ingest root (the data dir's parent) would be /: the
-    image sets BUSCA_INGEST_ROOT to a folder of its own."""
+    """The image sets BUSCA_INGEST_ROOT to the folder the archive is mounted on; without it the
+    documented default, /archivo, applies (never / or the data directory's parent)."""
     pytest.importorskip("gradio")
     from app.ui.settings import UiSettings
 
@@ -96,7 +96,7 @@ def test_the_web_app_in_the_image_may_ingest_only_from_the_archive_folder():
     roots = UiSettings.from_env(Settings.from_env(env), env).ingest_roots
     assert roots == (Path(env["BUSCA_INGEST_ROOT"]),) and Path("/") not in roots
     without = {k: v for k, v in env.items() if k != "BUSCA_INGEST_ROOT"}
-    assert UiSettings.from_env(Settings.from_env(without), without).ingest_roots == (Path("/"),)  # why it is set
+    assert UiSettings.from_env(Settings.from_env(without), without).ingest_roots == (Path("/archivo"),)
 
 
 def compose() -> dict:

@@ -95,7 +95,7 @@ def test_database_names_that_could_leave_their_folder_are_refused(tmp_path, name
     with pytest.raises(ConfigError, match="invalid database name"):
         check_db_name(name)
     with pytest.raises(ConfigError):
-        VideoCatalog(tmp_path).path(name)
+        VideoCatalog(tmp_path).json_path(name)
 
 
 @MODEST
@@ -103,7 +103,7 @@ def test_database_names_that_could_leave_their_folder_are_refused(tmp_path, name
 def test_any_accepted_database_name_stays_inside_the_catalog_and_store_folders(tmp_path, name):
     layout = DataLayout(tmp_path)
     try:
-        path = VideoCatalog(layout.root).path(name)
+        path = VideoCatalog(layout.root).json_path(name)  # where an earlier version kept it
     except ConfigError:
         return
     assert path.resolve().parent == (tmp_path / "catalog").resolve() and path.name == f"{name}.json"

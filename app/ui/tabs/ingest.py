@@ -72,7 +72,8 @@ class IngestHandlers:
                 roots = ", ".join(map(str, self.ctx.ui.ingest_roots))
                 results[i] = IngestResult(str(path), "failed", error=t(lang, "folder_outside", path=path, roots=roots))
             else:
-                [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options)
+                [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options,
+                                            self.ctx.services.catalog)
             yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
         ok = sum(r.status == "indexed" for r in results)
         summary = t(lang, "ingest_summary", ok=ok, failed=len(results) - ok, db=db)

@@ -4,6 +4,6 @@ A new area adds a module here and lists it in ``AREAS``; :mod:`app.ui.i18n` merg
 refuses a key defined twice.
 """
 
-from app.ui.texts import base
+from app.ui.texts import base, manage
 
-AREAS = (base,)
+AREAS = (base, manage)
