@@ -4,9 +4,10 @@ The decode thread does all the per-frame CPU work, so that it overlaps the encod
 decodes and resizes (PyAV/swscale, or a GPU decoder), compresses each sampled frame to JPEG
 for the thumbnails, and computes each frame's near-duplicate signature
 (:mod:`pipeline.media.similar`). The JPEGs go to a :class:`FrameSpool` (in memory, or one
-anonymous temporary file for a long video), read back for the shots' keyframes and then
-dropped, or, with ``keep_frames``, to one file per frame under ``videos/<id>/frames``. The encoder sees only the frames that are not near
-duplicates of the last one it encoded; the others take that frame's embedding.
+anonymous temporary file for a long video), read back for the shots' keyframes (and written
+out one file per frame with ``keep_frames``) and then dropped. The encoder sees only the
+frames that are not near duplicates of the last one it encoded; the others take that frame's
+embedding.
 
 When the consumer stops early (the encoder raised, the caller gave up), :class:`Prefetch`
 stops the decode thread, which closes the decoder and ends: no thread is left blocked on a
@@ -15,7 +16,6 @@ full queue.
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 import queue
@@ -32,7 +32,6 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from pipeline.errors import MediaError
-from pipeline.index.layout import DataLayout
 from pipeline.media import FRAME_JPEG_QUALITY, DecodeOptions, FrameBatch, plan_reuse, signature
 from pipeline.protocols import ImageTextEncoder
 
@@ -103,23 +102,6 @@ class FrameSpool:
 
     def close(self) -> None:
         self._file.close()
-
-
-class FrameFolder:
-    """``keep_frames``: one JPEG per sampled frame (``DataLayout.frame_path``), kept."""
-
-    def __init__(self, layout: DataLayout, video_id: str):
-        self._path = functools.partial(layout.frame_path, video_id)
-        self._path(0).parent.mkdir(parents=True, exist_ok=True)
-
-    def add(self, index: int, jpeg: bytes) -> None:
-        self._path(index).write_bytes(jpeg)
-
-    def read(self, index: int) -> bytes:
-        return self._path(index).read_bytes()
-
-    def close(self) -> None:
-        pass
 
 
 class Prefetch:
@@ -194,7 +176,7 @@ def _jpeg(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def decoded_frames(path: Path, options: DecodeOptions, decoder: Decoder, sink: FrameSpool | FrameFolder,
+def decoded_frames(path: Path, options: DecodeOptions, decoder: Decoder, sink: FrameSpool,
                    times: StageTimes, with_signatures: bool) -> Iterator[tuple[FrameBatch, list[np.ndarray]]]:
     """Batches with their signatures; each frame's JPEG written to ``sink`` on the way (this
     runs in the decode thread: it measures its own CPU time per stage)."""

@@ -3,8 +3,9 @@
 The work is split at the decoder. :func:`start_video` runs in a background thread: it probes
 the file, finds its id (without reading an unchanged file again, :mod:`pipeline.index.fingerprint`),
 decides whether earlier artifacts can be reused, and if not decodes the frames, doing all the
-per-frame CPU work there (:mod:`pipeline.index.embed`). :func:`prepare_video` consumes it on
-the calling thread: the encoder, segmentation, thumbnails, and the artifacts. A caller that
+per-frame CPU work there (:mod:`pipeline.index.embed`) and writing nothing but its anonymous
+frame spool. :func:`prepare_video` consumes it on the calling thread: the encoder,
+segmentation, thumbnails, and every artifact. A caller that
 wants the next videos decoded while this one is encoded starts their threads early
 (:func:`pipeline.index.ingest.ingest_paths` with ``decode_ahead``).
 
@@ -26,7 +27,7 @@ from tqdm.auto import tqdm
 
 from pipeline.core import atomic
 from pipeline.errors import ConfigError
-from pipeline.index.embed import Decoder, FrameFolder, FrameSpool, Prefetch, StageTimes, decoded_frames, embed_frames
+from pipeline.index.embed import Decoder, FrameSpool, Prefetch, StageTimes, decoded_frames, embed_frames
 from pipeline.index.fingerprint import ContentIds
 from pipeline.index.layout import DataLayout
 from pipeline.media import DecodeOptions, iter_frames, probe
@@ -93,7 +94,7 @@ class _Plan:
     video_id: str
     reused: bool
     times: StageTimes
-    sink: FrameSpool | FrameFolder | None
+    spool: FrameSpool | None
 
 
 def _decoder_name(decoder: Decoder) -> str:
@@ -125,7 +126,9 @@ def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> N
 def start_video(path: Path, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
                 decoder: Decoder, video_id: str | None = None) -> Iterator:
     """Runs in a decode thread: yields a :class:`_Plan`, then (unless the artifacts are reused)
-    the decoded batches with their signatures. ``video_id``: the file's id, if the caller has it."""
+    the decoded batches with their signatures. ``video_id``: the file's id, if the caller has it.
+    It reads the video and writes nothing but its anonymous spool: every artifact is written by
+    the consumer, in order, so videos decoding ahead never race (two copies of one file included)."""
     times = StageTimes()
     started = time.perf_counter()
     info = probe(path, options.decode.max_pixels)
@@ -133,16 +136,12 @@ def start_video(path: Path, encoder: ImageTextEncoder, layout: DataLayout, optio
     started = time.perf_counter()
     video_id = video_id or ContentIds(layout.root).video_id(path)
     times.hash_s = time.perf_counter() - started
-    vector_name = encoder.vector_name
     if _reusable(layout, video_id, encoder, options, decoder):
         yield _Plan(info, video_id, True, times, None)
         return
-    (layout.encoder_dir(video_id, vector_name) / "meta.json").unlink(missing_ok=True)
-    _remove_temp_files(layout, video_id, vector_name)
-    shutil.rmtree(layout.video_dir(video_id) / "frames", ignore_errors=True)
-    sink = FrameFolder(layout, video_id) if options.keep_frames else FrameSpool(layout.video_dir(video_id))
-    yield _Plan(info, video_id, False, times, sink)
-    yield from decoded_frames(path, options.decode, decoder, sink, times, options.skip_similar > 0)
+    spool = FrameSpool(layout.root / "videos")
+    yield _Plan(info, video_id, False, times, spool)
+    yield from decoded_frames(path, options.decode, decoder, spool, times, options.skip_similar > 0)
 
 
 def start_prefetch(path: Path, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
@@ -165,34 +164,50 @@ def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayou
         with started or start_prefetch(path, encoder, layout, options, decoder, video_id) as items:
             stream = iter(items)
             plan = next(stream)
-            if plan.reused:
+            # checked again here: a copy of the same file may have been finished meanwhile
+            if plan.reused or _reusable(layout, plan.video_id, encoder, options, decoder):
                 return PreparedVideo(plan.video_id, plan.info, layout.load_frames(plan.video_id, encoder.vector_name),
                                      layout.load_segmentation(plan.video_id, encoder.vector_name),
                                      encoder.vector_name, reused=True, timings=plan.times)
+            _clear(layout, plan.video_id, encoder.vector_name)
             expected = max(1, int(plan.info.duration_s * options.decode.fps) + 1)
             with tqdm(total=expected, desc=f"{path.name[:30]}", unit="frame", leave=False,
                       disable=not options.progress) as bar:
                 stamps, vectors = embed_frames(path, stream, encoder, options.skip_similar, plan.times, bar)
-        frames, seg = _finish(plan, stamps, vectors, encoder.vector_name, layout, options.segment)
+        frames, seg = _finish(plan, stamps, vectors, encoder.vector_name, layout, options)
     finally:
-        if plan is not None and plan.sink is not None:
-            plan.sink.close()  # after the decode thread has ended (the with block joined it)
+        if plan is not None and plan.spool is not None:
+            plan.spool.close()  # after the decode thread has ended (the with block joined it)
     atomic.write_json(layout.video_dir(plan.video_id) / "info.json", {**asdict(plan.info), "video_id": plan.video_id})
     layout.write_meta(plan.video_id, encoder.vector_name, _options_meta(encoder, options, decoder))
     return PreparedVideo(plan.video_id, plan.info, frames, seg, encoder.vector_name, reused=False, timings=plan.times)
 
 
+def _clear(layout: DataLayout, video_id: str, vector_name: str) -> None:
+    """Before any artifact changes: drop ``meta.json`` (it says "the artifacts match these
+    options", so a run killed half-way is never mistaken for a finished one; it is written last),
+    the temporary files of a killed write, and frames kept by an earlier run."""
+    (layout.encoder_dir(video_id, vector_name) / "meta.json").unlink(missing_ok=True)
+    _remove_temp_files(layout, video_id, vector_name)
+    shutil.rmtree(layout.video_dir(video_id) / "frames", ignore_errors=True)
+
+
 def _finish(plan: _Plan, stamps, vectors, vector_name: str, layout: DataLayout,
-            options: SegmentOptions) -> tuple[FrameEmbeddings, Segmentation]:
-    """Save the frame embeddings, segment them, write each shot's thumbnail from the spool."""
+            options: IngestOptions) -> tuple[FrameEmbeddings, Segmentation]:
+    """Save the frame embeddings, segment them, write each shot's thumbnail from the spool (and,
+    with ``keep_frames``, every frame)."""
     frames = FrameEmbeddings(plan.video_id, stamps, vectors)
     layout.save_frames(frames, vector_name)
     started = time.perf_counter()
-    seg = segment(frames, options)
+    seg = segment(frames, options.segment)
     plan.times.segment_s += time.perf_counter() - started
     layout.save_segmentation(seg, vector_name)
     started = time.perf_counter()
     for shot in seg.shots:
-        atomic.write_bytes(layout.thumb_path(plan.video_id, vector_name, shot.index), plan.sink.read(shot.keyframe))
+        atomic.write_bytes(layout.thumb_path(plan.video_id, vector_name, shot.index), plan.spool.read(shot.keyframe))
+    if options.keep_frames:
+        layout.frame_path(plan.video_id, 0).parent.mkdir(parents=True, exist_ok=True)
+        for index in range(len(stamps)):
+            layout.frame_path(plan.video_id, index).write_bytes(plan.spool.read(index))
     plan.times.thumbnails_s += time.perf_counter() - started
     return frames, seg

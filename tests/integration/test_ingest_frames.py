@@ -100,8 +100,7 @@ def test_a_failing_encoder_ends_the_decode_thread(stills, tmp_path):
     assert str(stills) in result.error
     leftover = [t for t in threading.enumerate() if t.name == "decode" and t not in before]
     assert not leftover, f"decode threads still alive: {leftover}"
-    [video_dir] = list((tmp_path / "data" / "videos").iterdir())
-    assert not (video_dir / "frames").exists() and not list(video_dir.glob("tmp*"))
+    assert [p for p in (tmp_path / "data" / "videos").rglob("*") if p.is_file()] == []  # the spool was anonymous
 
 
 def test_a_long_videos_spool_goes_to_one_anonymous_file_beyond_its_memory_budget(tmp_path):
@@ -224,3 +223,22 @@ def test_decode_ahead_gives_the_sequential_result_and_leaves_no_thread(stills, s
     assert [(r.video_id, r.n_shots) for r in runs[2]] == [(r.video_id, r.n_shots) for r in runs[0]]
     assert runs[2][3].reused
     assert not [t for t in threading.enumerate() if t.name == "decode" and t not in before]
+
+
+def test_two_copies_of_one_file_decoding_at_once_are_indexed_once(stills, tmp_path):
+    """The copy decodes ahead while the original is encoded (both hash to one id): the decode
+    thread writes nothing into the video's folder, and the copy finds the original's artifacts."""
+    again = tmp_path / "copy.mp4"
+    again.write_bytes(stills.read_bytes())
+    store = open_store(tmp_path / "data")
+    try:
+        options = IngestOptions(decode=DecodeOptions(fps=2.0, batch_size=4), progress=False, decode_ahead=1,
+                                keep_frames=True)
+        first, second = ingest_paths([stills, again], PixelEncoder(), store, DataLayout(tmp_path / "data"), DB, options)
+        assert store.count(DB) == first.n_shots
+    finally:
+        store.close()
+    assert first.status == second.status == "indexed" and first.video_id == second.video_id
+    assert not first.reused and second.reused
+    frames = DataLayout(tmp_path / "data").video_dir(first.video_id) / "frames"
+    assert len(list(frames.glob("*.jpg"))) == 24
