@@ -14,7 +14,8 @@ sudo=""
 [[ "$(id -u)" != 0 ]] && sudo="sudo"
 
 apt_packages=(ffmpeg python3-venv)
-$runtime_only || apt_packages+=(chromium espeak-ng pocketsphinx-testdata)
+# fonts-noto-color-emoji: the cards' 👍 / 👎 in the browser test's screenshots
+$runtime_only || apt_packages+=(chromium fonts-noto-color-emoji espeak-ng pocketsphinx-testdata)
 $sudo apt-get update -q
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
 

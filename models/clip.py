@@ -138,6 +138,22 @@ class OpenClipEncoder:
             tokens = self._tokenizer(list(texts)).to(self._device)
             return _normalise(self._model.encode_text(tokens))
 
+    @property
+    def context_length(self) -> int | None:
+        """Tokens the text tower reads (77 for CLIP); None until the model is loaded."""
+        return getattr(self._tokenizer, "context_length", None) if self._tokenizer is not None else None
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens of ``text`` with the model's own tokenizer, start and end tokens included (what
+        :attr:`context_length` limits); None until the model is loaded (nothing is loaded for it)."""
+        tokenizer = self._tokenizer
+        if tokenizer is None:
+            return None
+        if hasattr(tokenizer, "encode"):  # open_clip's SimpleTokenizer (CLIP's BPE)
+            return len(tokenizer.encode(text)) + 2
+        inner = getattr(tokenizer, "tokenizer", None)  # open_clip's HFTokenizer wraps a transformers one
+        return len(inner(text)["input_ids"]) if inner is not None else None
+
     def unload(self) -> None:
         """Free the model (and GPU memory). The next call loads it again."""
         self._model = self._preprocess = self._tokenizer = None

@@ -58,14 +58,14 @@ class TorchcodecDecoder:
                                             num_ffmpeg_threads=self.threads)
             meta = decoder.metadata
         except (RuntimeError, ValueError) as err:
-            raise MediaError(path, f"cannot be decoded by torchcodec ({err})") from err
+            raise MediaError(path, code="media.unopenable", reason=f"torchcodec: {err}") from err
         begin = float(meta.begin_stream_seconds or 0.0)
         end = float(meta.end_stream_seconds or meta.duration_seconds or 0.0)
         if not end > begin:
-            raise MediaError(path, "torchcodec finds no duration for the video stream")
+            raise MediaError(path, code="media.no_frames", reason=" (torchcodec finds no duration for the video stream)")
         if meta.width and meta.height and meta.width * meta.height > options.max_pixels:
-            raise MediaError(path, f"resolution {meta.width}x{meta.height} exceeds the limit of "
-                                   f"{options.max_pixels} pixels")
+            raise MediaError(path, code="media.too_many_pixels", width=meta.width, height=meta.height,
+                             limit=options.max_pixels)
         step = 1.0 / options.fps
         instants = np.arange(0.0, end - begin, step)
         for first in range(0, len(instants), options.batch_size):
@@ -74,7 +74,7 @@ class TorchcodecDecoder:
                 frames = decoder.get_frames_played_at([begin + float(t) for t in chunk])
             except (RuntimeError, ValueError) as err:
                 if first == 0:
-                    raise MediaError(path, f"no decodable video frames (torchcodec: {err})") from err
+                    raise MediaError(path, code="media.no_frames", reason=f" (torchcodec: {err})") from err
                 log.warning("%s: decoding stopped at %.1f s (%s); indexing the frames decoded so far",
                             path, float(chunk[0]), err)
                 return

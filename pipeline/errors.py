@@ -1,38 +1,133 @@
 """One exception hierarchy for the whole pipeline.
 
-Every message says what happened and, where it can, what to do about it. Front ends
-translate these at the edge: the CLI prints one line and exits non-zero; the Gradio
-handlers raise ``gr.Error(str(err))``.
+Every error carries a **code** and its **parameters** (``err.code``, ``err.params``), and
+``str(err)`` is a good English one-liner made from :data:`MESSAGES`: the CLI prints it. The web
+app renders the code in the user's language instead (``app/ui/texts/errors.py`` has a Spanish
+and an English text for every code here, cause first, with file names but never server paths).
+
+An error raised with free text (``raise QueryError("...")``) gets its class's generic code
+(``query``, ``media``...) and the text as ``detail``: the CLI still prints the text, the web
+app shows the class's generic message in the user's language (and logs the detail). Raise
+with a code wherever a person may read the message::
+
+    raise MediaError(path, code="media.still_image", format="jpeg")
+    raise QueryError(code="query.k_range", value=k)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+#: The English text of every code, formatted with the error's parameters. Media codes give the
+#: cause only: ``str(err)`` puts the file before it (``clip.mp4: file not found``).
+MESSAGES: dict[str, str] = {
+    # generic codes of errors raised with free text
+    "error": "{detail}",
+    "media": "{detail}",
+    "config": "{detail}",
+    "query": "{detail}",
+    "store": "{detail}",
+    "model": "{detail}",
+    "url": "{detail}",
+    "catalog": "{detail}",
+    # media files (ingest, analysis) and query images
+    "media.not_found": "file not found",
+    "media.is_folder": "is a folder, not a media file",
+    "media.empty": "empty file (0 bytes)",
+    "media.corrupt": "not a readable media file, or truncated/corrupt ({reason})",
+    "media.unopenable": "cannot be opened as media ({reason})",
+    "media.still_image": "is a still image ({format}), not a video",
+    "media.no_video_stream": "has no video stream (streams found: {streams})",
+    "media.no_decoder": "video codec is not supported by this FFmpeg build (no decoder for it): "
+                        "re-encode the file, e.g. ffmpeg -i IN -c:v libx264 OUT.mp4",
+    "media.too_many_pixels": "resolution {width}x{height} exceeds the limit of {limit} pixels",
+    "media.no_frames": "no decodable video frames{reason}: the video data is damaged or not what the "
+                       "container declares",
+    "media.unreadable": "cannot be read ({reason})",
+    "media.unplaceable": "cannot be placed in the data directory ({reason})",
+    "media.unexpected": "unexpected {kind}: {reason}",
+    "media.worker_died": "its worker process died {times} times while preparing it (out of memory, or killed)",
+    "image.not_found": "image file not found",
+    "image.invalid": "not a valid image file (use JPG, PNG, WEBP or AVIF)",
+    "image.undecodable": "the image is damaged or truncated and cannot be decoded ({reason})",
+    "image.too_many_pixels": "image is {width}x{height}, above {limit} pixels",
+    "image.too_big": "image file is {size_mb} MB, above the limit of {limit_mb} MB",
+    # names and settings
+    "config.db_name": "invalid database name {name!r}: use 1-64 letters, digits, '-' or '_', starting with a "
+                      "letter or digit",
+    "config.video_id": "invalid video id {video_id!r}",
+    # queries, refinement and "more like this"
+    "query.empty": "empty query: give a text description, an example image, or both",
+    "query.weight_range": "image_weight must be between 0 and 1, got {value}",
+    "query.k_range": "k must be between 1 and 1000, got {value}",
+    "query.zero_vector": "the query vector is zero: the text and image cancel out; change the weight",
+    "query.marked_both": "a result cannot be marked both relevant and not relevant",
+    "query.refine_empty": "refine needs a query or at least one relevant result",
+    "query.recommend_positive": "recommend needs at least one result marked relevant",
+    "query.refine_method": "unknown refine method {method!r}: use rocchio or recommend",
+    "query.unknown_shot": "shot {shot!r} is not in database {db!r}: search again and pick a result",
+    "query.no_vectors": "database {db!r} has no {vector!r} vectors (it has {known}): search it with the "
+                        "encoder it was indexed with",
+    # stores and databases
+    "store.locked": "the embedded Qdrant store at {path} is already open in another process. An embedded "
+                    "store serves one process only: stop the other process, or run a Qdrant server and point "
+                    "every process at it with --qdrant-url / BUSCA_QDRANT_URL.",
+    "store.unknown_db": "database {name!r} does not exist. Known databases: {known}.",
+    "store.no_databases": "database {name!r} does not exist. No database exists yet: ingest a video first.",
+}
+
 
 class BuscaError(Exception):
-    """Base class of every error the pipeline raises on purpose."""
+    """Base class of every error the pipeline raises on purpose.
+
+    ``BuscaError("free text")`` or ``BuscaError(code="...", **params)`` (see :data:`MESSAGES`).
+    """
+
+    #: The code of an error of this class raised with free text.
+    generic = "error"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **params: object):
+        if code is None:
+            code, params = self.generic, {**params, "detail": message or ""}
+        elif code not in MESSAGES:
+            raise KeyError(f"unknown error code {code!r}: add it to pipeline.errors.MESSAGES")
+        self.code: str = code
+        self.params: dict[str, object] = params
+        super().__init__(message if message is not None else MESSAGES[code].format(**params))
 
 
 class MediaError(BuscaError):
-    """A media file cannot be used. The message names the file and the cause."""
+    """A media file cannot be used. ``str(err)`` is ``"<path>: <cause>"``; ``params["path"]`` is the file."""
 
-    def __init__(self, path: str | Path, cause: str):
+    generic = "media"
+
+    def __init__(self, path: str | Path, cause: str | None = None, *, code: str | None = None, **params: object):
         self.path = str(path)
-        self.cause = cause
-        super().__init__(f"{self.path}: {cause}")
+        if code is None:
+            code, params = self.generic, {**params, "detail": cause or ""}
+        elif code not in MESSAGES:
+            raise KeyError(f"unknown error code {code!r}: add it to pipeline.errors.MESSAGES")
+        self.code, self.params = code, {"path": self.path, **params}
+        self.cause = cause if cause is not None else MESSAGES[code].format(**self.params)
+        Exception.__init__(self, f"{self.path}: {self.cause}")
 
 
 class ConfigError(BuscaError):
     """A setting or option has a value that cannot work."""
 
+    generic = "config"
+
 
 class QueryError(BuscaError):
     """A search request is empty or inconsistent."""
 
+    generic = "query"
+
 
 class StoreError(BuscaError):
     """The vector store failed or refused an operation."""
+
+    generic = "store"
 
 
 class StoreLockedError(StoreError):
@@ -40,11 +135,7 @@ class StoreLockedError(StoreError):
 
     def __init__(self, path: str | Path):
         self.path = str(path)
-        super().__init__(
-            f"the embedded Qdrant store at {self.path} is already open in another process. "
-            "An embedded store serves one process only: stop the other process, or run a "
-            "Qdrant server and point every process at it with --qdrant-url / BUSCA_QDRANT_URL."
-        )
+        super().__init__(code="store.locked", path=self.path)
 
 
 class UnknownDatabaseError(StoreError):
@@ -52,13 +143,17 @@ class UnknownDatabaseError(StoreError):
 
     def __init__(self, name: str, known: list[str]):
         self.name = name
-        hint = f" Known databases: {', '.join(known)}." if known else " No database exists yet: ingest a video first."
-        super().__init__(f"database {name!r} does not exist.{hint}")
+        if known:
+            super().__init__(code="store.unknown_db", name=name, known=", ".join(known))
+        else:
+            super().__init__(code="store.no_databases", name=name)
 
 
 class CatalogError(BuscaError):
     """The video catalog cannot be read or written. ``where`` is its file (or server), and the
     message says what to do (usually: ``python -m app check --db NAME --repair``)."""
+
+    generic = "catalog"
 
     def __init__(self, where: str | Path, cause: str):
         self.where = str(where)
@@ -69,6 +164,10 @@ class CatalogError(BuscaError):
 class ModelError(BuscaError):
     """A model could not be loaded or run. The message says how to fix it."""
 
+    generic = "model"
+
 
 class UrlError(BuscaError):
     """A URL was refused or could not be fetched."""
+
+    generic = "url"

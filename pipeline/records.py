@@ -6,7 +6,7 @@ Time is float seconds. Frame indices (``first_frame``/``end_frame``) index the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -162,6 +162,13 @@ class SearchHit(TimeSpan):
     end_s: float
     thumbnail: str
     extra: dict = field(default_factory=dict, compare=False)
+
+    def clamped(self, duration_s: float | None) -> SearchHit:
+        """The hit with its span clamped to the video's duration (the last sampled frame's span
+        may end a frame after the video does); unchanged when the duration is unknown."""
+        if not duration_s or duration_s <= 0:
+            return self
+        return replace(self, start_s=min(self.start_s, duration_s), end_s=min(self.end_s, duration_s))
 
     def to_json(self) -> dict:
         data = asdict(self)

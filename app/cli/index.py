@@ -39,8 +39,10 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     add_common(ingest)
     add_model(ingest)
 
-    search = sub.add_parser("search", help="search shots by text, image or both")
+    search = sub.add_parser("search", help="search shots by text, image or both, or shots like a given one")
     search.add_argument("--text", help="description of the scene")
+    search.add_argument("--like", metavar="SHOT", help="more like this: shots similar to SHOT, given as VIDEO_ID:N "
+                        "(N = the shot number shown, from 1) or as a point id from --json; not with --text/--image")
     search.add_argument("--image", help="example image (JPG, PNG, WEBP, AVIF)")
     search.add_argument("--image-weight", type=float, default=0.5, help="weight of the image with --text (0..1)")
     search.add_argument("--k", type=int, default=10, help="number of results")
@@ -141,32 +143,61 @@ def _require_db(services, db: str) -> None:
         raise UnknownDatabaseError(db, services.databases())
 
 
+def like_point_id(shot: str) -> str:
+    """``VIDEO_ID:N`` (N the 1-based shot number people see) or a point id, as the store's point id."""
+    from pipeline.core import check_video_id
+    from pipeline.errors import QueryError
+    from pipeline.store import point_id
+
+    video_id, sep, number = shot.strip().partition(":")
+    if not sep:
+        return shot.strip()
+    if not number.isdigit() or int(number) < 1:
+        raise QueryError(f"--like {shot!r}: give VIDEO_ID:N with N the shot number, from 1")
+    return point_id(check_video_id(video_id), int(number) - 1)
+
+
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import Services
-    from pipeline.search import Query, search
+    from pipeline.core import format_number
+    from pipeline.errors import QueryError
+    from pipeline.search import Query, search, similar
     from pipeline.sources import load_image
 
-    image = load_image(args.image) if args.image else None
-    query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
-                  one_per_video=args.one_per_video, video_ids=tuple(args.video) if args.video else None)
+    video_ids = tuple(args.video) if args.video else None
+    if args.like and (args.text or args.image):
+        raise QueryError("--like searches from a shot alone: leave out --text and --image")
+    if args.like:
+        like, query = like_point_id(args.like), None
+    else:
+        image = load_image(args.image) if args.image else None
+        query = Query(text=args.text, image=image, image_weight=args.image_weight, k=args.k,
+                      one_per_video=args.one_per_video, video_ids=video_ids)
     services = Services.start(settings)
     try:
         _require_db(services, settings.db)
         for warning in services.warnings([settings.db]):
             print(f"warning: {warning}", file=sys.stderr)
-        hits = search(services.store, services.encoder, settings.db, query)
+        if query is None:
+            hits = similar(services.store, services.encoder.vector_name, settings.db, like, args.k, video_ids,
+                           args.one_per_video)
+        else:
+            hits = search(services.store, services.encoder, settings.db, query)
+        durations = {v.video_id: v.duration_s for v in services.catalog.videos(settings.db).values()}
     finally:
         services.close()
+    hits = [h.clamped(durations.get(h.video_id)) for h in hits]
     if args.json:
         print_json([{**h.to_json(), "thumbnail_path": str(settings.data_dir / h.thumbnail)} for h in hits])
         return EXIT_OK
     if not hits:
         print("no results")
         return EXIT_OK
-    print(f"{'#':>3}  {'score':>6}  {'video':30}  {'start':>12} - {'end':12}  {'scene':>5} {'class':>5}  thumbnail")
+    print(f"{'#':>3}  {'score':>6}  {'video':30}  {'start':>12} - {'end':12}  {'shot':>24}  thumbnail")
     for h in hits:
-        print(f"{h.rank:>3}  {h.score:6.3f}  {h.source[:30]:30}  {h.start_tc:>12} - {h.end_tc:12}  "
-              f"{h.scene:>5} {h.class_id:>5}  {settings.data_dir / h.thumbnail}")
+        shot = f"{h.video_id}:{h.shot_index + 1}"  # what --like takes
+        print(f"{h.rank:>3}  {format_number(h.score, digits=3):>6}  {h.source[:30]:30}  {h.start_tc:>12} - "
+              f"{h.end_tc:12}  {shot:>24}  {settings.data_dir / h.thumbnail}")
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ from app.ui.analysis_models import AnalysisConfig
 from app.ui.context import Refresh, Texts, UiContext
 from app.ui.i18n import LANGUAGES, check_lang
 from app.ui.settings import UiSettings, served_paths
-from app.ui.style import CSS
+from app.ui.style import CSS, app_js
 from app.ui.tabs.analysis import build_analysis_tab
 from app.ui.tabs.batch import build_batch_tab
 from app.ui.tabs.config import build_config_tab
@@ -25,7 +25,8 @@ from app.ui.tabs.evaluate import build_evaluate_tab
 from app.ui.tabs.explore import build_explore_tab
 from app.ui.tabs.ingest import build_ingest_tab
 from app.ui.tabs.manage import build_banner, build_manage_tab
-from app.ui.tabs.search import build_search_tab
+from app.ui.tabs.search import SearchView, build_search_tab
+from app.ui.urlstate import SearchParams, clean_prefs
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def build_app(ctx: UiContext) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab(tx("tab_search"), id="search", elem_id="be-tab-search") as tab:
                 tx.bind(tab, label="tab_search")
-                refreshers = build_search_tab(ctx, db, lang)
+                search = build_search_tab(ctx, db, lang)
+                refreshers = list(search.refreshers)
             with gr.Tab(tx("tab_evaluate"), id="evaluate", elem_id="be-tab-evaluate") as tab:
                 tx.bind(tab, label="tab_evaluate")
                 build_evaluate_tab(ctx, db, lang)
@@ -65,14 +67,16 @@ def build_app(ctx: UiContext) -> gr.Blocks:
                 ingest_refreshers, ingest_events = build_ingest_tab(ctx, db, lang)
             with gr.Tab(tx("tab_explore"), id="explore", elem_id="be-tab-explore") as tab:
                 tx.bind(tab, label="tab_explore")
-                refreshers += ingest_refreshers + build_explore_tab(ctx, db, lang)
+                explore_refreshers, explore_relang = build_explore_tab(ctx, db, lang)
+                refreshers += ingest_refreshers + explore_refreshers
             with gr.Tab(tx("tab_manage"), id="manage", elem_id="be-tab-manage") as tab:
                 tx.bind(tab, label="tab_manage")
                 manage_refreshers, manage_events = build_manage_tab(ctx, db, lang, lang_radio)
             refreshers += [banner, *manage_refreshers]
             ingest_events += manage_events
             refreshers += _analysis_tabs(ctx, lang, config, lang_radio)
-        _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events)
+        _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events, search.prefs)
+        _wire_search(demo, search, lang, lang_radio, [explore_relang])
     return demo
 
 
@@ -92,17 +96,21 @@ def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio:
 
 
 def _wire_common(ctx: UiContext, demo: gr.Blocks, db: gr.Dropdown, lang: gr.State, lang_radio: gr.Radio,
-                 refreshers: list[Refresh], ingest_events: list) -> None:
-    """Language switch, page load (``?lang=``, fresh database list), lists that follow the database."""
+                 refreshers: list[Refresh], ingest_events: list, prefs: gr.BrowserState) -> None:
+    """Language switch, page load (``?lang=`` and ``?db=``, or the language kept in the browser; fresh
+    database list), lists that follow the database."""
     tx = ctx.texts
 
     def relabel(code: str):
         code = check_lang(code)
         return [code, *tx.updates(code)]
 
-    def on_load(request: gr.Request):
-        wanted = request.query_params.get("lang") if request else None
-        return gr.update(choices=ctx.databases()), check_lang(wanted) if wanted else gr.update()
+    def on_load(stored_prefs, request: gr.Request):
+        params = SearchParams.from_query(request.query_params if request else {})
+        databases = ctx.databases()
+        wanted = params.lang or clean_prefs(stored_prefs)["lang"]
+        db = gr.update(choices=databases, value=params.db) if params.db in databases else gr.update(choices=databases)
+        return db, check_lang(wanted) if wanted else gr.update()
 
     def refresh(name: str | None, code: str):
         return [fn(name, code) for _, fn in refreshers]
@@ -114,13 +122,33 @@ def _wire_common(ctx: UiContext, demo: gr.Blocks, db: gr.Dropdown, lang: gr.Stat
     followers = [component for component, _ in refreshers]
     lang_radio.change(relabel, [lang_radio], [lang, *tx.components], api_visibility="private", queue=False).then(
         refresh, [db, lang], followers, api_visibility="private")
-    demo.load(on_load, None, [db, lang_radio], api_visibility="private", queue=False).then(
+    demo.load(on_load, [prefs], [db, lang_radio], api_visibility="private", queue=False).then(
         refresh, [db, lang], followers, api_visibility="private")
     db.change(refresh, [db, lang], followers, api_visibility="private")
     for event in ingest_events:
         event.then(refresh, [db, lang], followers, api_visibility="private")
     gr.api(ctx.databases, api_name="databases")
     gr.api(videos, api_name="videos")
+
+
+def _wire_search(demo: gr.Blocks, search: SearchView, lang: gr.State, lang_radio: gr.Radio,
+                 relangs: list[tuple]) -> None:
+    """The search restored at page load (URL, browser storage); what is on screen re-rendered in a
+    new language, and Gradio's own texts ("Drop Image Here") switched to it too."""
+    demo.load(search.load, search.load_inputs, search.load_outputs, api_visibility="private")
+    # Gradio's texts: components mounted before the locale changed keep the old one, so the visible
+    # ones with Gradio texts (the image drop zone) are unmounted and mounted again once it has changed.
+    hide, show = (lambda: gr.update(visible=False)), (lambda: gr.update(visible=True))
+    demo.load(hide, None, search.gradio_texts, api_visibility="private", queue=False,
+              js="async () => { await window.beLocaleReady; }").then(
+        show, None, search.gradio_texts, api_visibility="private", queue=False)
+    switched = lang_radio.change(None, [lang_radio], None,
+                                 js="async (l) => { if (window.beSetLang) await window.beSetLang(l); }")
+    switched.then(hide, None, search.gradio_texts, api_visibility="private", queue=False).then(
+        show, None, search.gradio_texts, api_visibility="private", queue=False)
+    switched.then(search.relang, [lang_radio, *search.relang_inputs], search.relang_outputs, api_visibility="private")
+    for fn, inputs, outputs in relangs:
+        switched.then(fn, [lang_radio, *inputs], outputs, api_visibility="private")
 
 
 def launch_options(settings: Settings, ui: UiSettings) -> dict:
@@ -140,6 +168,7 @@ def launch_options(settings: Settings, ui: UiSettings) -> dict:
         "run_history": False,
         "footer_links": ["api", "settings"],
         "css": CSS,
+        "js": app_js(ui.lang),
         "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                                 font_mono=["ui-monospace", "monospace"]),
     }

@@ -21,9 +21,10 @@ import gradio as gr
 from app.config import AnalysisSettings
 from app.services import Services
 from app.ui.analysis_models import AnalysisModels
+from app.ui.errors import ui_error, ui_message
 from app.ui.i18n import DEFAULT_LANG, check_lang, t
 from app.ui.settings import UiSettings
-from pipeline.core import check_db_name
+from pipeline.core import atomic, check_db_name
 from pipeline.errors import BuscaError
 from pipeline.records import IndexedVideo
 from pipeline.search import MapCache
@@ -46,7 +47,8 @@ class Texts:
 
     def bind(self, component, values: dict | None = None, fmt: str = "{}", **props: str):
         """Register ``component``'s properties (``label="key"``...), each text formatted with
-        ``values`` and wrapped in ``fmt`` (e.g. ``"## {}"``); returns the component."""
+        ``values`` and wrapped in ``fmt`` (e.g. ``"## {}"``); ``choices=[("key", value), ...]``
+        translates a radio's or dropdown's choices. Returns the component."""
         self._entries.append((component, {"props": props, "values": values or {}, "fmt": fmt}))
         return component
 
@@ -59,8 +61,15 @@ class Texts:
         out = []
         for _, entry in self._entries:
             values, fmt = entry["values"], entry["fmt"]
-            out.append(gr.update(**{prop: fmt.format(t(lang, key, **values)) for prop, key in entry["props"].items()}))
+            out.append(gr.update(**{prop: self._text(lang, key, values, fmt) for prop, key in entry["props"].items()}))
         return out
+
+    @staticmethod
+    def _text(lang: str, key, values: dict, fmt: str):
+        """A text, or for ``choices=[(key, value), ...]`` the translated choices."""
+        if isinstance(key, (list, tuple)):
+            return [(t(lang, k), v) for k, v in key]
+        return fmt.format(t(lang, key, **values))
 
 
 #: Gradio recognises a Progress default and fills it per event; tqdm bars of the pipeline show up.
@@ -78,6 +87,7 @@ class UiContext:
     #: The analysis tabs: BUSCA_* analysis settings (read at start-up), the models they load.
     analysis_env: AnalysisSettings = field(default_factory=AnalysisSettings.from_env)
     analysis_models: AnalysisModels | None = None
+    _fps: dict[str, float | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.analysis_models is None:
@@ -105,14 +115,14 @@ class UiContext:
     def require_db(self, db: str | None, lang: str) -> str:
         """The checked database name; a clear error when it is missing or has no shot."""
         if not db:
-            raise gr.Error(t(lang, "no_database"))
+            raise ui_message(lang, "no_database")
         try:
             check_db_name(db)
             exists = self.services.store.has_collection(db) and self.services.store.count(db) > 0
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise ui_error(lang, err) from err
         if not exists:
-            raise gr.Error(t(lang, "empty_db", db=db))
+            raise ui_message(lang, "empty_db", db=db)
         return db
 
     def videos(self, db: str | None) -> dict[str, IndexedVideo]:
@@ -120,6 +130,16 @@ class UiContext:
             return self.services.catalog.videos(check_db_name(db)) if db else {}
         except BuscaError:
             return {}
+
+    def video_fps(self, video_id: str) -> float | None:
+        """The video's frame rate from its probe record (``info.json``), for frame timecodes; None if unknown."""
+        if video_id not in self._fps:
+            try:
+                fps = float(atomic.read_json(self.layout.video_dir(video_id) / "info.json").get("fps") or 0)
+            except (BuscaError, OSError, ValueError, TypeError, AttributeError):
+                fps = 0.0
+            self._fps[video_id] = fps if fps > 0 else None
+        return self._fps[video_id]
 
     def media_path(self, entry: IndexedVideo | None) -> Path | None:
         """The video file of a catalog entry, if it lies where the app may serve it (``<data>/media``);

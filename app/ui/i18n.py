@@ -10,6 +10,7 @@ The tables themselves live in :mod:`app.ui.texts`, one module per area.
 from __future__ import annotations
 
 from app.ui.texts import AREAS
+from pipeline.core import format_number
 
 LANGUAGES = {"es": "Español", "en": "English"}
 DEFAULT_LANG = "es"
@@ -39,3 +40,14 @@ def t(lang: str | None, key: str, **values: object) -> str:
     """The text for ``key`` in ``lang``, formatted with ``values``."""
     text = TEXTS[check_lang(lang)][key]
     return text.format(**values) if values else text
+
+
+def tn(lang: str | None, key: str, n: int, **values: object) -> str:
+    """The text for a count ``n`` ("1 escena", "3 escenas"): ``key + "_one"`` when ``n == 1``."""
+    table = TEXTS[check_lang(lang)]
+    return t(lang, f"{key}_one" if n == 1 and f"{key}_one" in table else key, n=n, **values)
+
+
+def decimal(lang: str | None, value: float, digits: int) -> str:
+    """A number with the language's decimal mark (``0,812`` in Spanish), never ``-0,000``."""
+    return format_number(float(value), "," if check_lang(lang) == "es" else ".", digits)

@@ -8,15 +8,14 @@ Into the output folder (by default the job folder)::
                               (UTF-8 with BOM, so that spreadsheet programs read the accents)
     results.zip               all of the above, plus the job's manifest.json (and state.jsonl)
 
-A CSV cell that starts with ``= + - @`` (or a tab/carriage return) gets a leading ``'`` so a
-spreadsheet shows it as text instead of running it as a formula: the texts come from a model
-that reads on-screen text from arbitrary videos.
+The CSV goes through the project's one CSV writer (:mod:`pipeline.core.csvout`): a text cell
+that starts with ``= + - @`` (or a tab/carriage return) gets a leading ``'`` so a spreadsheet
+shows it as text instead of running it as a formula: the texts come from a model that reads
+on-screen text from arbitrary videos.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import tempfile
@@ -29,6 +28,7 @@ from pipeline.analysis.jobs import MANIFEST, STATE_LOG, ItemState, read_manifest
 from pipeline.analysis.schema import ShotAnalysis, VideoAnalysis
 from pipeline.analysis.store import read_analysis
 from pipeline.core import atomic, format_timecode
+from pipeline.core import csv_bytes as write_csv_bytes
 from pipeline.errors import MediaError
 
 CSV_COLUMNS = (
@@ -37,7 +37,6 @@ CSV_COLUMNS = (
     "speech_summary", "speech_topics", "speech_tone", "intolerance_present", "intolerance_type",
     "intolerance_target_group", "intolerance_evidence", "intolerance_severity", "transcript", "shot_error", "model",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -117,19 +116,8 @@ def csv_rows(items: Sequence[ItemResult]) -> list[dict]:
     return rows
 
 
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_bytes(rows: Sequence[dict]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    return buffer.getvalue().encode("utf-8-sig")
+    return write_csv_bytes(CSV_COLUMNS, rows)
 
 
 def jsonl_record(item: ItemResult, analysis_file: str | None) -> dict:

@@ -20,14 +20,12 @@ def valid_db_name(name: object) -> bool:
 def check_db_name(name: str) -> str:
     """Database names become directory and collection names: keep them plain."""
     if not valid_db_name(name):
-        raise ConfigError(
-            f"invalid database name {name!r}: use 1-64 letters, digits, '-' or '_', starting with a letter or digit"
-        )
+        raise ConfigError(code="config.db_name", name=name)
     return name
 
 
 def check_video_id(video_id: str) -> str:
     """A video id is the 20-hex-digit content hash made by :func:`pipeline.index.content_id`."""
     if not isinstance(video_id, str) or not _VIDEO_ID.match(video_id):
-        raise ConfigError(f"invalid video id {video_id!r}")
+        raise ConfigError(code="config.video_id", video_id=video_id)
     return video_id

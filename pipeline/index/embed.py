@@ -250,5 +250,5 @@ def embed_frames(path: Path, batches: Iterator[tuple[FrameBatch, list[np.ndarray
             bar.update(n)
         waited = time.perf_counter()
     if not chunks:
-        raise MediaError(path, "no decodable video frames")
+        raise MediaError(path, code="media.no_frames", reason="")
     return np.concatenate(stamps), np.concatenate(chunks)

@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +57,9 @@ class IngestResult:
     reused: bool = False
     error: str | None = None
     timings: dict | None = None  # seconds per stage (StageTimes.as_dict)
+    #: The failure's code and parameters (:mod:`pipeline.errors`), for front ends that translate it.
+    error_code: str | None = None
+    error_params: dict = field(default_factory=dict)
 
 
 def shot_payloads(prepared: PreparedVideo, layout: DataLayout, source: str) -> list[dict]:
@@ -97,7 +100,7 @@ def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> P
         os.replace(tmp, target)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        raise MediaError(source, f"cannot be placed in the data directory ({err})") from err
+        raise MediaError(source, code="media.unplaceable", reason=err.strerror or str(err)) from err
     return target
 
 
@@ -146,11 +149,11 @@ def failed_result(path: str | Path, err: Exception, started: float) -> IngestRes
     unforeseen library error is logged with its traceback, and the batch goes on."""
     if isinstance(err, BuscaError):
         log.warning("%s", err)
-        error = str(err)
     else:
         log.exception("unexpected error while ingesting %s", path)
-        error = str(MediaError(path, f"unexpected {type(err).__name__}: {err}"))
-    return IngestResult(str(path), "failed", error=error, seconds=time.perf_counter() - started)
+        err = MediaError(path, code="media.unexpected", kind=type(err).__name__, reason=str(err))
+    return IngestResult(str(path), "failed", error=str(err), error_code=err.code, error_params=dict(err.params),
+                        seconds=time.perf_counter() - started)
 
 
 def finish_ingest(path: Path, prepared: PreparedVideo, store: VectorStore, layout: DataLayout, db: str,

@@ -40,7 +40,7 @@ def content_id(path: str | Path, chunk_size: int = 4 << 20) -> str:
             while chunk := handle.read(chunk_size):
                 digest.update(chunk)
     except OSError as err:
-        raise MediaError(path, f"cannot be read ({err.strerror or err})") from err
+        raise MediaError(path, code="media.unreadable", reason=err.strerror or str(err)) from err
     return digest.hexdigest()
 
 

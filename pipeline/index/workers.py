@@ -172,9 +172,9 @@ def ingest_parallel(sources: Sequence[str], make_encoder: EncoderFactory, store:
                 pool.shutdown(wait=True, cancel_futures=True)
             for item in lost:
                 if attempts[item.index] >= MAX_ATTEMPTS:
-                    error = MediaError(item.path, f"its worker process died {attempts[item.index]} times while "
-                                                  "preparing it (out of memory, or killed)")
+                    error = MediaError(item.path, code="media.worker_died", times=attempts[item.index])
                     results[item.index] = IngestResult(str(item.path), "failed", error=str(error),
+                                                       error_code=error.code, error_params=dict(error.params),
                                                        seconds=time.perf_counter() - item.started)
                     bar.update(1)
                 else:

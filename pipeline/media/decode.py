@@ -83,17 +83,17 @@ class FrameBatch:
 
 def _open(path: Path) -> av.container.InputContainer:
     if not path.exists():
-        raise MediaError(path, "file not found")
+        raise MediaError(path, code="media.not_found")
     if path.is_dir():
-        raise MediaError(path, "is a folder, not a media file")
+        raise MediaError(path, code="media.is_folder")
     if path.stat().st_size == 0:
-        raise MediaError(path, "empty file (0 bytes)")
+        raise MediaError(path, code="media.empty")
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.InvalidDataError as err:
-        raise MediaError(path, f"not a readable media file, or truncated/corrupt ({err.strerror})") from err
+        raise MediaError(path, code="media.corrupt", reason=err.strerror or str(err)) from err
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as err:
-        raise MediaError(path, f"cannot be opened as media ({err})") from err
+        raise MediaError(path, code="media.unopenable", reason=str(err)) from err
 
 
 def _is_still_image(container: av.container.InputContainer) -> bool:
@@ -105,17 +105,16 @@ def _is_still_image(container: av.container.InputContainer) -> bool:
 def _video_stream(container: av.container.InputContainer, path: Path,
                   max_pixels: int | None = None) -> av.video.stream.VideoStream:
     if _is_still_image(container):
-        raise MediaError(path, f"is a still image ({container.format.name.removesuffix('_pipe')}), not a video")
+        raise MediaError(path, code="media.still_image", format=container.format.name.removesuffix("_pipe"))
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams}) or ["none"]
-        raise MediaError(path, f"has no video stream (streams found: {', '.join(kinds)})")
+        raise MediaError(path, code="media.no_video_stream", streams=", ".join(kinds))
     stream = container.streams.video[0]
     if stream.codec_context is None or not stream.codec_context.name:
-        raise MediaError(path, "video codec is not supported by this FFmpeg build (no decoder for it): "
-                               "re-encode the file, e.g. ffmpeg -i IN -c:v libx264 OUT.mp4")
+        raise MediaError(path, code="media.no_decoder")
     width, height = stream.codec_context.width, stream.codec_context.height
     if max_pixels is not None and width and height and width * height > max_pixels:
-        raise MediaError(path, f"resolution {width}x{height} exceeds the limit of {max_pixels} pixels")
+        raise MediaError(path, code="media.too_many_pixels", width=width, height=height, limit=max_pixels)
     return stream
 
 
@@ -137,7 +136,7 @@ def probe(path: str | Path, max_pixels: int | None = None) -> VideoInfo:
         errors: list[av.error.FFmpegError] = []
         first = next(_decode(container, stream, errors), None)
         if first is None:
-            raise MediaError(path, _no_frames(errors))
+            raise _no_frames(path, errors)
         return VideoInfo(
             path=str(path),
             duration_s=_duration(container, stream),
@@ -213,14 +212,13 @@ def iter_frames(path: str | Path, options: DecodeOptions = DecodeOptions()) -> I
             yield FrameBatch(index, np.asarray(times), images)
             index += len(images)
         if index == 0:
-            raise MediaError(path, _no_frames(errors))
+            raise _no_frames(path, errors)
         frame_s = 1.0 / float(stream.average_rate) if stream.average_rate else step
         _warn_if_cut_short(path, errors, last or 0.0, _duration(container, stream), max(1.0, 2 * step, 2 * frame_s))
 
 
-def _no_frames(errors: list[av.error.FFmpegError]) -> str:
-    cause = f" (FFmpeg: {errors[0]})" if errors else ""
-    return f"no decodable video frames{cause}: the video data is damaged or not what the container declares"
+def _no_frames(path: Path, errors: list[av.error.FFmpegError]) -> MediaError:
+    return MediaError(path, code="media.no_frames", reason=f" (FFmpeg: {errors[0]})" if errors else "")
 
 
 def _warn_if_cut_short(path: Path, errors: list, last_s: float, declared_s: float, slack_s: float) -> None:

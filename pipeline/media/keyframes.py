@@ -62,7 +62,7 @@ def iter_frames_at(path: str | Path, times: Sequence[float], short_side: int = 4
         stream = _video_stream(container, path)
         width, height = stream.codec_context.width, stream.codec_context.height
         if width and height and width * height > max_pixels:
-            raise MediaError(path, f"resolution {width}x{height} exceeds the limit of {max_pixels} pixels")
+            raise MediaError(path, code="media.too_many_pixels", width=width, height=height, limit=max_pixels)
         stream.thread_type = "AUTO"
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else None
         pos = 0
@@ -92,7 +92,7 @@ def iter_frames_at(path: str | Path, times: Sequence[float], short_side: int = 4
                 return
             previous = (t, frame)
         if previous is None:
-            raise MediaError(path, "no decodable video frames")
+            raise MediaError(path, code="media.no_frames", reason="")
         for request in order[pos:]:
             yield PickedFrame(request, previous[0], pick(*previous))
 

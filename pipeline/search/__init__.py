@@ -3,7 +3,7 @@ the per-video overview (2-D map, timeline) that browsing needs."""
 
 from pipeline.search.engine import search, search_vector, to_hits
 from pipeline.search.explore import FrameMap, MapCache, video_overview
-from pipeline.search.feedback import refine, rocchio
+from pipeline.search.feedback import refine, rocchio, similar
 from pipeline.search.projection import PROJECTIONS, project_2d
 from pipeline.search.query import Query, encode_query, fuse_vectors, normalise
 
@@ -20,6 +20,7 @@ __all__ = [
     "rocchio",
     "search",
     "search_vector",
+    "similar",
     "to_hits",
     "video_overview",
 ]

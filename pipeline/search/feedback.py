@@ -1,4 +1,5 @@
-"""Relevance feedback: search again from results an analyst marked relevant or not relevant."""
+"""Relevance feedback: search again from results an analyst marked relevant or not relevant, or
+from one shot ("more like this")."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def rocchio(query: np.ndarray | None, positives: np.ndarray, negatives: np.ndarr
     if len(negatives):
         parts.append(-gamma * normalise(np.mean(negatives, axis=0)))
     if not parts:
-        raise QueryError("refine needs a query or at least one relevant result")
+        raise QueryError(code="query.refine_empty")
     return normalise(np.sum(parts, axis=0))
 
 
@@ -41,16 +42,16 @@ def refine(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query 
     """
     positive, negative = list(dict.fromkeys(positive)), list(dict.fromkeys(negative))
     if set(positive) & set(negative):
-        raise QueryError("a result cannot be marked both relevant and not relevant")
+        raise QueryError(code="query.marked_both")
     marked = set(positive) | set(negative)
     video_ids = query.video_ids if query else None
     if method == "recommend":
         if not positive:
-            raise QueryError("recommend needs at least one result marked relevant")
+            raise QueryError(code="query.recommend_positive")
         points = store.recommend(db, encoder.vector_name, positive, negative, k, video_ids, one_per_video)
         return to_hits(points)
     if method != "rocchio":
-        raise QueryError(f"unknown refine method {method!r}: use rocchio or recommend")
+        raise QueryError(code="query.refine_method", method=method)
     vectors = {p.id: p.vectors[encoder.vector_name] for p in store.retrieve(db, positive + negative, with_vectors=True)}
     dim = encoder.dim
     pos = np.array([vectors[i] for i in positive if i in vectors]).reshape(-1, dim)
@@ -60,3 +61,21 @@ def refine(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query 
     points = store.query(db, encoder.vector_name, vector, k + len(marked), video_ids=video_ids,
                          one_per_video=one_per_video)
     return to_hits([p for p in points if p.id not in marked][:k])
+
+
+def similar(store: VectorStore, vector_name: str, db: str, shot_id: str, k: int = 20,
+            video_ids: Sequence[str] | None = None, one_per_video: bool = False) -> list[SearchHit]:
+    """"More like this": the shots nearest to a stored shot's own vector, that shot excluded.
+
+    Nothing is encoded: the shot's vector is read back from the store, so it works for any
+    shot of any result list, whatever query found it. With ``one_per_video`` the shot's own
+    video can still appear through another of its shots only if that shot ranks first there.
+    """
+    points = store.retrieve(db, [shot_id], with_vectors=True)
+    if not points or vector_name not in (points[0].vectors or {}):
+        raise QueryError(code="query.unknown_shot", shot=shot_id, db=db)
+    if not 1 <= k <= 1000:
+        raise QueryError(code="query.k_range", value=k)
+    found = store.query(db, vector_name, np.asarray(points[0].vectors[vector_name], np.float32), k + 1,
+                        video_ids=video_ids, one_per_video=one_per_video)
+    return to_hits([p for p in found if p.id != shot_id][:k])

@@ -28,17 +28,17 @@ class Query:
 
     def __post_init__(self) -> None:
         if not (self.text and self.text.strip()) and self.image is None:
-            raise QueryError("empty query: give a text description, an example image, or both")
+            raise QueryError(code="query.empty")
         if not 0.0 <= self.image_weight <= 1.0:
-            raise QueryError(f"image_weight must be between 0 and 1, got {self.image_weight}")
+            raise QueryError(code="query.weight_range", value=self.image_weight)
         if not 1 <= self.k <= 1000:
-            raise QueryError(f"k must be between 1 and 1000, got {self.k}")
+            raise QueryError(code="query.k_range", value=self.k)
 
 
 def normalise(vector: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vector))
     if norm < 1e-12:
-        raise QueryError("the query vector is zero: the text and image cancel out; change the weight")
+        raise QueryError(code="query.zero_vector")
     return (vector / norm).astype(np.float32)
 
 

@@ -65,8 +65,7 @@ def check_batch(name: str, known: dict[str, int], ids: Sequence[str], vectors: d
 
 def check_query(name: str, known: dict[str, int], vector_name: str, k: int) -> None:
     if vector_name not in known:
-        raise QueryError(f"database {name!r} has no {vector_name!r} vectors (it has {sorted(known)}): "
-                         "search it with the encoder it was indexed with")
+        raise QueryError(code="query.no_vectors", db=name, vector=vector_name, known=", ".join(sorted(known)) or "-")
     if k < 1:
         raise QueryError(f"k must be at least 1, got {k}")
 

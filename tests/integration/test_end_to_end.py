@@ -137,7 +137,18 @@ def test_cli_ingest_search_videos(tmp_path, slideshow, tiny_clip_dir, monkeypatc
     hits = json.loads(out)
     assert 1 <= len(hits) <= 2 and hits[0]["source"] == "slideshow.mp4" and Path(hits[0]["thumbnail_path"]).is_file()
     code, out, _ = run("search", "--text", "a cat")
-    assert code == 0 and "slideshow.mp4" in out and "score" in out
+    assert code == 0 and "slideshow.mp4" in out and "score" in out and "-0.000" not in out
+    reference = f"{hits[0]['video_id']}:{hits[0]['shot_index'] + 1}"  # as the table shows it
+    assert reference in out
+    code, out, err = run("search", "--like", reference, "--json")  # more like this
+    assert code == 0, err
+    assert hits[0]["point_id"] not in {h["point_id"] for h in json.loads(out)}
+    code, out, _ = run("search", "--like", hits[0]["point_id"])
+    assert code == 0 and "slideshow.mp4" in out
+    code, _, err = run("search", "--like", reference, "--text", "x")
+    assert code == 1 and "--like" in err
+    code, _, err = run("search", "--like", f"{hits[0]['video_id']}:99")
+    assert code == 1 and "is not in database" in err
     code, out, _ = run("videos")
     assert code == 0 and "slideshow.mp4" in out
     code, _, err = run("search", "--db", "nada")

@@ -23,56 +23,82 @@ def _search(client, text="a cat", db="archivo", k=3, image=None, weight=0.5):
 
 def test_api_lists_the_named_endpoints(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/search", "/refine", "/details", "/export", "/clear", "/ingest", "/ingest_folder", "/explore",
-            "/databases", "/videos"} <= names
+    assert {"/search", "/refine", "/details", "/export", "/export_selection", "/similar", "/clear", "/ingest",
+            "/ingest_folder", "/explore", "/databases", "/videos"} <= names
 
 
 def test_search_returns_cards_and_records_then_details_open_the_shot(client, running_app):
     cards, status, relevant, _not_relevant, records, _files = _search(client, k=3)
-    assert 1 <= len(records) <= 3 and "resultados" in status
+    assert 1 <= len(records) <= 3 and "resultado" in status
     assert [r["rank"] for r in records] == list(range(1, len(records) + 1))
     assert "Recurso #1" in cards and "Más información" in cards and "gradio_api/file=" in cards
-    assert all(Path(r["thumbnail_path"]).is_file() and r["source"] == "slideshow.mp4" for r in records)
+    assert "👍 relevante" in cards and "Buscar similares" in cards and "Puntuación" in cards
+    assert all(r["source"] == "slideshow.mp4" and "thumbnail_path" not in r for r in records)  # no server paths
+    assert all(r["end_s"] <= r["duration_s"] + 1e-9 for r in records)  # clamped to the video's duration
     assert [c[1] for c in relevant["choices"]] == [r["point_id"] for r in records]
 
-    player, info, strip = client.predict(1, api_name="/details")
+    player, info, strip, shot_bar = client.predict(records[0]["point_id"], api_name="/details")
     media = Path(player["value"]["path"])
     assert media.parent == running_app.data_dir / "media" and media.suffix == ".mp4"  # served in place, not copied
     assert player["playback_position"] == pytest.approx(records[0]["start_s"])
     assert "Recurso #1" in info and records[0]["start_tc"] in info
+    assert f"{records[0]['video_id']}:{records[0]['shot_index'] + 1}" in info  # the reference --like takes
     assert len(strip["value"]) >= 1 and strip["selected_index"] is not None
+    assert f'data-in="{records[0]["start_s"]:.3f}"' in shot_bar and "Entrada" in shot_bar
 
 
 def test_text_and_image_query_uses_the_weight(client, running_app):
-    thumb = Path(_search(client, k=1)[4][0]["thumbnail_path"])
+    thumb = next((running_app.data_dir / "videos").rglob("shot_0001.jpg"))
     *_, records, _ = _search(client, text="a rocket", image=handle_file(str(thumb)), weight=1.0, k=1)
-    assert records[0]["thumbnail_path"] == str(thumb)  # weight 1 = the image alone: its own shot comes first
+    assert records[0]["shot_index"] == 1  # weight 1 = the image alone: its own shot comes first
 
 
-def test_empty_query_and_missing_database_get_clear_messages(client):
+def test_empty_query_bad_image_and_missing_database_get_clear_messages(client, tmp_path):
     with pytest.raises(AppError, match="Consulta vacía"):
         _search(client, text="   ")
     with pytest.raises(AppError, match="«nada» no existe"):
         _search(client, db="nada")
-    with pytest.raises(AppError, match="invalid database name"):
+    with pytest.raises(AppError, match="Nombre de base de datos no válido"):
         _search(client, db="../edge")
+    fake = tmp_path / "falso.jpg"
+    fake.write_text("esto no es una imagen")
+    with pytest.raises(AppError, match=r"El archivo no es una imagen válida .*: «falso\.jpg»\.$") as refused:
+        _search(client, text="", image=handle_file(str(fake)))
+    assert "/tmp" not in str(refused.value) and "gradio" not in str(refused.value)  # no upload path
 
 
-def test_refine_drops_marked_shots_and_export_writes_csv_and_json(client):
+def test_refine_keeps_marked_shots_and_export_writes_spanish_csv_and_json(client):
     *_, records, _ = _search(client, k=4)
     marked = records[0]["point_id"]
     *_, refined, _ = client.predict([marked], [], "rocchio", api_name="/refine")
-    assert marked not in {r["point_id"] for r in refined}
+    assert refined[0]["point_id"] == marked and refined[0]["mark"] == "relevant"  # kept on top, marked
+    assert marked not in {r["point_id"] for r in refined[1:]}
     with pytest.raises(AppError, match="Marque al menos"):
         client.predict([], [], "rocchio", api_name="/refine")
+    with pytest.raises(AppError, match="a la vez relevante y no relevante"):
+        client.predict([marked], [marked], "rocchio", api_name="/refine")
 
-    files = client.predict(api_name="/export")["value"]
-    paths = [Path(f["path"]) for f in files]  # each in its own cache folder: no stable order
-    assert sorted(p.suffix for p in paths) == [".csv", ".json"]
+    files = client.predict("csv_es", "frames", api_name="/export")["value"]
+    paths = sorted((Path(f["path"]) for f in files), key=lambda p: p.suffix)  # each in its own folder: no order
+    assert [p.suffix for p in paths] == [".csv", ".json"]
     assert not any(p.is_relative_to(Path.cwd()) for p in paths)
-    rows = list(csv.DictReader(paths[0].read_text(encoding="utf-8-sig").splitlines()))
-    assert [int(r["rank"]) for r in rows] == [r["rank"] for r in refined]
-    assert json.loads(paths[1].read_text(encoding="utf-8"))[0]["point_id"] == refined[0]["point_id"]
+    rows = list(csv.DictReader(paths[0].read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert [int(r["Puesto"]) for r in rows] == list(range(1, len(refined) + 1))
+    assert rows[0]["Marca"] == "relevante" and rows[0]["Consulta"] == "a cat" and rows[0]["Base de datos"] == "archivo"
+    assert rows[0]["Modelo"] == "local-dir" and rows[0]["Fecha de exportación"]
+    assert "," in rows[0]["Puntuación"] or rows[0]["Puntuación"] in ("0", "1")  # decimal comma
+    assert all(len(r["Entrada"].split(":")) == 4 for r in rows)  # HH:MM:SS:FF at the video's 10 fps
+    document = json.loads(paths[1].read_text(encoding="utf-8"))
+    assert document["provenance"]["query"] == "a cat" and document["results"][0]["point_id"] == refined[0]["point_id"]
+
+
+def test_more_like_this_through_the_api_excludes_the_shot(client):
+    *_, records, _ = _search(client, k=4)
+    shot = records[0]["point_id"]
+    similar = client.predict("archivo", shot, 5, False, api_name="/similar")
+    assert similar and shot not in {r["point_id"] for r in similar}
+    with pytest.raises(AppError, match="no longer in database"):
+        client.predict("archivo", "00000000-0000-0000-0000-000000000000", 5, False, api_name="/similar")
 
 
 def test_ingest_uploads_reports_each_file_and_places_media_in_the_data_dir(client, running_app, slideshow, tmp_path):
@@ -111,11 +137,12 @@ def test_ingest_folder_accepts_the_allowed_root_and_refuses_anything_else(client
             client.predict(path, "carpeta", False, api_name="/ingest_folder")
 
 
-def test_explore_gives_map_timeline_and_thumbnails(client, running_app):
-    summary, plot, timeline, thumbs, _player = client.predict("archivo", running_app.video_id, "pca", api_name="/explore")
-    assert "slideshow.mp4" in summary and "tomas" in summary
-    assert len(plot["value"]["data"]) >= 8 and plot["color"] == "Clase"
-    assert "Línea de tiempo de tomas del vídeo" in timeline and "<svg" in timeline
+def test_explore_gives_map_legend_timeline_and_thumbnails(client, running_app):
+    summary, chart, timeline, thumbs, _player = client.predict("archivo", running_app.video_id, "pca",
+                                                               api_name="/explore")
+    assert "slideshow.mp4" in summary and "toma" in summary
+    assert chart.count("<circle") >= 8 and "data-t=" in chart and "Clase 1" in chart and "be-legend" in chart
+    assert "Línea de tiempo de tomas del vídeo" in timeline and "be-tl-bar" in timeline and "data-t=" in timeline
     assert len(thumbs) >= 1 and Path(thumbs[0]["image"]["path"]).is_file()
 
 

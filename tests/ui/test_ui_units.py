@@ -3,17 +3,15 @@ charts, and the explore data of pipeline/explore.py."""
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.config import ENVIRONMENT, Settings
-from app.ui.charts import PALETTE, map_frame, timeline_svg
-from app.ui.formatting import cards_html, details_markdown, md_escape, short_tc, write_exports
-from app.ui.i18n import EN, ES, t
+from app.ui.charts import PALETTE, legend_html, map_svg, timeline_html
+from app.ui.formatting import cards_html, details_markdown, md_escape, short_tc, shot_bar_html
+from app.ui.i18n import EN, ES, decimal, t, tn
 from app.ui.settings import UI_VARIABLES, UiSettings, parse_auth, read_auth_file, served_paths
 from app.ui.tabs.ingest import FolderRefused, check_folder
 from pipeline.errors import ConfigError
@@ -26,10 +24,11 @@ def _settings(data: Path) -> Settings:
                     qdrant_api_key=None, fps=2.0)
 
 
-def _record(rank=1, source="vídeo.mp4", start=6.0, end=8.0) -> dict:
+def _record(rank=1, source="vídeo.mp4", start=6.0, end=8.0, mark=None) -> dict:
     return {"rank": rank, "score": 0.25, "point_id": f"p{rank}", "video_id": "0" * 20, "source": source,
             "shot_index": 1, "scene": 0, "class_id": 2, "start_s": start, "end_s": end, "thumbnail": "t.jpg",
-            "start_tc": "00:00:06.000", "end_tc": "00:00:08.000", "thumbnail_path": "/data/videos/t.jpg"}
+            "start_tc": "00:00:06.000", "end_tc": "00:00:08.000", "thumbnail_path": "/data/videos/t.jpg",
+            "db": "archivo", "duration_s": 10.0, "fps": 25.0, "mark": mark}
 
 
 def test_both_languages_have_the_same_keys_and_placeholders():
@@ -103,27 +102,41 @@ def test_check_folder_resolves_and_refuses_traversal(tmp_path):
 def test_cards_escape_file_names_and_show_the_original_fields():
     html = cards_html([_record(source='<img src=x onerror="alert(1)">.mp4')], "es")
     assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
-    for text in ("Recurso #1", "Score", "Video", "Más información", "00:00:06.000 – 00:00:08.000"):
-        assert text in html
+    for text in ("Recurso #1", "Puntuación", "Vídeo", "Más información", "00:00:06.000 – 00:00:08.000", "0,250",
+                 "👍 relevante", "👎 no relevante", "Buscar similares", "☆ Selección"):
+        assert text in html, text
     assert 'src="gradio_api/file=/data/videos/t.jpg"' in html
     assert "No hay resultados" in cards_html([], "es") and "Resource #1" in cards_html([_record()], "en")
 
 
-def test_details_markdown_and_escape():
-    text = details_markdown(_record(source="a_b*[c](d).mp4"), None, "es")
+def test_a_card_is_one_keyboard_stop_and_shows_its_mark_and_selection():
+    html = cards_html([_record(1, mark="relevant"), _record(2, mark="not_relevant"), _record(3)], "es", {"p3"})
+    assert html.count('tabindex="0"') == 3 and 'tabindex="-1"' in html  # buttons are reached by keys, not Tab
+    assert html.count("be-mark-relevant") == 1 and html.count("be-mark-not_relevant") == 1
+    assert 'data-action="relevant" aria-pressed="true"' in html and "★ En la selección" in html
+    assert "Recurso #3" in html  # numbered by position on screen
+
+
+def test_details_number_shots_from_one_and_explain_the_reference():
+    text = details_markdown(_record(source="a_b*[c](d).mp4"), 1, None, "es")
     assert text.startswith("### Recurso #1 · a\\_b\\*\\[c\\](d).mp4")
-    assert "00:00:06.000 – 00:00:08.000 (2.0 s)" in text and "**Clase:** 2" in text
+    assert "**Toma:** 2 · 00:00:06.000 – 00:00:08.000 (2,0 s)" in text and "**Clase:** 3" in text
+    assert "`" + "0" * 20 + ":2`" in text and "--like" in text
     assert md_escape("<b>|x|</b>") == "\\<b\\>\\|x\\|\\</b\\>"
     assert (short_tc(75.2), short_tc(3725.0)) == ("01:15", "1:02:05")
 
 
-def test_exports_write_csv_and_json_with_the_same_rows(tmp_path):
-    records = [_record(1), _record(2, source="otro, con coma.mp4")]
-    csv_path, json_path = write_exports(records, tmp_path / "r.csv", tmp_path / "r.json")
-    rows = list(csv.DictReader(csv_path.read_text(encoding="utf-8-sig").splitlines()))
-    assert [r["source"] for r in rows] == ["vídeo.mp4", "otro, con coma.mp4"]
-    assert [r["point_id"] for r in json.loads(json_path.read_text())] == ["p1", "p2"]
-    assert "thumbnail_path" not in rows[0]
+def test_shot_bar_marks_the_span_in_the_whole_video():
+    bar = shot_bar_html(_record(start=6.0, end=8.0), "es")
+    assert 'data-in="6.000" data-out="8.000" data-duration="10.000"' in bar
+    assert "left:60.00%;width:20.00%" in bar and "Entrada 00:00:06.000 · Salida 00:00:08.000" in bar
+
+
+def test_counts_agree_in_number_and_numbers_never_show_minus_zero():
+    assert tn("es", "n_scenes", 1) == "1 escena" and tn("es", "n_scenes", 3) == "3 escenas"
+    assert tn("en", "n_shots", 1) == "1 shot" and tn("en", "n_shots", 0) == "0 shots"
+    assert decimal("es", -0.0001, 3) == "0,000" and decimal("en", -0.25, 2) == "-0.25"
+    assert "-0,000" not in cards_html([{**_record(), "score": -0.0002}], "es")
 
 
 def _segmentation() -> Segmentation:
@@ -134,20 +147,27 @@ def _segmentation() -> Segmentation:
     return Segmentation("v", classes, classes, scenes, shots, np.eye(3, 4, dtype=np.float32))
 
 
-def test_timeline_svg_draws_one_bar_per_scene_and_shot_coloured_by_class():
-    svg = timeline_svg(_segmentation(), 5.0, "es")
-    assert "Línea de tiempo de tomas del vídeo (2 escenas y 3 tomas)" in svg
-    assert svg.count("<rect") == 5 and svg.count(f'fill="{PALETTE[1]}"') == 3
-    assert "Toma 2 · Clase 1 · 00:00:03.500 – 00:00:05.000" in svg
-    assert "(2 scenes and 3 shots)" in timeline_svg(_segmentation(), 5.0, "en")
+def test_timeline_draws_one_clickable_bar_per_scene_and_shot_with_timecode_tooltips():
+    html = timeline_html(_segmentation(), 5.0, "es")
+    assert "Línea de tiempo de tomas del vídeo (2 escenas y 3 tomas)" in html
+    assert html.count('class="be-tl-bar"') == 5 and html.count(f"background:{PALETTE[1]}") == 3
+    assert "Toma 3 · Clase 2 · 00:03.500 – 00:05.000" in html and 'data-t="3.500"' in html
+    assert "be-tl-first" in html and "be-tl-last" in html  # the end ticks are aligned inwards
+    one = Segmentation("v", np.zeros(4, int), np.zeros(4, int), _segmentation().scenes[:1],
+                       _segmentation().shots[:1], np.eye(1, 4, dtype=np.float32))
+    assert "(1 escena y 1 toma)" in timeline_html(one, 2.0, "es")
+    assert "(2 scenes and 3 shots)" in timeline_html(_segmentation(), 5.0, "en")
 
 
-def test_map_frame_has_one_row_per_point_and_a_colour_per_class():
-    fmap = FrameMap("v", "pca", np.zeros((10, 2), np.float32), np.arange(10) / 2, _segmentation().frame_classes,
-                    np.arange(10), 10)
-    frame, colors = map_frame(fmap, "es")
-    assert list(frame.columns) == ["x", "y", "Clase", "Tiempo"] and len(frame) == 10
-    assert colors == {"Clase 0": PALETTE[0], "Clase 1": PALETTE[1]} and frame["Tiempo"].iloc[3] == "00:00:01.500"
+def test_map_dots_carry_their_moment_and_the_legend_a_keyframe_per_class():
+    fmap = FrameMap("v", "pca", np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32), np.arange(10) / 2,
+                    _segmentation().frame_classes, np.arange(10), 10)
+    svg = map_svg(fmap, "es")
+    assert svg.count("<circle") == 10 and 'data-t="1.500"' in svg and "<title>Clase 1 · 00:01.500</title>" in svg
+    assert f'fill="{PALETTE[0]}"' in svg and f'fill="{PALETTE[1]}"' in svg
+    legend = legend_html(_segmentation(), {0: "/data/videos/v/x/thumbs/shot_0000.jpg"}, "es")
+    assert "Clase 1" in legend and "Clase 2" in legend and "1 toma" in legend and "2 tomas" in legend
+    assert "gradio_api/file=/data/videos/v/x/thumbs/shot_0000.jpg" in legend and 'data-t="2.000"' in legend
 
 
 def test_subsample_indices_are_even_and_capped():

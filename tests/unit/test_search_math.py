@@ -78,3 +78,28 @@ def test_layout_resolve_refuses_paths_outside_the_data_dir(tmp_path):
         layout.resolve("../../etc/passwd")
     with pytest.raises(ConfigError):
         layout.video_dir("../../etc")
+
+
+@pytest.mark.parametrize("backend", ["memory", "edge"])
+def test_more_like_this_ranks_by_the_stored_vector_and_leaves_the_shot_out(tmp_path, backend):
+    """"More like this" reads the shot's own vector back from the store: its nearest shots come
+    first, the shot itself never (issue 15 point 3)."""
+    from pipeline.search import similar
+    from pipeline.store import open_store
+
+    video = "0123456789abcdef0123"
+    vectors = np.array([_unit(1, 0, 0), _unit(0.9, 0.1, 0), _unit(0, 1, 0), _unit(0.7, 0.7, 0)], np.float32)
+    ids = [point_id(video, i) for i in range(4)]
+    payloads = [{"video_id": video, "source": "v.mp4", "shot_index": i, "scene": 0, "class_id": 0,
+                 "start_s": float(i), "end_s": i + 1.0, "thumbnail": f"t{i}.jpg"} for i in range(4)]
+    store = open_store(tmp_path, backend=backend)
+    try:
+        store.ensure_collection("db", {"clip": 3})
+        store.upsert("db", ids, {"clip": vectors}, payloads)
+        hits = similar(store, "clip", "db", ids[0], k=3)
+        assert [h.shot_index for h in hits] == [1, 3, 2] and hits[0].score > hits[-1].score
+        assert [h.rank for h in hits] == [1, 2, 3]
+        with pytest.raises(QueryError, match="is not in database"):
+            similar(store, "clip", "db", point_id(video, 99))
+    finally:
+        store.close()

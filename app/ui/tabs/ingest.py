@@ -16,6 +16,7 @@ import gradio as gr
 import pandas as pd
 
 from app.ui.context import TRACK_TQDM, Refresh, UiContext
+from app.ui.errors import render_error, ui_error
 from app.ui.i18n import check_lang, t
 from app.ui.paths import FolderRefused, check_folder, under_roots
 from pipeline.core import check_db_name, format_timecode
@@ -63,7 +64,7 @@ class IngestHandlers:
                                     media="link")
             encoder = self.ctx.ready_encoder()
         except BuscaError as err:
-            raise gr.Error(str(err)) from err
+            raise ui_error(lang, err) from err
         results: list[IngestResult | None] = [None] * len(paths)
         yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
         for i, path in enumerate(paths):
@@ -91,8 +92,9 @@ class IngestHandlers:
                 rows.append([path.name, t(lang, "status_pending"), "", "", "", ""])
                 continue
             status = "status_failed" if r.status != "indexed" else ("status_reused" if r.reused else "status_indexed")
+            detail = render_error(lang, r.error_code, r.error_params) if r.error_code else r.error
             rows.append([path.name, t(lang, status), r.n_shots or "", r.n_scenes or "", f"{r.seconds:.1f}",
-                         r.error or r.video_id or ""])
+                         detail or r.video_id or ""])
         return self.status_table(rows, lang)
 
     def videos_table(self, db: str | None, lang: str) -> pd.DataFrame:

@@ -1,178 +1,77 @@
-"""The "Buscar" tab: query (text, image, weight), result cards, "Más información", refine, export.
+"""The "Buscar" tab: query (text, image, weight), result cards you review in place, "Más información"
+with a player that stops or loops at the shot's end, refine, the selection, exports.
 
-Handlers turn UI values into a typed query, call the pipeline search or refine, and return
-their outputs in the order the builder wires them. Errors from the pipeline become
-``gr.Error(str(err))``; an empty query or an empty database get a clear message of their own.
+The handlers live in :mod:`app.ui.tabs.search_handlers` (search, refine, cards, details) and
+:mod:`app.ui.tabs.selection` (the selection and the exports); this module builds and wires the
+components, restores a search from the URL and settings from the browser's storage.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 
 import gradio as gr
 
+from app.ui.components import QueryImage
 from app.ui.context import Refresh, UiContext
-from app.ui.formatting import (
-    cards_html,
-    choice_label,
-    details_markdown,
-    hit_record,
-    shot_caption,
-    write_exports,
+from app.ui.exports import FORMATS
+from app.ui.tabs.search_handlers import (
+    ACTION_OUTPUTS,
+    DETAIL_OUTPUTS,
+    RESULT_OUTPUTS,
+    SearchHandlers,
 )
-from app.ui.i18n import check_lang, t
-from pipeline.errors import BuscaError
-from pipeline.records import SearchHit
-from pipeline.search import Query, refine, search, video_overview
-from pipeline.sources import load_image
+from app.ui.tabs.search_state import check_image, loader, relanger, save_prefs, url_of
+from app.ui.tabs.selection import SelectionHandlers
+from app.ui.urlstate import DEFAULT_PREFS, END_MODES
 
-log = logging.getLogger(__name__)
-
-#: Outputs of search, refine and clear, in order.
-RESULT_OUTPUTS = ("cards", "status", "records", "query", "relevant", "not_relevant", "json", "details", "files")
-#: Outputs of details, in order.
-DETAIL_OUTPUTS = ("details", "player", "info", "strip", "strip_state")
-
-
-class SearchHandlers:
-    def __init__(self, ctx: UiContext):
-        self.ctx = ctx
-
-    # --- search and refine ----------------------------------------------------------------------
-
-    def search(self, db: str, text: str | None, image: str | None, image_weight: float, k: float,
-               one_per_video: bool, video_ids: list[str] | None, lang: str):
-        lang = check_lang(lang)
-        text = (text or "").strip()
-        if not text and not image:
-            raise gr.Error(t(lang, "empty_query"))
-        db = self.ctx.require_db(db, lang)
-        state = {"db": db, "text": text, "image": image or None, "image_weight": float(image_weight),
-                 "k": int(k), "one_per_video": bool(one_per_video), "video_ids": list(video_ids or [])}
-        started = time.perf_counter()
-        hits = self._run(lambda: search(self.ctx.services.store, self.ctx.ready_encoder(), db, self._query(state)))
-        status = t(lang, "n_results", n=len(hits), db=db, seconds=time.perf_counter() - started)
-        return self._results(hits, status, state, lang)
-
-    def refine(self, relevant: list[str] | None, not_relevant: list[str] | None, method: str,
-               state: dict | None, lang: str):
-        lang = check_lang(lang)
-        if not state:
-            raise gr.Error(t(lang, "no_search_yet"))
-        positive, negative = list(relevant or []), list(not_relevant or [])
-        if not positive and not negative:
-            raise gr.Error(t(lang, "nothing_marked"))
-        db = self.ctx.require_db(state["db"], lang)
-        hits = self._run(lambda: refine(
-            self.ctx.services.store, self.ctx.ready_encoder(), db, self._query(state), positive, negative,
-            method=method or "rocchio", k=state["k"], one_per_video=state["one_per_video"]))
-        status = t(lang, "refined_results", n=len(hits), pos=len(positive), neg=len(negative))
-        return self._results(hits, status, state, lang)
-
-    @staticmethod
-    def _run(call):
-        try:
-            return call()
-        except BuscaError as err:
-            raise gr.Error(str(err)) from err
-
-    @staticmethod
-    def _query(state: dict) -> Query:
-        image = load_image(state["image"]) if state.get("image") else None
-        return Query(text=state["text"] or None, image=image, image_weight=state["image_weight"], k=state["k"],
-                     one_per_video=state["one_per_video"], video_ids=tuple(state["video_ids"]) or None)
-
-    def _results(self, hits: list[SearchHit], status: str, state: dict, lang: str) -> tuple:
-        records = [hit_record(h, self.ctx.layout.resolve(h.thumbnail)) for h in hits]
-        choices = [(choice_label(r), r["point_id"]) for r in records]
-        return (cards_html(records, lang), status, records, state,
-                gr.update(choices=choices, value=[]), gr.update(choices=choices, value=[]),
-                records, gr.update(visible=False), gr.update(value=None, visible=False))
-
-    def clear(self, lang: str) -> tuple:
-        """Empty query, no results, details hidden (the outputs of search plus the inputs)."""
-        empty = gr.update(choices=[], value=[])
-        return ("", None, "", "", [], None, empty, empty, [], gr.update(visible=False),
-                gr.update(value=None, visible=False))
-
-    # --- details ("Más información") --------------------------------------------------------------
-
-    @staticmethod
-    def pick(evt: gr.EventData) -> tuple:
-        """The rank carried by a click on a result card; the player is unmounted meanwhile, so
-        that the next video starts at the shot (a new source loaded into a mounted player
-        resets Gradio's ``playback_position`` to 0)."""
-        return int(evt.rank), gr.update(visible=False)
-
-    def details(self, rank: float | None, records: list[dict] | None, state: dict | None, lang: str):
-        lang = check_lang(lang)
-        record = next((r for r in records or [] if r["rank"] == int(rank or 0)), None)
-        if record is None or not state:
-            raise gr.Error(t(lang, "no_search_yet"))
-        entry = self.ctx.videos(state["db"]).get(record["video_id"])
-        info = details_markdown(record, entry, lang)
-        media = self.ctx.media_path(entry)
-        if entry is not None and media is None:
-            info += "\n" + t(lang, "no_media", path=entry.path)
-        strip, shots = self._strip(entry, record, lang)
-        player = gr.update(value=str(media) if media else None, playback_position=float(record["start_s"]), visible=True)
-        return (gr.update(visible=True), player, info, strip,
-                {"media": str(media) if media else None, "starts": shots})
-
-    def _strip(self, entry, record: dict, lang: str):
-        if entry is None:
-            return gr.update(value=[], selected_index=None), []
-        try:
-            overview = video_overview(self.ctx.layout, entry)
-        except (BuscaError, OSError) as err:
-            log.warning("no shots for %s: %s", entry.video_id, err)
-            return gr.update(value=[], selected_index=None), []
-        items = [(str(th.path), shot_caption(th.shot)) for th in overview.thumbs]
-        starts = [th.shot.start_s for th in overview.thumbs]
-        index = next((i for i, th in enumerate(overview.thumbs) if th.shot.index == record["shot_index"]), None)
-        return gr.update(value=items, selected_index=index), starts
-
-    @staticmethod
-    def seek(strip_state: dict | None, evt: gr.SelectData):
-        """Play the clicked shot of the strip: same video, new start position."""
-        if not strip_state or not strip_state.get("media"):
-            return gr.update()
-        start = strip_state["starts"][evt.index]
-        return gr.update(value=strip_state["media"], playback_position=float(start))
-
-    # --- export and database change ----------------------------------------------------------------
-
-    def export(self, records: list[dict] | None, lang: str):
-        if not records:
-            raise gr.Error(t(check_lang(lang), "no_search_yet"))
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        csv_path = self.ctx.export_path(f"buscaescenas-{stamp}.csv")
-        paths = write_exports(records, csv_path, csv_path.with_suffix(".json"))
-        return gr.update(value=[str(p) for p in paths], visible=True)
-
-    def video_choices(self, db: str | None):
-        videos = self.ctx.videos(db)
-        return gr.update(choices=[(v.source, v.video_id) for v in videos.values()], value=[])
-
-
-#: Opens a card on click (or Enter): highlights it and sends its rank to the server.
+#: Cards and selection items: a click or a key sends ``{action, id}``; arrows move between cards;
+#: after the server re-renders the grid, focus goes back to the card that had it.
 CARDS_JS = """
-const open = (card) => {
-  element.querySelectorAll('.be-card.be-selected').forEach((c) => c.classList.remove('be-selected'));
-  card.classList.add('be-selected');
-  trigger('select', {rank: Number(card.dataset.rank)});
+const ITEMS = '.be-card, .be-bitem';
+const KEYS = {r: 'relevant', n: 'not_relevant', s: 'similar', a: 'basket', delete: 'remove', supr: 'remove'};
+const send = (card, action) => {
+  element.dataset.focus = card.dataset.id;
+  if (action === 'open') {
+    element.querySelectorAll('.be-selected').forEach((c) => c.classList.remove('be-selected'));
+    card.classList.add('be-selected');
+  }
+  trigger('select', {action: action, id: card.dataset.id});
 };
 element.addEventListener('click', (event) => {
-  const card = event.target.closest('.be-card');
+  const card = event.target.closest(ITEMS);
   if (!card) return;
+  const button = event.target.closest('[data-action]');
   event.preventDefault();
-  open(card);
+  send(card, button ? button.dataset.action : 'open');
 });
 element.addEventListener('keydown', (event) => {
-  const card = event.target.closest('.be-card');
-  if (card && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); open(card); }
+  const card = event.target.closest(ITEMS);
+  if (!card) return;
+  const cards = [...element.querySelectorAll(ITEMS)];
+  const i = cards.indexOf(card);
+  const perRow = Math.max(1, cards.filter((c) => c.offsetTop === cards[0].offsetTop).length);
+  const moves = {ArrowRight: 1, ArrowLeft: -1, ArrowDown: perRow, ArrowUp: -perRow, Home: -i, End: cards.length};
+  if (event.key in moves) {
+    event.preventDefault();
+    cards[Math.max(0, Math.min(cards.length - 1, i + moves[event.key]))].focus();
+    return;
+  }
+  if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); send(card, 'open'); return; }
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const action = KEYS[event.key.toLowerCase()];
+  if (action && card.querySelector('[data-action="' + action + '"]')) { event.preventDefault(); send(card, action); }
+});
+element.addEventListener('focusin', (event) => {
+  const card = event.target.closest(ITEMS);
+  if (card) element.dataset.focus = card.dataset.id;
+});
+watch('value', () => {
+  const id = element.dataset.focus;
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (!id || !lost) return;
+  const card = [...element.querySelectorAll(ITEMS)].find((c) => c.dataset.id === id);
+  if (card) card.focus({preventScroll: true});
 });
 """
 
@@ -180,7 +79,8 @@ element.addEventListener('keydown', (event) => {
 @dataclass
 class SearchTab:
     text: gr.Textbox
-    image: gr.Image
+    limit: gr.Markdown
+    image: QueryImage
     weight: gr.Slider
     k: gr.Slider
     one_per_video: gr.Checkbox
@@ -189,68 +89,58 @@ class SearchTab:
 
 def _query_inputs(ctx: UiContext) -> SearchTab:
     tx = ctx.texts
-    with gr.Row(equal_height=True):
-        text = tx.bind(gr.Textbox(label=tx("query_text"), placeholder=tx("query_placeholder"), lines=3, scale=3,
-                                  elem_id="be-query"), label="query_text", placeholder="query_placeholder")
-        image = tx.bind(gr.Image(label=tx("query_image", mb=ctx.ui.max_upload_mb), type="filepath", image_mode=None,
-                                 sources=["upload", "clipboard"], height=180, scale=2, elem_id="be-image"),
-                        {"mb": ctx.ui.max_upload_mb}, label="query_image")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=240):
+            # lines=1 with room to grow: Enter searches, Shift+Enter starts a new line (Gradio's textbox rule)
+            text = tx.bind(gr.Textbox(label=tx("query_text"), placeholder=tx("query_placeholder"), lines=1, max_lines=6,
+                                      info=tx("query_enter"), elem_id="be-query"),
+                           label="query_text", placeholder="query_placeholder", info="query_enter")
+            limit = gr.Markdown("", elem_id="be-query-limit")
+        image = tx.bind(QueryImage(label=tx("query_image", mb=ctx.ui.max_upload_mb), type="filepath", image_mode=None,
+                                   sources=["upload", "clipboard"], height=180, scale=2, min_width=240,
+                                   elem_id="be-image"), {"mb": ctx.ui.max_upload_mb}, label="query_image")
     with gr.Accordion(tx("options"), open=False) as options:
         tx.bind(options, label="options")
         with gr.Row():
             weight = tx.bind(gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=tx("image_weight"),
-                                       info=tx("image_weight_info")), label="image_weight", info="image_weight_info")
-            k = tx.bind(gr.Slider(1, 100, value=20, step=1, label=tx("k")), label="k")
+                                       info=tx("image_weight_info"), elem_id="be-weight"),
+                             label="image_weight", info="image_weight_info")
+            k = tx.bind(gr.Slider(1, 100, value=DEFAULT_PREFS["k"], step=1, label=tx("k"), elem_id="be-k"), label="k")
         with gr.Row():
-            one = tx.bind(gr.Checkbox(label=tx("one_per_video"), value=False), label="one_per_video")
-            videos = tx.bind(gr.Dropdown(choices=[], multiselect=True, label=tx("restrict_videos")),
-                             label="restrict_videos")
-    return SearchTab(text, image, weight, k, one, videos)
+            one = tx.bind(gr.Checkbox(label=tx("one_per_video"), value=False, elem_id="be-one"), label="one_per_video")
+            videos = tx.bind(gr.Dropdown(choices=[], multiselect=True, allow_custom_value=True,
+                                         label=tx("restrict_videos")), label="restrict_videos")
+    return SearchTab(text, limit, image, weight, k, one, videos)
 
 
-def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> list[Refresh]:
-    """The tab; returns what must follow the database choice (the video filter)."""
-    tx, handlers = ctx.texts, SearchHandlers(ctx)
-    q = _query_inputs(ctx)
-    with gr.Row():
-        search_btn = tx.bind(gr.Button(tx("search"), variant="primary", elem_id="be-search"), value="search")
-        clear_btn = tx.bind(gr.Button(tx("clear"), elem_id="be-clear"), value="clear")
-    status = gr.Markdown(label=tx("search_status"), elem_id="be-status")
-    records, query, strip_state = gr.State([]), gr.State(None), gr.State(None)
-    selected = gr.Number(visible=False, precision=0)
-    with gr.Row():
-        with gr.Column(scale=3):
-            cards = gr.HTML("", label=tx("results"), js_on_load=CARDS_JS, elem_id="be-cards")
-        with gr.Column(scale=2, visible=False, elem_id="be-details") as details:
+@dataclass
+class Details:
+    column: gr.Column
+    player: gr.Video
+    shot_bar: gr.HTML
+    end_mode: gr.Radio
+    info: gr.Markdown
+    strip: gr.Gallery
+    close: gr.Button
+
+
+def _details(ctx: UiContext) -> Details:
+    tx = ctx.texts
+    with gr.Column(scale=2, visible=False, elem_id="be-details", min_width=300) as column:
+        with gr.Row(elem_id="be-details-head"):
             tx.bind(gr.Markdown(f"## {tx('details_title')}"), fmt="## {}", value="details_title")
-            player = tx.bind(gr.Video(label=tx("player"), interactive=False, autoplay=False, elem_id="be-player"),
-                             label="player")
-            info = gr.Markdown(elem_id="be-info")
-            strip = tx.bind(gr.Gallery(label=tx("other_shots"), columns=3, height=220, allow_preview=False, fit_columns=False,
-                                       object_fit="cover", elem_id="be-strip"), label="other_shots")
-    refine_box = _refine_box(ctx)
-    with gr.Row():
-        export_btn = tx.bind(gr.Button(tx("export"), size="sm", scale=1, elem_id="be-export"), value="export")
-        files = tx.bind(gr.File(label=tx("export_files"), file_count="multiple", interactive=False, visible=False,
-                                scale=2), label="export_files")
-    with gr.Accordion(tx("results_json"), open=False) as json_box:
-        tx.bind(json_box, label="results_json")
-        json_out = gr.JSON()
-
-    results = [cards, status, records, query, refine_box.relevant, refine_box.not_relevant, json_out, details, files]
-    details_out = [details, player, info, strip, strip_state]
-    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang]
-    opts = {"concurrency_id": "search", "concurrency_limit": 2, "show_progress_on": [cards]}
-    search_btn.click(handlers.search, search_inputs, results, api_name="search", **opts)
-    q.text.submit(handlers.search, search_inputs, results, api_visibility="private", **opts)
-    refine_box.button.click(handlers.refine, [refine_box.relevant, refine_box.not_relevant, refine_box.method, query,
-                                              lang], results, api_name="refine", **opts)
-    clear_btn.click(handlers.clear, [lang], [q.text, q.image, *results], api_name="clear")
-    cards.select(handlers.pick, None, [selected, player], api_visibility="private", queue=False).then(
-        handlers.details, [selected, records, query, lang], details_out, api_name="details", scroll_to_output=True)
-    strip.select(handlers.seek, [strip_state], player, api_visibility="private")
-    export_btn.click(handlers.export, [records, lang], files, api_name="export")
-    return [(q.videos, lambda name, _lang: handlers.video_choices(name))]
+            close = tx.bind(gr.Button(tx("close"), size="sm", scale=0, min_width=80, elem_id="be-details-close"),
+                            value="close")
+        player = tx.bind(gr.Video(label=tx("player"), interactive=False, autoplay=False, elem_id="be-player"),
+                         label="player")
+        shot_bar = gr.HTML("", elem_id="be-shotbar-box")
+        end_mode = tx.bind(gr.Radio([(tx(f"end_{m}"), m) for m in END_MODES], value=DEFAULT_PREFS["end"],
+                                    label=tx("end_mode"), elem_id="be-endmode"),
+                           label="end_mode", choices=[(f"end_{m}", m) for m in END_MODES])
+        info = gr.Markdown(elem_id="be-info")
+        strip = tx.bind(gr.Gallery(label=tx("other_shots"), columns=3, height=220, allow_preview=False,
+                                   fit_columns=False, object_fit="cover", elem_id="be-strip"), label="other_shots")
+    return Details(column, player, shot_bar, end_mode, info, strip, close)
 
 
 @dataclass
@@ -263,7 +153,7 @@ class RefineBox:
 
 def _refine_box(ctx: UiContext) -> RefineBox:
     tx = ctx.texts
-    with gr.Accordion(tx("refine"), open=False) as box:
+    with gr.Accordion(tx("refine"), open=False, elem_id="be-refine-box") as box:
         tx.bind(box, label="refine")
         tx.bind(gr.Markdown(tx("refine_help")), value="refine_help")
         with gr.Row():
@@ -273,6 +163,156 @@ def _refine_box(ctx: UiContext) -> RefineBox:
                                    label="not_relevant")
         with gr.Row():
             method = tx.bind(gr.Radio([("Rocchio", "rocchio"), ("Qdrant recommend", "recommend")], value="rocchio",
-                                      label=tx("refine_method")), label="refine_method")
+                                      label=tx("refine_method"), elem_id="be-method"), label="refine_method")
             button = tx.bind(gr.Button(tx("refine"), variant="secondary", elem_id="be-refine"), value="refine")
     return RefineBox(relevant, not_relevant, method, button)
+
+
+@dataclass
+class Exports:
+    fmt: gr.Radio
+    timecodes: gr.Radio
+    results: gr.Button
+    basket: gr.Button
+    empty: gr.Button
+    files: gr.File
+    basket_view: gr.HTML
+
+
+def _selection_and_exports(ctx: UiContext) -> Exports:
+    tx = ctx.texts
+    with gr.Accordion(tx("basket_title"), open=True, elem_id="be-basket-box") as box:
+        tx.bind(box, label="basket_title")
+        tx.bind(gr.Markdown(tx("basket_help")), value="basket_help")
+        basket_view = gr.HTML("", js_on_load=CARDS_JS, elem_id="be-basket")
+    with gr.Accordion(tx("export_title"), open=True, elem_id="be-export-box") as box:
+        tx.bind(box, label="export_title")
+        with gr.Row():
+            fmt = tx.bind(gr.Radio([(tx(f"fmt_{f}"), f) for f in FORMATS], value=DEFAULT_PREFS["fmt"],
+                                   label=tx("export_format"), elem_id="be-fmt"),
+                          label="export_format", choices=[(f"fmt_{f}", f) for f in FORMATS])
+            timecodes = tx.bind(gr.Radio([(tx("tc_ms"), "ms"), (tx("tc_frames"), "frames")], value=DEFAULT_PREFS["tc"],
+                                         label=tx("export_timecodes"), elem_id="be-tc"),
+                                label="export_timecodes", choices=[("tc_ms", "ms"), ("tc_frames", "frames")])
+        with gr.Row():
+            results = tx.bind(gr.Button(tx("export"), size="sm", elem_id="be-export"), value="export")
+            basket = tx.bind(gr.Button(tx("basket_export"), size="sm", elem_id="be-basket-export"),
+                             value="basket_export")
+            empty = tx.bind(gr.Button(tx("basket_clear"), size="sm", variant="stop", elem_id="be-basket-clear"),
+                            value="basket_clear")
+        files = tx.bind(gr.File(label=tx("export_files"), file_count="multiple", interactive=False, visible=False,
+                                elem_id="be-export-files"), label="export_files")
+    return Exports(fmt, timecodes, results, basket, empty, files, basket_view)
+
+
+@dataclass
+class SearchView:
+    """What app.py wires beyond the tab: page load, the language switch, the database switch."""
+
+    load: object  # fn(stored_basket, stored_prefs, request) -> load_outputs
+    load_inputs: list
+    load_outputs: list
+    relang: object  # fn(lang, ...) -> relang_outputs
+    relang_inputs: list
+    relang_outputs: list
+    refreshers: list[Refresh]
+    prefs: gr.BrowserState
+    gradio_texts: list  # visible components that show Gradio's own texts
+
+
+def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchView:
+    """The tab; returns the page-load and language hooks and what follows the database choice."""
+    tx, handlers, selection = ctx.texts, SearchHandlers(ctx), SelectionHandlers(ctx)
+    q = _query_inputs(ctx)
+    with gr.Row():
+        search_btn = tx.bind(gr.Button(tx("search"), variant="primary", elem_id="be-search"), value="search")
+        clear_btn = tx.bind(gr.Button(tx("clear"), elem_id="be-clear"), value="clear")
+    status = gr.Markdown(elem_id="be-status")
+    records, query, strip_state, opened = gr.State([]), gr.State(None), gr.State(None), gr.State("")
+    basket = gr.State([])
+    basket_store = gr.BrowserState([], storage_key="buscaescenas-seleccion", secret="buscaescenas-seleccion")
+    prefs = gr.BrowserState(dict(DEFAULT_PREFS), storage_key="buscaescenas-ajustes", secret="buscaescenas-ajustes")
+    selected = gr.Textbox(visible=False)  # the point id whose details to open (/details takes it)
+    url_box = gr.JSON(visible=False)  # the URL parameters of the view, for app.js (a State never reaches the page)
+    with gr.Row(elem_id="be-results-row"):
+        with gr.Column(scale=3, min_width=300):
+            cards = gr.HTML("", js_on_load=CARDS_JS, elem_id="be-cards")
+        d = _details(ctx)
+    refine_box = _refine_box(ctx)
+    ex = _selection_and_exports(ctx)
+    with gr.Accordion(tx("results_json"), open=False) as json_box:
+        tx.bind(json_box, label="results_json")
+        json_out = gr.JSON()
+
+    named = {"cards": cards, "status": status, "records": records, "query": query, "relevant": refine_box.relevant,
+             "not_relevant": refine_box.not_relevant, "json": json_out, "details": d.column, "files": ex.files,
+             "basket": basket, "basket_view": ex.basket_view, "selected": selected, "player": d.player,
+             "strip": d.strip, "strip_state": strip_state, "info": d.info, "shot_bar": d.shot_bar}
+    results = [named[n] for n in RESULT_OUTPUTS]
+    details_out = [named[n] for n in DETAIL_OUTPUTS] + [opened]
+    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang, basket]
+    opts = {"concurrency_id": "search", "concurrency_limit": 2, "show_progress_on": [cards]}
+    set_url = "(u) => { if (window.beSetUrl && u) window.beSetUrl(u); }"
+    stale = "() => { if (window.beStale) window.beStale(true); }"
+    fresh = "() => { if (window.beStale) window.beStale(false); }"
+
+    for trigger in (search_btn.click, q.text.submit, refine_box.button.click):
+        trigger(None, None, None, js=stale)
+    refined = refine_box.button.click(handlers.refine, [refine_box.relevant, refine_box.not_relevant,
+                                                        refine_box.method, query, records, lang, basket],
+                                      results, api_name="refine", **opts)
+    refined.failure(None, None, None, js=fresh)  # a refused refinement leaves the view as it was: current
+    for event in (search_btn.click(handlers.search, search_inputs, results, api_name="search", **opts),
+                  q.text.submit(handlers.search, search_inputs, results, api_visibility="private", **opts), refined):
+        # a failed search keeps the old results greyed out: they do not answer the query on screen
+        event.success(url_of, [query], url_box, api_visibility="private", queue=False).then(
+            None, [url_box], None, js=set_url).then(None, None, None, js=fresh)
+    q.text.input(handlers.query_limit, [q.text, lang], q.limit, api_visibility="private", queue=False,
+                 trigger_mode="always_last", show_progress="hidden")
+    q.image.upload(check_image(ctx), [q.image, lang], [q.image, status], api_visibility="private").then(
+        None, [status], None, js="(s) => { if (s && s.startsWith('⚠') && window.beStale) window.beStale(true, true); }")
+    clear_btn.click(handlers.clear, [lang], [q.text, q.image, *results], api_name="clear").then(
+        None, None, None, js=fresh).then(lambda: "", None, q.limit, api_visibility="private")
+
+    card_inputs = [records, refine_box.relevant, refine_box.not_relevant, query, basket, q.k, q.one_per_video,
+                   q.videos, lang]
+    acted = cards.select(handlers.act, card_inputs, [named[n] for n in ACTION_OUTPUTS], api_visibility="private",
+                         concurrency_id="search", show_progress="hidden")
+    acted.then(handlers.details, [selected, records, basket, lang], details_out, api_name="details")
+    acted.success(url_of, [query], url_box, api_visibility="private", queue=False).then(
+        None, [url_box], None, js=set_url)
+    refine_box.relevant.input(handlers.ticked("relevant"), [records, refine_box.relevant, refine_box.not_relevant,
+                                                             basket, lang],
+                              [cards, records, refine_box.relevant, refine_box.not_relevant], api_visibility="private")
+    refine_box.not_relevant.input(handlers.ticked("not_relevant"), [records, refine_box.relevant,
+                                                                     refine_box.not_relevant, basket, lang],
+                                  [cards, records, refine_box.relevant, refine_box.not_relevant],
+                                  api_visibility="private")
+    d.strip.select(handlers.seek, [strip_state, lang], [d.player, d.shot_bar], api_visibility="private")
+    d.close.click(lambda: (gr.update(visible=False), ""), None, [d.column, opened], api_visibility="private",
+                  js="() => { document.querySelectorAll('#be-details video').forEach((v) => v.pause()); }")
+    d.end_mode.change(None, [d.end_mode], None, js="(m) => { window.beEndMode = m; }")
+
+    ex.basket_view.select(selection.act, [basket, lang], [basket, ex.basket_view, selected],
+                          api_visibility="private").then(
+        handlers.details, [selected, records, basket, lang], details_out, api_visibility="private")
+    ex.results.click(selection.export, [records, query, ex.fmt, ex.timecodes, lang], ex.files, api_name="export")
+    ex.basket.click(selection.export_basket, [basket, ex.fmt, ex.timecodes, lang], ex.files, api_name="export_selection")
+    ex.empty.click(selection.empty, [lang], [basket, ex.basket_view, ex.files], api_visibility="private")
+    basket.change(lambda items, shown, lang: (items, handlers.rerender(shown, items, lang)), [basket, records, lang],
+                  [basket_store, cards], api_visibility="private")
+    settings = [q.k, q.weight, q.one_per_video, refine_box.method, ex.fmt, ex.timecodes, d.end_mode, lang]
+    for component in settings:
+        component.change(save_prefs, settings, prefs, api_visibility="private", queue=False)
+    db.input(handlers.db_changed, [db, lang], [*results], api_visibility="private").then(
+        lambda: gr.update(value=[]), None, q.videos, api_visibility="private").then(None, None, None, js=fresh)
+    gr.api(handlers.similar_records, api_name="similar")
+
+    load_outputs = [q.text, q.weight, q.k, q.one_per_video, q.videos, refine_box.method, ex.fmt, ex.timecodes,
+                    d.end_mode, basket, ex.basket_view, *results]
+    relang_inputs = [records, query, basket, opened, q.text]
+    relang_outputs = [cards, status, ex.basket_view, d.info, d.shot_bar, q.limit]
+    return SearchView(
+        load=loader(ctx, handlers, selection), load_inputs=[basket_store, prefs], load_outputs=load_outputs,
+        relang=relanger(handlers, selection), relang_inputs=relang_inputs, relang_outputs=relang_outputs,
+        refreshers=[(q.videos, lambda name, _lang: handlers.video_choices(name))], prefs=prefs, gradio_texts=[q.image])
