@@ -71,7 +71,7 @@ class CollectionOptions:
     hnsw_m: int = 16
     hnsw_ef_construct: int = 200
     hnsw_ef: int = 256
-    edge_segment_points: int = 20_000
+    edge_segment_points: int = 10_000
 
 
 class VectorStore(Protocol):
