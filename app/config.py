@@ -27,6 +27,8 @@ ENVIRONMENT = {
     "BUSCA_MAX_UPLOAD_MB": ("200", "largest file the web app accepts, in MB"),
     "BUSCA_INGEST_ROOT": ("/archivo", "server folders the web app may ingest from, ':'-separated (mount the archive there)"),
     "BUSCA_LANG": ("es", "web app language: es or en"),
+    "BUSCA_PUBLIC_URL": ("", "the web app's address as users reach it, for deep links in results and exports "
+                         "(default http://BUSCA_HOST:BUSCA_PORT/)"),
     # Analysis mode (python -m app analyze; read by AnalysisSettings):
     "BUSCA_WHISPER_MODEL": ("auto", "faster-whisper size or CTranslate2 dir; auto: large-v3 on GPU, small on CPU"),
     "BUSCA_AUDIO_LANG": ("es", "language spoken in the videos (es, en, ...); auto detects it per video"),
@@ -81,6 +83,20 @@ class Settings:
         if "data_dir" in given:
             given["data_dir"] = Path(given["data_dir"]).expanduser()
         return replace(self, **given)
+
+
+def public_url(env: dict[str, str] | None = None, host: str | None = None, port: int | None = None) -> str:
+    """Where users reach the web app (deep links): ``BUSCA_PUBLIC_URL``, else the web app's bind address
+    and port (``host``/``port`` as it runs, or ``BUSCA_HOST``/``BUSCA_PORT``; a wildcard address as 127.0.0.1)."""
+    env = os.environ if env is None else env
+    given = env.get("BUSCA_PUBLIC_URL", "").strip()
+    if given:
+        return given
+    host = host or env.get("BUSCA_HOST", "").strip() or ENVIRONMENT["BUSCA_HOST"][0]
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    host = f"[{host}]" if ":" in host else host
+    port = port or env.get("BUSCA_PORT", "").strip() or ENVIRONMENT["BUSCA_PORT"][0]
+    return f"http://{host}:{port}/"
 
 
 VLM_BACKENDS = ("transformers", "openai")

@@ -19,7 +19,7 @@ from app.config import AnalysisSettings, Settings
 from models.clip import ClipOptions, OpenClipEncoder
 from pipeline.errors import BuscaError, ConfigError
 from pipeline.index import Catalog, DataLayout, catalog_for, open_catalog
-from pipeline.protocols import Describer, Transcriber
+from pipeline.protocols import CutDetector, Describer, Transcriber
 from pipeline.store import VectorStore, open_store
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,15 @@ def make_decoder(name: str, device: str):
 
         return TorchcodecDecoder(device)
     raise ConfigError(f"unknown decoder {name!r}: choose pyav or torchcodec")
+
+
+def make_cut_detector(name: str, device: str) -> CutDetector:
+    """A shot-boundary detector by name (``transnetv2``); nothing is loaded until it is first used."""
+    if name != "transnetv2":
+        raise ConfigError(f"unknown shot-boundary detector {name!r}; the one available is transnetv2")
+    from models.transnetv2 import TransNetOptions, TransNetV2Detector
+
+    return TransNetV2Detector(TransNetOptions(device=device))
 
 
 def make_transcriber(analysis: AnalysisSettings, device: str) -> Transcriber:
@@ -65,6 +74,12 @@ def make_describer(analysis: AnalysisSettings, device: str) -> Describer:
     from models.vlm_transformers import QwenVLDescriber, QwenVLOptions
 
     return QwenVLDescriber(QwenVLOptions(model=analysis.vlm_model, device=device))
+
+
+def model_statuses(analysis: AnalysisSettings, device: str) -> list:
+    """The pre-flight of the analysis models, Whisper then the VLM (:mod:`models.preflight`;
+    nothing is loaded, a server is only asked for its list of models)."""
+    return [make_transcriber(analysis, device).status(), make_describer(analysis, device).status()]
 
 
 def make_source_options(data_dir, analysis: AnalysisSettings):

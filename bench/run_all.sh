@@ -16,15 +16,19 @@ mkdir -p "$OUT"
 if [[ "${BENCH_FULL:-0}" == 1 ]]; then
     INGEST_ARGS=()
     SEGMENT_ARGS=()
+    CUTS_ARGS=(--seconds 60)
     STORE_ARGS=(--sizes 1000,20000,100000 --skip-local-above 20000)
     SEARCH_ARGS=(--sizes 1000,20000,100000 --local-max 20000)
     CATALOG_ARGS=()
+    KNOWN_ITEM_ARGS=(--sizes 2000,20000,100000 --scan-videos 250)
 else
     INGEST_ARGS=(--quick)
     SEGMENT_ARGS=(--quick --repeat 1)
+    CUTS_ARGS=(--seconds 20 --rounds 1)
     STORE_ARGS=(--sizes 1000,20000 --skip-local-above 1000 --queries 50)
     SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10)
     CATALOG_ARGS=(--json-videos 10000 --server-videos 2000 --job-items 2000 --quick)
+    KNOWN_ITEM_ARGS=(--sizes 2000,10000 --scan-videos 100)
 fi
 
 failed=()
@@ -48,9 +52,11 @@ run() {  # run NAME ARGS...
 
 run ingest "${INGEST_ARGS[@]}"
 run segment "${SEGMENT_ARGS[@]}"
+run cuts "${CUTS_ARGS[@]}"
 run store "${STORE_ARGS[@]}"
 run search "${SEARCH_ARGS[@]}" "${SEARCH_ARGS[@]}"
 run catalog "${CATALOG_ARGS[@]}"
+run known_item "${KNOWN_ITEM_ARGS[@]}"
 
 if ((${#failed[@]})); then
     echo "failed: ${failed[*]}" >&2

@@ -146,5 +146,17 @@ class OpenAICompatibleDescriber:
         self.last_timings = {"prepare_s": prepared - started, "model_s": time.perf_counter() - prepared}
         return message_text(answer)
 
+    def status(self):
+        """Does the server answer and serve the model? (:mod:`models.preflight`; nothing is sent to the model.)"""
+        from models.preflight import openai_status
+
+        return openai_status(self.options.base_url, self.options.model, self.options.api_key)
+
+    def check(self) -> None:
+        """Raise :class:`models.preflight.ModelUnavailable` unless the server is usable."""
+        from models.preflight import require_usable
+
+        require_usable(self.status())
+
     def unload(self) -> None:
         """Nothing is held locally."""

@@ -227,6 +227,18 @@ class QwenVLDescriber:
                              "prompt_tokens": float(inputs["input_ids"].shape[1])}
         return answer
 
+    def status(self):
+        """Are the weights here, or can they be downloaded? (:mod:`models.preflight`; nothing is loaded.)"""
+        from models.preflight import transformers_status
+
+        return transformers_status(self.options.model, self.options.local_files_only)
+
+    def check(self) -> None:
+        """Raise :class:`models.preflight.ModelUnavailable` unless the model can be loaded."""
+        from models.preflight import require_usable
+
+        require_usable(self.status())
+
     def unload(self) -> None:
         if self._model is None:
             return

@@ -146,6 +146,18 @@ class WhisperTranscriber:
         log.info("%s: %d segments, language %s", media, len(out), getattr(info, "language", "?"))
         return out
 
+    def status(self):
+        """Are the weights here, or can they be downloaded? (:mod:`models.preflight`; nothing is loaded.)"""
+        from models.preflight import whisper_status
+
+        return whisper_status(self.model_spec, self.device, self.local_files_only)
+
+    def check(self) -> None:
+        """Raise :class:`models.preflight.ModelUnavailable` unless the model can be loaded."""
+        from models.preflight import require_usable
+
+        require_usable(self.status())
+
     def unload(self) -> None:
         self._model = None
         import gc

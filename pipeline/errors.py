@@ -68,6 +68,12 @@ MESSAGES: dict[str, str] = {
     "query.unknown_shot": "shot {shot!r} is not in database {db!r}: search again and pick a result",
     "query.no_vectors": "database {db!r} has no {vector!r} vectors (it has {known}): search it with the "
                         "encoder it was indexed with",
+    # temporal queries, thresholds and orders, transcripts for subtitles
+    "query.within_range": "'within' must be between 0 and {limit} seconds, got {value}",
+    "query.sort": "unknown order {sort!r}: use one of {orders}",
+    "query.min_score": "minimum score must be between -1 and 1, got {value}",
+    "media.no_transcript": "has no transcript yet: transcribe it first (the analysis mode, `python -m app analyze`, "
+                           "stores one)",
     # stores and databases
     "store.locked": "the embedded Qdrant store at {path} is already open in another process. An embedded "
                     "store serves one process only: stop the other process, or run a Qdrant server and point "

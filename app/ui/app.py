@@ -14,13 +14,14 @@ import gradio as gr
 from app.config import Settings
 from app.services import Services
 from app.ui.analysis_models import AnalysisConfig
+from app.ui.analysis_style import ANALYSIS_CSS
 from app.ui.context import Refresh, Texts, UiContext
 from app.ui.i18n import LANGUAGES, check_lang
 from app.ui.settings import UiSettings, served_paths
 from app.ui.style import CSS, app_js
 from app.ui.tabs.analysis import build_analysis_tab
 from app.ui.tabs.batch import build_batch_tab
-from app.ui.tabs.config import build_config_tab
+from app.ui.tabs.config import browser_storage, build_config_tab
 from app.ui.tabs.evaluate import build_evaluate_tab
 from app.ui.tabs.explore import build_explore_tab
 from app.ui.tabs.ingest import build_ingest_tab
@@ -52,6 +53,7 @@ def build_app(ctx: UiContext) -> gr.Blocks:
         lang = gr.State(tx.lang)
         # A session's analysis settings. Made here: a State directly inside gr.Tabs breaks the tab bar (Gradio 6).
         config = gr.State(AnalysisConfig.from_settings(ctx.analysis_env))
+        stored = browser_storage(ctx)  # what the browser keeps of it (same reason: not inside the tabs)
         db, lang_radio = _header(ctx)
         banner = build_banner(ctx)  # a damaged catalog, diverging counts: said above every tab
         with gr.Tabs():
@@ -74,13 +76,14 @@ def build_app(ctx: UiContext) -> gr.Blocks:
                 manage_refreshers, manage_events = build_manage_tab(ctx, db, lang, lang_radio)
             refreshers += [banner, *manage_refreshers]
             ingest_events += manage_events
-            refreshers += _analysis_tabs(ctx, lang, config, lang_radio)
+            refreshers += _analysis_tabs(ctx, lang, config, lang_radio, demo, stored)
         _wire_common(ctx, demo, db, lang, lang_radio, refreshers, ingest_events, search.prefs)
         _wire_search(demo, search, lang, lang_radio, [explore_relang])
     return demo
 
 
-def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio: gr.Radio) -> list[Refresh]:
+def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio: gr.Radio,
+                   demo: gr.Blocks, stored: tuple[gr.BrowserState, gr.BrowserState]) -> list[Refresh]:
     """The analysis tabs (video, batch, settings) over one per-session configuration."""
     tx = ctx.texts
     with gr.Tab(tx("tab_analysis"), id="analysis", elem_id="be-tab-analysis") as tab:
@@ -91,7 +94,7 @@ def _analysis_tabs(ctx: UiContext, lang: gr.State, config: gr.State, lang_radio:
         batch_line, refreshers = build_batch_tab(ctx, config, lang, lang_radio)
     with gr.Tab(tx("tab_config"), id="config", elem_id="be-tab-config") as tab:
         tx.bind(tab, label="tab_config")
-        build_config_tab(ctx, config, lang, [video_line, batch_line])
+        build_config_tab(ctx, config, lang, [video_line, batch_line], demo, stored)
     return refreshers
 
 
@@ -167,7 +170,7 @@ def launch_options(settings: Settings, ui: UiSettings) -> dict:
         # connect HF buckets, neither of which an offline archive needs.
         "run_history": False,
         "footer_links": ["api", "settings"],
-        "css": CSS,
+        "css": CSS + ANALYSIS_CSS,
         "js": app_js(ui.lang),
         "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                                 font_mono=["ui-monospace", "monospace"]),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from app.ui.paths import check_path, under_roots
+from app.ui.paths import FolderRefused, check_path, under_roots
 from pipeline.analysis import MANIFEST, job_status, read_manifest
 from pipeline.errors import BuscaError, ConfigError, MediaError
 from pipeline.sources import expand_sources, looks_like_url
@@ -72,21 +72,26 @@ def source_lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def line_sources(lines: Sequence[str], roots: Sequence[Path]) -> tuple[list[str], list[str]]:
-    """(sources, skipped): URLs as typed; paths checked (a refused one raises FolderRefused),
-    folders walked for videos; files found inside that resolve outside the roots are skipped."""
+def line_sources(lines: Sequence[str], roots: Sequence[Path]) -> tuple[list[str], list[FolderRefused]]:
+    """(sources, skipped): URLs as typed; paths checked and folders walked for videos. A line
+    the app will not read (missing, outside the roots), and a file found inside a folder that
+    resolves outside them, is skipped with its reason; the other lines go on."""
     sources, skipped = [], []
     for line in lines:
         if looks_like_url(line):
             sources.append(line)
             continue
-        path = check_path(line, roots)
+        try:
+            path = check_path(line, roots)
+        except FolderRefused as err:
+            skipped.append(err)
+            continue
         for found in map(Path, expand_sources([str(path)])) if path.is_dir() else [path]:
             real = found.resolve()
             if under_roots(real, roots):
                 sources.append(str(real))
             else:
-                skipped.append(str(found))
+                skipped.append(FolderRefused("path_outside", str(found)))
     return list(dict.fromkeys(sources)), skipped
 
 

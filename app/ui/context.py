@@ -23,8 +23,9 @@ from app.services import Services
 from app.ui.analysis_models import AnalysisModels
 from app.ui.errors import ui_error, ui_message
 from app.ui.i18n import DEFAULT_LANG, check_lang, t
+from app.ui.jobs import JobRunner
 from app.ui.settings import UiSettings
-from pipeline.core import atomic, check_db_name
+from pipeline.core import check_db_name
 from pipeline.errors import BuscaError
 from pipeline.records import IndexedVideo
 from pipeline.search import MapCache
@@ -87,6 +88,8 @@ class UiContext:
     #: The analysis tabs: BUSCA_* analysis settings (read at start-up), the models they load.
     analysis_env: AnalysisSettings = field(default_factory=AnalysisSettings.from_env)
     analysis_models: AnalysisModels | None = None
+    #: Long work (ingest, analysis, evaluation) as server-side jobs, bounded per kind.
+    jobs: JobRunner = field(default_factory=JobRunner)
     _fps: dict[str, float | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -135,8 +138,8 @@ class UiContext:
         """The video's frame rate from its probe record (``info.json``), for frame timecodes; None if unknown."""
         if video_id not in self._fps:
             try:
-                fps = float(atomic.read_json(self.layout.video_dir(video_id) / "info.json").get("fps") or 0)
-            except (BuscaError, OSError, ValueError, TypeError, AttributeError):
+                fps = float(self.layout.load_info(video_id).fps or 0)
+            except (BuscaError, OSError, ValueError, TypeError):
                 fps = 0.0
             self._fps[video_id] = fps if fps > 0 else None
         return self._fps[video_id]
@@ -161,5 +164,6 @@ class UiContext:
         return folder / name
 
     def close(self) -> None:
+        self.jobs.close()
         shutil.rmtree(self.export_dir, ignore_errors=True)
         self.analysis_models.close()

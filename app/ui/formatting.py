@@ -72,7 +72,9 @@ def _card(record: dict, position: int, lang: str, in_basket: bool) -> str:
         f'<div class="be-card-video" title="{esc(record["source"])}"><b>{esc(t(lang, "video"))}</b> '
         f'{esc(record["source"])}</div>'
         f'<div class="be-card-tc">{esc(record["start_tc"])} – {esc(record["end_tc"])}</div>'
-        f'</div><div class="be-card-actions">'
+        + (f'<a href="{esc(record["link"])}" class="be-link" target="_blank" rel="noopener">{esc(t(lang, "vb_link"))}'
+           "</a>" if record.get("link") else "")
+        + '</div><div class="be-card-actions">'
         + _action(lang, "relevant", mark == "relevant")
         + _action(lang, "not_relevant", mark == "not_relevant")
         + _action(lang, "similar")

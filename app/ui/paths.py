@@ -36,11 +36,11 @@ def check_folder(text: str | None, roots: Sequence[Path]) -> Path:
 
 
 def check_path(text: str, roots: Sequence[Path]) -> Path:
-    """The resolved file or folder, if it exists and lies under an allowed root."""
+    """The resolved file or folder, if it lies under an allowed root and exists. A path outside
+    the roots is refused as such whether or not it exists (no existence oracle)."""
     try:
-        path = Path(text).expanduser().resolve(strict=True)
+        if not under_roots(Path(text).expanduser().resolve(), roots):
+            raise FolderRefused("path_outside", text)
+        return Path(text).expanduser().resolve(strict=True)
     except (OSError, RuntimeError, ValueError) as err:
         raise FolderRefused("path_missing", text) from err
-    if not under_roots(path, roots):
-        raise FolderRefused("path_outside", text)
-    return path

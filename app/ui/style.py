@@ -129,6 +129,10 @@ CSS = """
   .be-tl-label { font-size: var(--text-sm); }
   .toast-wrap { left: var(--size-2) !important; right: var(--size-2) !important; width: auto !important; }
 }
+.be-pair-thumbs { display: grid; grid-template-columns: 1fr 1fr; gap: 2px; background: #000; }
+.be-link { color: var(--link-text-color); }
+.be-appearances { margin: 4px 0 0 18px; font-size: var(--text-sm); }
+#be-link-opener { display: none; }
 """
 
 

@@ -1,9 +1,11 @@
 """A search in the address bar, settings in the browser's storage: parsed and checked here (no gradio).
 
 The URL carries what makes a search (``?q=...&db=...&k=20&w=0.5&one=1&v=ID,ID&lang=es``, or
-``like=VIDEO_ID:N`` for "more like this"), so a search can be bookmarked and sent; the browser's
-storage keeps a person's settings (number of results, weight, export format...). Anything
-malformed is dropped, never trusted: both come from the browser.
+``like=VIDEO_ID:N`` for "more like this"; ``then=...&within=60`` for "A, then B"; and
+``video=ID&t=83.5`` for the shot open in the player, a deep link: :mod:`pipeline.exports.links`),
+so a search can be bookmarked and sent; the browser's storage keeps a person's settings (number of
+results, weight, export format...). Anything malformed is dropped, never trusted: both come from
+the browser.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class SearchParams:
     one: bool | None = None
     videos: list[str] = field(default_factory=list)
     like: str | None = None
+    then: str = ""
+    within: float | None = None
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> SearchParams:
@@ -62,7 +66,8 @@ class SearchParams:
         return cls(db=db if valid_db_name(db) else None,
                    lang=params.get("lang") if params.get("lang") in LANGUAGES else None,
                    text=(params.get("q") or "")[:MAX_QUERY_CHARS], weight=_number(params.get("w"), float, 0, 1),
-                   k=_number(params.get("k"), int, 1, 100), one=_flag(params.get("one")), videos=videos, like=like)
+                   k=_number(params.get("k"), int, 1, 100), one=_flag(params.get("one")), videos=videos, like=like,
+                   then=(params.get("then") or "")[:MAX_QUERY_CHARS], within=_number(params.get("within"), float, 0, 600))
 
     @property
     def runs_a_search(self) -> bool:

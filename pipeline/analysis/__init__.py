@@ -8,11 +8,23 @@ through :class:`pipeline.protocols.Describer` and :class:`pipeline.protocols.Tra
 
 from pipeline.analysis.align import align_transcript
 from pipeline.analysis.export import Exported, ItemResult, export_job, job_results
-from pipeline.analysis.jobs import MANIFEST, create_job, job_status, read_manifest, run_job
+from pipeline.analysis.jobs import (
+    MANIFEST,
+    ItemState,
+    JobCancelled,
+    StageFailed,
+    StopInfo,
+    create_job,
+    job_status,
+    read_manifest,
+    run_job,
+)
 from pipeline.analysis.prompts import DEFAULT_INSTRUCTIONS
+from pipeline.analysis.realign import realign_analysis
 from pipeline.analysis.run import AnalysisOptions, ShotInput, analyze_shots
 from pipeline.analysis.schema import SCHEMA_VERSION, ShotAnalysis, ShotDescription, VideoAnalysis
-from pipeline.analysis.video import STAGES, analysis_stages, analyze_video
+from pipeline.analysis.store import read_transcript
+from pipeline.analysis.video import STAGES, analysis_dir, analysis_stages, analyze_video, check_models
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -22,18 +34,26 @@ __all__ = [
     "AnalysisOptions",
     "Exported",
     "ItemResult",
+    "ItemState",
+    "JobCancelled",
     "ShotAnalysis",
     "ShotDescription",
     "ShotInput",
+    "StageFailed",
+    "StopInfo",
     "VideoAnalysis",
     "align_transcript",
+    "analysis_dir",
     "analysis_stages",
     "analyze_shots",
     "analyze_video",
+    "check_models",
     "create_job",
     "export_job",
     "job_results",
     "job_status",
     "read_manifest",
+    "read_transcript",
+    "realign_analysis",
     "run_job",
 ]

@@ -4,9 +4,15 @@ Into the output folder (by default the job folder)::
 
     analyses/<item_id>.json   the VideoAnalysis of each finished item (schema in pipeline.analysis.schema)
     results.jsonl             one line per item: source, status, the failed stage and its error, summary
-    results.csv               one row per shot of the finished items, one row per failed item
-                              (UTF-8 with BOM, so that spreadsheet programs read the accents)
+    results.csv               one row per shot of every analysed item (failed shots included), one row
+                              per item that has no analysis (UTF-8 with BOM, so that spreadsheet
+                              programs read the accents)
     results.zip               all of the above, plus the job's manifest.json (and state.jsonl)
+
+An item's status: ``done`` (every shot has a valid analysis), ``partial`` (some shots do; the
+flags cover those only), ``failed`` (a stage failed, or no shot has a valid analysis: the video
+was *not* analysed, whatever its flags say) or ``pending`` (not started). Both files carry it,
+with the item's counts of valid and failed shots.
 
 The CSV goes through the project's one CSV writer (:mod:`pipeline.core.csvout`): a text cell
 that starts with ``= + - @`` (or a tab/carriage return) gets a leading ``'`` so a spreadsheet
@@ -32,7 +38,8 @@ from pipeline.core import csv_bytes as write_csv_bytes
 from pipeline.errors import MediaError
 
 CSV_COLUMNS = (
-    "item", "source", "video_id", "item_status", "item_error", "shot", "start", "end", "start_s", "end_s",
+    "item", "source", "video_id", "item_status", "item_error", "item_shots_ok", "item_shots_failed",
+    "shot", "start", "end", "start_s", "end_s",
     "shot_status", "summary", "setting", "people_count", "people_roles", "actions", "objects", "on_screen_text",
     "speech_summary", "speech_topics", "speech_tone", "intolerance_present", "intolerance_type",
     "intolerance_target_group", "intolerance_evidence", "intolerance_severity", "transcript", "shot_error", "model",
@@ -41,7 +48,8 @@ CSV_COLUMNS = (
 
 @dataclass(frozen=True)
 class ItemResult:
-    """One item of a job as the exports see it. ``status``: done, failed or pending."""
+    """One item of a job as the exports see it. ``status``: done, partial, failed or pending
+    (see the module docstring). ``analysis`` is there whenever one was written, failed or not."""
 
     item_id: str
     source: str
@@ -61,22 +69,34 @@ class Exported:
     zip: Path
 
 
+def _analysis(path: object) -> tuple[VideoAnalysis | None, str | None]:
+    if not path:
+        return None, "the job recorded no analysis file"
+    try:
+        return read_analysis(Path(str(path))), None
+    except MediaError as err:
+        return None, str(err)
+
+
 def item_result(item: ItemState) -> ItemResult:
-    """An item's outcome from its manifest entry, its analysis read back when it is done."""
+    """An item's outcome from its manifest entry, its analysis read back when one was written."""
     video_id = item.stages.get("segment").outputs.get("video_id") if "segment" in item.stages else None
     for name, state in item.stages.items():
         if state.status == "failed":
-            return ItemResult(item.id, item.source, "failed", name, state.error, video_id)
+            analysis, _ = _analysis(state.outputs.get("analysis")) if state.outputs.get("analysis") else (None, None)
+            return ItemResult(item.id, item.source, "failed", name, state.error, video_id, analysis)
         if state.status != "done":
             return ItemResult(item.id, item.source, "pending", name, None, video_id)
-    path = item.stages["describe"].outputs.get("analysis") if "describe" in item.stages else None
-    if not path:
-        return ItemResult(item.id, item.source, "failed", "describe", "the job recorded no analysis file", video_id)
-    try:
-        analysis = read_analysis(Path(path))
-    except MediaError as err:
-        return ItemResult(item.id, item.source, "failed", "describe", str(err), video_id)
-    return ItemResult(item.id, item.source, "done", None, None, analysis.video_id, analysis)
+    analysis, error = _analysis(item.stages["describe"].outputs.get("analysis") if "describe" in item.stages
+                                else None)
+    if analysis is None:
+        return ItemResult(item.id, item.source, "failed", "describe", error, video_id)
+    s = analysis.summary
+    if s.status == "failed":  # a job written before the describe stage refused such videos
+        return ItemResult(item.id, item.source, "failed", "describe", f"no shot has a valid analysis "
+                          f"({s.shots_failed} of {s.shots_total} failed)", analysis.video_id, analysis)
+    status = "partial" if s.status == "partial" else "done"
+    return ItemResult(item.id, item.source, status, None, None, analysis.video_id, analysis)
 
 
 def job_results(job_dir: Path) -> list[ItemResult]:
@@ -98,17 +118,21 @@ def _shot_fields(shot: ShotAnalysis) -> dict:
             actions=_join(d.actions), objects=_join(d.objects), on_screen_text=_join(d.on_screen_text),
             speech_summary=d.speech.summary, speech_topics=_join(d.speech.topics), speech_tone=d.speech.tone,
             intolerance_present=d.intolerance.present, intolerance_type=d.intolerance.type or "",
-            intolerance_target_group=d.intolerance.target_group or "", intolerance_evidence=d.intolerance.evidence,
+            intolerance_target_group=d.intolerance.target_group or "",
+            intolerance_evidence=d.intolerance.evidence or "",
             intolerance_severity=d.intolerance.severity.value)
     return row
 
 
 def csv_rows(items: Sequence[ItemResult]) -> list[dict]:
-    """One row per shot of each done item; one row (no shot) per failed or pending item."""
+    """One row per shot of each item with an analysis; one row (no shot) per item without."""
     rows = []
     for item in items:
         base = {"item": item.item_id, "source": item.source, "video_id": item.video_id or "",
                 "item_status": item.status, "item_error": f"{item.stage}: {item.error}" if item.error else ""}
+        if item.analysis is not None:
+            base.update(item_shots_ok=item.analysis.summary.shots_ok,
+                        item_shots_failed=item.analysis.summary.shots_failed)
         if item.analysis is None or not item.analysis.shots:
             rows.append(base)
             continue
@@ -122,8 +146,10 @@ def csv_bytes(rows: Sequence[dict]) -> bytes:
 
 def jsonl_record(item: ItemResult, analysis_file: str | None) -> dict:
     summary = item.analysis.summary.model_dump(mode="json") if item.analysis is not None else None
+    counts = {"shots_ok": item.analysis.summary.shots_ok, "shots_failed": item.analysis.summary.shots_failed} \
+        if item.analysis is not None else {"shots_ok": None, "shots_failed": None}
     return {"item": item.item_id, "source": item.source, "status": item.status, "failed_stage": item.stage
-            if item.status == "failed" else None, "error": item.error, "video_id": item.video_id,
+            if item.status == "failed" else None, "error": item.error, "video_id": item.video_id, **counts,
             "analysis_file": analysis_file, "summary": summary}
 
 

@@ -24,6 +24,21 @@ and the batch goes on with the other items; the item's later stages wait.
 Resuming (just run the job again): ``done`` stages are never redone; a stage left
 ``running`` by a killed process is run again; ``failed`` ones are retried unless
 ``retry_failed=False``. A stage with nothing to do does not load its model.
+
+A job *stops* (``manifest.stopped``, items left ``pending``: not started) instead of failing
+item after item when its model cannot work:
+
+- before any stage runs, the ``check`` of every stage that still has work is called (a
+  pre-flight: the model server answers, the weights are there), so a missing model is
+  reported before hours of segmentation and transcription;
+- a :class:`~pipeline.errors.ModelError` raised by a stage's ``setup``, or by its ``run``
+  when the stage's ``check`` now fails too (the server went away), stops the job; a
+  ``ModelError`` whose check still passes is that item's own failure;
+- ``should_stop()`` (asked before each item) or a :class:`JobCancelled` raised from a
+  progress callback cancels the job.
+
+A stage may fail an item and still leave outputs (:class:`StageFailed`), e.g. an analysis
+in which no shot is valid: the item is ``failed`` (retried on resume) and its file is kept.
 """
 
 from __future__ import annotations
@@ -42,7 +57,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pipeline.core import atomic
-from pipeline.errors import BuscaError, ConfigError
+from pipeline.errors import BuscaError, ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +83,37 @@ class ItemState(BaseModel):
     stages: dict[str, StageState]
 
 
+class StopInfo(BaseModel):
+    """Why the last run of a job stopped early. ``reason``: ``model`` (a model could not work,
+    ``error`` says why) or ``cancelled``. ``code``/``params`` name the cause for front ends
+    that say it in the user's language (when the error carried them)."""
+
+    reason: Literal["model", "cancelled"]
+    stage: str | None = None
+    error: str = ""
+    code: str | None = None
+    params: dict = Field(default_factory=dict)
+    at: str
+
+
 class Manifest(BaseModel):
     version: int = 1
     created_at: str
     stages: list[str]
     items: list[ItemState]
+    stopped: StopInfo | None = None
+
+
+class JobCancelled(Exception):  # noqa: N818 - a request, not an error: not a BuscaError
+    """Raised (by a progress callback or a stage) when the job was asked to stop."""
+
+
+class StageFailed(BuscaError):
+    """An item failed a stage but left ``outputs`` worth keeping (they are stored with the failure)."""
+
+    def __init__(self, message: str, outputs: Mapping[str, object]):
+        self.outputs = dict(outputs)
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -95,6 +136,7 @@ class Stage:
     run: Callable[[StageContext], dict | None]
     setup: Callable[[], None] | None = None
     teardown: Callable[[], None] | None = None
+    check: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +144,7 @@ class JobSummary:
     job_dir: Path
     counts: dict[str, dict[str, int]]  # stage -> status -> items
     failed: list[tuple[str, str, str]]  # (item id, stage, error)
+    stopped: StopInfo | None = None
 
     @property
     def complete(self) -> bool:
@@ -226,6 +269,30 @@ def _context(job_dir: Path, item: ItemState, order: list[str]) -> StageContext:
     return StageContext(item.id, item.source, folder, outputs)
 
 
+class _Stop(Exception):  # noqa: N818 - internal: carries the StopInfo out of the stage loop
+    def __init__(self, info: StopInfo):
+        self.info = info
+
+
+def _stop_info(err: BaseException, stage: str | None) -> StopInfo:
+    if isinstance(err, JobCancelled):
+        return StopInfo(reason="cancelled", stage=stage, at=_now())
+    return StopInfo(reason="model", stage=stage, error=str(err), code=getattr(err, "code", None),
+                    params=dict(getattr(err, "params", None) or {}), at=_now())
+
+
+def _model_gone(stage: Stage, err: ModelError) -> BuscaError | None:
+    """After a ModelError: the error that says the model is gone (the stage's check failing now
+    too, which says why best; the error itself when there is no check), or None: it is the item's."""
+    if stage.check is None:
+        return err
+    try:
+        stage.check()
+    except BuscaError as gone:
+        return gone
+    return None
+
+
 def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage, states: _StateLog) -> None:
     state = item.stages[stage.name]
     state.status, state.error, state.attempts = "running", None, state.attempts + 1
@@ -234,6 +301,17 @@ def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage, 
     try:
         outputs = stage.run(_context(job_dir, item, manifest.stages)) or {}
         state.status, state.outputs = "done", dict(outputs)
+    except (JobCancelled, ModelError) as err:
+        gone = err if isinstance(err, JobCancelled) else _model_gone(stage, err)
+        if gone is not None:
+            state.status = "pending"  # not this item's fault: it was not really started
+            states.write(item, stage.name)
+            raise _Stop(_stop_info(gone, stage.name)) from err
+        state.status, state.error = "failed", str(err)
+        log.warning("item %s, stage %s: %s", item.id, stage.name, err)
+    except StageFailed as err:
+        state.status, state.error, state.outputs = "failed", str(err), err.outputs
+        log.warning("item %s, stage %s: %s", item.id, stage.name, err)
     except BuscaError as err:
         state.status, state.error = "failed", str(err)
         log.warning("item %s, stage %s: %s", item.id, stage.name, err)
@@ -244,10 +322,31 @@ def _run_item(job_dir: Path, manifest: Manifest, item: ItemState, stage: Stage, 
     states.write(item, stage.name)
 
 
+def _preflight(manifest: Manifest, by_name: Mapping[str, Stage], retry_failed: bool) -> None:
+    """The check of every stage that some item has yet to go through, the last stage first (its
+    model, the vision-language one in an analysis, is the one most often missing)."""
+    for name in reversed(manifest.stages):
+        stage = by_name[name]
+        waiting = any(i.stages[name].status != "done" and (retry_failed or i.stages[name].status != "failed")
+                      for i in manifest.items)
+        if stage.check is not None and waiting:
+            try:
+                stage.check()
+            except BuscaError as err:
+                raise _Stop(_stop_info(err, name)) from err
+
+
+#: ``on_item(stage, index, total, item)`` before an item goes through a stage (``index`` 1-based).
+OnItem = Callable[[str, int, int, ItemState], None]
+
+
 def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True,
-            progress: Callable[[str, int, int], None] | None = None) -> JobSummary:
+            progress: Callable[[str, int, int], None] | None = None,
+            should_stop: Callable[[], bool] | None = None, on_item: OnItem | None = None) -> JobSummary:
     """Run (or resume) the job with these stage implementations, named as in the manifest.
-    ``progress(stage, done, total)`` is called after each item."""
+    ``progress(stage, done, total)`` is called after each item; ``should_stop()`` and
+    ``on_item(stage, index, total, item)`` before each. A run that stops early (see the module
+    docstring) returns a summary with ``stopped``."""
     job_dir = Path(job_dir)
     by_name = {s.name: s for s in stages}
     with _JobLock(job_dir):
@@ -255,11 +354,16 @@ def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True
         missing = [n for n in manifest.stages if n not in by_name]
         if missing:
             raise ConfigError(f"no implementation for stage(s) {', '.join(missing)} of the job in {job_dir}")
+        manifest.stopped = None
         _compact(job_dir, manifest)
         states = _StateLog(job_dir)
         try:
+            _preflight(manifest, by_name, retry_failed)
             for name in manifest.stages:
-                _run_stage(job_dir, manifest, by_name[name], retry_failed, progress, states)
+                _run_stage(job_dir, manifest, by_name[name], retry_failed, progress, states, should_stop, on_item)
+        except _Stop as stop:
+            manifest.stopped = stop.info
+            log.warning("job %s stopped at %s: %s", job_dir.name, stop.info.stage, stop.info.error or "cancelled")
         finally:
             states.close()
         _compact(job_dir, manifest)
@@ -267,18 +371,28 @@ def run_job(job_dir: Path, stages: Sequence[Stage], *, retry_failed: bool = True
 
 
 def _run_stage(job_dir: Path, manifest: Manifest, stage: Stage, retry_failed: bool,
-               progress: Callable[[str, int, int], None] | None, states: _StateLog) -> None:
+               progress: Callable[[str, int, int], None] | None, states: _StateLog,
+               should_stop: Callable[[], bool] | None = None, on_item: OnItem | None = None) -> None:
     todo = [i for i in manifest.items if _needs(i, stage.name, manifest.stages, retry_failed)]
     if not todo:
         return
     log.info("stage %s: %d item(s)", stage.name, len(todo))
     if stage.setup:
-        stage.setup()
+        try:
+            stage.setup()
+        except ModelError as err:
+            raise _Stop(_stop_info(err, stage.name)) from err
     try:
         for done, item in enumerate(todo, start=1):
+            if should_stop is not None and should_stop():
+                raise _Stop(_stop_info(JobCancelled(), stage.name))
+            if on_item is not None:
+                on_item(stage.name, done, len(todo), item)
             _run_item(job_dir, manifest, item, stage, states)
             if progress:
                 progress(stage.name, done, len(todo))
+    except JobCancelled as err:  # from a callback between items
+        raise _Stop(_stop_info(err, stage.name)) from err
     finally:
         if stage.teardown:
             stage.teardown()
@@ -293,4 +407,4 @@ def job_status(job_dir: Path) -> JobSummary:
             counts[name][state.status] = counts[name].get(state.status, 0) + 1
             if state.status == "failed":
                 failed.append((item.id, name, state.error or ""))
-    return JobSummary(Path(job_dir), counts, failed)
+    return JobSummary(Path(job_dir), counts, failed, manifest.stopped)

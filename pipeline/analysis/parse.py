@@ -3,7 +3,10 @@
 Order: strip Markdown code fences and any prose around the JSON object, then
 ``json_repair`` (truncated output, single quotes, trailing commas, unquoted keys), then
 pydantic validation. Every failure raises :class:`ParseFailure` with a message short
-enough to send back to the model as a correction.
+enough to send back to the model as a correction. Messages are in Spanish, like the
+prompts, and name each field as people know it and as the JSON spells it
+(``«intolerancia › evidencia» (intolerance.evidence): debe ser un texto``): they are
+stored with the shot and shown to the researchers who read the results.
 """
 
 from __future__ import annotations
@@ -15,7 +18,23 @@ from typing import TypeVar
 import json_repair
 from pydantic import BaseModel, ValidationError
 
+from pipeline.analysis.schema import FIELD_LABELS
+
 T = TypeVar("T", bound=BaseModel)
+
+#: pydantic error types, said in Spanish.
+_REASONS = {
+    "missing": "falta este campo",
+    "string_type": "debe ser un texto",
+    "bool_type": "debe ser true o false", "bool_parsing": "debe ser true o false",
+    "int_type": "debe ser un número entero", "int_parsing": "debe ser un número entero",
+    "int_from_float": "debe ser un número entero",
+    "list_type": "debe ser una lista",
+    "model_type": "debe ser un objeto JSON", "dict_type": "debe ser un objeto JSON",
+    "model_attributes_type": "debe ser un objeto JSON",
+    "extra_forbidden": "este campo no está en el esquema",
+    "literal_error": "valor no permitido",
+}
 
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -39,7 +58,7 @@ def load_json_object(raw: str) -> dict:
     """Parse, repairing when needed; the top level must be a JSON object."""
     text = strip_fences(raw)
     if not text:
-        raise ParseFailure("the answer is empty; expected one JSON object")
+        raise ParseFailure("la respuesta está vacía; se esperaba un objeto JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
@@ -47,17 +66,33 @@ def load_json_object(raw: str) -> dict:
     if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
         data = data[0]
     if not isinstance(data, dict) or not data:
-        raise ParseFailure(f"the answer is not a JSON object (got {type(data).__name__}: {text[:80]!r})")
+        raise ParseFailure(f"la respuesta no es un objeto JSON ({type(data).__name__}: {text[:80]!r})")
     return data
 
 
-def _describe_errors(err: ValidationError, limit: int = 8) -> str:
-    parts = []
-    for item in err.errors()[:limit]:
-        where = ".".join(str(p) for p in item["loc"]) or "(root)"
-        parts.append(f"{where}: {item['msg']}")
+def field_label(loc: tuple) -> str:
+    """``("intolerance", "evidence")`` -> ``«intolerancia › evidencia» (intolerance.evidence)``."""
+    names = [str(p) for p in loc if not isinstance(p, int)]
+    if not names:
+        return "(objeto completo)"
+    spanish = " › ".join(FIELD_LABELS.get(n, n) for n in names)
+    return f"«{spanish}» ({'.'.join(str(p) for p in loc)})"
+
+
+def _reason(item: dict) -> str:
+    kind, ctx = item["type"], item.get("ctx") or {}
+    if kind == "enum":
+        return f"debe ser uno de: {str(ctx.get('expected', '')).replace(' or ', ', ')}"
+    if kind == "value_error":
+        return str(ctx.get("error", item["msg"]))
+    return _REASONS.get(kind, item["msg"])
+
+
+def describe_errors(err: ValidationError, limit: int = 8) -> str:
+    """Each failed field, in Spanish, with its JSON path."""
+    parts = [f"{field_label(item['loc'])}: {_reason(item)}" for item in err.errors()[:limit]]
     more = len(err.errors()) - limit
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    return "; ".join(parts) + (f"; y {more} más" if more > 0 else "")
 
 
 def parse_model_output(raw: str, model: type[T]) -> T:
@@ -66,4 +101,4 @@ def parse_model_output(raw: str, model: type[T]) -> T:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ParseFailure(f"the JSON does not follow the schema: {_describe_errors(err)}") from err
+        raise ParseFailure(f"el JSON no sigue el esquema: {describe_errors(err)}") from err

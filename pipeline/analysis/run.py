@@ -136,7 +136,8 @@ def ask_validated(describer: Describer, frames: Sequence[Frame], text: str, inst
         finally:
             _add_timings(timings, {"parse_s": time.perf_counter() - started})
         return Answer(value, raw, None, attempt, timings)
-    return Answer(None, raw, f"invalid answer after {max_retries + 1} attempt(s): {error}", max_retries + 1, timings)
+    return Answer(None, raw, f"respuesta no válida tras {max_retries + 1} intento(s): {error}", max_retries + 1,
+                  timings)
 
 
 def _frame_label(frame: Frame) -> str:
@@ -225,7 +226,10 @@ def summarize_video(shots: Sequence[ShotAnalysis], transcript: Sequence[Transcri
     summary = aggregate_shots(shots)
     lines = [f"[{format_timecode(s.start_s)}] {s.description.summary}"
              for s in shots if s.status == "ok" and s.description is not None]
-    if describer is None or not lines:
+    if shots and not lines:
+        return summary.model_copy(update={"text_status": "error", "text_error": (
+            f"ningún plano tiene un análisis válido ({len(shots)} con error): el vídeo no se ha analizado")})
+    if describer is None:
         return summary
     text = prompts.video_summary_message(lines, full_text(transcript), options.max_transcript_chars)
     answer = ask_validated(describer, [], text, prompts.VIDEO_SUMMARY_INSTRUCTIONS, VideoSummaryText,

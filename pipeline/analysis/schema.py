@@ -6,6 +6,15 @@ text), plus the transcript, frames, instructions and model that produced it.
 
 Bump :data:`SCHEMA_VERSION` whenever a field of ``ShotDescription`` changes meaning,
 is added or is removed; readers compare it before trusting stored results.
+
+Real models write ``null`` for what does not apply (the prompt tells them to): optional
+texts accept it (``type``, ``target_group``, ``evidence`` keep it; other texts become
+``""``), lists become ``[]`` (``null`` items are dropped), and a missing ``speech`` or
+``people`` object means nobody speaks or appears. A missing key counts as ``null``. What
+cannot be guessed stays required: ``summary``, ``intolerance`` with its ``present``, and
+``people.count`` when ``people`` is given. The JSON schema sent to the model still lists
+every key as required (:func:`json_schema`).
+:data:`FIELD_LABELS` names every field in Spanish for validation messages.
 """
 
 from __future__ import annotations
@@ -14,9 +23,19 @@ import copy
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-SCHEMA_VERSION = "1.0"
+#: 1.1: ``intolerance.evidence`` may be null; nulls accepted for optional texts and lists.
+SCHEMA_VERSION = "1.1"
+
+#: Spanish names of the JSON fields, for validation messages that people read.
+FIELD_LABELS = {
+    "summary": "resumen", "setting": "lugar", "people": "personas", "count": "número",
+    "apparent_roles": "roles aparentes", "actions": "acciones", "objects": "objetos",
+    "on_screen_text": "texto en pantalla", "speech": "habla", "topics": "temas", "tone": "tono",
+    "intolerance": "intolerancia", "present": "presente", "type": "tipo", "target_group": "colectivo",
+    "evidence": "evidencia", "severity": "gravedad", "main_topics": "temas principales",
+}
 
 
 class Severity(StrEnum):
@@ -37,34 +56,65 @@ def max_severity(values: list[Severity]) -> Severity:
     return max(values, key=_ORDER.__getitem__, default=Severity.none)
 
 
+_TRUE_WORDS = {"sí", "si", "verdadero", "cierto"}
+_FALSE_WORDS = {"falso"}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _text(value: object) -> object:
+    """``null`` -> ``""`` for a text that may be empty."""
+    return "" if value is None else value
+
+
+def _texts(value: object) -> object:
+    """``null`` -> ``[]``; ``null`` items of a list are dropped."""
+    if value is None:
+        return []
+    return [v for v in value if v is not None] if isinstance(value, list) else value
+
+
+def _boolean(value: object) -> object:
+    """Spanish yes/no words as booleans (pydantic already takes true/false/yes/no/0/1)."""
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    return value
+
+
 class People(_Strict):
     count: int = Field(description="Número de personas visibles (0 si no hay).")
-    apparent_roles: list[str] = Field(description="Roles aparentes: presentador, entrevistado, público...")
+    apparent_roles: list[str] = Field(default_factory=list,
+                                      description="Roles aparentes: presentador, entrevistado, público...")
+
+    _null_lists = field_validator("apparent_roles", mode="before")(_texts)
 
     @field_validator("count")
     @classmethod
     def _non_negative(cls, value: int) -> int:
         if value < 0:
-            raise ValueError("count must be 0 or more")
+            raise ValueError("debe ser 0 o más")
         return value
 
 
 class Speech(_Strict):
-    summary: str = Field(description="Resumen de lo que se dice en el plano.")
-    topics: list[str]
-    tone: str = Field(description="Tono: neutro, irónico, agresivo, alarmista...")
+    summary: str = Field("", description="Resumen de lo que se dice en el plano.")
+    topics: list[str] = Field(default_factory=list)
+    tone: str = Field("", description="Tono: neutro, irónico, agresivo, alarmista...")
+
+    _null_texts = field_validator("summary", "tone", mode="before")(_text)
+    _null_lists = field_validator("topics", mode="before")(_texts)
 
 
 class IntoleranceAssessment(_Strict):
     present: bool
-    type: str | None = Field(description="Tipo: racismo, xenofobia, machismo, LGTBIfobia, aporofobia... o null.")
-    target_group: str | None = Field(description="Grupo al que se dirige, o null.")
-    evidence: str = Field(description="Qué se ve o se oye que lo justifica (vacío si no hay).")
-    severity: Severity
+    type: str | None = Field(None, description="Tipo: racismo, xenofobia, machismo, LGTBIfobia, aporofobia... o null.")
+    target_group: str | None = Field(None, description="Grupo al que se dirige, o null.")
+    evidence: str | None = Field(None, description="Qué se ve o se oye que lo justifica, o null.")
+    severity: Severity = Severity.none
+
+    _yes_no = field_validator("present", mode="before")(_boolean)
 
     @field_validator("severity", mode="before")
     @classmethod
@@ -81,20 +131,35 @@ class ShotDescription(_Strict):
     """What the model returns for one shot."""
 
     summary: str
-    setting: str
-    people: People
-    actions: list[str]
-    objects: list[str]
-    on_screen_text: list[str]
-    speech: Speech
+    setting: str = ""
+    people: People = Field(default_factory=lambda: People(count=0))
+    actions: list[str] = Field(default_factory=list)
+    objects: list[str] = Field(default_factory=list)
+    on_screen_text: list[str] = Field(default_factory=list)
+    speech: Speech = Field(default_factory=Speech)
     intolerance: IntoleranceAssessment
+
+    _null_texts = field_validator("setting", mode="before")(_text)
+    _null_lists = field_validator("actions", "objects", "on_screen_text", mode="before")(_texts)
+
+    @field_validator("people", mode="before")
+    @classmethod
+    def _nobody(cls, value: object) -> object:
+        return {"count": 0, "apparent_roles": []} if value is None else value
+
+    @field_validator("speech", mode="before")
+    @classmethod
+    def _silence(cls, value: object) -> object:
+        return {"summary": "", "topics": [], "tone": ""} if value is None else value
 
 
 class VideoSummaryText(_Strict):
     """What the model returns for the whole video (one more call over the shot summaries)."""
 
     summary: str
-    main_topics: list[str]
+    main_topics: list[str] = Field(default_factory=list)
+
+    _null_lists = field_validator("main_topics", mode="before")(_texts)
 
 
 class ShotAnalysis(BaseModel):
@@ -135,6 +200,18 @@ class VideoSummary(BaseModel):
     intolerance_types: list[str] = Field(default_factory=list)
     target_groups: list[str] = Field(default_factory=list)
 
+    @computed_field
+    @property
+    def status(self) -> Literal["ok", "partial", "failed", "empty"]:
+        """``ok``: every shot has a valid analysis; ``partial``: some do (the counts and flags
+        cover those only); ``failed``: none does, so the video was *not* analysed (no flag
+        means nothing); ``empty``: the video has no shot."""
+        if not self.shots_total:
+            return "empty"
+        if not self.shots_ok:
+            return "failed"
+        return "partial" if self.shots_failed else "ok"
+
 
 class VideoAnalysis(BaseModel):
     schema_version: str = SCHEMA_VERSION
@@ -158,6 +235,8 @@ def _inline(node: object, defs: dict) -> object:
                 out[key] = {name: _inline(sub, defs) for name, sub in value.items()}
             elif key not in ("title", "$defs", "default"):
                 out[key] = _inline(value, defs)
+        if "properties" in node:  # optional when read back, but the model is asked for every key
+            out["required"] = list(node["properties"])
         return out
     if isinstance(node, list):
         return [_inline(v, defs) for v in node]

@@ -20,7 +20,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from pipeline.analysis import frames as shot_frames
-from pipeline.analysis.jobs import Stage, StageContext
+from pipeline.analysis.jobs import Stage, StageContext, StageFailed
 from pipeline.analysis.run import AnalysisOptions, Progress, ShotInput, analyze_shots
 from pipeline.analysis.schema import ShotAnalysis, VideoAnalysis
 from pipeline.analysis.store import read_partial, read_transcript, write_analysis, write_partial, write_transcript
@@ -92,14 +92,29 @@ def describe_video(prepared: PreparedVideo, transcript: Sequence[TranscriptSegme
     return result
 
 
+def check_models(*models: object) -> None:
+    """The pre-flight of each model that has one (``check()``: raises a ModelError, loads nothing)."""
+    for model in models:
+        check = _method(model, "check")
+        if check is not None:
+            check()
+
+
 def analyze_video(path: str | Path, encoder: ImageTextEncoder, transcriber: Transcriber, describer: Describer,
                   layout: DataLayout, options: AnalysisOptions | None = None,
                   ingest: IngestOptions | None = None, progress: Progress | None = None,
-                  source: str = "") -> VideoAnalysis:
-    """One video end to end (the UI's and the CLI's entry point): shots, transcript, analysis."""
+                  source: str = "", on_stage: Callable[[str], None] | None = None) -> VideoAnalysis:
+    """One video end to end (the UI's entry point): the models' pre-flight (before any
+    segmentation or transcription is spent), shots, transcript, analysis. ``on_stage(name)``
+    is called as each of :data:`STAGES` after ``fetch`` starts."""
     path = Path(path)
+    stage = on_stage or (lambda name: None)
+    check_models(describer, transcriber)
+    stage("segment")
     prepared = prepare_video(path, encoder, layout, ingest or IngestOptions())
+    stage("transcribe")
     transcript = transcribe_video(path, prepared.video_id, transcriber, layout)
+    stage("describe")
     return describe_video(prepared, transcript, describer, layout, options, progress, source, video=path)
 
 
@@ -115,8 +130,11 @@ def analysis_stages(layout: DataLayout, sources: SourceOptions, encoder: ImageTe
 
     ``segment`` also extracts the frames the model will see, so ``describe`` is model work
     only. A model with a ``load()`` method is loaded when its stage starts (a model that
-    cannot load stops the run before any item fails for it) and freed when the stage ends.
-    ``shot_progress(done, total, message)`` follows the shots of the video being described."""
+    cannot load stops the run before any item fails for it) and freed when the stage ends;
+    one with a ``check()`` method is checked before the job starts (see
+    :func:`pipeline.analysis.jobs.run_job`). A video in which no shot got a valid analysis
+    fails ``describe`` (its analysis file is kept). ``shot_progress(done, total, message)``
+    follows the shots of the video being described."""
     ingest = replace(ingest or IngestOptions(), progress=False)
     options = replace(options or AnalysisOptions(), progress=False)
 
@@ -141,10 +159,16 @@ def analysis_stages(layout: DataLayout, sources: SourceOptions, encoder: ImageTe
         transcript = read_transcript(analysis_dir(layout, prepared.video_id) / "transcript.json")
         result = describe_video(prepared, transcript, describer, layout, options, shot_progress,
                                 source=ctx.outputs["fetch"]["title"], video=ctx.outputs["fetch"]["path"])
-        return {"analysis": str(analysis_dir(layout, prepared.video_id) / "analysis.json"),
-                "shots_ok": result.summary.shots_ok, "shots_failed": result.summary.shots_failed}
+        s = result.summary
+        outputs = {"analysis": str(analysis_dir(layout, prepared.video_id) / "analysis.json"),
+                   "shots_ok": s.shots_ok, "shots_failed": s.shots_failed}
+        if s.shots_total and not s.shots_ok:
+            raise StageFailed(f"no shot has a valid analysis ({s.shots_failed} of {s.shots_total} failed); "
+                              "see each shot's error and the model's raw answer", outputs)
+        return outputs
 
-    return [Stage("fetch", fetch),
-            Stage("segment", segment, _method(encoder, "load"), _method(encoder, "unload")),
-            Stage("transcribe", transcribe, _method(transcriber, "load"), _method(transcriber, "unload")),
-            Stage("describe", describe, _method(describer, "load"), _method(describer, "unload"))]
+    def stage(name: str, run: Callable, model: object) -> Stage:
+        return Stage(name, run, _method(model, "load"), _method(model, "unload"), _method(model, "check"))
+
+    return [Stage("fetch", fetch), stage("segment", segment, encoder), stage("transcribe", transcribe, transcriber),
+            stage("describe", describe, describer)]

@@ -4,9 +4,10 @@ from pipeline.core import atomic
 from pipeline.core.csvout import DIALECTS, csv_bytes, format_number, neutralise, write_csv
 from pipeline.core.locks import DirectoryLock, exclusive_lock
 from pipeline.core.names import check_db_name, check_video_id, valid_db_name
-from pipeline.core.timecode import format_frame_timecode, format_timecode, parse_timecode
+from pipeline.core.timecode import FrameRate, format_frame_timecode, format_timecode, parse_timecode
 
 __all__ = [
+    "FrameRate",
     "DIALECTS",
     "DirectoryLock",
     "atomic",

@@ -135,7 +135,8 @@ def parse_ks(text: str) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class EvaluateOptions:
     """``depth`` is how many shots (and, one per video, how many videos) each query fetches:
-    ranks beyond it are misses. It must be at least the largest K."""
+    ranks beyond it are misses. It must be at least the largest K. ``within_s`` bounds the gap
+    of two-part entries (:mod:`pipeline.evaluation.temporal`)."""
 
     configs: tuple[EvalConfig, ...] = (EvalConfig(),)
     ks: tuple[int, ...] = DEFAULT_KS
@@ -143,6 +144,8 @@ class EvaluateOptions:
     overlap: OverlapOptions = field(default_factory=OverlapOptions)
     log: LogOptions = field(default_factory=LogOptions)
     progress: bool = False
+    #: Two-part entries ("A >> B"): B starts at most this many seconds after A ends.
+    within_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.configs:
@@ -152,5 +155,7 @@ class EvaluateOptions:
             raise ConfigError(f"configuration names must differ, got {', '.join(names)}")
         if not self.ks or min(self.ks) < 1:
             raise ConfigError(f"K values must be positive, got {self.ks}")
+        if not 0 <= self.within_s <= 3600:
+            raise ConfigError(f"'within' must be between 0 and 3600 seconds, got {self.within_s}")
         if not max(self.ks) <= self.depth <= 1000:
             raise ConfigError(f"depth must be between the largest K ({max(self.ks)}) and 1000, got {self.depth}")

@@ -12,12 +12,21 @@ Supported formats (chosen by extension, or ``LogOptions.format``):
   parentheses is kept whole. Blank lines and lines starting with ``#`` are skipped.
 - **csv** / **tsv** — columns ``video, start, end, text[, translation]``, in that order, or
   named in a header row (aliases: ``file``/``filename``/``source``; ``description``/``query``;
-  ``en``/``query_en``/``translation``; ``tc_in``/``tc_out``).
+  ``en``/``query_en``/``translation``; ``tc_in``/``tc_out``). A ``.csv`` may be separated by
+  semicolons, as Spanish Excel saves it (told apart from the first lines; Excel's ``sep=;``
+  line is understood), with decimal commas in plain seconds.
 - **jsonl** — one object per line with the same keys.
 
-Times are ``HH:MM:SS[.mmm]`` (a comma before the milliseconds is accepted) or plain
-seconds in CSV/TSV/JSONL. Every malformed line is reported with its number in one
-:class:`LogFormatError`.
+Times are ``HH:MM:SS[.mmm]`` (a comma before the milliseconds is accepted), broadcast frame
+timecodes ``HH:MM:SS:FF`` (``;`` before the frames for drop-frame), or plain seconds in
+CSV/TSV/JSONL. A frame timecode needs the video's frame rate, which the log does not hold:
+the entry keeps its frames (:attr:`LogEntry.start_ff`) until :meth:`LogEntry.at_fps` is given
+the rate of the matched video.
+
+:func:`parse_log` is lenient, as a real log needs: every malformed line becomes a
+:class:`LogProblem` (line number, a ``code`` and its ``params``, an English ``message``) and is
+skipped; only a log without any valid entry is refused. :func:`read_log` is strict: any
+malformed line raises one :class:`LogFormatError` naming each.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.core import parse_timecode
@@ -36,35 +45,88 @@ from pipeline.errors import ConfigError
 log = logging.getLogger(__name__)
 
 FORMATS = ("auto", "plain", "csv", "tsv", "jsonl")
-_TC = r"\d{1,3}:\d{2}:\d{2}(?:[.,]\d+)?"
+_TC = r"\d{1,3}:\d{2}:\d{2}(?:[.,]\d+|[:;]\d{2})?"
+_FRAME_TC = re.compile(r"^(\d{1,3}):(\d{2}):(\d{2})[:;](\d{2})$")
+#: Frame numbers above this are refused while the log is read (no video runs faster).
+MAX_FPS = 120
+_SEP_LINE = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
 _PLAIN = re.compile(rf"^(?P<video>.+?)\s+(?P<start>{_TC})\s*[-\u2013\u2014]\s*(?P<end>{_TC})\s+(?P<text>\S.*)$")
 _ALIASES = {
-    "video": ("video", "file", "filename", "file_name", "video_file", "source", "archivo", "fichero"),
-    "start": ("start", "start_s", "start_tc", "tc_in", "in", "inicio"),
-    "end": ("end", "end_s", "end_tc", "tc_out", "out", "fin"),
-    "text": ("text", "description", "query", "descripcion", "descripción", "query_es", "es"),
-    "translation": ("translation", "translated", "query_en", "en", "english", "traduccion", "traducción"),
+    "video": ("video", "vídeo", "file", "filename", "file_name", "video_file", "source", "archivo", "fichero"),
+    "start": ("start", "start_s", "start_tc", "tc_in", "tc in", "in", "inicio", "entrada", "tc_entrada"),
+    "end": ("end", "end_s", "end_tc", "tc_out", "tc out", "out", "fin", "salida", "tc_salida"),
+    "text": ("text", "texto", "description", "query", "consulta", "descripcion", "descripción", "query_es", "es"),
+    "translation": ("translation", "translated", "query_en", "en", "english", "inglés", "ingles", "traduccion",
+                    "traducción"),
 }
 _MAX_REPORTED = 10
 
 
-class LogFormatError(ConfigError):
-    """Lines of a log file cannot be read. ``line`` is the first bad line (1-based)."""
+@dataclass(frozen=True)
+class LogProblem:
+    """A line that cannot be read: its number, what is wrong (``code``, with ``params`` to say
+    it in another language) and an English ``message``."""
 
-    def __init__(self, path: str | Path, problems: list[tuple[int, str]]):
+    line: int
+    code: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        p = self.params
+        return {
+            "plain": f"expected 'VIDEO HH:MM:SS[.mmm] - HH:MM:SS[.mmm] DESCRIPTION', got {p.get('text', '')!r}",
+            "columns": f"expected at least 4 columns (video, start, end, text), got {p.get('n')}",
+            "header": f"header lacks column(s) {p.get('columns')}",
+            "no_video": "no video file name",
+            "no_text": "empty description",
+            "bad_time": f"not a time (expected HH:MM:SS[.mmm], HH:MM:SS:FF or seconds): {p.get('value')!r}",
+            "negative_time": f"time must be a non-negative number of seconds, got {p.get('value')!r}",
+            "over_60": f"minutes and seconds must be below 60: {p.get('value')!r}",
+            "end_before_start": f"end {p.get('end')} is before start {p.get('start')}",
+            "bad_frame": f"frame {p.get('frame')} does not exist at {p.get('fps')} fps",
+            "bad_json": f"not valid JSON ({p.get('detail', '')})",
+            "not_object": "expected a JSON object",
+        }.get(self.code, self.code)
+
+
+class _Bad(ValueError):
+    def __init__(self, code: str, **params: object):
+        self.code, self.params = code, params
+        super().__init__(LogProblem(0, code, params).message)
+
+
+class EmptyLog(ConfigError):
+    """A log without any entry. ``code`` (``log_empty``) and ``params`` name the cause for front ends."""
+
+    def __init__(self, path: str | Path, fmt: str):
+        super().__init__(f"{path}: no log entries found (format {fmt})")
+        self.code, self.params = "log_empty", {"name": Path(path).name, "problems": []}
+
+
+class LogFormatError(ConfigError):
+    """Lines of a log file cannot be read. ``line`` is the first bad line (1-based); ``code``
+    (``log_malformed``) and ``params`` (``name``, ``problems``) name the cause for front ends."""
+
+    def __init__(self, path: str | Path, problems: list[LogProblem]):
         self.path = str(path)
-        self.problems = problems
-        self.line = problems[0][0]
+        self.problems = [(p.line, p.message) for p in problems]
+        self.details = list(problems)
+        self.line = problems[0].line
+        problems = self.problems
         shown = "; ".join(f"line {n}: {cause}" for n, cause in problems[:_MAX_REPORTED])
         more = f" (and {len(problems) - _MAX_REPORTED} more)" if len(problems) > _MAX_REPORTED else ""
         plural = "s" if len(problems) > 1 else ""
         super().__init__(f"{self.path}: {len(problems)} malformed line{plural}: {shown}{more}. Fix or remove "
                          "them; see `python -m app evaluate --help` for the accepted formats")
+        self.code, self.params = "log_malformed", {"name": Path(path).name, "problems": self.details}
 
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One logged span: ``video`` is the file name as written in the log."""
+    """One logged span: ``video`` is the file name as written in the log. With frame timecodes,
+    ``start_s``/``end_s`` hold the whole seconds and ``start_ff``/``end_ff`` the frames, until
+    :meth:`at_fps` turns them into seconds."""
 
     line: int
     video: str
@@ -72,6 +134,32 @@ class LogEntry:
     end_s: float
     text: str
     translation: str | None = None
+    start_ff: int | None = None
+    end_ff: int | None = None
+
+    @property
+    def needs_fps(self) -> bool:
+        return self.start_ff is not None or self.end_ff is not None
+
+    def at_fps(self, fps: float) -> LogEntry:
+        """The entry with its frames turned into seconds at ``fps``; ValueError (a ``bad_frame``
+        :class:`LogProblem` message) for a frame number the rate does not have."""
+        if not self.needs_fps:
+            return self
+        for frame in (self.start_ff, self.end_ff):
+            if frame is not None and frame >= round(fps):
+                raise _Bad("bad_frame", frame=frame, fps=f"{fps:g}")
+        return replace(self, start_s=self.start_s + (self.start_ff or 0) / fps,
+                       end_s=self.end_s + (self.end_ff or 0) / fps, start_ff=None, end_ff=None)
+
+
+@dataclass(frozen=True)
+class ParsedLog:
+    """What a lenient read found: the valid entries, the skipped lines, the format used."""
+
+    entries: list[LogEntry]
+    problems: list[LogProblem]
+    format: str
 
 
 @dataclass(frozen=True)
@@ -104,24 +192,33 @@ def split_translation(text: str) -> tuple[str, str | None]:
     return text.strip(), None
 
 
-def parse_time(value: object) -> float:
-    """A timecode string or a number of seconds."""
+def parse_time(value: object) -> tuple[float, int | None]:
+    """A timecode string or a number of seconds -> (seconds, frames); ``frames`` is None
+    unless the value is a frame timecode ``HH:MM:SS:FF``. Raises ValueError with the cause."""
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"not a time: {value!r}")
+        raise _Bad("bad_time", value=value)
+    frames = None
     if isinstance(value, int | float):
         seconds = float(value)
     else:
-        text = str(value).strip().replace(",", ".")
-        if ":" in text:
-            seconds = parse_timecode(text)
-        else:
-            try:
-                seconds = float(text)
-            except ValueError:
-                raise ValueError(f"not a time (expected HH:MM:SS[.mmm] or seconds): {value!r}") from None
+        text = str(value).strip()
+        framed = _FRAME_TC.match(text)
+        try:
+            if framed:
+                hours, minutes, secs, ff = map(int, framed.groups())
+                seconds, frames = parse_timecode(f"{hours}:{minutes:02d}:{secs:02d}"), ff
+                if frames >= MAX_FPS:
+                    raise _Bad("bad_frame", frame=frames, fps=MAX_FPS)
+            else:
+                text = text.replace(",", ".")
+                seconds = parse_timecode(text) if ":" in text else float(text)
+        except _Bad:
+            raise
+        except ValueError as err:
+            raise _Bad("over_60" if "below 60" in str(err) else "bad_time", value=value) from None
     if not seconds >= 0:
-        raise ValueError(f"time must be a non-negative number of seconds, got {value!r}")
-    return seconds
+        raise _Bad("negative_time", value=value)
+    return seconds, frames
 
 
 def make_entry(line: int, video: object, start: object, end: object, text: object,
@@ -130,31 +227,46 @@ def make_entry(line: int, video: object, start: object, end: object, text: objec
     video = str(video or "").strip()
     text = str(text or "").strip()
     if not video:
-        raise ValueError("no video file name")
+        raise _Bad("no_video")
     if not text:
-        raise ValueError("empty description")
-    start_s, end_s = parse_time(start), parse_time(end)
-    if end_s < start_s:
-        raise ValueError(f"end {end} is before start {start}")
+        raise _Bad("no_text")
+    (start_s, start_ff), (end_s, end_ff) = parse_time(start), parse_time(end)
+    if (end_s, end_ff or 0) < (start_s, start_ff or 0):
+        raise _Bad("end_before_start", start=start, end=end)
     translation = str(translation).strip() if translation not in (None, "") else None
-    return LogEntry(line, video, start_s, end_s, text, translation or None)
+    return LogEntry(line, video, start_s, end_s, text, translation or None, start_ff, end_ff)
 
 
-def read_log(path: str | Path, options: LogOptions = LogOptions()) -> list[LogEntry]:
-    """Every entry of a log file, in file order. Raises :class:`LogFormatError` naming each bad line."""
+def parse_log(path: str | Path, options: LogOptions = LogOptions()) -> ParsedLog:
+    """Every valid entry of a log file, in file order, and every malformed line (skipped).
+    Raises :class:`LogFormatError` when no line is valid, ConfigError when there is none."""
     path = Path(path)
     fmt = detect_format(path) if options.format == "auto" else options.format
     lines = _read_lines(path)
     entries: list[LogEntry] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[LogProblem] = []
     parse = {"plain": _parse_plain, "csv": _parse_table, "tsv": _parse_table, "jsonl": _parse_jsonl}[fmt]
     for item in parse(lines, fmt, options):
         (entries if isinstance(item, LogEntry) else problems).append(item)
-    if problems:
+    if not entries and problems:
         raise LogFormatError(path, problems)
     if not entries:
-        raise ConfigError(f"{path}: no log entries found (format {fmt})")
-    return entries
+        raise EmptyLog(path, fmt)
+    return ParsedLog(entries, problems, fmt)
+
+
+def read_log(path: str | Path, options: LogOptions = LogOptions()) -> list[LogEntry]:
+    """Every entry of a log file, in file order. Raises :class:`LogFormatError` naming each bad line."""
+    parsed = parse_log(path, options)
+    if parsed.problems:
+        raise LogFormatError(path, parsed.problems)
+    return parsed.entries
+
+
+def _problem(number: int, err: ValueError) -> LogProblem:
+    if isinstance(err, _Bad):
+        return LogProblem(number, err.code, err.params)
+    return LogProblem(number, "bad_time", {"value": str(err)})
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -170,14 +282,13 @@ def _read_lines(path: Path) -> list[str]:
     return text.splitlines()
 
 
-def _parse_plain(lines: list[str], fmt: str, options: LogOptions) -> Iterator[LogEntry | tuple[int, str]]:
+def _parse_plain(lines: list[str], fmt: str, options: LogOptions) -> Iterator[LogEntry | LogProblem]:
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _PLAIN.match(line.strip())
         if not match:
-            yield number, ("expected 'VIDEO HH:MM:SS[.mmm] - HH:MM:SS[.mmm] DESCRIPTION', got "
-                           f"{line.strip()[:60]!r}")
+            yield LogProblem(number, "plain", {"text": line.strip()[:60]})
             continue
         text, translation = match["text"], None
         if options.paren_translation:
@@ -185,7 +296,7 @@ def _parse_plain(lines: list[str], fmt: str, options: LogOptions) -> Iterator[Lo
         try:
             yield make_entry(number, match["video"], match["start"], match["end"], text, translation)
         except ValueError as err:
-            yield number, str(err)
+            yield _problem(number, err)
 
 
 def _header_columns(row: list[str]) -> dict[str, int] | None:
@@ -195,12 +306,26 @@ def _header_columns(row: list[str]) -> dict[str, int] | None:
         return None
     missing = [key for key in ("end", "text") if columns[key] is None]
     if missing:
-        raise ValueError(f"header lacks column(s) {', '.join(missing)}")
+        raise _Bad("header", columns=", ".join(missing))
     return {key: i for key, i in columns.items() if i is not None}
 
 
-def _parse_table(lines: list[str], fmt: str, options: LogOptions) -> Iterator[LogEntry | tuple[int, str]]:
-    reader = csv.reader(lines, delimiter="\t" if fmt == "tsv" else ",")
+def csv_delimiter(lines: list[str]) -> str:
+    """``;`` or ``,``: the one that splits the first data lines into more columns (``;`` on a
+    tie: a comma inside a Spanish description or decimal is more likely than a semicolon in
+    an English one). Excel's ``sep=X`` first line wins."""
+    content = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if content and (sep := _SEP_LINE.match(content[0])):
+        return sep.group(1)
+    sample = content[:5]
+    counts = {d: sum(len(row) for row in csv.reader(sample, delimiter=d)) for d in (";", ",")}
+    return ";" if counts[";"] >= counts[","] and counts[";"] > len(sample) else ","
+
+
+def _parse_table(lines: list[str], fmt: str, options: LogOptions) -> Iterator[LogEntry | LogProblem]:
+    delimiter = "\t" if fmt == "tsv" else csv_delimiter(lines)
+    lines = ["" if _SEP_LINE.match(line) else line for line in lines[:1]] + lines[1:]  # Excel's "sep=;"
+    reader = csv.reader(lines, delimiter=delimiter)
     columns = None
     for row in reader:
         number = reader.line_num
@@ -209,37 +334,37 @@ def _parse_table(lines: list[str], fmt: str, options: LogOptions) -> Iterator[Lo
         if columns is None:
             try:
                 columns = _header_columns(row)
-            except ValueError as err:
-                yield number, str(err)
+            except _Bad as err:
+                yield LogProblem(number, err.code, err.params)
                 return
             if columns is not None:
                 continue
             columns = {"video": 0, "start": 1, "end": 2, "text": 3, "translation": 4}
         if len(row) < 4:
-            yield number, f"expected at least 4 columns (video, start, end, text), got {len(row)}"
+            yield LogProblem(number, "columns", {"n": len(row)})
             continue
         fields = {key: row[i] if i < len(row) else None for key, i in columns.items()}
         try:
             yield make_entry(number, **fields)
         except ValueError as err:
-            yield number, str(err)
+            yield _problem(number, err)
 
 
-def _parse_jsonl(lines: list[str], fmt: str, options: LogOptions) -> Iterator[LogEntry | tuple[int, str]]:
+def _parse_jsonl(lines: list[str], fmt: str, options: LogOptions) -> Iterator[LogEntry | LogProblem]:
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
             data = json.loads(line)
         except json.JSONDecodeError as err:
-            yield number, f"not valid JSON ({err.msg})"
+            yield LogProblem(number, "bad_json", {"detail": err.msg})
             continue
         if not isinstance(data, dict):
-            yield number, "expected a JSON object"
+            yield LogProblem(number, "not_object")
             continue
         lowered = {str(k).lower(): v for k, v in data.items()}
         fields = {key: next((lowered[a] for a in aliases if a in lowered), None) for key, aliases in _ALIASES.items()}
         try:
             yield make_entry(number, **fields)
         except ValueError as err:
-            yield number, str(err)
+            yield _problem(number, err)

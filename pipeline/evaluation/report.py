@@ -1,17 +1,20 @@
 """The evaluation report: typed results, rendered as Markdown (for people) and JSON (for tools).
 
 JSON has no infinity: a rank beyond the evaluation depth (a miss) is written ``null``.
+The files are named after the log and the date: ``<log>-evaluation-YYYY-MM-DD-HHMM.md/.json``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from pipeline.core import atomic
 from pipeline.evaluation.config import EvalConfig, EvaluateOptions
-from pipeline.evaluation.logs import LogEntry
+from pipeline.evaluation.logs import LogEntry, LogProblem
 from pipeline.evaluation.metrics import OverlapOptions, RankSummary
 
 DEFINITIONS = {
@@ -30,11 +33,14 @@ DEFINITIONS = {
 
 @dataclass(frozen=True)
 class Excluded:
-    """A log entry left out of the evaluation, and why."""
+    """A log entry left out of the evaluation, and why (``code``/``params`` name the cause for
+    front ends that say it in another language)."""
 
     line: int
     video: str
     reason: str
+    code: str = ""
+    params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,20 +103,34 @@ class EvaluationReport:
     excluded: tuple[Excluded, ...]
     options: EvaluateOptions
     results: tuple[ConfigResult, ...]
+    #: Lines of the log that could not be read, skipped.
+    malformed: tuple[LogProblem, ...] = ()
+
+    @property
+    def file_stem(self) -> str:
+        """``<log name>-evaluation-<date>``: what the report files are called."""
+        stem = re.sub(r"[^\w.-]+", "_", Path(self.logs).stem).strip("._")[:60] or "log"
+        try:
+            made = datetime.fromisoformat(self.created_at).strftime("%Y-%m-%d-%H%M")
+        except ValueError:
+            made = "undated"
+        return f"{stem}-evaluation-{made}"
 
     def to_json(self) -> dict:
         opts = self.options
         return {
             "logs": self.logs, "db": self.db, "created_at": self.created_at,
             "corpus": {**asdict(self.corpus), "duration": format_duration(self.corpus.duration_s)},
-            "entries": {"total": self.total_entries, "evaluated": len(self.entries), "excluded": len(self.excluded)},
+            "entries": {"total": self.total_entries, "evaluated": len(self.entries), "excluded": len(self.excluded),
+                        "malformed": len(self.malformed)},
             "options": {"ks": list(opts.ks), "depth": opts.depth, "min_overlap_s": opts.overlap.min_overlap_s,
                         "min_overlap_fraction": opts.overlap.min_overlap_fraction},
             "definitions": DEFINITIONS,
             "configs": [{**r.config.to_json(), "vector_name": r.vector_name, "seconds": round(r.seconds, 3),
                          "video": _summary_json(r.video), "shot": _summary_json(r.shot),
                          "video_in_shots": _summary_json(r.video_in_shots)} for r in self.results],
-            "excluded": [asdict(e) for e in self.excluded],
+            "excluded": [{"line": e.line, "video": e.video, "reason": e.reason} for e in self.excluded],
+            "malformed": [{"line": p.line, "problem": p.message} for p in self.malformed],
             "queries": [self._query_json(i, e) for i, e in enumerate(self.entries)],
         }
 
@@ -128,9 +148,9 @@ class EvaluationReport:
         return "\n".join(_markdown_lines(self, per_query)) + "\n"
 
     def write(self, directory: str | Path) -> tuple[Path, Path]:
-        """Write ``evaluation.md`` and ``evaluation.json`` into ``directory``."""
+        """Write the Markdown and JSON reports into ``directory``, named by :attr:`file_stem`."""
         directory = Path(directory)
-        md, js = directory / "evaluation.md", directory / "evaluation.json"
+        md, js = directory / f"{self.file_stem}.md", directory / f"{self.file_stem}.json"
         atomic.write_bytes(md, self.to_markdown().encode("utf-8"))
         atomic.write_json(js, self.to_json())
         return md, js
@@ -176,7 +196,8 @@ def _markdown_lines(report: EvaluationReport, per_query: bool) -> list[str]:
     lines = [
         f"# Evaluation of database `{report.db}`", "",
         f"- Logs: `{report.logs}`: {report.total_entries} entries, {len(report.entries)} evaluated, "
-        f"{len(report.excluded)} excluded",
+        f"{len(report.excluded)} excluded" + (f", {len(report.malformed)} malformed lines skipped"
+                                              if report.malformed else ""),
         f"- Corpus: {c.videos} videos, {c.shots:,} shots, {format_duration(c.duration_s)}",
         f"- Depth {opts.depth} (ranks beyond it are misses, shown –); {_overlap_rule(overlap)}",
         f"- Made {report.created_at}", "",
@@ -194,6 +215,9 @@ def _markdown_lines(report: EvaluationReport, per_query: bool) -> list[str]:
     if report.excluded:
         lines += ["## Excluded entries", "", "| line | video | reason |", "|---:|---|---|",
                   *[f"| {e.line} | {_escape(e.video)} | {_escape(e.reason)} |" for e in report.excluded], ""]
+    if report.malformed:
+        lines += ["## Malformed lines (skipped)", "", "| line | problem |", "|---:|---|",
+                  *[f"| {p.line} | {_escape(p.message)} |" for p in report.malformed], ""]
     if not per_query:
         return lines
     header = " | ".join(f"{n}: video | {n}: shot" for n in names)

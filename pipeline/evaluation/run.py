@@ -33,9 +33,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from pipeline.core import atomic
 from pipeline.errors import ConfigError, UnknownDatabaseError
 from pipeline.evaluation.config import EvalConfig, EvaluateOptions, parse_config
-from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, read_log
+from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, LogProblem, parse_log
 from pipeline.evaluation.metrics import (
     OverlapOptions,
     dedupe_videos,
@@ -44,19 +45,36 @@ from pipeline.evaluation.metrics import (
     summarize,
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
+from pipeline.evaluation.temporal import entry_parts, has_translation
 from pipeline.index import DataLayout, catalog_for
 from pipeline.protocols import ImageTextEncoder
 from pipeline.records import IndexedVideo, SearchHit
-from pipeline.search import fuse_vectors, to_hits
+from pipeline.search import fuse_vectors, pair_hits, to_hits
 from pipeline.store import VectorStore
 
 __all__ = ["EvalConfig", "EvaluateOptions", "EvaluationReport", "LogEntry", "LogFormatError", "LogOptions",
-           "SearchFn", "Target", "evaluate", "match_entries", "parse_config", "query_ranks", "rank_queries"]
+           "NothingToEvaluate", "SearchFn", "Target", "evaluate", "match_entries", "parse_config", "query_ranks",
+           "rank_queries"]
 
 log = logging.getLogger(__name__)
 
 #: ``search(vector, k, one_per_video) -> hits, best first``.
 SearchFn = Callable[[np.ndarray, int, bool], Sequence[SearchHit]]
+#: ``on_query(done, total)``, after each query of each configuration (it may raise to stop).
+OnQuery = Callable[[int, int], None]
+#: The frame rate assumed for a frame timecode when the video's own is unknown.
+DEFAULT_FPS = 25.0
+
+
+class NothingToEvaluate(ConfigError):
+    """No log entry matches an indexed video. ``code`` (``log_nothing_matched``) and ``params``
+    name the cause for front ends."""
+
+    def __init__(self, message: str, **params: object):
+        super().__init__(message)
+        self.code, self.params = "log_nothing_matched", params
+
+
 ANY_OVERLAP = OverlapOptions()
 DEFAULT_OPTIONS = EvaluateOptions()
 
@@ -86,12 +104,15 @@ def query_ranks(target: Target, shots: Sequence[SearchHit], videos: Sequence[Sea
 
 
 def rank_queries(targets: Sequence[Target], vectors: np.ndarray, search: SearchFn, depth: int,
-                 overlap: OverlapOptions = ANY_OVERLAP, progress: bool = False) -> list[QueryRanks]:
+                 overlap: OverlapOptions = ANY_OVERLAP, progress: bool = False,
+                 on_query: Callable[[], None] | None = None) -> list[QueryRanks]:
     """Search every query vector (top ``depth`` shots, and top ``depth`` videos) and rank it."""
     ranks = []
     for target, vector in tqdm(list(zip(targets, vectors, strict=True)), desc="queries", unit="query",
                                leave=False, disable=not progress):
         ranks.append(query_ranks(target, search(vector, depth, False), search(vector, depth, True), overlap))
+        if on_query is not None:
+            on_query()
     return ranks
 
 
@@ -114,8 +135,29 @@ def match_entries(entries: Sequence[LogEntry], catalog: Mapping[str, IndexedVide
         if found:
             matched.append((entry, frozenset(found)))
         else:
-            excluded.append(Excluded(entry.line, entry.video, "video not indexed in this database"))
+            excluded.append(Excluded(entry.line, entry.video, "video not indexed in this database", "not_indexed"))
     return matched, excluded
+
+
+def _video_fps(layout: DataLayout, video_id: str) -> float:
+    try:
+        fps = float(atomic.read_json(layout.video_dir(video_id) / "info.json")["fps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_FPS
+    return fps if fps > 0 else DEFAULT_FPS
+
+
+def resolve_frames(matched: list[tuple[LogEntry, frozenset[str]]], layout: DataLayout
+                   ) -> tuple[list[tuple[LogEntry, frozenset[str]]], list[Excluded]]:
+    """Frame timecodes (``HH:MM:SS:FF``) in seconds, at the frame rate of the matched video."""
+    kept, excluded = [], []
+    for entry, ids in matched:
+        try:
+            kept.append((entry.at_fps(_video_fps(layout, min(ids))), ids))
+        except ValueError as err:
+            excluded.append(Excluded(entry.line, entry.video, str(err), getattr(err, "code", ""),
+                                     dict(getattr(err, "params", {}))))
+    return kept, excluded
 
 
 def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequence[EvalConfig]
@@ -124,9 +166,10 @@ def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequ
     needs = [c for c in configs if "translation" in c.query]
     kept, excluded = [], []
     for entry, ids in matched:
-        if needs and not entry.translation:
+        if needs and not has_translation(entry):
             excluded.append(Excluded(entry.line, entry.video, f"no translation, needed by configuration "
-                                                              f"{needs[0].name!r}"))
+                                                              f"{needs[0].name!r}", "no_translation",
+                                     {"config": needs[0].name}))
         else:
             kept.append((entry, ids))
     return kept, excluded
@@ -152,13 +195,47 @@ def store_search(store: VectorStore, db: str, vector_name: str) -> SearchFn:
     return search
 
 
+def rank_entries(entries: Sequence[LogEntry], targets: Sequence[Target], config: EvalConfig,
+                 encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
+                 on_query: Callable[[], None] | None = None) -> list[QueryRanks]:
+    """Ranks of every entry, in order: one query each, or a pair of queries for "A >> B" entries
+    (:mod:`pipeline.evaluation.temporal`), whose ranked pairs span from A's start to B's end."""
+    parts = [entry_parts(e) for e in entries]
+    single = [i for i, p in enumerate(parts) if p is None]
+    ranks: list[QueryRanks | None] = [None] * len(entries)
+    if single:
+        vectors = query_vectors([entries[i] for i in single], config, encoder)
+        found = rank_queries([targets[i] for i in single], vectors, search, options.depth, options.overlap,
+                             options.progress, on_query)
+        ranks = _place(ranks, single, found)
+    two = [i for i, p in enumerate(parts) if p is not None]
+    if two:
+        firsts = query_vectors([parts[i][0] for i in two], config, encoder)
+        thens = query_vectors([parts[i][1] for i in two], config, encoder)
+        found = []
+        for i, first, then in zip(two, firsts, thens, strict=True):
+            pairs = pair_hits(search(first, options.depth, False), search(then, options.depth, False),
+                              options.within_s, options.depth)
+            found.append(query_ranks(targets[i], pairs, pairs, options.overlap))
+            if on_query is not None:
+                on_query()
+        ranks = _place(ranks, two, found)
+    return ranks
+
+
+def _place(ranks: list, where: Sequence[int], found: Sequence[QueryRanks]) -> list:
+    for i, r in zip(where, found, strict=True):
+        ranks[i] = r
+    return ranks
+
+
 def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
-                    encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions) -> ConfigResult:
+                    encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
+                    on_query: Callable[[], None] | None = None) -> ConfigResult:
     started = time.perf_counter()
     entries = [entry for entry, _ in matched]
     targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in matched]
-    vectors = query_vectors(entries, config, encoder)
-    ranks = rank_queries(targets, vectors, search, options.depth, options.overlap, options.progress)
+    ranks = rank_entries(entries, targets, config, encoder, search, options, on_query)
     return ConfigResult(
         config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
         video=summarize([r.video_rank for r in ranks], options.ks),
@@ -183,28 +260,45 @@ def _encoder_for(config: EvalConfig, encoder: ImageTextEncoder, encoders: Mappin
 
 def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder: ImageTextEncoder,
              layout: DataLayout, db: str, options: EvaluateOptions = DEFAULT_OPTIONS,
-             encoders: Mapping[str, ImageTextEncoder] | None = None) -> EvaluationReport:
+             encoders: Mapping[str, ImageTextEncoder] | None = None,
+             on_query: OnQuery | None = None) -> EvaluationReport:
     """Evaluate database ``db`` against a log file (or parsed entries).
 
     ``encoder`` serves configurations without a ``model``; ``encoders`` maps the model specs
-    that configurations name to their encoders. Raises ConfigError (LogFormatError for a
-    malformed log) or UnknownDatabaseError.
+    that configurations name to their encoders. Malformed lines of the log are skipped and
+    listed in the report. Raises ConfigError (LogFormatError for a log without one valid
+    line, NothingToEvaluate when no entry matches an indexed video) or UnknownDatabaseError.
     """
-    entries = read_log(logs, options.log) if isinstance(logs, str | Path) else list(logs)
+    malformed: list[LogProblem] = []
+    if isinstance(logs, str | Path):
+        parsed = parse_log(logs, options.log)
+        entries, malformed = parsed.entries, parsed.problems
+    else:
+        entries = list(logs)
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
     catalog = catalog_for(store, layout.root).videos(db)  # the store's own: SQLite, or on the server
     matched, excluded = match_entries(entries, catalog)
+    matched, bad_frames = resolve_frames(matched, layout)
     matched, lacking = _require_parts(matched, options.configs)
-    excluded = sorted(excluded + lacking, key=lambda e: e.line)
+    excluded = sorted(excluded + bad_frames + lacking, key=lambda e: e.line)
     if not matched:
-        example = f" (e.g. line {excluded[0].line}: {excluded[0].video}: {excluded[0].reason})" if excluded else ""
-        raise ConfigError(f"none of the {len(entries)} log entries can be evaluated against database {db!r}"
-                          f"{example}. Check that the logged file names match the indexed videos "
-                          "(`python -m app videos`)")
+        first = excluded[0] if excluded else None
+        example = f" (e.g. line {first.line}: {first.video}: {first.reason})" if first else ""
+        raise NothingToEvaluate(f"none of the {len(entries)} log entries can be evaluated against database {db!r}"
+                                f"{example}. Check that the logged file names match the indexed videos "
+                                "(`python -m app videos`)", n=len(entries), db=db,
+                                line=first.line if first else "", video=first.video if first else "")
     log.info("evaluating %d of %d log entries on %s", len(matched), len(entries), db)
-    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options)
+    total, done = len(matched) * len(options.configs), [0]
+
+    def step() -> None:
+        done[0] += 1
+        if on_query is not None:
+            on_query(done[0], total)
+
+    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options, step)
                for config, enc in zip(options.configs, chosen, strict=True)]
     corpus = CorpusStats(videos=len(catalog), shots=store.count(db),
                          duration_s=float(sum(v.duration_s for v in catalog.values())))
@@ -212,5 +306,5 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
         logs=str(logs) if isinstance(logs, str | Path) else "(entries)", db=db,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"), corpus=corpus, total_entries=len(entries),
         entries=tuple(entry for entry, _ in matched), excluded=tuple(excluded), options=options,
-        results=tuple(results),
+        results=tuple(results), malformed=tuple(malformed),
     )

@@ -1,6 +1,8 @@
 """Indexing: a video's artifacts on disk (the data layout), its shots written to the store, the
-catalog of the videos confirmed in each database, its checks and repairs, and managing the archive."""
+catalog of the videos confirmed in each database, its checks and repairs, managing the archive,
+and re-segmentation from stored embeddings."""
 
+from pipeline.index.calibrate import EncoderCalibration, calibrate_database
 from pipeline.index.catalog import (
     Catalog,
     CatalogTotals,
@@ -17,6 +19,8 @@ from pipeline.index.ingest import IngestResult, index_video, ingest_one, ingest_
 from pipeline.index.layout import DataLayout, content_id
 from pipeline.index.manage import Removed, delete_database, find_videos, remove_video, rename_database
 from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video
+from pipeline.index.resegment import ResegmentResult, resegment_database
+from pipeline.index.shots import read_cuts, shot_point_id, stored_point_ids
 from pipeline.index.workers import Shard, ingest_parallel, select_shard
 
 __all__ = [
@@ -26,14 +30,17 @@ __all__ = [
     "CheckReport",
     "DataLayout",
     "Drift",
+    "EncoderCalibration",
     "IngestOptions",
     "IngestResult",
     "PreparedVideo",
     "Removed",
+    "ResegmentResult",
     "ServerCatalog",
     "Shard",
     "VideoCatalog",
     "VideoPage",
+    "calibrate_database",
     "catalog_for",
     "check_archive",
     "check_database",
@@ -46,9 +53,13 @@ __all__ = [
     "ingest_paths",
     "open_catalog",
     "prepare_video",
+    "read_cuts",
     "read_json_catalog",
     "remove_video",
     "rename_database",
+    "resegment_database",
     "select_shard",
+    "shot_point_id",
+    "stored_point_ids",
     "write_json_catalog",
 ]

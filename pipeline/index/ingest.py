@@ -36,11 +36,13 @@ from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.embed import Decoder, Prefetch
 from pipeline.index.layout import DataLayout
 from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video, start_prefetch
+from pipeline.index.shots import shot_payloads as _payloads
+from pipeline.index.shots import stored_point_ids
 from pipeline.media import iter_frames
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import CutDetector, ImageTextEncoder
 from pipeline.records import IndexedVideo
 from pipeline.sources import SourceOptions, expand_sources, looks_like_url, resolve_source
-from pipeline.store import VectorStore, point_id
+from pipeline.store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +66,7 @@ class IngestResult:
 
 def shot_payloads(prepared: PreparedVideo, layout: DataLayout, source: str) -> list[dict]:
     """The Qdrant payload of each shot (schema in :mod:`pipeline.store.base`)."""
-    return [
-        {
-            "video_id": prepared.video_id,
-            "source": source,
-            "shot_index": shot.index,
-            "scene": shot.scene,
-            "class_id": shot.class_id,
-            "start_s": round(shot.start_s, 3),
-            "end_s": round(shot.end_s, 3),
-            "thumbnail": layout.relative(layout.thumb_path(prepared.video_id, prepared.vector_name, shot.index)),
-        }
-        for shot in prepared.segmentation.shots
-    ]
+    return _payloads(prepared.segmentation, prepared.vector_name, layout, source)
 
 
 def place_media(source: Path, video_id: str, layout: DataLayout, mode: str) -> Path:
@@ -114,9 +104,9 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
     catalog = catalog or catalog_for(store, layout.root)
     catalog.begin(db, prepared.video_id, source)
     store.ensure_collection(db, {prepared.vector_name: int(seg.shot_embeddings.shape[1])})
-    ids = [point_id(prepared.video_id, shot.index) for shot in seg.shots]
+    ids = stored_point_ids(layout, seg, prepared.vector_name)
     store.upsert(db, ids, {prepared.vector_name: seg.shot_embeddings}, shot_payloads(prepared, layout, source))
-    store.delete_video(db, prepared.video_id, min_shot_index=len(seg.shots))
+    store.delete_video(db, prepared.video_id, keep_ids=ids)  # whatever ids earlier shots had
     store.flush()
     entry = IndexedVideo(
         video_id=prepared.video_id, source=source, path=layout.stored_path(media_path or Path(prepared.info.path)),
@@ -130,15 +120,17 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
 
 def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
                options: IngestOptions = DEFAULT_OPTIONS, catalog: Catalog | None = None,
-               source: str | None = None, decoder: Decoder = iter_frames,
-               prefetch: Prefetch | None = None) -> IngestResult:
+               source: str | None = None, cut_detector: CutDetector | None = None,
+               decoder: Decoder = iter_frames, prefetch: Prefetch | None = None) -> IngestResult:
     """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause.
-    ``source``: the name users see (default: the file name). ``decoder``: where frames come from
-    (PyAV; a GPU decoder from ``models``). ``prefetch``: this file's decoding, if the caller
-    started it (:func:`pipeline.index.prepare.start_prefetch`)."""
+    ``source``: the name users see (default: the file name). ``cut_detector``: hard cuts (e.g.
+    TransNetV2) that bound the semantic shots. ``decoder``: where frames come from (PyAV; a GPU
+    decoder from ``models``). ``prefetch``: this file's decoding, if the caller started it
+    (:func:`pipeline.index.prepare.start_prefetch`)."""
     started = time.perf_counter()
     try:
-        prepared = prepare_video(path, encoder, layout, options, decoder=decoder, started=prefetch)
+        prepared = prepare_video(path, encoder, layout, options, cut_detector=cut_detector, decoder=decoder,
+                                 started=prefetch)
     except Exception as err:
         return failed_result(path, err, started)
     return finish_ingest(path, prepared, store, layout, db, options, catalog, source, started)
@@ -189,10 +181,11 @@ def fetch_source(source: str | Path, fetch: SourceOptions | None) -> tuple[Path,
 def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store: VectorStore,
                  layout: DataLayout, db: str, options: IngestOptions = DEFAULT_OPTIONS,
                  catalog: Catalog | None = None, fetch: SourceOptions | None = None,
-                 decoder: Decoder = iter_frames) -> list[IngestResult]:
+                 cut_detector: CutDetector | None = None, decoder: Decoder = iter_frames) -> list[IngestResult]:
     """Ingest files, folders and (with ``fetch``) URLs into database ``db``; one bad input never
-    stops the others. With ``options.decode_ahead`` = N, the next N local files probe and decode
-    in their own threads while one is encoded (each holds at most ``prefetch_batches`` ready)."""
+    stops the others. ``cut_detector``: hard cuts (e.g. TransNetV2) that bound the semantic shots.
+    With ``options.decode_ahead`` = N, the next N local files probe and decode in their own
+    threads while one is encoded (each holds at most ``prefetch_batches`` ready)."""
     check_db_name(db)
     catalog = catalog or catalog_for(store, layout.root)
     sources = expand_sources(inputs)
@@ -211,8 +204,8 @@ def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store:
             except Exception as err:
                 results.append(failed_result(source, err, time.perf_counter()))
                 continue
-            results.append(ingest_one(path, encoder, store, layout, db, options, catalog, name, decoder,
-                                      ahead.pop(i, None)))
+            results.append(ingest_one(path, encoder, store, layout, db, options, catalog, name, cut_detector,
+                                      decoder, ahead.pop(i, None)))
     finally:
         for pending in ahead.values():
             pending.close()

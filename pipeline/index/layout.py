@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.core import atomic, check_video_id
 from pipeline.errors import ConfigError, MediaError
-from pipeline.records import FrameEmbeddings, Segmentation
+from pipeline.records import FrameEmbeddings, Segmentation, VideoInfo
 
 
 def content_id(path: str | Path, chunk_size: int = 4 << 20) -> str:
@@ -130,6 +130,15 @@ class DataLayout:
         return Segmentation.from_json(
             atomic.read_json(folder / "segmentation.json"), atomic.read_npy(folder / "shot_embeddings.npy")
         )
+
+    def load_info(self, video_id: str) -> VideoInfo:
+        """The probe result stored at ingest (``info.json``): duration, frame rate, size..."""
+        path = self.video_dir(video_id) / "info.json"
+        try:
+            data = atomic.read_json(path)
+            return VideoInfo(**{f.name: data[f.name] for f in fields(VideoInfo)})
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise MediaError(path, f"the video's probe result cannot be read ({err}); ingest it again") from err
 
     def read_meta(self, video_id: str, vector_name: str) -> dict | None:
         path = self.encoder_dir(video_id, vector_name) / "meta.json"

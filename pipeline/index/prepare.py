@@ -30,8 +30,18 @@ from pipeline.errors import ConfigError
 from pipeline.index.embed import Decoder, FrameSpool, Prefetch, StageTimes, decoded_frames, embed_frames
 from pipeline.index.fingerprint import ContentIds
 from pipeline.index.layout import DataLayout
+from pipeline.index.shots import (
+    POINT_IDS_FILE,
+    carry_ids,
+    hard_cuts,
+    old_thumbnails,
+    previous_ids,
+    prune_thumbnails,
+    write_point_ids,
+    write_thumbnails,
+)
 from pipeline.media import DecodeOptions, iter_frames, probe
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import CutDetector, ImageTextEncoder
 from pipeline.records import FrameEmbeddings, Segmentation, VideoInfo
 from pipeline.segment import SegmentOptions, segment
 
@@ -92,7 +102,8 @@ class _Plan:
 
     info: VideoInfo
     video_id: str
-    reused: bool
+    reused: bool  # every artifact matches: nothing to do
+    frames_only: bool  # the frame embeddings match: only the segmentation is made again, nothing decoded
     times: StageTimes
     spool: FrameSpool | None
 
@@ -101,16 +112,27 @@ def _decoder_name(decoder: Decoder) -> str:
     return getattr(decoder, "name", None) or getattr(decoder, "__qualname__", type(decoder).__name__)
 
 
-def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, decoder: Decoder) -> dict:
+#: What the frame embeddings depend on (the rest of the options only change the segmentation).
+FRAME_KEYS = ("encoder", "decode", "skip_similar", "decoder")
+
+
+def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, decoder: Decoder,
+                  cuts: CutDetector | None = None) -> dict:
     """What the artifacts depend on (not the batch size, which changes nothing in them)."""
     decode = {k: v for k, v in asdict(options.decode).items() if k != "batch_size"}
     return {"encoder": encoder.name, "decode": decode, "segment": asdict(options.segment),
-            "skip_similar": options.skip_similar, "decoder": _decoder_name(decoder)}
+            "skip_similar": options.skip_similar, "decoder": _decoder_name(decoder),
+            "cuts": cuts.name if cuts else None}
 
 
 def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions,
-              decoder: Decoder) -> bool:
-    if options.force or layout.read_meta(video_id, encoder.vector_name) != _options_meta(encoder, options, decoder):
+              decoder: Decoder, cuts: CutDetector | None = None, part: str = "all") -> bool:
+    """Whether stored artifacts match: all of them (``part="all"``), or the frame embeddings only
+    (``"frames"``: same encoder, sampling and decoder; then only the segmentation is made again)."""
+    meta = layout.read_meta(video_id, encoder.vector_name)
+    wanted = _options_meta(encoder, options, decoder, cuts)
+    keys = FRAME_KEYS if part == "frames" else tuple(wanted)
+    if options.force or meta is None or any(meta.get(k) != wanted[k] for k in keys):
         return False
     return not options.keep_frames or (layout.video_dir(video_id) / "frames").is_dir()
 
@@ -124,7 +146,7 @@ def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> N
 
 
 def start_video(path: Path, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
-                decoder: Decoder, video_id: str | None = None) -> Iterator:
+                decoder: Decoder, video_id: str | None = None, cuts: CutDetector | None = None) -> Iterator:
     """Runs in a decode thread: yields a :class:`_Plan`, then (unless the artifacts are reused)
     the decoded batches with their signatures. ``video_id``: the file's id, if the caller has it.
     It reads the video and writes nothing but its anonymous spool: every artifact is written by
@@ -136,70 +158,108 @@ def start_video(path: Path, encoder: ImageTextEncoder, layout: DataLayout, optio
     started = time.perf_counter()
     video_id = video_id or ContentIds(layout.root).video_id(path)
     times.hash_s = time.perf_counter() - started
-    if _reusable(layout, video_id, encoder, options, decoder):
-        yield _Plan(info, video_id, True, times, None)
+    if _reusable(layout, video_id, encoder, options, decoder, cuts):
+        yield _Plan(info, video_id, True, False, times, None)
+        return
+    if _reusable(layout, video_id, encoder, options, decoder, cuts, part="frames"):
+        yield _Plan(info, video_id, False, True, times, None)
         return
     spool = FrameSpool(layout.root / "videos")
-    yield _Plan(info, video_id, False, times, spool)
+    yield _Plan(info, video_id, False, False, times, spool)
     yield from decoded_frames(path, options.decode, decoder, spool, times, options.skip_similar > 0)
 
 
 def start_prefetch(path: Path, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
-                   decoder: Decoder, video_id: str | None = None) -> Prefetch:
+                   decoder: Decoder, video_id: str | None = None, cuts: CutDetector | None = None) -> Prefetch:
     """:func:`start_video` running in its own thread, for :func:`prepare_video`'s ``started``."""
-    return Prefetch(start_video(Path(path), encoder, layout, options, decoder, video_id),
+    return Prefetch(start_video(Path(path), encoder, layout, options, decoder, video_id, cuts),
                     depth=options.prefetch_batches)
 
 
 def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
                   options: IngestOptions = IngestOptions(), video_id: str | None = None,
-                  decoder: Decoder = iter_frames, started: Prefetch | None = None) -> PreparedVideo:
-    """Probe, embed and segment one video, reusing artifacts made with the same options.
-    ``video_id``: its content id when the caller has it already. ``decoder``: where frames come
-    from (PyAV by default; a GPU decoder from ``models``). ``started``: this video's
+                  cut_detector: CutDetector | None = None, decoder: Decoder = iter_frames,
+                  started: Prefetch | None = None) -> PreparedVideo:
+    """Probe, embed and segment one video, reusing artifacts made with the same options (frame
+    embeddings made with the same encoder, sampling and decoder are reused when only the
+    segmentation options or the hard cuts changed). ``video_id``: its content id when the caller
+    has it already; ``cut_detector``: hard cuts that bound the shots. ``decoder``: where frames
+    come from (PyAV by default; a GPU decoder from ``models``). ``started``: this video's
     :func:`start_prefetch`, if the caller began it early."""
     path = Path(path)
     plan: _Plan | None = None
+    vector_name = encoder.vector_name
     try:
-        with started or start_prefetch(path, encoder, layout, options, decoder, video_id) as items:
+        with started or start_prefetch(path, encoder, layout, options, decoder, video_id, cut_detector) as items:
             stream = iter(items)
             plan = next(stream)
             # checked again here: a copy of the same file may have been finished meanwhile
-            if plan.reused or _reusable(layout, plan.video_id, encoder, options, decoder):
-                return PreparedVideo(plan.video_id, plan.info, layout.load_frames(plan.video_id, encoder.vector_name),
-                                     layout.load_segmentation(plan.video_id, encoder.vector_name),
-                                     encoder.vector_name, reused=True, timings=plan.times)
-            _clear(layout, plan.video_id, encoder.vector_name)
+            if plan.reused or _reusable(layout, plan.video_id, encoder, options, decoder, cut_detector):
+                return PreparedVideo(plan.video_id, plan.info, layout.load_frames(plan.video_id, vector_name),
+                                     layout.load_segmentation(plan.video_id, vector_name),
+                                     vector_name, reused=True, timings=plan.times)
+            frames_only = plan.frames_only or _reusable(layout, plan.video_id, encoder, options, decoder,
+                                                        cut_detector, part="frames")
+            _clear(layout, plan.video_id, vector_name, new_frames=not frames_only)
+            cuts = hard_cuts(path, plan.video_id, cut_detector, layout) if cut_detector else None
+            if frames_only:
+                return _resegment(path, plan, encoder, layout, options, decoder, cut_detector, cuts)
             expected = max(1, int(plan.info.duration_s * options.decode.fps) + 1)
             with tqdm(total=expected, desc=f"{path.name[:30]}", unit="frame", leave=False,
                       disable=not options.progress) as bar:
                 stamps, vectors = embed_frames(path, stream, encoder, options.skip_similar, plan.times, bar)
-        frames, seg = _finish(plan, stamps, vectors, encoder.vector_name, layout, options)
+        frames, seg = _finish(plan, stamps, vectors, vector_name, layout, options, cuts)
     finally:
         if plan is not None and plan.spool is not None:
             plan.spool.close()  # after the decode thread has ended (the with block joined it)
     atomic.write_json(layout.video_dir(plan.video_id) / "info.json", {**asdict(plan.info), "video_id": plan.video_id})
-    layout.write_meta(plan.video_id, encoder.vector_name, _options_meta(encoder, options, decoder))
-    return PreparedVideo(plan.video_id, plan.info, frames, seg, encoder.vector_name, reused=False, timings=plan.times)
+    layout.write_meta(plan.video_id, vector_name, _options_meta(encoder, options, decoder, cut_detector))
+    return PreparedVideo(plan.video_id, plan.info, frames, seg, vector_name, reused=False, timings=plan.times)
 
 
-def _clear(layout: DataLayout, video_id: str, vector_name: str) -> None:
+def _resegment(path: Path, plan: _Plan, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
+               decoder: Decoder, cut_detector: CutDetector | None, cuts: list[float] | None) -> PreparedVideo:
+    """A new segmentation of the stored frames: unchanged shots keep their point ids, and
+    thumbnails that existed are reused (the others are decoded from the media)."""
+    vector_name = encoder.vector_name
+    folder = layout.encoder_dir(plan.video_id, vector_name)
+    frames = layout.load_frames(plan.video_id, vector_name)
+    old = layout.load_segmentation(plan.video_id, vector_name)
+    started = time.perf_counter()
+    seg = segment(frames, options.segment, cuts)
+    plan.times.segment_s += time.perf_counter() - started
+    write_point_ids(folder, seg, carry_ids(seg, previous_ids(old, folder)))
+    layout.save_segmentation(seg, vector_name)
+    started = time.perf_counter()
+    write_thumbnails(seg, frames.timestamps, folder / "thumbs", path, old_thumbnails(layout, old, vector_name),
+                     options.decode.short_side)
+    prune_thumbnails(folder / "thumbs", len(seg.shots))
+    plan.times.thumbnails_s += time.perf_counter() - started
+    layout.write_meta(plan.video_id, vector_name, _options_meta(encoder, options, decoder, cut_detector))
+    return PreparedVideo(plan.video_id, plan.info, frames, seg, vector_name, reused=False, timings=plan.times)
+
+
+def _clear(layout: DataLayout, video_id: str, vector_name: str, new_frames: bool) -> None:
     """Before any artifact changes: drop ``meta.json`` (it says "the artifacts match these
-    options", so a run killed half-way is never mistaken for a finished one; it is written last),
-    the temporary files of a killed write, and frames kept by an earlier run."""
-    (layout.encoder_dir(video_id, vector_name) / "meta.json").unlink(missing_ok=True)
+    options", so a run killed half-way is never mistaken for a finished one; it is written last)
+    and the temporary files of a killed write; before new frames, also the frames kept by an
+    earlier run and the point ids of an earlier re-segmentation (its frame spans mean nothing now)."""
+    folder = layout.encoder_dir(video_id, vector_name)
+    (folder / "meta.json").unlink(missing_ok=True)
     _remove_temp_files(layout, video_id, vector_name)
-    shutil.rmtree(layout.video_dir(video_id) / "frames", ignore_errors=True)
+    if new_frames:
+        (folder / POINT_IDS_FILE).unlink(missing_ok=True)
+        shutil.rmtree(layout.video_dir(video_id) / "frames", ignore_errors=True)
 
 
-def _finish(plan: _Plan, stamps, vectors, vector_name: str, layout: DataLayout,
-            options: IngestOptions) -> tuple[FrameEmbeddings, Segmentation]:
+def _finish(plan: _Plan, stamps, vectors, vector_name: str, layout: DataLayout, options: IngestOptions,
+            cuts: list[float] | None) -> tuple[FrameEmbeddings, Segmentation]:
     """Save the frame embeddings, segment them, write each shot's thumbnail from the spool (and,
     with ``keep_frames``, every frame)."""
     frames = FrameEmbeddings(plan.video_id, stamps, vectors)
     layout.save_frames(frames, vector_name)
     started = time.perf_counter()
-    seg = segment(frames, options.segment)
+    seg = segment(frames, options.segment, cuts)
     plan.times.segment_s += time.perf_counter() - started
     layout.save_segmentation(seg, vector_name)
     started = time.perf_counter()

@@ -48,7 +48,7 @@ from pipeline.index.ingest import (
     prepare_video,
 )
 from pipeline.index.layout import DataLayout
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import CutDetector, ImageTextEncoder
 from pipeline.sources import SourceOptions, expand_sources, looks_like_url
 from pipeline.store import VectorStore
 
@@ -59,6 +59,8 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 
 #: Makes the encoder inside a worker process; must pickle (a module-level function or a partial of one).
 EncoderFactory = Callable[[], ImageTextEncoder]
+#: Makes the shot-boundary detector inside a worker process (``ingest --cuts``); must pickle too.
+CutDetectorFactory = Callable[[], CutDetector]
 
 
 @dataclass(frozen=True)
@@ -105,13 +107,15 @@ def select_shard(inputs: Sequence[str | Path], shard: Shard | None) -> list[str]
 # --- inside a worker process ---------------------------------------------------------------------
 
 _ENCODER: ImageTextEncoder | None = None
+_CUTS: CutDetector | None = None
 
 
-def _start_worker(make_encoder: EncoderFactory, threads: int) -> None:
-    global _ENCODER
+def _start_worker(make_encoder: EncoderFactory, threads: int, make_cuts: CutDetectorFactory | None = None) -> None:
+    global _ENCODER, _CUTS
     for name in THREAD_VARIABLES:  # read when the model library loads, which is after this
         os.environ[name] = str(threads)
     _ENCODER = make_encoder()
+    _CUTS = make_cuts() if make_cuts is not None else None
 
 
 def _prepare(path: Path, root: Path, options: IngestOptions, started: float) -> PreparedVideo | IngestResult:
@@ -120,7 +124,7 @@ def _prepare(path: Path, root: Path, options: IngestOptions, started: float) -> 
     try:
         video_id = ContentIds(layout.root).video_id(path)  # not read again when unchanged
         with exclusive_lock(layout.root / "videos" / ".locks" / f"{video_id}.lock"):
-            return prepare_video(path, _ENCODER, layout, options, video_id=video_id)
+            return prepare_video(path, _ENCODER, layout, options, video_id=video_id, cut_detector=_CUTS)
     except Exception as err:
         return failed_result(path, err, started)
 
@@ -139,9 +143,10 @@ class _Item:
 def ingest_parallel(sources: Sequence[str], make_encoder: EncoderFactory, store: VectorStore, layout: DataLayout,
                     db: str, options: IngestOptions, workers: int = 2,
                     catalog: Catalog | None = None, fetch: SourceOptions | None = None,
-                    mp_context: str = "spawn") -> list[IngestResult]:
+                    mp_context: str = "spawn", make_cuts: CutDetectorFactory | None = None) -> list[IngestResult]:
     """Ingest ``sources`` (already expanded: files and URLs) with ``workers`` processes preparing
-    videos and this process writing them; results in the order of ``sources``."""
+    videos and this process writing them; results in the order of ``sources``. ``make_cuts``: the
+    shot-boundary detector each worker makes (``ingest --cuts``)."""
     check_db_name(db)
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
@@ -163,7 +168,7 @@ def ingest_parallel(sources: Sequence[str], make_encoder: EncoderFactory, store:
     with bar:
         while queue:
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(mp_context),
-                                       initializer=_start_worker, initargs=(make_encoder, threads))
+                                       initializer=_start_worker, initargs=(make_encoder, threads, make_cuts))
             try:
                 lost = _run_pool(pool, queue, attempts, workers, worker_options, layout, results,
                                  lambda item, prepared: finish_ingest(item.path, prepared, store, layout, db, options,

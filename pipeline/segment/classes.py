@@ -5,8 +5,8 @@ the options and the reasoning behind their defaults are documented in :mod:`pipe
 
 - :func:`reduce_embeddings` — PCA (default), UMAP or nothing before clustering.
 - :func:`cluster_frames` — HDBSCAN over the reduced frames, ignoring time (raw labels, -1 = noise).
-- :func:`merge_similar_clusters` — joins clusters whose centroids are alike (one setting, many long shots).
-- :func:`resolve_noise` — gives every noise frame a class (nearest centroid, else temporal neighbour).
+- :func:`merge_similar_clusters` — joins clusters that are alike (one setting, many long shots).
+- :func:`resolve_noise` — gives every noise frame a class (most similar class, else temporal neighbour).
 - :func:`smooth_classes` — class diarization: runs shorter than ``min_scene_s`` are absorbed.
 - :func:`runs` / :func:`renumber_by_first_appearance` — small helpers on label sequences.
 """
@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.errors import ConfigError
 from pipeline.segment.options import SegmentOptions
+from pipeline.segment.scale import VideoScale
 
 log = logging.getLogger(__name__)
 
@@ -149,55 +150,82 @@ def _propagate(reduced: np.ndarray, sub_labels: np.ndarray, stride: int) -> np.n
     return sub_labels[pick]
 
 
-def merge_similar_clusters(embeddings: np.ndarray, raw: np.ndarray, min_similarity: float | None) -> np.ndarray:
-    """Join HDBSCAN clusters whose centroids have cosine similarity >= ``min_similarity``.
+def merge_similar_clusters(
+    embeddings: np.ndarray, raw: np.ndarray, min_similarity: float | None, scale: VideoScale | None = None
+) -> np.ndarray:
+    """Join HDBSCAN clusters that are at least ``min_similarity`` alike.
 
     HDBSCAN prefers one cluster per long shot when shots outlast ``min_cluster_s``; shots of
-    one setting still have centroids far more alike than other settings have. Average linkage
-    over the (few) cluster centroids, so a chain of pairwise-close clusters does not merge
-    everything. Noise stays -1; None leaves the clusters as they are.
+    one setting are still far more alike than other settings are. Average linkage over the
+    (few) clusters, so a chain of pairwise-close clusters does not merge everything. Without
+    ``scale`` (absolute thresholds) two clusters are as alike as the cosine of their normalised
+    centroids; with it, as the mean cosine between their frames, on the video's scale
+    (:meth:`VideoScale.z`). Noise stays -1; None leaves the clusters as they are.
     """
     n_clusters = int(raw.max()) + 1 if len(raw) else 0
     if min_similarity is None or n_clusters < 2:
         return raw
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    centroids = class_centroids(embeddings, raw, n_clusters).astype(np.float64)
-    tree = linkage(centroids, method="average", metric="cosine")
+    if scale is None:
+        centroids = class_centroids(embeddings, raw, n_clusters).astype(np.float64)
+        tree = linkage(centroids, method="average", metric="cosine")
+    else:
+        sums, counts = class_sums(embeddings, raw, n_clusters)
+        similarity = scale.z((sums @ sums.T) / np.outer(counts, counts))
+        distance = np.maximum(1.0 - similarity, 0.0)
+        tree = linkage(distance[np.triu_indices(n_clusters, k=1)], method="average")
     groups = fcluster(tree, t=1.0 - min_similarity, criterion="distance") - 1
     return np.where(raw >= 0, groups[np.maximum(raw, 0)], -1).astype(np.int64)
 
 
-def class_centroids(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """L2-normalised mean embedding (float32, full space) of each label 0..n_classes-1; -1 is ignored."""
+def class_sums(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sum of the embeddings (float64) and number of frames of each label 0..n_classes-1; -1 is ignored."""
     from scipy.sparse import csr_matrix
 
     keep = np.flatnonzero(labels >= 0)
     onehot = csr_matrix((np.ones(len(keep), dtype=np.float32), (labels[keep], keep)), shape=(n_classes, len(labels)))
     sums = np.asarray(onehot @ embeddings, dtype=np.float64)  # no (N, D) temporary
+    counts = np.bincount(labels[keep], minlength=n_classes).astype(np.float64)
+    return sums, counts
+
+
+def class_centroids(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """L2-normalised mean embedding (float32, full space) of each label 0..n_classes-1; -1 is ignored."""
+    sums, _ = class_sums(embeddings, labels, n_classes)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def resolve_noise(
-    embeddings: np.ndarray, raw: np.ndarray, timestamps: np.ndarray, min_similarity: float
+    embeddings: np.ndarray, raw: np.ndarray, timestamps: np.ndarray, min_similarity: float,
+    scale: VideoScale | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Give every frame a class; return ``(classes, centroids)`` of the given clusters.
 
-    A noise frame joins the class whose centroid (normalised mean of its clustered frames, in
-    the full embedding space) is most similar, if that cosine similarity is at least
-    ``min_similarity``. Frames still unassigned take the class of the nearest assigned frame in
-    time (the earlier one on a tie). When HDBSCAN found no cluster at all, every frame is class 0.
+    A noise frame joins the class it is most similar to, if that similarity is at least
+    ``min_similarity``: without ``scale``, the cosine to the class centroid (normalised mean
+    of its clustered frames, in the full embedding space); with it, the frame's mean cosine to
+    the class's frames on the video's scale. Frames still unassigned take the class of the
+    nearest assigned frame in time (the earlier one on a tie). When HDBSCAN found no cluster at
+    all, every frame is class 0.
     """
     n_clusters = int(raw.max()) + 1 if len(raw) else 0
     if n_clusters <= 0:
         return np.zeros(len(raw), dtype=np.int64), class_centroids(embeddings, np.zeros(len(raw), np.int64), 1)
     centroids = class_centroids(embeddings, raw, n_clusters)
+    if scale is None:
+        references = centroids
+    else:
+        sums, counts = class_sums(embeddings, raw, n_clusters)
+        references = (sums / counts[:, None]).astype(np.float32)  # frame · mean = mean cosine to the frames
     classes = raw.copy()
     noise = np.flatnonzero(raw < 0)
     for lo in range(0, len(noise), CHUNK):
         idx = noise[lo : lo + CHUNK]
-        sims = embeddings[idx] @ centroids.T
+        sims = embeddings[idx] @ references.T
+        if scale is not None:
+            sims = scale.z(sims)
         best = np.argmax(sims, axis=1)
         close = sims[np.arange(len(idx)), best] >= min_similarity
         classes[idx[close]] = best[close]

@@ -1,23 +1,26 @@
 """Semantic segmentation of one video's sampled frames into classes, scenes and shots.
 
 The four steps (pure numpy + scikit-learn + hdbscan; the helpers live in
-:mod:`pipeline.segment_classes` and :mod:`pipeline.segment_shots`):
+:mod:`pipeline.segment.classes` and :mod:`pipeline.segment.shots`). Similarities are compared
+with thresholds on each video's own scale (:mod:`pipeline.segment.scale`), or as plain cosines
+with ``SegmentOptions.scale="absolute"``:
 
 (a) **Coarse grouping.** HDBSCAN over the frame embeddings after PCA to 32 dimensions (or UMAP,
-    or nothing) gives *semantic classes*, ignoring time; clusters whose centroids are at least
+    or nothing) gives *semantic classes*, ignoring time; clusters at least
     ``class_merge_similarity`` alike are joined (long shots of one setting). Noise frames
     (HDBSCAN label -1; HDBSCAN's own labels are kept in ``Segmentation.raw_labels``) join the
-    most similar class centroid when its cosine similarity is at least ``noise_min_similarity``,
+    most similar class when that similarity is at least ``noise_min_similarity``,
     otherwise the class of the nearest assigned frame in time. With no cluster at all (too few
     frames, identical frames, pure noise) every frame is class 0.
 (b) **Class diarization.** Classes are laid on the timeline; runs shorter than ``min_scene_s``
     are absorbed by a neighbour; *scenes* are the maximal runs of one class that remain. A class
     that recurs at separate times keeps one class id and gives separate scenes. Class ids are
     renumbered 0..C-1 in order of first appearance (after smoothing, which may remove a class).
-(c) **Fine grouping.** Inside each scene, a shot cut is placed where the cosine distance between
-    the mean of the ``shot_window_s`` before and after a frame boundary peaks above
-    ``shot_threshold``, keeping shots at least ``min_shot_s`` long. Scene boundaries are always
-    shot boundaries.
+(c) **Fine grouping.** Inside each scene, a shot cut is placed where the distance between the
+    ``shot_window_s`` of frames before and after a frame boundary peaks above ``shot_threshold``
+    (and, on the video scale, above the frame-to-frame jitter), keeping shots at least
+    ``min_shot_s`` long. Scene boundaries and hard cuts (``hard_cuts``, e.g. TransNetV2's) are
+    always shot boundaries.
 (d) **Shot embedding.** The mean of a shot's frame embeddings, re-normalised (float32); the
     keyframe is the shot's frame closest to that mean.
 
@@ -27,12 +30,14 @@ starts; the last ends one median sampling interval after the last frame (1 s for
 
 Cost for a 3-hour video at 3 fps (32,400 frames, 768-d): PCA O(N·D²); HDBSCAN (Borůvka KD-tree)
 on at most ``cluster_max_frames`` frames; shot detection O(N·D·window). Memory stays
-O(N·D) for the input plus blocks of a few thousand rows; nothing is O(N²). See ``bench/segment.py``.
+O(N·D): the input, one centred copy of it on the video scale, and blocks of a few thousand rows;
+nothing is O(N²). See ``bench/segment.py``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -46,7 +51,8 @@ from pipeline.segment.classes import (
     smooth_classes,
 )
 from pipeline.segment.options import SegmentOptions
-from pipeline.segment.shots import boundary_distances, shot_cuts, shot_vectors
+from pipeline.segment.scale import COSINE_EPS, VideoScale, centre, measure_scale
+from pipeline.segment.shots import boundary_distances, shot_cuts, shot_vectors, window_sizes
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +60,38 @@ log = logging.getLogger(__name__)
 LONE_FRAME_S = 1.0
 
 
-def segment(frames: FrameEmbeddings, options: SegmentOptions | None = None) -> Segmentation:
+def segment(
+    frames: FrameEmbeddings, options: SegmentOptions | None = None, hard_cuts: Sequence[float] | None = None
+) -> Segmentation:
     """Split one video's sampled frames into classes, scenes and shots (see the module docstring).
 
-    Deterministic: the same frames and options give the same result. Raises ``ValueError`` for
-    malformed frames (timestamps not strictly increasing, non-finite embeddings).
+    ``hard_cuts``: times (seconds, on the frames' clock) of camera cuts found by a shot-boundary
+    detector (:class:`pipeline.protocols.CutDetector`). Each one is a shot boundary, so no shot
+    holds frames from both sides of a cut; classes and scenes do not look at them.
+    Deterministic: the same frames, options and cuts give the same result. Raises ``ValueError``
+    for malformed frames (timestamps not strictly increasing, non-finite embeddings) or cuts.
     """
     options = options or SegmentOptions()
     if options.blas_threads is None:
-        return _segment(frames, options)
+        return _segment(frames, options, hard_cuts)
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
     with threadpool_limits(limits=options.blas_threads, user_api="blas"):
-        return _segment(frames, options)
+        return _segment(frames, options, hard_cuts)
 
 
-def _segment(frames: FrameEmbeddings, options: SegmentOptions) -> Segmentation:
+def cut_bounds(timestamps: np.ndarray, hard_cuts: Sequence[float] | None) -> np.ndarray:
+    """Frame boundaries of hard cuts: the first frame at or after each cut time, without 0 and N."""
+    if not hard_cuts:
+        return np.zeros(0, dtype=np.int64)
+    times = np.asarray(hard_cuts, dtype=np.float64)
+    if times.ndim != 1 or not np.isfinite(times).all():
+        raise ValueError("hard cut times must be a flat list of finite seconds")
+    bounds = np.unique(np.searchsorted(timestamps, times, side="left"))
+    return bounds[(bounds > 0) & (bounds < len(timestamps))].astype(np.int64)
+
+
+def _segment(frames: FrameEmbeddings, options: SegmentOptions, hard_cuts: Sequence[float] | None) -> Segmentation:
     timestamps = np.asarray(frames.timestamps, dtype=np.float64)
     embeddings = np.ascontiguousarray(frames.embeddings, dtype=np.float32)
     _check_frames(timestamps, embeddings)
@@ -84,23 +106,49 @@ def _segment(frames: FrameEmbeddings, options: SegmentOptions) -> Segmentation:
     tol_s = 0.01 * interval  # sampling jitter when comparing durations
     rate = 1.0 / interval
 
-    raw = cluster_frames(embeddings, rate, options)
-    merged = merge_similar_clusters(embeddings, raw, options.class_merge_similarity)
-    classes, centroids = resolve_noise(embeddings, merged, timestamps, options.noise_min_similarity)
+    # Video scale (see scale.py): classes compare groups of frames on the video's own levels;
+    # shots compare the frames around each boundary, centred on the video's mean embedding.
+    # Shot embeddings and keyframes always come from the frames as the encoder gave them.
+    video = options.scale == "video"
+    class_scale = measure_scale(embeddings) if video else None
+    raw = cluster_frames(embeddings, rate, options)  # Euclidean on PCA, which centres: blind to a common offset
+    merged = merge_similar_clusters(embeddings, raw, options.class_merge_similarity, class_scale)
+    classes, centroids = resolve_noise(embeddings, merged, timestamps, options.noise_min_similarity, class_scale)
     classes = smooth_classes(classes, bounds_s, embeddings, centroids, options.min_scene_s, tol_s)
     classes = renumber_by_first_appearance(classes)
     scene_starts, _ = runs(classes)
     scene_bounds = np.append(scene_starts, n)
 
+    fixed = np.union1d(scene_bounds, cut_bounds(timestamps, hard_cuts)).astype(np.int64)
     window = max(1, round(options.shot_window_s * rate))
-    dist = boundary_distances(embeddings, scene_bounds, window)
-    bounds = shot_cuts(dist, scene_bounds, bounds_s, options.shot_threshold, window, options.min_shot_s, tol_s)
+    threshold = options.shot_threshold
+    if video:
+        centred = centre(embeddings)
+        shot_scale = measure_scale(centred)
+        dist = boundary_distances(centred, fixed, window, shot_scale)
+        threshold = np.maximum(threshold, _jitter_floor(shot_scale, fixed, window, options.shot_min_jitter))
+    else:
+        dist = boundary_distances(embeddings, fixed, window)
+    bounds = shot_cuts(dist, fixed, bounds_s, threshold, window, options.min_shot_s, tol_s)
     means, keyframes = shot_vectors(embeddings, bounds)
     scenes, shots = _records(frames.video_id, classes, scene_bounds, bounds, keyframes, bounds_s)
     log.debug(
         "%s: %d frames, %d classes, %d scenes, %d shots", frames.video_id, n, classes.max() + 1, len(scenes), len(shots)
     )
     return Segmentation(frames.video_id, classes, raw, scenes, shots, means)
+
+
+def _jitter_floor(scale: VideoScale, fixed: np.ndarray, window: int, times: float) -> np.ndarray | float:
+    """Per boundary, the least distance a cut needs on the video scale: a similarity drop of
+    ``times`` standard errors of the windows' mean cosine (the frame-to-frame jitter
+    ``scale.spread`` averaged over the windows' frames). Infinite for a flat video, whose
+    adjacent frames are no more alike than any two of its frames, give or take one jitter
+    (``adjacent - typical <= spread``: a static or structureless video): no shot to find."""
+    if scale.adjacent - scale.typical <= scale.spread:
+        return np.inf
+    before, after = window_sizes(fixed, window)
+    error = scale.spread * np.sqrt((1.0 / np.maximum(before, 1) + 1.0 / np.maximum(after, 1)) / 2 + 0.5 / window)
+    return (times * error + COSINE_EPS) / scale.contrast
 
 
 def _check_frames(timestamps: np.ndarray, embeddings: np.ndarray) -> None:

@@ -1,7 +1,7 @@
 """Qdrant behind one facade: Qdrant Edge (embedded default), qdrant-client local mode, or a
 Qdrant server or cluster by URL; plus copying databases between them."""
 
-from pipeline.store.base import CollectionOptions, StoredPoint, VectorStore, point_id
+from pipeline.store.base import CollectionOptions, StoredPoint, VectorStore, point_id, span_point_id
 from pipeline.store.edge import EdgeStore
 from pipeline.store.factory import open_store
 from pipeline.store.qdrant import QdrantClientStore
@@ -19,4 +19,5 @@ __all__ = [
     "import_collection",
     "open_store",
     "point_id",
+    "span_point_id",
 ]

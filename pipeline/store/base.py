@@ -12,7 +12,8 @@ Payload of a shot point (all backends):
 relative to the data directory).
 
 Point ids are deterministic UUIDs of ``(video_id, shot_index)`` (:func:`point_id`), so
-re-ingesting a video overwrites its points instead of duplicating them.
+re-ingesting a video overwrites its points instead of duplicating them. Re-segmentation keeps
+the id of every shot it leaves unchanged and gives new shots :func:`span_point_id`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ PAYLOAD_FIELDS = ("video_id", "source", "shot_index", "scene", "class_id", "star
 def point_id(video_id: str, shot_index: int) -> str:
     """Deterministic point id of one shot."""
     return str(uuid.uuid5(POINT_NAMESPACE, f"{video_id}:{shot_index}"))
+
+
+def span_point_id(video_id: str, first_frame: int, end_frame: int) -> str:
+    """Deterministic point id of a shot made by re-segmentation, from the frames it spans (never
+    equal to a :func:`point_id`, so unchanged shots can keep theirs; see ``pipeline.index.resegment``)."""
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{video_id}:frames:{first_frame}-{end_frame}"))
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,10 @@ class VectorStore(Protocol):
         store has confirmed the write; call :meth:`flush` to make it durable on disk."""
         ...
 
-    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
-        """Delete the video's points whose ``shot_index >= min_shot_index`` (confirmed)."""
+    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0, keep_ids: Sequence[str] = ()) -> None:
+        """Delete the video's points whose ``shot_index >= min_shot_index``, except the points
+        ``keep_ids`` (confirmed). ``keep_ids`` lets a writer replace a video's shots whatever ids
+        the earlier ones had (re-segmentation keeps the ids of unchanged shots)."""
         ...
 
     def query(

@@ -300,14 +300,15 @@ class EdgeStore:
                 c.shard.update(qe.UpdateOperation.upsert_points(points))
                 self._after_write(c, stop - start)
 
-    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
+    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0, keep_ids: Sequence[str] = ()) -> None:
         c = self._get(name)
         qe = _qe()
         must = [qe.FieldCondition("video_id", match=qe.MatchValue(video_id))]
         if min_shot_index > 0:
             must.append(qe.FieldCondition("shot_index", range=qe.RangeFloat(gte=float(min_shot_index))))
+        must_not = [qe.HasIdCondition({str(i) for i in keep_ids})] if keep_ids else None
         with _edge_errors("delete points", name):
-            c.shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must)))
+            c.shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must, must_not=must_not)))
 
     def query(self, name: str, vector_name: str, vector: np.ndarray, k: int, video_ids: Sequence[str] | None = None,
               one_per_video: bool = False) -> list[StoredPoint]:

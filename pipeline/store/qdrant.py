@@ -234,14 +234,16 @@ class QdrantClientStore:
                 )
                 self._client.upsert(name, points=batch, wait=True)
 
-    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0) -> None:
+    def delete_video(self, name: str, video_id: str, min_shot_index: int = 0, keep_ids: Sequence[str] = ()) -> None:
         self._require(name)
         m = _models()
         must = [m.FieldCondition(key="video_id", match=m.MatchValue(value=video_id))]
         if min_shot_index > 0:
             must.append(m.FieldCondition(key="shot_index", range=m.Range(gte=min_shot_index)))
+        must_not = [m.HasIdCondition(has_id=[str(i) for i in keep_ids])] if keep_ids else None
+        selector = m.FilterSelector(filter=m.Filter(must=must, must_not=must_not))
         with self._errors("delete points", name):
-            self._client.delete(name, points_selector=m.FilterSelector(filter=m.Filter(must=must)), wait=True)
+            self._client.delete(name, points_selector=selector, wait=True)
 
     def query(self, name: str, vector_name: str, vector: np.ndarray, k: int, video_ids: Sequence[str] | None = None,
               one_per_video: bool = False) -> list[StoredPoint]:

@@ -109,3 +109,20 @@ def test_setup_errors_exit_1_with_one_line(cli_env, slideshow, capsys):
     assert "frames_per_shot" in capsys.readouterr().err
     assert main(["analyze", str(slideshow), "--out", out, "--lang", "español"]) == 1
     assert "audio language" in capsys.readouterr().err
+
+
+def test_a_model_server_that_is_down_stops_before_any_segmentation_with_one_line(cli_env, slideshow, capsys):
+    out = cli_env / "out"
+    code = main(["analyze", str(slideshow), "--out", str(out), "--vlm-backend", "openai",
+                 "--vlm-url", "http://127.0.0.1:9/v1", "--vlm-model", "qwen"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert err.startswith("error: cannot reach the model server at http://127.0.0.1:9/v1")
+    assert not (cli_env / "data" / "videos").exists()  # nothing was segmented
+
+
+def test_a_model_the_server_does_not_serve_is_named(cli_env, slideshow, vlm_server, capsys):
+    code = main(["analyze", str(slideshow), "--out", str(cli_env / "out"), "--vlm-backend", "openai",
+                 "--vlm-url", vlm_server.url, "--vlm-model", "qwen2.5vl:7b"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "does not serve 'qwen2.5vl:7b'; it serves: fake-qwen" in err

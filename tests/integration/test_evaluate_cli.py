@@ -76,9 +76,10 @@ def test_evaluate_cli_writes_consistent_reports(tmp_path, indexed, tiny_clip_dir
     assert done.returncode == 0, done.stderr
     assert "| video R@1 |" in done.stdout and "1 of 4 log entries excluded" in done.stderr
 
-    report = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
-    assert (out / "evaluation.md").read_text(encoding="utf-8").startswith("# Evaluation of database `archivo`")
-    assert report["entries"] == {"total": 4, "evaluated": 3, "excluded": 1}
+    [json_file] = out.glob("logs-evaluation-*.json")  # named after the log and the date
+    report = json.loads(json_file.read_text(encoding="utf-8"))
+    assert json_file.with_suffix(".md").read_text(encoding="utf-8").startswith("# Evaluation of database `archivo`")
+    assert report["entries"] == {"total": 4, "evaluated": 3, "excluded": 1, "malformed": 0}
     assert report["excluded"] == [{"line": 5, "video": "archivo_perdido.mp4",
                                    "reason": "video not indexed in this database"}]
     assert report["corpus"]["videos"] == 2 and report["corpus"]["shots"] >= 2
@@ -93,7 +94,7 @@ def test_evaluate_cli_writes_consistent_reports(tmp_path, indexed, tiny_clip_dir
         assert all(r is not None and r <= 2 for r in videos)  # two videos indexed, depth 100: always found
 
 
-def test_evaluate_cli_names_the_malformed_line(tmp_path, indexed, tiny_clip_dir, capsys, monkeypatch):
+def test_evaluate_cli_skips_and_names_the_malformed_line(tmp_path, indexed, tiny_clip_dir, capsys, monkeypatch):
     """In process (same code path as ``python -m app``, without a second interpreter start)."""
     from app.cli.main import main
 
@@ -102,8 +103,13 @@ def test_evaluate_cli_names_the_malformed_line(tmp_path, indexed, tiny_clip_dir,
     logs.write_text("slideshow.mp4 00:00:00 - 00:00:02 BIEN\nslideshow.mp4 00:00:09 - 00:00:03 AL REVES\n")
     args = ["evaluate", str(logs), "--data-dir", str(indexed), "--db", "archivo", "--store", "edge",
             "--clip-model", f"local-dir:{tiny_clip_dir}", "--device", "cpu"]
-    assert main(args) == 1
+    assert main(args) == 0  # the good line is evaluated
+    out, err = capsys.readouterr()
+    assert "1 malformed log line(s) skipped: line 2: end 00:00:03 is before start" in err
+    assert "1 entries, 1 evaluated, 0 excluded, 1 malformed lines skipped" in out
+    logs.write_text("slideshow.mp4 00:00:09 - 00:00:03 AL REVES\n")
+    assert main(args) == 1  # nothing valid: an error naming the line
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and f"{logs}: 1 malformed line: line 2: end 00:00:03 is before start" in err
+    assert err.startswith("error: ") and f"{logs}: 1 malformed line: line 1: end 00:00:03 is before start" in err
     assert main([*args[:2], "--config", "a:query=fr", *args[2:]]) == 1
     assert "unknown query part 'fr'" in capsys.readouterr().err

@@ -205,6 +205,16 @@ def test_delete_video_whole_or_from_a_shot_index(filled, backend, shots):
     filled.delete_video(backend.db, "never-indexed")  # deleting nothing is fine
 
 
+def test_delete_video_can_keep_chosen_points_whatever_their_ids(filled, backend, shots):
+    """Replacing a video's shots: every other point of the video goes, the kept ones and other
+    videos' points stay (re-segmentation keeps the ids of unchanged shots)."""
+    video = [i for i, p in zip(shots.ids, shots.payloads, strict=True) if p["video_id"] == "vid03"]
+    filled.delete_video(backend.db, "vid03", keep_ids=[video[7], video[2]])
+    left = [p.id for p in filled.scroll(backend.db) if p.payload["video_id"] == "vid03"]
+    assert sorted(left) == sorted([video[7], video[2]])
+    assert filled.count(backend.db) == len(shots.ids) - 8
+
+
 def test_count_and_scroll_see_every_point_once_in_a_stable_order(filled, backend, shots):
     assert filled.count(backend.db) == len(shots.ids)
     assert filled.count(backend.db, "vid00") == 10 and filled.count(backend.db, "missing") == 0

@@ -125,7 +125,7 @@ def test_fixed_mode_does_not_fall_back(server, frames):
 def test_fenced_answers_and_retries_through_analyze_shots(server, frames):
     """A fenced answer parses; an off-schema one is retried with the previous answer and a correction."""
     bad = copy.deepcopy(VALID)
-    del bad["speech"]
+    del bad["intolerance"]  # the one part that cannot be guessed
     server.answers = [json.dumps(bad), "```json\n" + json.dumps(VALID, ensure_ascii=False) + "\n```",
                       '```json\n{"summary": "Resumen del vídeo", "main_topics": ["familia"]}\n```']
     describer = OpenAICompatibleDescriber(options(server))
@@ -134,7 +134,7 @@ def test_fenced_answers_and_retries_through_analyze_shots(server, frames):
     assert result.shots[0].status == "ok" and result.shots[0].attempts == 2
     retry = server.requests[1]["body"]["messages"]
     assert [m["role"] for m in retry] == ["system", "user", "assistant", "user"]
-    assert retry[2]["content"] == json.dumps(bad) and "speech" in retry[3]["content"]
+    assert retry[2]["content"] == json.dumps(bad) and "intolerance" in retry[3]["content"]
     assert result.summary.text == "Resumen del vídeo"
     assert server.requests[-1]["body"]["messages"][1]["content"][-1]["type"] == "text"  # summary: text only
 

@@ -54,7 +54,7 @@ def test_invalid_json_ends_as_a_stored_error_with_the_raw_text(describer, frames
                            AnalysisOptions(max_retries=1, progress=False))
     shot = result.shots[0]
     assert shot.status == "error" and shot.attempts == 2 and shot.description is None
-    assert shot.raw_output is not None and shot.error.startswith("invalid answer after 2 attempt")
+    assert shot.raw_output is not None and shot.error.startswith("respuesta no válida tras 2 intento(s)")
     assert shot.model == describer.name and shot.transcript == "hola a todos"
     json.dumps(result.model_dump(mode="json"))
 

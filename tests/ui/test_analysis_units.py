@@ -14,7 +14,6 @@ from app.ui.analysis_models import AnalysisConfig, AnalysisModels, SharedEncoder
 from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, place_uploads, source_lines
 from app.ui.i18n import t
 from app.ui.settings import served_paths
-from app.ui.tabs.ingest import FolderRefused
 from pipeline.analysis import DEFAULT_INSTRUCTIONS, ItemResult, create_job
 from pipeline.analysis.schema import ShotAnalysis, ShotDescription, VideoAnalysis, VideoSummary
 from pipeline.errors import ConfigError
@@ -147,12 +146,13 @@ def test_batch_lines_keep_urls_and_check_paths_like_the_ingest_folder(tmp_path):
     sources, skipped = line_sources(source_lines(text), [root])
     assert sources == ["https://www.youtube.com/watch?v=abc", str(root / "lote" / "a.mp4"), str(root / "b.mp4"),
                        "file:///etc/passwd"]  # URLs are validated by the fetch stage, which refuses this one
-    assert skipped == [str(root / "lote" / "fuera.mp4")]
-    for line, key in {str(outside): "path_outside", f"{root}/../secret/x.mp4": "path_outside",
-                      str(root / "nada.mp4"): "path_missing", "bad\x00path": "path_missing"}.items():
-        with pytest.raises(FolderRefused) as refused:
-            line_sources([line], [root])
-        assert refused.value.key == key, line
+    assert [(s.key, s.path) for s in skipped] == [("path_outside", str(root / "lote" / "fuera.mp4"))]
+    lines = {str(outside): "path_outside", f"{root}/../secret/x.mp4": "path_outside",
+             str(tmp_path / "no-existe"): "path_outside",  # outside and missing: said alike (no existence oracle)
+             str(root / "nada.mp4"): "path_missing", "bad\x00path": "path_missing"}
+    sources, skipped = line_sources([*lines, f"{root}/b.mp4"], [root])  # refused lines skipped, the rest kept
+    assert sources == [str(root / "b.mp4")]
+    assert [(s.path, s.key) for s in skipped] == list(lines.items())
 
 
 def test_uploads_are_placed_in_the_job_folder_under_their_own_names(tmp_path):
@@ -199,10 +199,15 @@ def test_video_summary_and_batch_rows():
     assert text.startswith("### Resumen del vídeo · \\<vídeo\\>.mp4")
     assert "Resumen \\*breve\\*." in text and "**Planos señalados:** #0" in text and "**Gravedad máxima:** alta" in text
     assert "2 en total, 1 analizados, 1 con error" in text
-    items = [ItemResult("0000-a", "/x/a.mp4", "done", analysis=_analysis()),
-             ItemResult("0001-b", "https://youtu.be/b", "failed", "fetch", "refused")]
-    assert batch_rows(items, "es") == [["0000-a", "a.mp4", "analizado", "", 2, 1, ""],
-                                       ["0001-b", "https://youtu.be/b", "error", "descarga", "", "", "refused"]]
+    assert "**1 de 2 planos no tienen un análisis válido**" in text  # the failed shot is said first
+    items = [ItemResult("0000-a", "/x/a.mp4", "partial", analysis=_analysis()),
+             ItemResult("0001-b", "https://youtu.be/b", "failed", "fetch", "refused"),
+             ItemResult("0002-c", "/x/c.mp4", "pending", "describe")]
+    assert batch_rows(items, "es") == [["0000-a", "a.mp4", "analizado en parte", "", 2, 1, 1, 1, ""],
+                                       ["0001-b", "https://youtu.be/b", "error", "descarga", "", "", "", "", "refused"],
+                                       ["0002-c", "c.mp4", "no iniciado", "descripción", "", "", "", "", ""]]
+    assert batch_rows(items[2:], "es", running=True)[0][2] == "pendiente"
+    assert batch_rows(items[2:], "es", running=True, current="0002-c")[0][2] == "en curso"
     assert [t("en", c) for c in BATCH_COLUMNS][:3] == ["Item", "Source", "Status"]
     line = config_markdown(_config(vlm_api_key="secreto"), "es")
     assert "openai" in line and "127.0.0.1:8000" in line and "secreto" not in line

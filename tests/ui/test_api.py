@@ -80,7 +80,8 @@ def test_refine_keeps_marked_shots_and_export_writes_spanish_csv_and_json(client
 
     files = client.predict("csv_es", "frames", api_name="/export")["value"]
     paths = sorted((Path(f["path"]) for f in files), key=lambda p: p.suffix)  # each in its own folder: no order
-    assert [p.suffix for p in paths] == [".csv", ".json"]
+    assert [p.suffix for p in paths] == [".csv", ".edl", ".json"]  # the EDL: tests/ui/test_known_item_tools.py
+    paths = [paths[0], paths[2]]
     assert not any(p.is_relative_to(Path.cwd()) for p in paths)
     rows = list(csv.DictReader(paths[0].read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert [int(r["Puesto"]) for r in rows] == list(range(1, len(refined) + 1))
@@ -104,7 +105,7 @@ def test_more_like_this_through_the_api_excludes_the_shot(client):
 def test_ingest_uploads_reports_each_file_and_places_media_in_the_data_dir(client, running_app, slideshow, tmp_path):
     broken = tmp_path / "roto.mp4"
     broken.write_text("not a video")
-    table, summary, _db, videos = client.predict([handle_file(str(slideshow)), handle_file(str(broken))], "subidas",
+    table, summary, _db, videos, *_ = client.predict([handle_file(str(slideshow)), handle_file(str(broken))], "subidas",
                                                  False, api_name="/ingest")
     rows = {row[0]: row for row in table["data"]}
     assert rows["slideshow.mp4"][1].startswith("indexado") and rows["roto.mp4"][1] == "error"

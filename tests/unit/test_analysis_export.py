@@ -54,22 +54,24 @@ def test_exports_of_a_job_with_a_done_and_a_failed_item(tmp_path):
     run_job(job, fake_stages(tmp_path))
     exported = export_job(job)
     done, failed = exported.items
-    assert done.status == "done" and done.analysis.summary.shots_ok == 1
+    assert done.status == "partial" and done.analysis.summary.shots_ok == 1  # one shot failed: said, not hidden
     assert failed.status == "failed" and failed.stage == "fetch" and "bad.mp4" in failed.error
 
     assert [p.name for p in exported.analyses] == ["0000-ok.json"]
     assert VideoAnalysis.model_validate_json(exported.analyses[0].read_text()) == done.analysis
 
     lines = [json.loads(line) for line in exported.jsonl.read_text().splitlines()]
-    assert [(r["item"], r["status"], r["failed_stage"]) for r in lines] == [("0000-ok", "done", None),
+    assert [(r["item"], r["status"], r["failed_stage"]) for r in lines] == [("0000-ok", "partial", None),
                                                                            ("0001-bad", "failed", "fetch")]
+    assert (lines[0]["shots_ok"], lines[0]["shots_failed"], lines[0]["summary"]["status"]) == (1, 1, "partial")
     assert lines[0]["analysis_file"] == "analyses/0000-ok.json" and lines[0]["summary"]["flagged_shots"] == [0]
 
     raw = exported.csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets read the accents
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [(r["item"], r["shot"], r["shot_status"], r["item_status"]) for r in rows] == [
-        ("0000-ok", "0", "ok", "done"), ("0000-ok", "1", "error", "done"), ("0001-bad", "", "", "failed")]
+        ("0000-ok", "0", "ok", "partial"), ("0000-ok", "1", "error", "partial"), ("0001-bad", "", "", "failed")]
+    assert (rows[0]["item_shots_ok"], rows[0]["item_shots_failed"], rows[2]["item_shots_ok"]) == ("1", "1", "")
     assert rows[0]["summary"].startswith("'=") and rows[0]["on_screen_text"] == "'-50% HOY"  # never a formula
     assert rows[0]["actions"] == "hablar; reír" and rows[0]["intolerance_severity"] == "medium"
     assert rows[0]["start"] == "00:00:00.000" and rows[1]["shot_error"] == "invalid answer"

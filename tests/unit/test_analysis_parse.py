@@ -65,17 +65,25 @@ def test_non_objects_fail(raw):
         parse_model_output(raw, ShotDescription)
 
 
-def test_off_schema_fails_with_the_field_named():
+def test_off_schema_fails_with_each_field_named_in_spanish_and_as_json():
     data = dict(VALID)
-    data.pop("setting")
+    data.pop("summary")
     data["people"] = {"count": -2, "apparent_roles": []}
+    data["intolerance"] = {**VALID["intolerance"], "present": "quizá", "severity": "extrema"}
     with pytest.raises(ParseFailure) as info:
         parse_model_output(json.dumps(data), ShotDescription)
-    assert "setting" in str(info.value) and "people.count" in str(info.value)
+    message = str(info.value)
+    assert message.startswith("el JSON no sigue el esquema")
+    assert "«resumen» (summary): falta este campo" in message
+    assert "«personas › número» (people.count): debe ser 0 o más" in message
+    assert "«intolerancia › presente» (intolerance.present): debe ser true o false" in message
+    assert "«intolerancia › gravedad» (intolerance.severity): debe ser uno de: 'none', 'low', 'medium', 'high'" \
+        in message
+    assert "Input should" not in message  # no pydantic English
 
 
 def test_extra_keys_are_refused():
-    with pytest.raises(ParseFailure, match="(?i)extra"):
+    with pytest.raises(ParseFailure, match="«comment» \\(comment\\): este campo no está en el esquema"):
         parse_model_output(json.dumps({**VALID, "comment": "hola"}), ShotDescription)
 
 

@@ -80,12 +80,13 @@ def test_off_schema_is_retried_with_a_correction_then_stored_as_error_with_raw_t
     shot = result.shots[0]
     assert shot.status == "error" and shot.description is None
     assert shot.attempts == 3 and shot.raw_output == bad
-    assert "3 attempt" in shot.error and "setting" in shot.error
+    assert "tras 3 intento(s)" in shot.error and "«intolerancia» (intolerance): falta este campo" in shot.error
     shot_calls = [c for c in describer.calls if c["frames"]]
     assert len(shot_calls) == 3
     assert shot_calls[0]["correction"] is None
     assert shot_calls[1]["previous_output"] == bad and "no es válida" in shot_calls[1]["correction"]
-    assert result.summary.shots_failed == 1 and result.summary.text_status == "skipped"
+    assert result.summary.shots_failed == 1 and result.summary.status == "failed"  # not analysed, and it says so
+    assert result.summary.text_status == "error" and "ningún plano tiene un análisis válido" in result.summary.text_error
 
 
 def test_a_retry_can_succeed():

@@ -117,3 +117,44 @@ def test_empty_and_missing_files(tmp_path):
         read_log(write(tmp_path, "log.txt", "# nothing\n"))
     with pytest.raises(ConfigError, match="cannot be read"):
         read_log(tmp_path / "missing.txt")
+
+
+def test_semicolon_csv_as_spanish_excel_saves_it(tmp_path):
+    """Spanish Excel writes ';' between columns, a decimal comma, cp1252, and sometimes 'sep=;'."""
+    text = ("vídeo;inicio;fin;descripción;traducción\r\n"
+            "DG90602601.mp4;00:02:22,205;00:02:41,861;BOTELLAS CON PRODUCTOS QUÍMICOS, EN UN LABORATORIO;BOTTLES\r\n"
+            "b.mp4;12,5;14;UNA CALLE;A STREET\r\n")
+    first, second = read_log(write(tmp_path, "registro.csv", text, "cp1252"))
+    assert first.video == "DG90602601.mp4" and (first.start_s, first.end_s) == pytest.approx((142.205, 161.861))
+    assert first.text == "BOTELLAS CON PRODUCTOS QUÍMICOS, EN UN LABORATORIO" and first.translation == "BOTTLES"
+    assert (second.start_s, second.end_s) == (12.5, 14.0)
+    [entry] = read_log(write(tmp_path, "excel.csv", "sep=;\na.mp4;1;2;UNO, DOS\n"))
+    assert entry.text == "UNO, DOS"
+    [entry] = read_log(write(tmp_path, "comas.csv", "a.mp4,1.5,2,UNO; DOS\n"))  # commas still work
+    assert (entry.start_s, entry.text) == (1.5, "UNO; DOS")
+
+
+def test_frame_timecodes_wait_for_the_videos_frame_rate(tmp_path):
+    [entry] = read_log(write(tmp_path, "log.txt", "a.mp4 00:02:22:05 - 00:02:41:24 BOTELLAS\n"))
+    assert entry.needs_fps and (entry.start_s, entry.start_ff, entry.end_ff) == (142.0, 5, 24)
+    pal = entry.at_fps(25.0)
+    assert not pal.needs_fps and pal.start_s == pytest.approx(142.2) and pal.end_s == pytest.approx(161.96)
+    assert entry.at_fps(30000 / 1001).start_s == pytest.approx(142 + 5 * 1001 / 30000)
+    with pytest.raises(ValueError, match="frame 24 does not exist at 24 fps"):
+        entry.at_fps(24.0)
+    [drop] = read_log(write(tmp_path, "drop.txt", "a.mp4 00:00:01;29 - 00:00:02;00 NTSC\n"))  # drop-frame ';'
+    assert (drop.start_s, drop.start_ff, drop.end_s, drop.end_ff) == (1.0, 29, 2.0, 0)
+
+
+def test_a_lenient_read_skips_malformed_lines_and_keeps_the_rest(tmp_path):
+    from pipeline.evaluation.logs import parse_log
+
+    text = ("a.mp4 00:00:01 - 00:00:02 BIEN\nbasura\nb.mp4 00:00:05 - 00:00:03 AL REVES\n"
+            "c.mp4 00:00:01:30 - 00:00:02:00 DEMASIADOS FOTOGRAMAS? NO: 30 < 120\n")
+    parsed = parse_log(write(tmp_path, "log.txt", text))
+    assert [e.video for e in parsed.entries] == ["a.mp4", "c.mp4"]
+    assert [(p.line, p.code) for p in parsed.problems] == [(2, "plain"), (3, "end_before_start")]
+    assert parsed.problems[1].params == {"start": "00:00:05", "end": "00:00:03"}
+    with pytest.raises(LogFormatError) as info:  # nothing valid at all: refused, each line named
+        parse_log(write(tmp_path, "bad.txt", "basura\n"))
+    assert info.value.code == "log_malformed" and info.value.details[0].code == "plain"

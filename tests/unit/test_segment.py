@@ -1,16 +1,16 @@
 """Semantic segmentation (pipeline.segment) on synthetic CLIP-like embedding streams.
 
-The generator draws K class centroids on the 768-d sphere (sharing a common direction, as real
-CLIP embeddings do), then a timeline of shots: each shot has its own centroid near its class
-centroid and its frames are that centroid plus gaussian noise, normalised. Similarity levels
-follow ViT-L-14: adjacent frames of a shot ~0.9-0.94, shots of one class ~0.75, other classes ~0.5.
+The streams come from :func:`pipeline.segment.synthetic.make_stream`: classes (settings) that
+share a common direction, as real CLIP embeddings do, and a timeline of shots whose frames are
+mixed so that two frames of one shot have cosine ~0.92 (or ``frame_sim``), shots of one class
+~0.74, different classes ~0.48, as with ViT-L-14. Scale invariance has its own file
+(``test_segment_scale.py``).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -19,6 +19,8 @@ from pipeline.errors import ConfigError
 from pipeline.records import FrameEmbeddings, Segmentation
 from pipeline.search import project_2d
 from pipeline.segment import SegmentOptions, segment
+from pipeline.segment.synthetic import CLIP_LEVELS, Stream, boundary_f1
+from pipeline.segment.synthetic import make_stream as _make_stream
 
 DIM = 768
 
@@ -27,63 +29,10 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
-@dataclass
-class Stream:
-    frames: FrameEmbeddings
-    shot_starts: np.ndarray  # ground-truth first frame of every shot
-    frame_class: np.ndarray  # ground-truth class of every frame
-
-
-def make_stream(
-    seed: int = 0,
-    n_classes: int = 6,
-    n_shots: int = 40,
-    fps: float = 2.0,
-    shot_s: tuple[float, float] = (2.0, 10.0),
-    frame_sim: float = 0.92,
-    shot_sim: float = 0.8,
-    class_sim: float = 0.65,
-    class_order: list[int] | None = None,
-) -> Stream:
-    """A seeded stream; ``class_order`` (one class per shot) overrides the random scenes of 1-4 shots."""
-    rng = np.random.default_rng(seed)
-    common = _unit(rng.standard_normal(DIM))
-    classes = _unit(np.sqrt(class_sim) * common + np.sqrt(1 - class_sim) * _unit(rng.standard_normal((n_classes, DIM))))
-    if class_order is None:
-        class_order = []
-        while len(class_order) < n_shots:
-            c = int(rng.integers(n_classes))
-            if not class_order or c != class_order[-1]:
-                class_order += [c] * int(rng.integers(1, 5))
-        class_order = class_order[:n_shots]
-    sigma = np.sqrt((1 / frame_sim - 1) / DIM)  # two frames of one shot: cosine ~ frame_sim
-    chunks, labels, starts = [], [], []
-    for c in class_order:
-        centre = _unit(np.sqrt(shot_sim) * classes[c] + np.sqrt(1 - shot_sim) * _unit(rng.standard_normal(DIM)))
-        length = max(1, round(rng.uniform(*shot_s) * fps))
-        starts.append(sum(len(x) for x in chunks))
-        chunks.append(_unit(centre + sigma * rng.standard_normal((length, DIM))))
-        labels += [c] * length
-    embeddings = np.concatenate(chunks).astype(np.float32)
-    timestamps = 0.5 + np.arange(len(embeddings)) / fps
-    return Stream(FrameEmbeddings(f"synthetic-{seed}", timestamps, embeddings), np.array(starts), np.array(labels))
-
-
-def boundary_f1(truth, predicted, tolerance: int = 1) -> float:
-    """F1 of predicted boundaries against the truth, matching each one at most once within ±tolerance."""
-    truth, predicted = sorted(truth), sorted(predicted)
-    if not truth and not predicted:
-        return 1.0
-    used: set[int] = set()
-    hits = 0
-    for p in predicted:
-        match = next((i for i, t in enumerate(truth) if i not in used and abs(t - p) <= tolerance), None)
-        if match is not None:
-            used.add(match)
-            hits += 1
-    precision = hits / len(predicted) if predicted else 0.0
-    recall = hits / len(truth) if truth else 0.0
-    return 2 * precision * recall / (precision + recall) if hits else 0.0
+def make_stream(seed: int = 0, frame_sim: float = CLIP_LEVELS[0], **kwargs) -> Stream:
+    """A seeded CLIP-like stream (see the module docstring); ``frame_sim`` sets the cosine of two
+    frames of one shot, the other levels stay CLIP's."""
+    return _make_stream(seed=seed, levels=(frame_sim, *CLIP_LEVELS[1:]), **kwargs)
 
 
 def inner_starts(items) -> list[int]:
@@ -343,8 +292,10 @@ def test_json_round_trip_keeps_the_segmentation():
         ("min_cluster_s", 0),
         ("min_samples_s", -1.0),
         ("cluster_max_frames", 10),
-        ("class_merge_similarity", 2.0),
-        ("noise_min_similarity", 1.5),
+        ("class_merge_similarity", float("nan")),
+        ("noise_min_similarity", float("inf")),
+        ("scale", "cosine"),
+        ("shot_min_jitter", -1.0),
         ("min_scene_s", -2.0),
         ("shot_threshold", -0.1),
         ("shot_threshold", 0),
@@ -360,6 +311,16 @@ def test_nonsense_options_raise_config_error_naming_the_option(field, value):
     with pytest.raises(ConfigError, match=field) as info:
         SegmentOptions(**{field: value})
     assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("class_merge_similarity", 2.0), ("noise_min_similarity", 1.5), ("shot_threshold", 2.5)]
+)
+def test_absolute_thresholds_out_of_cosine_range_raise_config_error(field, value):
+    """On the absolute scale the thresholds are cosines (distances): outside [-1, 1] ((0, 2]) they are refused."""
+    with pytest.raises(ConfigError, match=field):
+        SegmentOptions.absolute(**{field: value})
+    SegmentOptions(**{field: value})  # on the video scale the same number is a level, and allowed
 
 
 def test_timestamps_that_go_back_are_refused():

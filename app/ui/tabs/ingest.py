@@ -9,15 +9,17 @@ app plays it from the data directory. A server folder must lie under an allowed 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
-from app.ui.context import TRACK_TQDM, Refresh, UiContext
+from app.ui.context import Refresh, UiContext
 from app.ui.errors import render_error, ui_error
 from app.ui.i18n import check_lang, t
+from app.ui.job_view import JobPanel
+from app.ui.jobs import Job
 from app.ui.paths import FolderRefused, check_folder, under_roots
 from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
@@ -32,18 +34,21 @@ VIDEO_COLUMNS = ("col_file", "video", "col_shots", "col_scenes", "time")
 
 
 class IngestHandlers:
+    """Each ingest is a server-side job (:mod:`app.ui.jobs`): it goes on when the page is
+    closed or reloaded, a reloaded page shows it again, and it can be cancelled between videos."""
+
     def __init__(self, ctx: UiContext):
         self.ctx = ctx
+        self.panel: JobPanel | None = None  # set by build_ingest_tab
 
-    def ingest_uploads(self, files: list[str] | None, db: str, force: bool, lang: str,
-                       progress=TRACK_TQDM) -> Iterator[tuple]:
+    async def ingest_uploads(self, files: list[str] | None, db: str, force: bool, lang: str) -> AsyncIterator[list]:
         lang = check_lang(lang)
         if not files:
             raise gr.Error(t(lang, "no_files"))
-        yield from self._ingest([Path(f) for f in files], db, force, lang, progress)
+        async for update in self._start([Path(f) for f in files], db, force, lang):
+            yield update
 
-    def ingest_folder(self, folder: str | None, db: str, force: bool, lang: str,
-                      progress=TRACK_TQDM) -> Iterator[tuple]:
+    async def ingest_folder(self, folder: str | None, db: str, force: bool, lang: str) -> AsyncIterator[list]:
         lang = check_lang(lang)
         roots = self.ctx.ui.ingest_roots
         try:
@@ -54,32 +59,50 @@ class IngestHandlers:
         if not paths:
             raise gr.Error(t(lang, "no_videos_found"))
         refused = {p for p in paths if not under_roots(p.resolve(), roots)}  # symlinks leading outside
-        yield from self._ingest(paths, db, force, lang, progress, refused)
+        async for update in self._start(paths, db, force, lang, refused):
+            yield update
 
-    def _ingest(self, paths: list[Path], db: str, force: bool, lang: str, progress,
-                refused: set[Path] = frozenset()) -> Iterator[tuple]:
+    async def _start(self, paths: list[Path], db: str, force: bool, lang: str,
+                     refused: set[Path] = frozenset()) -> AsyncIterator[list]:
         try:
             check_db_name(db)
-            options = IngestOptions(decode=DecodeOptions(fps=self.ctx.services.settings.fps), force=bool(force),
-                                    media="link")
-            encoder = self.ctx.ready_encoder()
         except BuscaError as err:
             raise ui_error(lang, err) from err
-        results: list[IngestResult | None] = [None] * len(paths)
-        yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
-        for i, path in enumerate(paths):
-            progress((i, len(paths)), desc=path.name, unit="video")
-            if path in refused:
-                roots = ", ".join(map(str, self.ctx.ui.ingest_roots))
-                results[i] = IngestResult(str(path), "failed", error=t(lang, "folder_outside", path=path, roots=roots))
-            else:
-                [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db, options,
-                                            self.ctx.services.catalog)
-            yield self._table(paths, results, lang), "", gr.update(), self.videos_table(db, lang)
-        ok = sum(r.status == "indexed" for r in results)
-        summary = t(lang, "ingest_summary", ok=ok, failed=len(results) - ok, db=db)
-        databases = gr.update(choices=self.ctx.databases(), value=db)
-        yield self._table(paths, results, lang), summary, databases, self.videos_table(db, lang)
+        options = IngestOptions(decode=DecodeOptions(fps=self.ctx.services.settings.fps), force=bool(force),
+                                media="link")
+        outside = t(lang, "folder_outside", path="{path}", roots=", ".join(map(str, self.ctx.ui.ingest_roots)))
+
+        def work(job: Job) -> list[IngestResult | None]:
+            results: list[IngestResult | None] = [None] * len(paths)
+            job.view = (db, paths, results)
+            encoder = self.ctx.ready_encoder()
+            for i, path in enumerate(paths):
+                job.raise_if_cancelled()
+                job.update(index=i + 1, total=len(paths), name=path.name)
+                if path in refused:
+                    results[i] = IngestResult(str(path), "failed", error=outside.replace("{path}", str(path)))
+                else:
+                    [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db,
+                                                options, self.ctx.services.catalog)
+            return results
+
+        job = self.panel.submit(("job_ingest_title", {"n": len(paths), "db": db}), work, lang)
+        async for update in self.panel.follow(job, lang):
+            yield update
+
+    def render(self, job: Job, lang: str) -> list:
+        """The per-video table (pending rows included), and when the job ended its summary, the
+        database list and the database's videos."""
+        if job.view is None:
+            return [gr.update()] * 4
+        db, paths, results = job.view
+        table = self._table(paths, results, lang)
+        if not job.finished:
+            return [table, "", gr.update(), gr.update()]
+        done = [r for r in results if r is not None]
+        ok = sum(r.status == "indexed" for r in done)
+        summary = t(lang, "ingest_summary", ok=ok, failed=len(done) - ok, db=db)
+        return [table, summary, gr.update(choices=self.ctx.databases(), value=db), self.videos_table(db, lang)]
 
     @staticmethod
     def status_table(rows: list[list], lang: str) -> pd.DataFrame:
@@ -126,13 +149,17 @@ def build_ingest_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> tuple[l
         folder_btn = tx.bind(gr.Button(tx("ingest_folder_button"), elem_id="be-ingest-folder-btn"),
                              value="ingest_folder_button")
     summary = gr.Markdown(elem_id="be-ingest-summary")
+    panel = handlers.panel = JobPanel(ctx.jobs, "ingest", handlers.render, "be-ingest", tx("cancel_job"))
+    tx.bind(panel.cancel_btn, value="cancel_job")
     status = tx.bind(gr.Dataframe(handlers.status_table([], tx.lang), label=tx("ingest_status"), interactive=False,
-                                  wrap=True), label="ingest_status")
+                                  wrap=True, elem_id="be-ingest-status"), label="ingest_status")
     videos = tx.bind(gr.Dataframe(lambda: handlers.videos_table(ctx.services.settings.db, tx.lang), label=tx("db_videos"),
                                   interactive=False, wrap=True), label="db_videos")
 
     outputs = [status, summary, db, videos]
-    opts = {"concurrency_id": "ingest", "concurrency_limit": 1, "show_progress_on": [status]}
+    panel.wire(outputs, lang)
+    outputs += panel.outputs
+    opts = panel.follow_options("ingest_follow")
     events = [
         upload_btn.click(handlers.ingest_uploads, [files, db, force, lang], outputs, api_name="ingest", **opts),
         folder_btn.click(handlers.ingest_folder, [folder, db, force, lang], outputs, api_name="ingest_folder", **opts),

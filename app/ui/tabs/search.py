@@ -15,6 +15,15 @@ import gradio as gr
 from app.ui.components import QueryImage
 from app.ui.context import Refresh, UiContext
 from app.ui.exports import FORMATS
+from app.ui.tabs.search_extras import (
+    LINK_JS,
+    DetailTools,
+    OrderControls,
+    ThenBox,
+    build_detail_tools,
+    build_order_controls,
+    build_then_box,
+)
 from app.ui.tabs.search_handlers import (
     ACTION_OUTPUTS,
     DETAIL_OUTPUTS,
@@ -40,7 +49,7 @@ const send = (card, action) => {
 };
 element.addEventListener('click', (event) => {
   const card = event.target.closest(ITEMS);
-  if (!card) return;
+  if (!card || event.target.closest('.be-link')) return;  // a deep link opens in its own tab
   const button = event.target.closest('[data-action]');
   event.preventDefault();
   send(card, button ? button.dataset.action : 'open');
@@ -85,6 +94,13 @@ class SearchTab:
     k: gr.Slider
     one_per_video: gr.Checkbox
     videos: gr.Dropdown
+    then: ThenBox
+    order: OrderControls
+
+    @property
+    def known_item_inputs(self) -> list:
+        """"A, then B", minimum score and order: the last inputs of ``/search``."""
+        return [self.then.text, self.then.image, self.then.within, self.order.min_score, self.order.sort]
 
 
 def _query_inputs(ctx: UiContext) -> SearchTab:
@@ -99,6 +115,7 @@ def _query_inputs(ctx: UiContext) -> SearchTab:
         image = tx.bind(QueryImage(label=tx("query_image", mb=ctx.ui.max_upload_mb), type="filepath", image_mode=None,
                                    sources=["upload", "clipboard"], height=180, scale=2, min_width=240,
                                    elem_id="be-image"), {"mb": ctx.ui.max_upload_mb}, label="query_image")
+    then = build_then_box(ctx)
     with gr.Accordion(tx("options"), open=False) as options:
         tx.bind(options, label="options")
         with gr.Row():
@@ -110,7 +127,8 @@ def _query_inputs(ctx: UiContext) -> SearchTab:
             one = tx.bind(gr.Checkbox(label=tx("one_per_video"), value=False, elem_id="be-one"), label="one_per_video")
             videos = tx.bind(gr.Dropdown(choices=[], multiselect=True, allow_custom_value=True,
                                          label=tx("restrict_videos")), label="restrict_videos")
-    return SearchTab(text, limit, image, weight, k, one, videos)
+        order = build_order_controls(ctx)
+    return SearchTab(text, limit, image, weight, k, one, videos, then, order)
 
 
 @dataclass
@@ -122,6 +140,7 @@ class Details:
     info: gr.Markdown
     strip: gr.Gallery
     close: gr.Button
+    tools: DetailTools
 
 
 def _details(ctx: UiContext) -> Details:
@@ -138,9 +157,10 @@ def _details(ctx: UiContext) -> Details:
                                     label=tx("end_mode"), elem_id="be-endmode"),
                            label="end_mode", choices=[(f"end_{m}", m) for m in END_MODES])
         info = gr.Markdown(elem_id="be-info")
+        tools = build_detail_tools(ctx)
         strip = tx.bind(gr.Gallery(label=tx("other_shots"), columns=3, height=220, allow_preview=False,
                                    fit_columns=False, object_fit="cover", elem_id="be-strip"), label="other_shots")
-    return Details(column, player, shot_bar, end_mode, info, strip, close)
+    return Details(column, player, shot_bar, end_mode, info, strip, close, tools)
 
 
 @dataclass
@@ -250,7 +270,8 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
              "strip": d.strip, "strip_state": strip_state, "info": d.info, "shot_bar": d.shot_bar}
     results = [named[n] for n in RESULT_OUTPUTS]
     details_out = [named[n] for n in DETAIL_OUTPUTS] + [opened]
-    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang, basket]
+    search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang, basket,
+                     *q.known_item_inputs]
     opts = {"concurrency_id": "search", "concurrency_limit": 2, "show_progress_on": [cards]}
     set_url = "(u) => { if (window.beSetUrl && u) window.beSetUrl(u); }"
     stale = "() => { if (window.beStale) window.beStale(true); }"
@@ -278,9 +299,11 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
                    q.videos, lang]
     acted = cards.select(handlers.act, card_inputs, [named[n] for n in ACTION_OUTPUTS], api_visibility="private",
                          concurrency_id="search", show_progress="hidden")
-    acted.then(handlers.details, [selected, records, basket, lang], details_out, api_name="details")
+    opened_event = acted.then(handlers.details, [selected, records, basket, lang], details_out, api_name="details")
     acted.success(url_of, [query], url_box, api_visibility="private", queue=False).then(
         None, [url_box], None, js=set_url)
+    _wire_known_item_tools(handlers, d, records, query, basket, opened, opened_event, details_out, url_box, lang,
+                           set_url)
     refine_box.relevant.input(handlers.ticked("relevant"), [records, refine_box.relevant, refine_box.not_relevant,
                                                              basket, lang],
                               [cards, records, refine_box.relevant, refine_box.not_relevant], api_visibility="private")
@@ -309,10 +332,27 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
     gr.api(handlers.similar_records, api_name="similar")
 
     load_outputs = [q.text, q.weight, q.k, q.one_per_video, q.videos, refine_box.method, ex.fmt, ex.timecodes,
-                    d.end_mode, basket, ex.basket_view, *results]
+                    d.end_mode, basket, ex.basket_view, *results, q.then.text, q.then.within]
     relang_inputs = [records, query, basket, opened, q.text]
     relang_outputs = [cards, status, ex.basket_view, d.info, d.shot_bar, q.limit]
     return SearchView(
         load=loader(ctx, handlers, selection), load_inputs=[basket_store, prefs], load_outputs=load_outputs,
         relang=relanger(handlers, selection), relang_inputs=relang_inputs, relang_outputs=relang_outputs,
         refreshers=[(q.videos, lambda name, _lang: handlers.video_choices(name))], prefs=prefs, gradio_texts=[q.image])
+
+
+def _wire_known_item_tools(handlers: SearchHandlers, d: Details, records, query, basket, opened, opened_event,
+                           details_out: list, url_box, lang, set_url: str) -> None:
+    """"Buscar otras apariciones", subtitles, the opened shot's moment in the address bar, and a deep link
+    (``?db=&video=&t=``) opening the player when the page loads."""
+    extras, tools = handlers.extras, d.tools
+    current = gr.State(None)  # a deep link's shot (an opened card is found by its id)
+    shown = [opened, records, basket, current, lang]
+    tools.appearances.click(extras.appearances, shown, tools.found, api_name="appearances")
+    tools.subtitles.click(extras.subtitles, shown, tools.files, api_name="subtitles")
+    opened_event.then(lambda: (gr.update(value="", visible=False), gr.update(value=None, visible=False)), None,
+                      [tools.found, tools.files], api_visibility="private", queue=False)
+    opened_event.then(extras.url_with_shot, [query, opened, records, basket], url_box, api_visibility="private",
+                      queue=False).then(None, [url_box], None, js=set_url)
+    opener = gr.HTML("", js_on_load=LINK_JS, elem_id="be-link-opener", padding=False)
+    opener.select(extras.open_link, [basket, lang], [*details_out, current], api_visibility="private")

@@ -18,7 +18,6 @@ import gradio as gr
 from app.ui.context import UiContext
 from app.ui.errors import ui_error, ui_message
 from app.ui.formatting import (
-    cards_html,
     choice_label,
     details_markdown,
     hit_record,
@@ -28,9 +27,10 @@ from app.ui.formatting import (
 )
 from app.ui.i18n import check_lang, decimal, t, tn
 from app.ui.review import apply_marks, clean_basket, keep_disjoint, keep_marked, set_mark, toggle_basket
+from app.ui.tabs.search_extras import SearchExtras, cards_for
 from pipeline.errors import BuscaError
 from pipeline.records import SearchHit
-from pipeline.search import Query, refine, search, similar, video_overview
+from pipeline.search import DEFAULT_WITHIN_S, Query, refine, search, similar, video_overview
 from pipeline.sources import load_image
 
 log = logging.getLogger(__name__)
@@ -50,21 +50,27 @@ def status_text(lang: str, spec: list | None) -> str:
     ``[key, count]`` value becomes a count that agrees in number ("1 relevante", "2 relevantes")."""
     if not spec:
         return ""
-    key, values = spec
+    key, values, *more = spec  # more: specs of sentences that follow (what a minimum score hid)
     values = {k: decimal(lang, v, 2) if isinstance(v, float) else tn(lang, v[0], v[1]) if isinstance(v, list) else v
               for k, v in values.items()}
     n = values.pop("n", None)
-    return tn(lang, key, n, **values) if n is not None else t(lang, key, **values)
+    text = tn(lang, key, n, **values) if n is not None else t(lang, key, **values)
+    return text + "".join(status_text(lang, extra) for extra in more)
 
 
 class SearchHandlers:
     def __init__(self, ctx: UiContext):
         self.ctx = ctx
+        self.extras = SearchExtras(ctx, self)  # "A, then B", minimum score and order, deep links
 
     # --- search, refine, more like this ------------------------------------------------------
 
     def search(self, db: str, text: str | None, image: str | None, image_weight: float, k: float,
-               one_per_video: bool, video_ids: list[str] | None, lang: str, basket: list | None = None):
+               one_per_video: bool, video_ids: list[str] | None, lang: str, basket: list | None = None,
+               then_text: str | None = None, then_image: str | None = None, within: float = DEFAULT_WITHIN_S,
+               min_score: float | None = None, sort: str = "score"):
+        """A search; with ``then_text``/``then_image``, pairs "A, then B within ``within`` s"; results below
+        ``min_score`` hidden, in ``sort`` order (see :mod:`app.ui.tabs.search_extras`)."""
         lang = check_lang(lang)
         text = (text or "").strip()
         if not text and not image:
@@ -73,16 +79,19 @@ class SearchHandlers:
         known = self.ctx.videos(db)
         state = {"db": db, "text": text, "image": image or None, "image_weight": float(image_weight), "k": int(k),
                  "one_per_video": bool(one_per_video), "video_ids": [v for v in video_ids or [] if v in known],
-                 "like": None}
+                 "like": None, **self.extras.state(then_text, then_image, within, min_score, sort)}
         started = time.perf_counter()
-        hits = self._run(lang, lambda: search(self.ctx.services.store, self.ctx.ready_encoder(), db,
-                                              self._query(state, lang)))
-        spec = ["n_results", {"n": len(hits), "db": db, "seconds": round(time.perf_counter() - started, 2)}]
+        pairs = self.extras.is_temporal(state)
+        hits, hidden = self._run(lang, lambda: self.extras.results(
+            db, state, self._query(state, lang),
+            lambda q: search(self.ctx.services.store, self.ctx.ready_encoder(), db, q)))
+        spec = ["vb_n_pairs" if pairs else "n_results",
+                {"n": len(hits), "db": db, "seconds": round(time.perf_counter() - started, 2)}]
         truncated = self._tokens(text)
-        if truncated and truncated[0] > truncated[1]:
+        if truncated and truncated[0] > truncated[1] and not pairs:
             spec = ["n_results_cut", {**spec[1], "limit": truncated[1]}]
-        state["status"] = spec
-        return self.outputs(self._results(self.records(hits, db), state, lang, basket, [], []))
+        state["status"] = self.extras.status(spec, hidden, state)
+        return self.outputs(self._results(self.extras.records(hits, db, pairs), state, lang, basket, [], []))
 
     def refine(self, relevant: list[str] | None, not_relevant: list[str] | None, method: str,
                state: dict | None, records: list[dict] | None, lang: str, basket: list | None = None):
@@ -92,6 +101,8 @@ class SearchHandlers:
         positive, negative = list(relevant or []), list(not_relevant or [])
         if not positive and not negative:
             raise ui_message(lang, "nothing_marked")
+        if self.extras.is_temporal(state):
+            raise ui_message(lang, "vb_refine_pairs")
         db = self.ctx.require_db(state["db"], lang)
         seeds = [state["like"]] if state.get("like") and state["like"] not in negative else []
         query = self._query(state, lang) if not state.get("like") else None
@@ -162,8 +173,9 @@ class SearchHandlers:
 
     def records(self, hits: list[SearchHit], db: str) -> list[dict]:
         videos = self.ctx.videos(db)
-        return [hit_record(h, self.ctx.layout.resolve(h.thumbnail), db, videos.get(h.video_id),
-                           self.ctx.video_fps(h.video_id)) for h in hits]
+        return [{**hit_record(h, self.ctx.layout.resolve(h.thumbnail), db, videos.get(h.video_id),
+                              self.ctx.video_fps(h.video_id)), "link": self.extras.link(db, h.video_id, h.start_s)}
+                for h in hits]
 
     def _results(self, records: list[dict], state: dict, lang: str, basket: list | None, relevant: list[str],
                  not_relevant: list[str]) -> tuple:
@@ -171,7 +183,7 @@ class SearchHandlers:
         choices = [(choice_label(r), r["point_id"]) for r in records]
         basket_ids = {b["point_id"] for b in clean_basket(basket)}
         public = [{k: v for k, v in r.items() if k != "thumbnail_path"} for r in records]
-        return {"cards": cards_html(records, lang, basket_ids), "status": status_text(lang, state["status"]),
+        return {"cards": cards_for(records, lang, basket_ids), "status": status_text(lang, state["status"]),
                 "records": records, "query": state, "relevant": gr.update(choices=choices, value=relevant),
                 "not_relevant": gr.update(choices=choices, value=not_relevant), "json": public,
                 "details": gr.update(visible=False), "files": gr.update(value=None, visible=False)}
@@ -194,6 +206,8 @@ class SearchHandlers:
             params["one"] = 1
         if state["video_ids"]:
             params["v"] = ",".join(state["video_ids"])
+        if state.get("then_text"):  # "A, then B" (an example image of B cannot travel in a URL)
+            params.update(then=state["then_text"], within=f"{state['within']:g}")
         return params
 
     def clear(self, lang: str) -> tuple:
@@ -230,7 +244,7 @@ class SearchHandlers:
         elif action == "basket":
             basket = toggle_basket(basket, record)
             out.update(basket=basket, basket_view=self.basket_view(basket, lang),
-                       cards=cards_html(records, lang, {b["point_id"] for b in basket}))
+                       cards=cards_for(records, lang, {b["point_id"] for b in basket}))
         elif action in ("relevant", "not_relevant"):
             rel, neg = set_mark(relevant or [], not_relevant or [], point, action)
             cards, records = self.marked(records, rel, neg, basket, lang)
@@ -240,14 +254,14 @@ class SearchHandlers:
     @staticmethod
     def rerender(records: list[dict] | None, basket: list | None, lang: str) -> str:
         """The cards as they are, drawn again (another language, or the selection changed)."""
-        return cards_html(list(records or []), check_lang(lang), {b["point_id"] for b in clean_basket(basket)})
+        return cards_for(list(records or []), check_lang(lang), {b["point_id"] for b in clean_basket(basket)})
 
     @staticmethod
     def marked(records: list[dict], relevant: list[str], not_relevant: list[str], basket: list,
                lang: str) -> tuple[str, list[dict]]:
         """The cards and records with the marks applied."""
         records = apply_marks(records, relevant, not_relevant)
-        return cards_html(records, lang, {b["point_id"] for b in basket}), records
+        return cards_for(records, lang, {b["point_id"] for b in basket}), records
 
     def ticked(self, winner: str):
         """A tick in the refine box's lists: the shot leaves the other list; the cards follow."""
@@ -275,17 +289,21 @@ class SearchHandlers:
             record = next((b for b in clean_basket(basket) if b["point_id"] == selected), None)
         if record is None:
             raise ui_message(lang, "no_search_yet")
+        return (*self.show(record, position, lang), selected)
+
+    def show(self, record: dict, position: int | None, lang: str, at: float | None = None) -> tuple:
+        """:data:`DETAIL_OUTPUTS` for one record: the player at the shot's start (or at ``at`` seconds)."""
         entry = self.ctx.videos(record.get("db")).get(record["video_id"])
-        info = details_markdown(record, position, entry, lang)
+        info = details_markdown(record, position, entry, lang) + self.extras.details_extra(record, lang)
         media = self.ctx.media_path(entry)
         if entry is not None and media is None:
             info += "\n" + t(lang, "no_media", path=entry.source)
         strip, shots = self._strip(entry, record)
-        player = gr.update(value=str(media) if media else None, playback_position=float(record["start_s"]),
-                           visible=True)
+        start = float(record["start_s"]) if at is None else float(at)
+        player = gr.update(value=str(media) if media else None, playback_position=start, visible=True)
         strip_state = {"media": str(media) if media else None, "shots": shots,
                        "duration_s": record.get("duration_s"), "record": record}
-        return (gr.update(visible=True), player, info, strip, strip_state, shot_bar_html(record, lang), selected)
+        return (gr.update(visible=True), player, info, strip, strip_state, shot_bar_html(record, lang))
 
     def _strip(self, entry, record: dict):
         if entry is None:

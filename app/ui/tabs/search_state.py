@@ -15,9 +15,9 @@ from app.ui.tabs.search_handlers import RESULT_OUTPUTS, SearchHandlers, status_t
 from app.ui.tabs.selection import SelectionHandlers
 from app.ui.urlstate import SearchParams, clean_prefs
 from pipeline.errors import BuscaError, QueryError
-from pipeline.search import to_hits
+from pipeline.index import shot_point_id
+from pipeline.search import DEFAULT_WITHIN_S, to_hits
 from pipeline.sources import load_image
-from pipeline.store import point_id
 
 
 def url_of(query: dict | None):
@@ -65,19 +65,23 @@ def loader(ctx: UiContext, handlers: SearchHandlers, selection: SelectionHandler
                     results = _like_from_url(ctx, handlers, db, params.like, k, one, lang, basket)
                 else:
                     results = handlers.search(db, params.text, None, weight, k, one,
-                                              [v for v in params.videos if v in known], lang, basket)
+                                              [v for v in params.videos if v in known], lang, basket, params.then,
+                                              None, params.within if params.within is not None else DEFAULT_WITHIN_S)
             except gr.Error as err:
                 results = (gr.update(), f"⚠️ {err.message}", *(gr.update(),) * (len(RESULT_OUTPUTS) - 2))
         text = params.text if params.runs_a_search else gr.update()  # never wipe what the user began typing
+        then = (params.then, params.within if params.within is not None else DEFAULT_WITHIN_S) if params.then else \
+            (gr.update(), gr.update())
         return (text, weight, k, one, videos, prefs["method"], prefs["fmt"], prefs["tc"], prefs["end"],
-                basket, basket_view, *results)
+                basket, basket_view, *results, *then)
     return load
 
 
 def _like_from_url(ctx: UiContext, handlers: SearchHandlers, db: str, like: str, k: int, one: bool, lang: str,
                    basket: list) -> tuple:
     video_id, _, number = like.partition(":")
-    pid = point_id(video_id, int(number) - 1)
+    entry = ctx.services.catalog.get(db, video_id)  # a re-segmented video's ids no longer follow shot numbers
+    pid = shot_point_id(ctx.layout, entry.encoder if entry else None, video_id, int(number) - 1)
     record = handlers.records([_stored_hit(ctx, db, pid, lang)], db)[0]
     return handlers.outputs(handlers.similar_view(record, k, one, [], lang, basket))
 

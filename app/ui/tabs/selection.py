@@ -18,6 +18,7 @@ from app.ui.exports import provenance, slug, write_export
 from app.ui.formatting import file_url
 from app.ui.i18n import check_lang, t, tn
 from app.ui.review import clean_basket, remove_from_basket
+from app.ui.tabs.search_extras import edl_export
 from pipeline.errors import BuscaError
 
 
@@ -100,4 +101,5 @@ class SelectionHandlers:
         stem = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
         folder = self.ctx.export_path(stem).parent
         paths = write_export(records, prov, folder, stem, lang, fmt or "csv_es", timecodes or "ms")
-        return gr.update(value=[str(p) for p in paths], visible=True)
+        edl = edl_export(self.ctx, records, folder, stem)  # for editors: CMX3600, with deep links
+        return gr.update(value=[str(p) for p in [*paths, *([edl] if edl else [])]], visible=True)
