@@ -4,6 +4,14 @@ FROM nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
 # BUSCA_INGEST_ROOT: the only folder the web app may ingest from (mount the archive there);
 # left unset it would default to the data directory's parent, which is / here.
+# /models holds every model: the Hugging Face cache (HF_HOME) and the exported ONNX text towers
+# (XDG_CACHE_HOME) when the container may download; for an isolated network, fill it on a
+# connected machine with `python -m app models download NAME... --to DIR`, mount DIR at /models
+# and set BUSCA_MODELS_DIR=/models: every model then loads from it and nothing is downloaded.
+# BUSCA_HOST=0.0.0.0 (reachable through the published port) comes with no login and no
+# BUSCA_ALLOW_ANONYMOUS: the app refuses to start until the operator sets BUSCA_AUTH (or
+# BUSCA_AUTH_FILE) with a strong password, or says BUSCA_ALLOW_ANONYMOUS=1 on purpose.
+# docker stop sends SIGTERM: the app closes the store before it exits.
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything BuscaEscenas and its tests need on Debian 12 with Python 3.11:
-# apt packages (ffmpeg, chromium for the browser test, espeak-ng and speech samples for the
-# Whisper tests) and a virtual environment in .venv with the pinned Python packages.
+# apt packages (ffmpeg, Apertium's Spanish-English pair for query translation, chromium for the
+# browser test, espeak-ng and speech samples for the Whisper tests) and a virtual environment in
+# .venv with the pinned Python packages.
 #   ./install.sh              runtime + test dependencies
 #   ./install.sh --runtime    runtime only (what the Dockerfile uses)
 set -euo pipefail
@@ -13,7 +14,7 @@ runtime_only=false
 sudo=""
 [[ "$(id -u)" != 0 ]] && sudo="sudo"
 
-apt_packages=(ffmpeg python3-venv)
+apt_packages=(ffmpeg python3-venv apertium-eng-spa)
 # fonts-noto-color-emoji: the cards' 👍 / 👎 in the browser test's screenshots
 $runtime_only || apt_packages+=(chromium fonts-noto-color-emoji espeak-ng pocketsphinx-testdata)
 $sudo apt-get update -q

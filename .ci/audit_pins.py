@@ -1,21 +1,26 @@
 #!/usr/bin/env python3
-"""Open security advisories for the exact pins in requirements.txt, as PyPI publishes them.
+"""Known security advisories against the exact pins in requirements.txt, for the pinned versions.
 
-PyPI's project endpoint (``https://pypi.org/pypi/NAME/json``) describes the newest release and
-lists the advisories (PYSEC / GHSA, from OSV) that still affect it. So:
+Every ``name==version`` pin is checked against the first source that answers for *that version*:
 
-- a pin on the newest release is checked exactly: its advisories are that list;
-- an older pin cannot be checked through this endpoint (the per-version endpoint is not reachable
-  from every network), and is reported as ``behind``.
+1. PyPI's release document, ``https://pypi.org/pypi/NAME/VERSION/json``: its ``vulnerabilities``
+   are the advisories (PYSEC / GHSA, from OSV) that affect that release;
+2. OSV's query API, ``https://api.osv.dev/v1/query`` (package and version);
+3. PyPI's project document, ``https://pypi.org/pypi/NAME/json``: its ``vulnerabilities`` affect the
+   *newest* release only, so it settles a pin only when the pin is the newest release.
+
+A pin is ``clean`` (a source answered, no advisory), ``vulnerable`` (advisories listed), or
+``unchecked`` when no source could answer for its version; then the report says which sources were
+tried and why each failed (no silent pass, as ``pip-audit`` gave when it could not reach its
+source). A newer release alone is never a failure: ``latest`` is reported for information.
 
 Usage::
 
-    .venv/bin/python .ci/audit_pins.py                   # report every exact pin, JSON on stdout
-    .venv/bin/python .ci/audit_pins.py --require gradio  # exit 1 unless gradio's pin is clean
+    .venv/bin/python .ci/audit_pins.py                   # JSON report on stdout, one line per problem on stderr
+    .venv/bin/python .ci/audit_pins.py --require gradio  # gradio's pin must also be checked, not unchecked
 
-``--require`` names packages whose pin must be the newest release with no open advisory (the app
-faces the network through Gradio). Exit status: 0 clean, 1 a required pin is not clean, 2 PyPI
-could not be read.
+Exit status: 0 every pin checked and clean; 1 a known advisory affects a pinned version (or a
+``--require``d pin is missing or unchecked); 3 no advisory found, but some pins could not be checked.
 """
 
 from __future__ import annotations
@@ -28,8 +33,17 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-PYPI = "https://pypi.org/pypi/{name}/json"
+PYPI_RELEASE = "https://pypi.org/pypi/{name}/{version}/json"
+PYPI_PROJECT = "https://pypi.org/pypi/{name}/json"
+OSV_QUERY = "https://api.osv.dev/v1/query"
 PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;#]+)")
+EXIT_CLEAN, EXIT_VULNERABLE, EXIT_UNCHECKED = 0, 1, 3
+#: What a source may fail with: network, HTTP status, a body that is not the document expected.
+FAILURES = (urllib.error.URLError, TimeoutError, OSError, json.JSONDecodeError, KeyError, TypeError, ValueError)
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def exact_pins(requirements: str) -> dict[str, str]:
@@ -38,59 +52,104 @@ def exact_pins(requirements: str) -> dict[str, str]:
     for line in requirements.splitlines():
         match = PIN.match(line)
         if match:
-            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+            pins[normalise(match.group(1))] = match.group(2)
     return pins
 
 
-def assess(pinned: str, project: dict) -> dict:
-    """What PyPI's project document says about *pinned*: ``clean``, ``open`` (with the advisories)
-    or ``behind`` (not the newest release, so this endpoint cannot say)."""
-    latest = project["info"]["version"]
-    if pinned != latest:
-        return {"pinned": pinned, "latest": latest, "status": "behind", "advisories": []}
-    advisories = [
-        {"id": item.get("id"), "aliases": item.get("aliases", []), "fixed_in": item.get("fixed_in", []),
-         "link": item.get("link")}
-        for item in project.get("vulnerabilities") or []
-        if not item.get("withdrawn")
-    ]
-    return {"pinned": pinned, "latest": latest, "status": "open" if advisories else "clean",
-            "advisories": advisories}
-
-
-def fetch(name: str, timeout: float = 30.0) -> dict:
-    request = urllib.request.Request(PYPI.format(name=name), headers={"Accept": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # fixed https URL, no user input
+def fetch_json(url: str, payload: dict | None = None, timeout: float = 30.0) -> dict:
+    """GET (or POST ``payload`` as JSON) a fixed https URL; no user input reaches it."""
+    data = json.dumps(payload).encode() if payload is not None else None
+    headers = {"Accept": "application/json", **({"Content-Type": "application/json"} if data else {})}
+    request = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)
 
 
-def main(argv: list[str] | None = None) -> int:
+def pypi_advisories(items: list | None) -> list[dict]:
+    return [{"id": item.get("id"), "aliases": item.get("aliases", []), "fixed_in": item.get("fixed_in", []),
+             "link": item.get("link")} for item in items or [] if not item.get("withdrawn")]
+
+
+def osv_advisories(items: list | None) -> list[dict]:
+    return [{"id": item.get("id"), "aliases": item.get("aliases", []), "fixed_in": _osv_fixed(item),
+             "link": f"https://osv.dev/vulnerability/{item.get('id')}"} for item in items or [] if not item.get("withdrawn")]
+
+
+def _osv_fixed(item: dict) -> list[str]:
+    return sorted({event["fixed"] for affected in item.get("affected", []) for r in affected.get("ranges", [])
+                   for event in r.get("events", []) if "fixed" in event})
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code}"
+    if isinstance(error, urllib.error.URLError):
+        return f"unreachable ({error.reason})"
+    return f"{type(error).__name__}: {error}"
+
+
+def check_pin(name: str, version: str, fetch=fetch_json) -> dict:
+    """The pin's status from the first source that can answer for ``version`` (see the module docs)."""
+    tried, latest = [], None
+    try:
+        release = fetch(PYPI_RELEASE.format(name=name, version=version))
+        advisories = pypi_advisories(release["vulnerabilities"])
+        return _result(version, latest, "pypi-release", advisories, tried)
+    except FAILURES as error:
+        tried.append({"source": "pypi-release", "error": _why(error)})
+    try:
+        answer = fetch(OSV_QUERY, {"package": {"name": name, "ecosystem": "PyPI"}, "version": version})
+        return _result(version, latest, "osv", osv_advisories(answer.get("vulns")), tried)
+    except FAILURES as error:
+        tried.append({"source": "osv", "error": _why(error)})
+    try:
+        project = fetch(PYPI_PROJECT.format(name=name))
+        latest = project["info"]["version"]
+        if latest == version:
+            return _result(version, latest, "pypi-project", pypi_advisories(project["vulnerabilities"]), tried)
+        tried.append({"source": "pypi-project", "error": f"it lists the advisories of the newest release ({latest}) only"})
+    except FAILURES as error:
+        tried.append({"source": "pypi-project", "error": _why(error)})
+    return {"pinned": version, "latest": latest, "status": "unchecked", "source": None, "advisories": [],
+            "tried": tried}
+
+
+def _result(version: str, latest: str | None, source: str, advisories: list[dict], tried: list[dict]) -> dict:
+    return {"pinned": version, "latest": latest, "status": "vulnerable" if advisories else "clean", "source": source,
+            "advisories": advisories, "tried": tried}
+
+
+def main(argv: list[str] | None = None, fetch=fetch_json) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requirements", type=Path, default=Path(__file__).resolve().parent.parent / "requirements.txt")
     parser.add_argument("--require", action="append", default=[], metavar="PACKAGE",
-                        help="fail unless this package's pin is the newest release with no open advisory")
+                        help="fail unless this package is pinned exactly and its version could be checked")
     args = parser.parse_args(argv)
 
     pins = exact_pins(args.requirements.read_text())
-    required = {re.sub(r"[-_.]+", "-", name).lower() for name in args.require}
+    required = {normalise(name) for name in args.require}
     missing = required - pins.keys()
     if missing:
         print(f"audit_pins: {', '.join(sorted(missing))} not pinned exactly in {args.requirements}", file=sys.stderr)
-        return 1
-    report = {}
-    for name, version in pins.items():
-        try:
-            report[name] = assess(version, fetch(name))
-        except (urllib.error.URLError, TimeoutError, json.JSONDecodeError, KeyError) as error:
-            print(f"audit_pins: cannot read PyPI's record for {name}: {error}", file=sys.stderr)
-            return 2
+        return EXIT_VULNERABLE
+    report = {name: check_pin(name, version, fetch) for name, version in pins.items()}
     print(json.dumps(report, indent=2))
-    failed = sorted(name for name in required if report[name]["status"] != "clean")
-    for name in failed:
+    vulnerable = sorted(n for n, r in report.items() if r["status"] == "vulnerable")
+    unchecked = sorted(n for n, r in report.items() if r["status"] == "unchecked")
+    for name in vulnerable:
         entry = report[name]
-        print(f"audit_pins: {name}=={entry['pinned']} is {entry['status']} (newest {entry['latest']}; "
-              f"advisories: {[a['id'] for a in entry['advisories']]})", file=sys.stderr)
-    return 1 if failed else 0
+        print(f"audit_pins: {name}=={entry['pinned']} has known advisories: "
+              f"{', '.join(a['id'] for a in entry['advisories'])} (source {entry['source']})", file=sys.stderr)
+    for name in unchecked:
+        tried = "; ".join(f"{t['source']}: {t['error']}" for t in report[name]["tried"])
+        print(f"audit_pins: {name}=={report[name]['pinned']} NOT CHECKED, no source answered for this version "
+              f"({tried})", file=sys.stderr)
+    checked = len(report) - len(unchecked)
+    print(f"audit_pins: {checked} of {len(report)} pins checked, {len(vulnerable)} with known advisories, "
+          f"{len(unchecked)} not checked", file=sys.stderr)
+    if vulnerable or required & set(unchecked):
+        return EXIT_VULNERABLE
+    return EXIT_UNCHECKED if unchecked else EXIT_CLEAN
 
 
 if __name__ == "__main__":

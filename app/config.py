@@ -7,24 +7,38 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipeline.core import DiskMargin
 from pipeline.errors import ConfigError
 
 #: Environment variables, their defaults, and what they mean (the README lists them too).
 ENVIRONMENT = {
     "BUSCA_DATA_DIR": ("./data", "data directory: artifacts, catalog, embedded Qdrant store"),
     "BUSCA_DB": ("archivo", "default database (Qdrant collection)"),
-    "BUSCA_CLIP_MODEL": ("ViT-L-14/openai", "open_clip spec: NAME/TAG, hf-hub:org/repo or local-dir:/path"),
+    "BUSCA_CLIP_MODEL": ("ViT-B-16-SigLIP2/webli", "encoder for new databases: a catalogue name (python -m app "
+                         "models) or open_clip spec NAME/TAG, hf-hub:org/repo, local-dir:/path"),
+    "BUSCA_QUERY_ENCODER": ("auto", "how text queries are encoded: auto, native, mclip (ViT-L-14/openai databases) "
+                            "or translate (Apertium es->en)"),
+    "BUSCA_MODELS_DIR": ("", "folder of downloaded models (python -m app models download); when set, every model "
+                         "loads from it and the network is never used"),
+    "BUSCA_TEXT_RUNTIME": ("auto", "text queries on CPU: auto (ONNX Runtime when installed), onnx or torch"),
     "BUSCA_DEVICE": ("auto", "torch device for the models: auto, cuda, mps or cpu"),
     "BUSCA_STORE": ("edge", "embedded store backend: edge (Qdrant Edge), local (qdrant-client local mode)"),
     "BUSCA_QDRANT_URL": ("", "Qdrant server or cluster URL; when set, the embedded store is not used"),
     "BUSCA_QDRANT_API_KEY": ("", "API key for the Qdrant server"),
     "BUSCA_FPS": ("2", "frames sampled per second of video"),
+    "BUSCA_MIN_FREE_MB": ("1024", "free disk space every write leaves on the data directory, in MB (with the next)"),
+    "BUSCA_MIN_FREE_PERCENT": ("5", "... or this share of the disk, whichever is larger; below it the store opens read-only"),
+    "BUSCA_EVAL_MAX_LINES": ("20000", "most log entries an evaluation reads"),
+    "BUSCA_EVAL_MAX_MB": ("20", "largest log file an evaluation reads, in MB"),
     # The web app's settings (read by app/ui/settings.py when it starts):
     "BUSCA_HOST": ("127.0.0.1", "web app bind address; 0.0.0.0 exposes it to the network (set BUSCA_AUTH)"),
     "BUSCA_PORT": ("7860", "web app port"),
     "BUSCA_AUTH": ("", "web app login as user:password (several: comma-separated)"),
     "BUSCA_AUTH_FILE": ("", "file with one user:password per line, instead of BUSCA_AUTH"),
+    "BUSCA_ALLOW_ANONYMOUS": ("", "1: let the web app listen beyond this machine without a login (refused otherwise)"),
     "BUSCA_MAX_UPLOAD_MB": ("200", "largest file the web app accepts, in MB"),
+    "BUSCA_MAX_REQUEST_MB": ("1000", "largest upload request (all its files together), in MB"),
+    "BUSCA_MAX_UPLOAD_FILES": ("20", "most files in one upload request"),
     "BUSCA_INGEST_ROOT": ("/archivo", "server folders the web app may ingest from, ':'-separated (mount the archive there)"),
     "BUSCA_LANG": ("es", "web app language: es or en"),
     "BUSCA_PUBLIC_URL": ("", "the web app's address as users reach it, for deep links in results and exports "
@@ -37,7 +51,9 @@ ENVIRONMENT = {
     "BUSCA_VLM_URL": ("", "OpenAI-compatible server up to /v1, e.g. http://localhost:8000/v1 (vLLM)"),
     "BUSCA_VLM_API_KEY": ("", "API key for BUSCA_VLM_URL"),
     "BUSCA_VLM_URLS": ("", "other model servers web users may pick, comma-separated (default: only BUSCA_VLM_URL)"),
-    "BUSCA_UI_MODELS": ("restricted", "restricted: web users pick only allowed model servers and no model folders; open: anything"),
+    "BUSCA_UI_MODELS": ("restricted", "restricted: web users pick only listed models and servers; open: anything"),
+    "BUSCA_UI_WHISPER_MODELS": ("", "Whisper models web users may pick besides the sizes offered, comma-separated"),
+    "BUSCA_UI_VLM_MODELS": ("", "vision-language models web users may pick besides BUSCA_VLM_MODEL, comma-separated"),
     "BUSCA_ALLOWED_HOSTS": ("", "video hosts allowed for URLs besides YouTube, comma-separated"),
     "BUSCA_MAX_DURATION_S": ("7200", "longest video a URL may point to, in seconds"),
     "BUSCA_MAX_DOWNLOAD_MB": ("2048", "largest download from a URL, in MB"),
@@ -54,6 +70,19 @@ class Settings:
     qdrant_url: str | None
     qdrant_api_key: str | None
     fps: float
+    #: Free space every write leaves on the data directory's disk (below it: read-only).
+    margin: DiskMargin = DiskMargin()
+    #: Caps on a log that an evaluation reads (entries, file size in MB).
+    eval_max_lines: int = 20_000
+    eval_max_mb: float = 20.0
+    #: ``BUSCA_MODELS_DIR``: load every model from this folder, never from the network.
+    models_dir: Path | None = None
+    #: ``BUSCA_QUERY_ENCODER``: auto, native, mclip or translate.
+    query_encoder: str = "auto"
+    #: ``BUSCA_TEXT_RUNTIME``: auto, onnx or torch (text queries on CPU).
+    text_runtime: str = "auto"
+    #: Whether ``clip_model`` was given on purpose (a flag), rather than being the default for new databases.
+    clip_model_explicit: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -66,6 +95,8 @@ class Settings:
             fps = float(get("BUSCA_FPS"))
         except ValueError as err:
             raise ConfigError(f"BUSCA_FPS must be a number, got {get('BUSCA_FPS')!r}") from err
+        margin = DiskMargin(_number(env, "BUSCA_MIN_FREE_MB", allow_zero=True),
+                            _number(env, "BUSCA_MIN_FREE_PERCENT", allow_zero=True))
         return cls(
             data_dir=Path(get("BUSCA_DATA_DIR")).expanduser(),
             db=get("BUSCA_DB"),
@@ -75,13 +106,22 @@ class Settings:
             qdrant_url=get("BUSCA_QDRANT_URL") or None,
             qdrant_api_key=get("BUSCA_QDRANT_API_KEY") or None,
             fps=fps,
+            margin=margin,
+            eval_max_lines=int(_number(env, "BUSCA_EVAL_MAX_LINES")),
+            eval_max_mb=_number(env, "BUSCA_EVAL_MAX_MB"),
+            models_dir=Path(get("BUSCA_MODELS_DIR")).expanduser() if get("BUSCA_MODELS_DIR") else None,
+            query_encoder=get("BUSCA_QUERY_ENCODER").lower() or "auto",
+            text_runtime=get("BUSCA_TEXT_RUNTIME").lower() or "auto",
         )
 
     def override(self, **changes) -> Settings:
         """Apply CLI flags that were given (``None`` means 'not given')."""
         given = {k: v for k, v in changes.items() if v is not None}
-        if "data_dir" in given:
-            given["data_dir"] = Path(given["data_dir"]).expanduser()
+        for key in ("data_dir", "models_dir"):
+            if key in given:
+                given[key] = Path(given[key]).expanduser()
+        if "clip_model" in given:
+            given.setdefault("clip_model_explicit", True)
         return replace(self, **given)
 
 
@@ -102,14 +142,18 @@ def public_url(env: dict[str, str] | None = None, host: str | None = None, port:
 VLM_BACKENDS = ("transformers", "openai")
 
 
-def _number(env, name: str) -> float:
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+
+
+def _number(env, name: str, allow_zero: bool = False) -> float:
     raw = env.get(name, ENVIRONMENT[name][0]).strip()
     try:
         value = float(raw)
     except ValueError as err:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from err
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{name} must be {'zero or ' if allow_zero else ''}positive, got {raw!r}")
     return value
 
 
@@ -130,6 +174,9 @@ class AnalysisSettings:
     vlm_urls: tuple[str, ...] = ()
     #: ``restricted`` or ``open``: what web users may choose in the Configuración tab.
     ui_models: str = "restricted"
+    #: Models web users may pick besides the defaults (``BUSCA_UI_WHISPER_MODELS``, ``BUSCA_UI_VLM_MODELS``).
+    ui_whisper_models: tuple[str, ...] = ()
+    ui_vlm_models: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.vlm_backend not in VLM_BACKENDS:
@@ -165,8 +212,10 @@ class AnalysisSettings:
             allowed_hosts=cls.parse_hosts(get("BUSCA_ALLOWED_HOSTS")),
             max_duration_s=_number(env, "BUSCA_MAX_DURATION_S"),
             max_download_mb=_number(env, "BUSCA_MAX_DOWNLOAD_MB"),
-            vlm_urls=tuple(u.strip() for u in get("BUSCA_VLM_URLS").split(",") if u.strip()),
+            vlm_urls=_names(get("BUSCA_VLM_URLS")),
             ui_models=get("BUSCA_UI_MODELS").lower(),
+            ui_whisper_models=_names(get("BUSCA_UI_WHISPER_MODELS")),
+            ui_vlm_models=_names(get("BUSCA_UI_VLM_MODELS")),
         )
 
     def override(self, **changes) -> AnalysisSettings:

@@ -1,33 +1,47 @@
-"""The composition root: one long-lived object owns the encoder, the store, the data layout and
+"""The composition root: one long-lived object owns the encoders, the store, the data layout and
 the video catalog; and the factories that build every model from the settings (the CLI and the
 web app build models only through them).
 
 The encoder loads lazily (the first search or ingest pays for it); the store opens at
 start-up so that a locked embedded store is reported at once. The catalog goes with the store
 (SQLite in the data directory, or a companion collection on a Qdrant server); a damaged catalog
-does not stop anything from starting: :meth:`Services.warnings` names it.
+does not stop anything from starting: :meth:`Services.warnings` names it. A database is searched
+with the encoder that made its vectors (:meth:`Services.encoder_for_db`), and text queries go
+through the query encoder chosen for it (:meth:`Services.query_encoder`). When the data
+directory's disk has less than the margin free (``BUSCA_MIN_FREE_MB`` / ``_PERCENT``), the
+embedded store opens read-only: search works, writes are refused with a clear error instead of
+a SIGBUS.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 
 from app.config import AnalysisSettings, Settings
+from models.catalogue import ENCODERS, MCLIP_MODEL, ORIGINAL_ENCODER, is_multilingual, resolve_encoder_name
 from models.clip import ClipOptions, OpenClipEncoder
-from pipeline.errors import BuscaError, ConfigError
-from pipeline.index import Catalog, DataLayout, catalog_for, open_catalog
-from pipeline.protocols import CutDetector, Describer, Transcriber
+from pipeline.core import check_free_space, space_shortfall
+from pipeline.errors import BuscaError, ConfigError, QueryError
+from pipeline.index import Catalog, DataLayout, EncoderRecord, catalog_for, open_catalog, stored_encoders
+from pipeline.protocols import CutDetector, Describer, TextEncoder, Transcriber
+from pipeline.search import CachedTextEncoder, QueryEncoderChoice, TranslatingEncoder, choose_query_encoder
 from pipeline.store import VectorStore, open_store
 
 log = logging.getLogger(__name__)
 
+KNOWN_SPECS = tuple(entry.spec for entry in ENCODERS)
 
-def make_encoder(model: str, device: str) -> OpenClipEncoder:
-    """An open_clip encoder (nothing is loaded until it is first used)."""
-    return OpenClipEncoder(ClipOptions(model=model, device=device))
+
+def make_encoder(model: str, device: str, models_dir=None, text_runtime: str = "auto") -> OpenClipEncoder:
+    """An open_clip encoder (nothing is loaded until it is first used). ``model`` may be a
+    catalogue name (``siglip2-b16``) or any open_clip spec. ``text_runtime`` ``auto`` runs text
+    queries with ONNX Runtime on CPU when it is installed (README, "Performance", text queries)."""
+    return OpenClipEncoder(ClipOptions(model=resolve_encoder_name(model), device=device,
+                                       models_dir=str(models_dir) if models_dir else None, text_runtime=text_runtime))
 
 
 def make_decoder(name: str, device: str):
@@ -52,16 +66,20 @@ def make_cut_detector(name: str, device: str) -> CutDetector:
     return TransNetV2Detector(TransNetOptions(device=device))
 
 
-def make_transcriber(analysis: AnalysisSettings, device: str) -> Transcriber:
-    """faster-whisper (CTranslate2 runs on cpu or cuda; other devices fall back to auto)."""
-    from models.whisper import WhisperTranscriber
+def make_transcriber(analysis: AnalysisSettings, device: str, models_dir=None) -> Transcriber:
+    """faster-whisper (CTranslate2 runs on cpu or cuda; other devices fall back to auto). With a
+    models folder the model loads from ``<models>/whisper/<size>``; without one, a size that is
+    neither cached nor downloadable fails here, once."""
+    from models.whisper import WhisperTranscriber, local_whisper
 
+    models_dir = models_dir or os.environ.get("BUSCA_MODELS_DIR") or None  # the web app's factories pass none
     kind = device.split(":")[0]
-    return WhisperTranscriber(analysis.whisper_model, device=kind if kind in ("cpu", "cuda") else "auto",
-                              language=analysis.audio_lang)
+    whisper_device = kind if kind in ("cpu", "cuda") else "auto"
+    model = local_whisper(analysis.whisper_model, whisper_device, str(models_dir) if models_dir else None)
+    return WhisperTranscriber(model, device=whisper_device, language=analysis.audio_lang)
 
 
-def make_describer(analysis: AnalysisSettings, device: str) -> Describer:
+def make_describer(analysis: AnalysisSettings, device: str, models_dir=None) -> Describer:
     """The vision-language model of the chosen backend (nothing is loaded yet)."""
     if analysis.vlm_backend == "openai":
         from models.vlm_openai import OpenAICompatibleDescriber, OpenAIVLMOptions
@@ -71,9 +89,12 @@ def make_describer(analysis: AnalysisSettings, device: str) -> Describer:
                               "(or BUSCA_VLM_URL)")
         return OpenAICompatibleDescriber(OpenAIVLMOptions(base_url=analysis.vlm_url, model=analysis.vlm_model,
                                                           api_key=analysis.vlm_api_key))
+    from models.hub import local_hf_model
     from models.vlm_transformers import QwenVLDescriber, QwenVLOptions
 
-    return QwenVLDescriber(QwenVLOptions(model=analysis.vlm_model, device=device))
+    models_dir = models_dir or os.environ.get("BUSCA_MODELS_DIR") or None
+    model, offline = local_hf_model(analysis.vlm_model, str(models_dir) if models_dir else None)
+    return QwenVLDescriber(QwenVLOptions(model=model, device=device, local_files_only=offline))
 
 
 def model_statuses(analysis: AnalysisSettings, device: str) -> list:
@@ -135,18 +156,31 @@ class Services:
     store: VectorStore
     encoder: OpenClipEncoder
     _counted: dict[str, tuple[float, ArchiveWarning | None]] = field(default_factory=dict, repr=False)
+    _encoders: dict = field(default_factory=dict, repr=False)
+    _text_encoders: dict = field(default_factory=dict, repr=False)
+    _available: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def start(cls, settings: Settings) -> Services:
+    def start(cls, settings: Settings, write: str | None = None) -> Services:
+        """Open the store (read-only when the disk is short). ``write`` names what the caller is
+        about to write (e.g. ``"ingest"``): then a short disk is an error, raised before anything opens."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if write:  # artifacts and media go to the data directory, whatever the store
+            check_free_space(settings.data_dir, settings.margin, write)
+        embedded = not settings.qdrant_url
+        short = space_shortfall(settings.data_dir, settings.margin) if embedded else None
+        if short is not None:
+            log.warning("only %d MB free on %s (margin %d MB): the store opens read-only, ingest is refused",
+                        short[0] >> 20, settings.data_dir, short[1] >> 20)
         store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
-                           backend=settings.store)
+                           backend=settings.store, read_only=short is not None, margin=settings.margin)
         try:
             catalog = catalog_for(store, settings.data_dir, catalog_replication())
         except BaseException:
             store.close()
             raise
-        encoder = make_encoder(settings.clip_model, settings.device)
+        encoder = make_encoder(settings.clip_model, settings.device, settings.models_dir, settings.text_runtime)
         log.info("data in %s, store %s, catalog %s, encoder %s", settings.data_dir, store.kind, catalog.where,
                  settings.clip_model)
         services = cls(settings, DataLayout(settings.data_dir), catalog, store, encoder)
@@ -206,8 +240,116 @@ class Services:
                 found.append(warning)
         return found
 
+    # --- encoders --------------------------------------------------------------------------------
+
+    def encoder_named(self, spec: str) -> OpenClipEncoder:
+        """One long-lived encoder per model spec (the configured one is :attr:`encoder`)."""
+        spec = resolve_encoder_name(spec)
+        if spec in (self.encoder.name, getattr(self.encoder, "model_id", None)):
+            return self.encoder
+        with self._lock:
+            if spec not in self._encoders:
+                self._encoders[spec] = make_encoder(spec, self.settings.device, self.settings.models_dir,
+                                                    self.settings.text_runtime)
+            return self._encoders[spec]
+
+    def db_encoders(self, db: str) -> dict[str, EncoderRecord]:
+        """The database's image-text encoders (named vectors ``clip-*``; other channels' vectors,
+        e.g. text embeddings, are not searched with an image encoder) with the model and weights
+        that made each."""
+        records = stored_encoders(self.store, db, KNOWN_SPECS)
+        return {name: record for name, record in records.items() if name.startswith("clip-")}
+
+    def encoder_for_db(self, db: str, requested: str | None = None) -> OpenClipEncoder:
+        """The encoder to search ``db`` with: ``requested`` (a name or spec) when given, else the
+        configured one when the database holds its vectors, else the model that made the database's
+        vectors (the configured model is only the default for new databases)."""
+        if requested:
+            return self.encoder_named(requested)
+        if self.settings.clip_model_explicit or not self.store.has_collection(db):
+            return self.encoder
+        records = self.db_encoders(db)
+        if not records or self.encoder.vector_name in records:
+            return self.encoder
+        known = [r for r in records.values() if r.model]
+        if not known:
+            raise QueryError(f"database {db!r} holds vectors of models it did not record "
+                             f"({', '.join(records)}): pass the model that made them with --clip-model")
+        preferred = sorted(known, key=lambda r: KNOWN_SPECS.index(r.model) if r.model in KNOWN_SPECS else 99)[0]
+        log.info("database %r: searching with %s, the model that made its vectors", db, preferred.model)
+        return self.encoder_named(preferred.model)
+
+    def add_other_encoders(self, db: str, encoder, video_ids: list[str], progress: bool = False) -> list:
+        """Give ``video_ids`` (just ingested with ``encoder``) the vectors of every other encoder
+        ``db`` records, by re-indexing them (:func:`pipeline.index.reindex`); the results per video."""
+        from pipeline.index import reindex
+
+        results = []
+        if not video_ids:
+            return results
+        for record in self.db_encoders(db).values():
+            if record.vector_name == encoder.vector_name or not record.model:
+                continue
+            other = self.encoder_named(record.model)
+            log.info("adding %s vectors to %d new videos of %r", record.model, len(video_ids), db)
+            results += reindex(other, self.store, self.layout, db, video_ids=video_ids,
+                               short_side=max(224, other.image_size), progress=progress, catalog=self.catalog)
+        return results
+
+    def available(self, what: str) -> bool:
+        """Whether query encoder ``mclip`` (its files at hand) or ``translate`` (Apertium) can run here."""
+        if what not in self._available:
+            if what == "translate":
+                from models.translate import ApertiumTranslator
+
+                self._available[what] = ApertiumTranslator.available()
+            else:
+                from models.mclip import MClipTextEncoder
+
+                self._available[what] = MClipTextEncoder.present(MCLIP_MODEL, self._models_dir())
+        return self._available[what]
+
+    def _models_dir(self) -> str | None:
+        return str(self.settings.models_dir) if self.settings.models_dir else None
+
+    def query_encoder(self, db: str, encoder: OpenClipEncoder, requested: str | None = None
+                      ) -> tuple[TextEncoder, QueryEncoderChoice]:
+        """The text encoder for queries on ``db`` (cached: repeated queries cost nothing) and why."""
+        requested = (requested or self.settings.query_encoder or "auto").lower()
+        records = self.db_encoders(db) if self.store.has_collection(db) else {}
+        record = records.get(encoder.vector_name)
+        space = record.model if record and record.model else getattr(encoder, "model_id", encoder.name)
+        choice = choose_query_encoder(requested, is_multilingual(space), space, ORIGINAL_ENCODER,
+                                      self.available("mclip") if requested in ("auto", "mclip") else False,
+                                      self.available("translate") if requested in ("auto", "translate") else False)
+        key = (choice.kind, encoder.vector_name, id(encoder))
+        with self._lock:
+            if key not in self._text_encoders:
+                self._text_encoders[key] = CachedTextEncoder(self._build_text_encoder(choice.kind, encoder))
+            return self._text_encoders[key], choice
+
+    def _build_text_encoder(self, kind: str, encoder: OpenClipEncoder) -> TextEncoder:
+        if kind == "mclip":
+            from models.mclip import MClipTextEncoder
+
+            return MClipTextEncoder(MCLIP_MODEL, device=self.settings.device, models_dir=self._models_dir(),
+                                    space=ORIGINAL_ENCODER)
+        if kind == "translate":
+            from models.translate import ApertiumTranslator
+
+            return TranslatingEncoder(ApertiumTranslator(), encoder)
+        return encoder
+
     def close(self) -> None:
         try:
             self.catalog.close()
         finally:
             self.store.close()
+
+
+def describe_choice(encoder: OpenClipEncoder, text_encoder: TextEncoder, choice: QueryEncoderChoice) -> str:
+    """One line for the results: which encoder and which query encoder ran, and why."""
+    space = getattr(encoder, "model_id", encoder.name)
+    if choice.kind == "native":
+        return f"encoder {space} (its own text tower: {choice.reason})"
+    return f"encoder {space}, query encoder {choice.kind}: {text_encoder.name} ({choice.reason})"

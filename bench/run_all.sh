@@ -19,16 +19,23 @@ if [[ "${BENCH_FULL:-0}" == 1 ]]; then
     CUTS_ARGS=(--seconds 60)
     STORE_ARGS=(--sizes 1000,20000,100000 --skip-local-above 20000)
     SEARCH_ARGS=(--sizes 1000,20000,100000 --local-max 20000)
+    ENCODERS_ARGS=(--rounds 5)
     CATALOG_ARGS=()
     KNOWN_ITEM_ARGS=(--sizes 2000,20000,100000 --scan-videos 250)
+    HOSTILE_ARGS=()
+    EVAL_MEMORY_ARGS=(--lines 1000,100000)
 else
     INGEST_ARGS=(--quick)
     SEGMENT_ARGS=(--quick --repeat 1)
     CUTS_ARGS=(--seconds 20 --rounds 1)
     STORE_ARGS=(--sizes 1000,20000 --skip-local-above 1000 --queries 50)
-    SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10)
+    SEARCH_ARGS=(--sizes 1000,10000 --local-max 1000 --queries 100 --e2e-queries 5 --encoder-queries 10
+                 --text-queries 10)
+    ENCODERS_ARGS=(--rounds 2 --models ViT-B-16-SigLIP2,ViT-B-32-SigLIP2-256,ViT-L-14)
     CATALOG_ARGS=(--json-videos 10000 --server-videos 2000 --job-items 2000 --quick)
     KNOWN_ITEM_ARGS=(--sizes 2000,10000 --scan-videos 100)
+    HOSTILE_ARGS=(--quick)
+    EVAL_MEMORY_ARGS=(--lines 200,2000)
 fi
 
 failed=()
@@ -50,6 +57,7 @@ run() {  # run NAME ARGS...
     fi
 }
 
+run encoders "${ENCODERS_ARGS[@]}"
 run ingest "${INGEST_ARGS[@]}"
 run segment "${SEGMENT_ARGS[@]}"
 run cuts "${CUTS_ARGS[@]}"
@@ -57,6 +65,9 @@ run store "${STORE_ARGS[@]}"
 run search "${SEARCH_ARGS[@]}" "${SEARCH_ARGS[@]}"
 run catalog "${CATALOG_ARGS[@]}"
 run known_item "${KNOWN_ITEM_ARGS[@]}"
+run hostile "${HOSTILE_ARGS[@]}"
+run eval_memory "${EVAL_MEMORY_ARGS[@]}"
+# bench/reliability.py (searchers, kills, diskfull) runs by hand: see its docstring
 
 if ((${#failed[@]})); then
     echo "failed: ${failed[*]}" >&2

@@ -5,9 +5,15 @@ shots of a video near each other), with the real payload schema. The same collec
 grows from one size to the next, so each size only pays for the points it adds; upsert
 throughput and the index build (the store's ``flush``) are measured at each step.
 
-The encoder is the real ViT-L-14 architecture with *random* weights (``--model ViT-L-14``,
-no pretrained tag): same FLOPs as the OpenAI checkpoint, so the timings hold; it says
-nothing about search quality.
+The encoder is a real architecture with *random* weights (``--model ViT-B-16-SigLIP2``, the
+default's, no pretrained tag): same FLOPs as the checkpoint, so the timings hold; it says
+nothing about search quality. It runs text queries as the app does (ONNX Runtime on CPU when
+installed; a causal tower over its real tokens only).
+
+Text encoding (``--text-models``, default the default encoder and ViT-L-14), per model in one
+run, the variants interleaved query by query: the app's path, the plain torch path over the full
+context (open_clip's ``encode_text``), the torch path over the real tokens only (causal towers),
+and a repeated query answered by the query cache.
 
     python bench/search.py                                   # edge at 1k,20k,100k; local up to 20k
     python bench/search.py --sizes 1000,20000,100000,1000000 --local-max 100000
@@ -133,6 +139,72 @@ def end_to_end(store, name: str, encoder, n: int, k: int) -> list[float]:
     return out
 
 
+def text_encoding(models: list[str], n: int, device: str) -> list[dict]:
+    """p50/p95 of one short query's text encoding, per model and path, interleaved."""
+    rows = []
+    for name in models:
+        rows.append(time_text_paths(name, n, device))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    return rows
+
+
+def stand_in_tokenizer(name: str) -> str | None:
+    """A local tokenizer folder for architectures whose tokenizer is on the hub (SigLIP: Gemma).
+    Non-causal towers run over their whole padded context, so the tokenizer does not change the
+    tower's cost; it only has to produce ids."""
+    import open_clip
+
+    if not (open_clip.get_model_config(name) or {}).get("text_cfg", {}).get("hf_tokenizer_name"):
+        return None
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from testkit import build_tiny_tokenizer
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-tokenizer-"))
+    build_tiny_tokenizer(folder)
+    return str(folder)
+
+
+def make_encoder(name: str, device: str, **options):
+    from models.clip import ClipOptions, OpenClipEncoder
+
+    return OpenClipEncoder(ClipOptions(model=name, device=device, tokenizer_dir=stand_in_tokenizer(name), **options))
+
+
+def time_text_paths(name: str, n: int, device: str) -> dict:
+    import torch
+
+    from models.clip_text import encode_truncated
+    from pipeline.search import CachedTextEncoder
+
+    encoder = make_encoder(name, device).load()
+    cached = CachedTextEncoder(encoder)
+    paths = {"app": lambda t: encoder.encode_texts([t]),
+             "torch_full_context": lambda t: encoder.encode_texts_full_context([t])}
+    if encoder._causal is not None:
+        paths["torch_real_tokens"] = lambda t: encode_truncated(encoder._causal, encoder._tokenizer([t]))
+    started = time.perf_counter()
+    for path in paths.values():
+        path(QUERY_TEXTS[0])  # load, export the ONNX graph once, warm up
+    warm_s = time.perf_counter() - started
+    times: dict[str, list[float]] = {key: [] for key in [*paths, "cache_hit"]}
+    with torch.inference_mode():
+        for i in range(n):
+            text = f"{QUERY_TEXTS[i % len(QUERY_TEXTS)]} {i}"
+            for key, path in paths.items():
+                started = time.perf_counter()
+                path(text)
+                times[key].append(1000 * (time.perf_counter() - started))
+            cached.encode_texts([text])
+            started = time.perf_counter()
+            cached.encode_texts([text])
+            times["cache_hit"].append(1000 * (time.perf_counter() - started))
+    stats = {key: percentiles(ms) for key, ms in times.items()}
+    tokens = int((encoder._tokenizer([QUERY_TEXTS[0]]) != 0).sum())
+    return {"model": name, "text_path": encoder.text_path, "context": encoder.context_length,
+            "tokens_of_a_short_query": tokens, "first_query_incl_export_s": round(warm_s, 1), **stats,
+            "full_context_over_app_p95": round(stats["torch_full_context"]["p95_ms"] / stats["app"]["p95_ms"], 2)}
+
+
 def bench_backend(backend: str, sizes: list[int], args, centres: np.ndarray, encoder) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix=f"bench-search-{backend}-") as tmp:
@@ -206,7 +278,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=200, help="database queries timed per size")
     parser.add_argument("--e2e-queries", type=int, default=10, help="encoder+database queries timed per size")
     parser.add_argument("--encoder-queries", type=int, default=20)
-    parser.add_argument("--model", default="ViT-L-14", help="open_clip spec; without a tag, random weights")
+    parser.add_argument("--model", default="ViT-B-16-SigLIP2", help="open_clip spec; without a tag, random weights")
+    parser.add_argument("--text-models", default="ViT-B-16-SigLIP2,ViT-L-14",
+                        help="architectures whose text encoding paths are timed (empty: skip)")
+    parser.add_argument("--text-queries", type=int, default=30, help="queries timed per text path")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-encoder", action="store_true", help="time the database only")
     parser.add_argument("--k", type=int, default=20)
@@ -226,18 +301,19 @@ def main() -> None:
     encoder, encoder_stats = None, None
     report: dict = {"model": None if args.no_encoder else args.model, "k": args.k, "dim": DIM,
                     "clusters": args.clusters, "exact_below": args.exact_below, "sizes": sizes}
+    report["machine"] = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    if args.text_models and not args.no_encoder:
+        report["text_encoding"] = text_encoding([m for m in args.text_models.split(",") if m], args.text_queries,
+                                                args.device)
     if not args.no_encoder:
         import torch
 
-        from models.clip import ClipOptions, OpenClipEncoder
-
-        encoder = OpenClipEncoder(ClipOptions(model=args.model, device=args.device))
+        encoder = make_encoder(args.model, args.device)
         ms, _ = time_encoder(encoder, args.encoder_queries)
         encoder_stats = {**percentiles(ms), "device": encoder.device}
         report["machine_torch_threads"] = torch.get_num_threads()
-    report["machine"] = {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-                         "note": "shared with other jobs; runs vary"}
+    report["machine"] |= {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+                          "note": "shared with other jobs; runs vary"}
     report["encoder"] = encoder_stats
     centres = centers(args.clusters, args.seed)
     results = []

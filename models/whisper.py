@@ -51,6 +51,24 @@ def resolve_whisper(model: str, device: str, compute_type: str) -> tuple[str, st
     return model, device, compute_type
 
 
+def local_whisper(model: str, device: str = "auto", models_dir: str | None = None) -> str:
+    """With a models folder, the size's copy there (``<models>/whisper/<size>``; one
+    :func:`models.hub.unavailable` line when it is missing); without one, ``model`` unchanged
+    (its pre-flight, :meth:`WhisperTranscriber.status`, says whether it can be had)."""
+    from models.hub import in_models_dir
+
+    if not models_dir or Path(model).expanduser().is_dir():
+        return model
+    size = resolve_whisper(model, device, "auto")[0]
+    return str(in_models_dir(models_dir, "whisper", size, marker="model.bin"))
+
+
+def whisper_repo(size: str) -> str:
+    """The hub repository faster-whisper downloads a size from (a repo id is returned as it is)."""
+    utils = require("faster_whisper.utils", _HINT)
+    return utils._MODELS.get(size, size)
+
+
 def audio_stream_count(path: Path) -> int | None:
     """Number of audio streams PyAV sees, or None when PyAV cannot open the file."""
     av = require("av", "pip install av")

@@ -68,6 +68,22 @@ MESSAGES: dict[str, str] = {
     "query.unknown_shot": "shot {shot!r} is not in database {db!r}: search again and pick a result",
     "query.no_vectors": "database {db!r} has no {vector!r} vectors (it has {known}): search it with the "
                         "encoder it was indexed with",
+    # encoders: which model made a database's vectors, query encoders, models that cannot be had
+    "query.encoder_missing": "database {db!r} has no vectors made by {model} ({vector}); it holds {held}. Search it "
+                             "with the encoder it holds (--clip-model, or the encoder picker), or add this encoder's "
+                             "vectors: python -m app reindex --db {db} --model {model}",
+    "query.encoder_weights": "database {db!r}: its {vector} vectors were made by {made_by} with weights {weights}, but "
+                             "{model} loaded weights {mine}: refused rather than answered in the wrong space. Load the "
+                             "model that made them, or index with this one into another database",
+    "query.encoder_space": "database {db!r}: its {vector} vectors were made by {made_by}, but {model} maps queries "
+                           "into the space of {space}: refused rather than answered in the wrong space",
+    "query.mclip_space": "the M-CLIP query encoder maps into the space of {space} only; this database's vectors "
+                         "were made by {made_by}: use native or translate",
+    "query.no_translator": "the translate query encoder needs Apertium (Debian: apt install apertium-eng-spa)",
+    "query.query_encoder": "unknown query encoder {name!r}: use {choices}",
+    "model.unavailable": "model {model!r} is not available: {why}. Either run `python -m app models download "
+                         "{model} --to DIR` on a connected machine and point BUSCA_MODELS_DIR (or --models-dir) at "
+                         "DIR, or give {alternative}",
     # temporal queries, thresholds and orders, transcripts for subtitles
     "query.within_range": "'within' must be between 0 and {limit} seconds, got {value}",
     "query.sort": "unknown order {sort!r}: use one of {orders}",
@@ -80,6 +96,28 @@ MESSAGES: dict[str, str] = {
                     "every process at it with --qdrant-url / BUSCA_QDRANT_URL.",
     "store.unknown_db": "database {name!r} does not exist. Known databases: {known}.",
     "store.no_databases": "database {name!r} does not exist. No database exists yet: ingest a video first.",
+    "store.disk_full": "not enough free disk space to {action}: the data directory {path} has {free} free and "
+                       "needs {needed}. Free space there, or lower the margin (BUSCA_MIN_FREE_MB, "
+                       "BUSCA_MIN_FREE_PERCENT)",
+    "store.read_only": "cannot {action}: the store at {path} was opened read-only because its disk was nearly "
+                       "full; free space there and start again to write",
+    "store.damaged": "Qdrant Edge failed to {action} in database {name!r}: its files are damaged ({reason}). "
+                     "Restore the database from a backup (python -m app restore), or drop it and ingest again",
+    # URLs (the one validator, pipeline.sources.urls)
+    "url.scheme": "{url}: only http and https URLs are accepted (got {scheme} scheme)",
+    "url.credentials": "{url}: URLs with a user name or password are refused",
+    "url.bad_port": "{url}: invalid port ({reason})",
+    "url.no_host": "{url}: the URL has no host",
+    "url.unresolvable": "{url}: cannot resolve host {host} ({reason})",
+    "url.no_address": "{url}: host {host} resolves to no address",
+    "url.not_public": "{url}: refused, host {host} leads to a non-public address ({problem})",
+    "url.not_allowed": "{url}: host {host} is not on the allowlist ({allowed}); an administrator can add hosts "
+                       "to the sources settings",
+    # evaluation logs
+    "config.log_too_many": "{path}: more than {limit} log entries: split the log, or raise the limit "
+                           "(BUSCA_EVAL_MAX_LINES)",
+    "config.log_too_big": "{path}: the log is {size}, over the limit of {limit}: split it, or raise the limit "
+                          "(BUSCA_EVAL_MAX_MB)",
 }
 
 
@@ -165,6 +203,28 @@ class CatalogError(BuscaError):
         self.where = str(where)
         self.cause = cause
         super().__init__(f"video catalog {self.where}: {cause}")
+
+
+class DiskFullError(StoreError):
+    """Too little free space to write safely where a write was asked for.
+
+    Qdrant Edge writes through memory-mapped files: on a full disk it dies of SIGBUS instead of
+    raising, so writes are refused *before* the disk fills (:mod:`pipeline.core.disk`)."""
+
+    def __init__(self, path: str | Path, action: str, free_bytes: int, needed_bytes: int):
+        self.path, self.action = str(path), action
+        self.free_bytes, self.needed_bytes = int(free_bytes), int(needed_bytes)
+        super().__init__(code="store.disk_full", path=self.path, action=action, free=human_size(free_bytes),
+                         needed=human_size(needed_bytes))
+
+
+def human_size(n: float) -> str:
+    """``1536`` -> ``"1.5 KB"``: sizes in messages."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
 
 
 class ModelError(BuscaError):

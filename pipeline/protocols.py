@@ -14,8 +14,36 @@ import numpy as np
 from pipeline.records import TranscriptSegment
 
 
+class TextEncoder(Protocol):
+    """Texts to vectors in the space of one named vector (``vector_name``): an image-text
+    encoder's own text tower, or a query encoder that maps into its space (M-CLIP, or a
+    translation in front of an English tower; see :mod:`pipeline.search.text_encoders`)."""
+
+    #: Human-readable description, e.g. ``"M-CLIP/XLM-Roberta-Large-Vit-L-14"``.
+    name: str
+    #: The named vector whose space the texts are mapped into.
+    vector_name: str
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts to ``(N, dim)`` float32, L2-normalised."""
+        ...
+
+
+class Translator(Protocol):
+    """Machine translation of short texts (Apertium in ``models.translate``)."""
+
+    name: str
+
+    def translate(self, texts: Sequence[str]) -> list[str]:
+        """One translation per text, in order; a text it cannot translate comes back unchanged."""
+        ...
+
+
 class ImageTextEncoder(Protocol):
-    """A joint text-image embedding model (CLIP-like)."""
+    """A joint text-image embedding model (CLIP-like).
+
+    Real encoders also have ``identity() -> {"model", "weights", "dim", ...}``, which a database
+    records for the vectors they make (:mod:`pipeline.index.encoders`); fakes may omit it."""
 
     #: Human-readable model spec, e.g. ``"ViT-L-14/openai"``.
     name: str

@@ -5,12 +5,26 @@ A tiny random-weight model proves wiring, shapes and persistence, never search q
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from testkit import slideshow_images, write_video
+from testkit import build_tiny_clip, slideshow_images, write_video
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_model_cache(tmp_path_factory):
+    """Exported ONNX text towers and gathered model folders go to a temporary cache, never the
+    user's ``~/.cache`` (subprocesses inherit it)."""
+    import os
+
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
 
 
 @pytest.fixture(scope="session")
@@ -26,23 +40,8 @@ def slideshow(media_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_clip_dir(tmp_path_factory) -> Path:
-    """A 3.7 M-parameter open_clip model (embed_dim 768, 2-layer ViT and text towers), saved in
-    open_clip's local-dir format so it loads exactly like a real checkpoint."""
-    import open_clip
-    import torch
-
-    folder = tmp_path_factory.mktemp("tiny-clip")
-    model_cfg = {
-        "embed_dim": 768,
-        "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32},
-        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-    }
-    preprocess_cfg = {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)}
-    torch.manual_seed(0)
-    model = open_clip.CLIP(**model_cfg)
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg, "preprocess_cfg": preprocess_cfg}))
-    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
-    return folder
+    """A 3.7 M-parameter open_clip model (testkit.build_tiny_clip), loaded like a real checkpoint."""
+    return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +49,22 @@ def tiny_encoder(tiny_clip_dir):
     from models.clip import ClipOptions, OpenClipEncoder
 
     return OpenClipEncoder(ClipOptions(model=f"local-dir:{tiny_clip_dir}", device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def tiny_siglip2_dir(tmp_path_factory) -> Path:
+    """A tiny SigLIP2-shaped open_clip model with a locally built tokenizer (testkit.build_tiny_siglip2)."""
+    from testkit import build_tiny_siglip2
+
+    return build_tiny_siglip2(tmp_path_factory.mktemp("siglip2") / "tiny-siglip2")
+
+
+@pytest.fixture(scope="session")
+def tiny_mclip_dir(tmp_path_factory) -> Path:
+    """A tiny XLM-R text tower laid out like the real M-CLIP checkpoint (testkit.build_tiny_mclip)."""
+    from testkit import build_tiny_mclip
+
+    return build_tiny_mclip(tmp_path_factory.mktemp("mclip") / "tiny-mclip")
 
 
 @pytest.fixture(scope="session")

@@ -62,7 +62,29 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
 
 
-# --- real and tiny models shared by the tests and bench/analysis.py ------------------------------
+# --- real and tiny models shared by the tests and the benches -----------------------------------
+
+
+def build_tiny_clip(folder: Path) -> Path:
+    """A 3.7 M-parameter open_clip model (embed_dim 768, 2-layer ViT and text towers), saved in
+    open_clip's local-dir format so it loads exactly like a real checkpoint (``local-dir:FOLDER``)."""
+    import json
+
+    import open_clip
+    import torch
+
+    model_cfg = {
+        "embed_dim": 768,
+        "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+    }
+    preprocess_cfg = {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)}
+    torch.manual_seed(0)
+    model = open_clip.CLIP(**model_cfg)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg, "preprocess_cfg": preprocess_cfg}))
+    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
+    return folder
 
 
 def assemble_whisper_base(out: Path) -> Path | None:
@@ -255,6 +277,102 @@ def serve_app(settings, ui, services):
         demo.close()
         ctx.close()
         services.close()
+
+
+# --- tiny models of the encoder families (wiring only, never search quality) ---------------------
+
+TOKENIZER_CORPUS = [
+    "botellas con productos químicos en un laboratorio", "bottles with chemical products in a laboratory",
+    "un astronauta en el espacio", "an astronaut in space", "un gato en el sofá", "a cat on the sofa",
+    "un cohete despega", "a rocket takes off", "una taza de café", "a cup of coffee",
+    "niños jugando al fútbol en la calle", "children playing football in the street",
+]
+
+
+def build_tiny_tokenizer(out: Path, specials: tuple[str, ...] = ("<pad>", "</s>", "<unk>"), pad: str = "<pad>",
+                         eos: str = "</s>", unk: str = "<unk>", bos: str | None = None, vocab_size: int = 300):
+    """A small BPE tokenizer trained on :data:`TOKENIZER_CORPUS` (special tokens get ids in the
+    order of ``specials``), saved with ``save_pretrained`` (``tokenizer.json`` + config) so that
+    ``AutoTokenizer.from_pretrained(out)`` loads it. Returns the transformers tokenizer. Stands in
+    for hub tokenizers (Gemma, XLM-R) that cannot be had here."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    specials = list(specials)
+    tok = Tokenizer(models.BPE(unk_token=unk))
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    tok.train_from_iterator(TOKENIZER_CORPUS, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials))
+    template = f"{bos + ' ' if bos else ''}$A {eos}"
+    tok.post_processor = processors.TemplateProcessing(
+        single=template, special_tokens=[(t, tok.token_to_id(t)) for t in ([bos] if bos else []) + [eos]])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=pad, eos_token=eos, unk_token=unk,
+                                   **({"bos_token": bos} if bos else {}))
+    out.mkdir(parents=True, exist_ok=True)
+    fast.save_pretrained(out)
+    return fast
+
+
+def build_tiny_siglip2(out: Path, image_size: int = 256) -> Path:
+    """A tiny model shaped like open_clip's ``ViT-B-16-SigLIP2``: the same text-tower config
+    (no causal mask, last-token pooling, projection bias, logit bias, an HF tokenizer named by
+    ``hf_tokenizer_name`` with a 64-token context, ``clean: canonicalize``) and SigLIP
+    preprocessing (squash resize, mean/std 0.5) at ``image_size``, saved as an open_clip
+    ``local-dir:`` folder with a locally built tokenizer (the real one is on the hub). The vision
+    trunk is open_clip's own small ViT (timm has no small SigLIP trunk)."""
+    import json
+
+    import open_clip
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tiny_tokenizer(out)
+    model_cfg = {
+        "embed_dim": 768, "init_logit_bias": -10, "custom_text": True,
+        "vision_cfg": {"image_size": image_size, "layers": 2, "width": 64, "patch_size": 32},
+        "text_cfg": {"context_length": 64, "vocab_size": len(tokenizer), "hf_tokenizer_name": "timm/ViT-B-16-SigLIP2",
+                     "tokenizer_kwargs": {"clean": "canonicalize"}, "width": 64, "heads": 2, "layers": 2,
+                     "no_causal_mask": True, "proj_bias": True, "pool_type": "last",
+                     "norm_kwargs": {"eps": 1e-6}, "act_kwargs": {"approximate": "tanh"}},
+    }
+    preprocess_cfg = {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "interpolation": "bicubic",
+                      "resize_mode": "squash"}
+    torch.manual_seed(0)
+    model = open_clip.CustomTextCLIP(**{k: v for k, v in model_cfg.items() if k != "custom_text"})
+    with torch.no_grad():
+        model.logit_scale.fill_(float(np.log(10.0)))
+    torch.save(model.state_dict(), out / "open_clip_pytorch_model.bin")
+    (out / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg, "preprocess_cfg": preprocess_cfg}))
+    return out
+
+
+def build_tiny_mclip(out: Path, hidden: int = 64, layers: int = 2) -> Path:
+    """A tiny M-CLIP text tower laid out like ``M-CLIP/XLM-Roberta-Large-Vit-L-14``: ``config.json``
+    (``modelBase``, ``transformerDimensions``, ``numDims``), ``pytorch_model.bin`` with the real
+    checkpoint's tensor names (``transformer.*`` of an XLM-R with a pooler, ``LinearTransformation.*``
+    projecting to 768) and an XLM-R-style tokenizer (``<s>`` 0, ``<pad>`` 1, ``</s>`` 2, ``<unk>`` 3)."""
+    import json
+
+    import torch
+    import transformers
+
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tiny_tokenizer(out, specials=("<s>", "<pad>", "</s>", "<unk>"), bos="<s>")
+    config = transformers.XLMRobertaConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=max(1, hidden // 64),
+        intermediate_size=2 * hidden, max_position_embeddings=130, type_vocab_size=1, pad_token_id=1,
+        bos_token_id=0, eos_token_id=2)
+    torch.manual_seed(0)
+    body = transformers.XLMRobertaModel(config)  # with the pooler, as AutoModel gave M-CLIP
+    head = torch.nn.Linear(hidden, 768)
+    tensors = {f"transformer.{k}": v for k, v in body.state_dict().items()}
+    tensors |= {f"LinearTransformation.{k}": v for k, v in head.state_dict().items()}
+    torch.save(tensors, out / "pytorch_model.bin")
+    (out / "config.json").write_text(json.dumps({"_name_or_path": "M-CLIP/XLM-Roberta-Large-Vit-L-14",
+                                                 "model_type": "M-CLIP", "modelBase": "xlm-roberta-large",
+                                                 "transformerDimensions": hidden, "numDims": 768}))
+    return out
 
 
 # --- the archive: consistency after crashes, and a worker that dies ---------------------------------

@@ -101,8 +101,10 @@ def make_models(settings: Settings, analysis: AnalysisSettings):
     """(encoder, transcriber, describer); each loads when its stage starts."""
     from app.services import make_describer, make_encoder, make_transcriber
 
-    return (make_encoder(settings.clip_model, settings.device), make_transcriber(analysis, settings.device),
-            make_describer(analysis, settings.device))
+    models = settings.models_dir
+    describer = make_describer(analysis, settings.device, models)  # a bad setting is reported before a missing model
+    return (make_encoder(settings.clip_model, settings.device, models, settings.text_runtime),
+            make_transcriber(analysis, settings.device, models), describer)
 
 
 def job_sources(inputs: list[str], out: Path) -> list[str]:

@@ -24,9 +24,11 @@ Times: HH:MM:SS[.mmm], frame timecodes HH:MM:SS:FF (at the indexed video's frame
 seconds. Malformed lines are skipped and listed (stderr and the report); a log with no valid
 line is an error.
 
-Configurations (--config, repeatable; --compare alone = text vs text+translation at weight 0.5):
-  NAME:query=text|translation|text+translation[,weight=W][,model=SPEC]   (es/en = text/translation)
-  or JSON: '{"name": "b", "query": "es+en", "weight": 0.3}'
+Configurations (--config, repeatable):
+  NAME:query=text|translation|text+translation[,weight=W][,model=SPEC][,qe=auto|native|mclip|translate]
+  (es/en = text/translation; qe = query encoder) or JSON: '{"name": "b", "query": "es+en", "weight": 0.3}'
+--compare alone: text vs text+translation at weight 0.5, plus every other encoder the database holds,
+plus M-CLIP and Apertium translation for English-only encoders (where available).
 
 Two-part queries: a description "A >> B" (or "A → B") is searched as "A, then B within --within
 seconds"; its ranked pairs count as hits from A's start to B's end.
@@ -61,7 +63,32 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
 # --- evaluate -------------------------------------------------------------------------------
 
 
-def evaluate_options(args: argparse.Namespace):
+def compare_configs(services, db: str, encoder) -> tuple:
+    """``--compare``: text vs text+translation, each other encoder the database holds, and the
+    query encoders an English-only encoder can use here (M-CLIP, Apertium translation)."""
+    from app.services import KNOWN_SPECS
+    from models.catalogue import ORIGINAL_ENCODER, find_encoder, is_multilingual
+    from pipeline.evaluation import COMPARE_DEFAULT, EvalConfig
+
+    configs = list(COMPARE_DEFAULT)
+    records = [r for r in services.db_encoders(db).values() if r.model]
+    specs = [getattr(encoder, "model_id", encoder.name)] + [r.model for r in records]
+    for spec in dict.fromkeys(specs):
+        short = (find_encoder(spec).name if find_encoder(spec) else spec.split("/")[0])[:20]
+        if spec != specs[0]:
+            configs.append(EvalConfig(name=short, model=spec))
+        if is_multilingual(spec) is False and spec in KNOWN_SPECS:
+            for kind in ("mclip", "translate"):
+                if not services.available(kind) or (kind == "mclip" and spec != ORIGINAL_ENCODER):
+                    continue  # no M-CLIP files here, or no Apertium: nothing to compare
+                configs.append(EvalConfig(name=f"{short}-{kind}", model=None if spec == specs[0] else spec,
+                                          query_encoder=kind))
+    return tuple(configs)
+
+
+def evaluate_options(args: argparse.Namespace, compare: tuple = (), settings: Settings | None = None):
+    """The run's options; ``compare`` holds the ``--compare`` configurations (default: text vs
+    text+translation); ``settings`` give the log caps (default: from the environment)."""
     from pipeline.evaluation import (
         COMPARE_DEFAULT,
         EvalConfig,
@@ -72,29 +99,40 @@ def evaluate_options(args: argparse.Namespace):
         parse_min_overlap,
     )
 
+    settings = settings or Settings.from_env()
     if args.config:
         configs = tuple(parse_config(spec) for spec in args.config)
     else:
-        configs = COMPARE_DEFAULT if args.compare else (EvalConfig(),)
+        configs = (compare or COMPARE_DEFAULT) if args.compare else (EvalConfig(),)
     return EvaluateOptions(configs=configs, ks=parse_ks(args.ks), depth=args.depth,
                            overlap=parse_min_overlap(args.min_overlap),
-                           log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation),
+                           log=LogOptions(format=args.format, paren_translation=not args.no_paren_translation,
+                                          max_lines=settings.eval_max_lines,
+                                          max_bytes=int(settings.eval_max_mb * 1024 * 1024)),
                            progress=sys.stderr.isatty(), within_s=args.within)
 
 
 def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK, print_json
-    from app.services import Services, make_encoder
+    from app.services import Services
     from pipeline.core import check_db_name
+    from pipeline.errors import UnknownDatabaseError
     from pipeline.evaluation import evaluate
 
     check_db_name(settings.db)
-    options = evaluate_options(args)
+    evaluate_options(args, settings=settings)  # bad options fail before the store opens
     services = Services.start(settings)
     try:
-        encoders = {c.model: make_encoder(c.model, settings.device)
-                    for c in options.configs if c.model}
-        report = evaluate(args.logs, services.store, services.encoder, services.layout, settings.db, options, encoders)
+        if not services.store.has_collection(settings.db):
+            raise UnknownDatabaseError(settings.db, services.databases())
+        base = services.encoder_for_db(settings.db, settings.clip_model if settings.clip_model_explicit else None)
+        options = evaluate_options(args, compare_configs(services, settings.db, base) if args.compare else (),
+                                   settings)
+        encoders = {c.model: services.encoder_named(c.model) for c in options.configs if c.model}
+        text_encoders = {c.name: services.query_encoder(settings.db, encoders.get(c.model, base), c.query_encoder)[0]
+                         for c in options.configs}
+        report = evaluate(args.logs, services.store, base, services.layout, settings.db, options, encoders,
+                          text_encoders=text_encoders)
     finally:
         services.close()
     if args.out:

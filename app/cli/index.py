@@ -52,6 +52,10 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     search.add_argument("--k", type=int, default=10, help="number of results")
     search.add_argument("--one-per-video", action="store_true", help="keep only the best shot of each video")
     search.add_argument("--video", action="append", help="restrict to this video id (repeatable)")
+    search.add_argument("--query-encoder", choices=["auto", "native", "mclip", "translate"],
+                        help="how the text becomes a vector: the encoder's own text tower (native), M-CLIP (Spanish "
+                             "on ViT-L-14/openai databases), Apertium translation to English, or auto (per database; "
+                             "env BUSCA_QUERY_ENCODER)")
     search.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_search_flags(search)
     search.set_defaults(handler="app.cli.index:run_search")
@@ -88,7 +92,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from app.services import Services, make_cut_detector, make_decoder, make_encoder, make_source_options
     from models.device import resolve_device
     from pipeline.core import check_db_name
-    from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, select_shard
+    from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, record_encoder, select_shard
     from pipeline.media import DecodeOptions
 
     check_db_name(settings.db)
@@ -104,23 +108,35 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if shard is not None:
         print(f"shard {shard.index}/{shard.count}: {len(sources)} inputs", file=sys.stderr)
     fetch = make_source_options(settings.data_dir, AnalysisSettings.from_env())
-    services = Services.start(settings)
+    services = Services.start(settings, write=f"ingest into database {settings.db!r}")
     try:
         services.catalog.pending(settings.db)  # a damaged catalog stops the ingest here, before any work
+        # The model loads and is checked against the database here, before the per-video loop: a
+        # model that cannot be had fails once, with one line.
+        encoder = services.encoder_for_db(settings.db)
+        encoder.load()
+        record_encoder(services.store, settings.db, encoder)
         gpu = resolve_device(settings.device) != "cpu"
         ahead = args.decode_ahead if args.decode_ahead is not None else (4 if gpu else 0)
-        options = IngestOptions(decode=DecodeOptions(fps=settings.fps, batch_size=64 if gpu else 32), force=args.force,
-                                keep_frames=args.keep_frames, skip_similar=args.skip_similar, decode_ahead=ahead)
+        decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size),
+                               batch_size=64 if gpu else 32)
+        options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames, margin=settings.margin,
+                                skip_similar=args.skip_similar, decode_ahead=ahead)
         detector = make_cut_detector(args.cuts, settings.device) if args.cuts != "none" else None
         if args.workers > 1 and sources:
-            factory = partial(make_encoder, settings.clip_model, settings.device)
+            factory = partial(make_encoder, encoder.name, settings.device, settings.models_dir, settings.text_runtime)
             cuts = partial(make_cut_detector, args.cuts, settings.device) if detector is not None else None
             results = ingest_parallel(sources, factory, services.store, services.layout, settings.db, options,
                                       args.workers, services.catalog, fetch, make_cuts=cuts)
         else:
-            results = ingest_paths(sources, services.encoder, services.store, services.layout, settings.db, options,
+            results = ingest_paths(sources, encoder, services.store, services.layout, settings.db, options,
                                    services.catalog, fetch, cut_detector=detector,
                                    decoder=make_decoder(args.decoder, settings.device))
+        added = services.add_other_encoders(settings.db, encoder, [r.video_id for r in results if r.status == "indexed"],
+                                            progress=sys.stderr.isatty())
+        for result in added:
+            print(f"{'FAILED ' if result.status == 'failed' else 'added  '} other encoders' vectors: "
+                  f"{result.error or result.source}", file=sys.stderr)
     finally:
         services.close()
     if args.json:
@@ -170,7 +186,7 @@ def like_point_id(shot: str, services) -> str:
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.search_extras import print_results, ranked_results, then_query
     from app.config import public_url
-    from app.services import Services
+    from app.services import Services, describe_choice
     from pipeline.core import format_number
     from pipeline.errors import QueryError
     from pipeline.exports import deep_link
@@ -195,14 +211,22 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         for warning in services.warnings([settings.db]):
             print(f"warning: {warning}", file=sys.stderr)
         like = like_point_id(args.like, services) if query is None else None
+        encoder = services.encoder_for_db(settings.db, settings.clip_model if settings.clip_model_explicit else None)
+        text_encoder, choice = services.query_encoder(settings.db, encoder)
         durations = {v.video_id: v.duration_s for v in services.catalog.videos(settings.db).values()}
 
         def ranked(q):
-            found = search(services.store, services.encoder, settings.db, q) if q is not None else similar(
-                services.store, services.encoder.vector_name, settings.db, like, args.k, video_ids, args.one_per_video)
+            found = search(services.store, encoder, settings.db, q, text_encoder if q.text else None) \
+                if q is not None else similar(services.store, encoder.vector_name, settings.db, like, args.k,
+                                              video_ids, args.one_per_video)
             return [h.clamped(durations.get(h.video_id)) for h in found]
 
         hits = ranked_results(args, services, settings.db, query, then, ranked)
+        if query is not None:
+            print(describe_choice(encoder, text_encoder, choice), file=sys.stderr)
+            translated = getattr(text_encoder, "last_translations", {}).get((args.text or "").strip())
+            if translated and translated != (args.text or "").strip():
+                print(f"query translated to: {translated}", file=sys.stderr)
     finally:
         services.close()
     if print_results(args, settings, hits, pairs=then is not None):

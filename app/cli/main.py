@@ -18,8 +18,8 @@ from pipeline.errors import BuscaError
 
 #: Modules that add commands: each has ``add_parsers(sub, add_common, add_model)`` and sets
 #: ``handler="module:function"`` on its parsers. Their top-level imports must stay light.
-COMMAND_MODULES = ("app.cli.index", "app.cli.archive", "app.cli.evaluate", "app.cli.admin", "app.cli.analyze",
-                   "app.cli.duplicates", "app.cli.exports", "app.cli.segmentation")
+COMMAND_MODULES = ("app.cli.index", "app.cli.archive", "app.cli.reindex", "app.cli.models", "app.cli.evaluate",
+                   "app.cli.admin", "app.cli.analyze", "app.cli.duplicates", "app.cli.exports", "app.cli.segmentation")
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="data directory (env BUSCA_DATA_DIR, default ./data)")
@@ -30,9 +30,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
 
 def _add_model(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--clip-model", help="open_clip spec, e.g. ViT-L-14/openai, hf-hub:org/repo, local-dir:/path "
-                        "(env BUSCA_CLIP_MODEL)")
+    parser.add_argument("--clip-model", help="encoder: a catalogue name or open_clip spec, e.g. ViT-B-16-SigLIP2/webli, "
+                        "ViT-L-14/openai, hf-hub:org/repo, local-dir:/path (env BUSCA_CLIP_MODEL; default: the "
+                        "database's own encoder, or the default for a new database)")
     parser.add_argument("--device", help="auto, cuda, mps or cpu (env BUSCA_DEVICE)")
+    parser.add_argument("--models-dir", help="load every model from this folder, never from the network "
+                        "(env BUSCA_MODELS_DIR; fill it with: python -m app models download)")
 
 def build_parser() -> argparse.ArgumentParser:
     env_help = "\n".join(f"  {name:22} {desc} (default: {default or 'unset'})"
@@ -54,6 +57,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         qdrant_url=getattr(args, "qdrant_url", None), qdrant_api_key=getattr(args, "qdrant_api_key", None),
         store=getattr(args, "store", None), clip_model=getattr(args, "clip_model", None),
         device=getattr(args, "device", None), fps=getattr(args, "fps", None),
+        models_dir=getattr(args, "models_dir", None), query_encoder=getattr(args, "query_encoder", None),
     )
 
 def main(argv: Sequence[str]) -> int:

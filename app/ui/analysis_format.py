@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.ui.analysis_models import AnalysisConfig
+from app.ui.errors import public_message
 from app.ui.formatting import file_url, md_escape
 from app.ui.i18n import t
 from pipeline.analysis import ItemResult, ShotAnalysis, VideoAnalysis
@@ -150,7 +151,7 @@ def batch_rows(items: Sequence[ItemResult], lang: str, running: bool = False,
         summary = item.analysis.summary if item.analysis is not None else None
         stage = t(lang, f"stage_{item.stage}") if item.stage and item.status not in ("done", "partial") else ""
         error = t(lang, "no_valid_shots", failed=summary.shots_failed) if summary and summary.status == "failed" \
-            else item.error or ""
+            else public_message(item.error or "")
         counted = summary is not None and summary.status != "failed"  # no flag count for a video not analysed
         rows.append([item.item_id, source_label(item.source), item_status(item, lang, running, current), stage,
                      summary.shots_total if summary else "", summary.shots_ok if summary else "",

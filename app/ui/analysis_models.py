@@ -51,6 +51,21 @@ def allowed_urls(base: AnalysisSettings) -> list[str]:
     return list(dict.fromkeys(u for u in (base.vlm_url or "", *base.vlm_urls) if u))
 
 
+#: Vision-language models offered to web users besides the administrator's (the model
+#: catalogue of ``python -m app models`` can feed this seam).
+VLM_CATALOGUE = ("Qwen/Qwen2.5-VL-3B-Instruct", "Qwen/Qwen2.5-VL-7B-Instruct")
+
+
+def allowed_choices(base: AnalysisSettings) -> dict[str, tuple[str, ...]]:
+    """What a web user may pick in restricted mode, per field: the catalogue, the server's
+    defaults and the administrator's lists (``BUSCA_UI_WHISPER_MODELS``, ``BUSCA_UI_VLM_MODELS``)."""
+    return {
+        "whisper_model": tuple(dict.fromkeys((*WHISPER_SIZES, base.whisper_model, *base.ui_whisper_models))),
+        "vlm_model": tuple(dict.fromkeys((*VLM_CATALOGUE, base.vlm_model, *base.ui_vlm_models))),
+        "audio_lang": tuple(dict.fromkeys((*AUDIO_LANGS, base.audio_lang or "auto"))),
+    }
+
+
 @dataclass(frozen=True)
 class AnalysisConfig:
     """One session's analysis settings. ``audio_lang`` ``"auto"`` detects the language."""
@@ -120,9 +135,10 @@ class AnalysisConfig:
                        vlm_api_key=key or None)
 
     def _check_allowed(self, base: AnalysisSettings) -> None:
-        """Web users pick among what the administrator allows: no other model server (the app
-        would send requests wherever it is told), and no model folders on the server's disk,
-        unless ``BUSCA_UI_MODELS=open``."""
+        """Web users pick among what the administrator allows (:func:`allowed_choices`): no other
+        model server (the app would send requests wherever it is told), no other model (the server
+        would download any hub id it is given), no model folder on the server's disk, no value
+        outside the lists; unless ``BUSCA_UI_MODELS=open``."""
         if base.ui_models == "open":
             return
         allowed = allowed_urls(base)
@@ -131,12 +147,19 @@ class AnalysisConfig:
                                  f"the model server {self.vlm_url} is not allowed here; the administrator lists "
                                  "allowed servers in BUSCA_VLM_URL / BUSCA_VLM_URLS (or sets BUSCA_UI_MODELS=open)",
                                  url=self.vlm_url, allowed=", ".join(allowed))
-        for label, value, default in (("Whisper model", self.whisper_model, base.whisper_model),
-                                      ("vision-language model", self.vlm_model, base.vlm_model)):
-            if value != default and (value.startswith(("/", ".", "~", "\\")) or ".." in value):
+        choices = allowed_choices(base)
+        for field, label in (("whisper_model", "Whisper model"), ("vlm_model", "vision-language model"),
+                             ("audio_lang", "audio language")):
+            value = getattr(self, field)
+            if value in choices[field]:
+                continue
+            if value.startswith(("/", ".", "~", "\\")) or ".." in value:
                 raise SettingRefused("folder_not_allowed", f"{label} {value!r}: local model folders can only be set "
-                                     "by the administrator (BUSCA_WHISPER_MODEL, BUSCA_VLM_MODEL); give a model name "
-                                     "or a hub id", value=value)
+                                     "by the administrator (BUSCA_WHISPER_MODEL, BUSCA_VLM_MODEL)", value=value)
+            raise SettingRefused("choice_not_offered", f"{label} {value!r} is not offered here: choose one of "
+                                 f"{', '.join(choices[field])}; the administrator can offer more with "
+                                 "BUSCA_UI_WHISPER_MODELS / BUSCA_UI_VLM_MODELS (or BUSCA_UI_MODELS=open)",
+                                 value=value, choices=", ".join(choices[field]))
 
     def options(self) -> AnalysisOptions:
         if not 1 <= self.frames_per_shot <= MAX_FRAMES_PER_SHOT:

@@ -1,23 +1,31 @@
 """Composition of the web app: header (database, language), the tabs, launch options.
 
 :func:`build_app` makes the ``gr.Blocks`` from a :class:`UiContext`; :func:`launch_options`
-gives the safe ``launch()`` arguments; :func:`serve` does both and blocks until stopped.
+gives the safe ``launch()`` arguments (with the guards of :mod:`app.ui.guard` in front of
+Gradio's routes); :func:`serve` refuses an exposed configuration (:func:`exposure_problem`),
+then does both and blocks until stopped: Ctrl+C or SIGTERM (``docker stop``) close the app and
+the store cleanly.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+import signal
+from dataclasses import asdict, fields
+from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
+from starlette.middleware import Middleware
 
 from app.config import Settings
 from app.services import Services
 from app.ui.analysis_models import AnalysisConfig
 from app.ui.analysis_style import ANALYSIS_CSS
 from app.ui.context import Refresh, Texts, UiContext
+from app.ui.guard import GuardOptions, ServeGuard
 from app.ui.i18n import LANGUAGES, check_lang
-from app.ui.settings import UiSettings, served_paths
+from app.ui.settings import UiSettings, exposure_problem, served_paths
 from app.ui.style import CSS, app_js
 from app.ui.tabs.analysis import build_analysis_tab
 from app.ui.tabs.batch import build_batch_tab
@@ -28,6 +36,8 @@ from app.ui.tabs.ingest import build_ingest_tab
 from app.ui.tabs.manage import build_banner, build_manage_tab
 from app.ui.tabs.search import SearchView, build_search_tab
 from app.ui.urlstate import SearchParams, clean_prefs
+from pipeline.errors import ConfigError
+from pipeline.records import IndexedVideo
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +129,8 @@ def _wire_common(ctx: UiContext, demo: gr.Blocks, db: gr.Dropdown, lang: gr.Stat
         return [fn(name, code) for _, fn in refreshers]
 
     def videos(db: str) -> list[dict]:
-        """The videos indexed in a database (catalog entries)."""
-        return [asdict(v) for v in ctx.videos(db).values()]
+        """The videos indexed in a database (catalog entries, without the server's file paths)."""
+        return [public_video(v) for v in ctx.videos(db).values()]
 
     followers = [component for component, _ in refreshers]
     lang_radio.change(relabel, [lang_radio], [lang, *tx.components], api_visibility="private", queue=False).then(
@@ -154,9 +164,23 @@ def _wire_search(demo: gr.Blocks, search: SearchView, lang: gr.State, lang_radio
         switched.then(fn, [lang_radio, *inputs], outputs, api_visibility="private")
 
 
+#: Catalog fields a client may see: no ``path`` (a server path, and gradio_client downloads any
+#: dict with a "path" key as a file: /videos fetched every video of the database).
+PUBLIC_VIDEO_FIELDS = tuple(f.name for f in fields(IndexedVideo) if f.name != "path")
+
+
+def public_video(video: IndexedVideo) -> dict:
+    record = asdict(video)
+    return {name: record[name] for name in PUBLIC_VIDEO_FIELDS}
+
+
 def launch_options(settings: Settings, ui: UiSettings) -> dict:
-    """``launch()`` arguments: bind address, login, upload cap, what may and may not be served."""
+    """``launch()`` arguments: bind address, login, upload caps, what may and may not be served,
+    and the guards in front of Gradio's routes (:class:`ServeGuard`)."""
     allowed, blocked = served_paths(settings.data_dir, (ui.auth_file,) if ui.auth_file else ())
+    guard = GuardOptions(data_dir=settings.data_dir, upload_dir=Path(get_upload_folder()),
+                         max_request_bytes=ui.max_request_mb * 1024 * 1024, max_files=ui.max_files,
+                         margin=settings.margin, lang=ui.lang)
     return {
         "server_name": ui.host,
         "server_port": ui.port,
@@ -170,6 +194,7 @@ def launch_options(settings: Settings, ui: UiSettings) -> dict:
         # connect HF buckets, neither of which an offline archive needs.
         "run_history": False,
         "footer_links": ["api", "settings"],
+        "app_kwargs": {"middleware": [Middleware(ServeGuard, options=guard)]},
         "css": CSS + ANALYSIS_CSS,
         "js": app_js(ui.lang),
         "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
@@ -195,15 +220,34 @@ def start(settings: Settings, ui: UiSettings, services: Services | None = None) 
     return ctx, demo
 
 
+def _interrupt_on_sigterm() -> None:
+    """``docker stop`` sends SIGTERM: make it the Ctrl+C that ``launch()`` already handles."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding program): its own signals apply
+        log.debug("SIGTERM handler not installed: not in the main thread")
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
     ui = UiSettings.from_env(settings).override(host=host, port=port)
+    problem = exposure_problem(ui)
+    if problem:
+        raise ConfigError(problem)
     if not ui.is_loopback and not ui.auth:
-        log.warning("the web app listens on %s without a login: set BUSCA_AUTH=user:password", ui.host)
+        log.warning("the web app listens on %s without a login (BUSCA_ALLOW_ANONYMOUS=1)", ui.host)
     ctx, demo = start(settings, ui)
+    _interrupt_on_sigterm()
     try:
         demo.launch(**launch_options(settings, ui))
+    except KeyboardInterrupt:
+        log.info("stopping")
     finally:
         demo.close()
         ctx.close()
         ctx.services.close()
+        log.info("store closed")
     return 0

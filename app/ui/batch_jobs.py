@@ -2,9 +2,9 @@
 
 Jobs live in ``<data>/jobs/<job_id>`` (a :mod:`pipeline.analysis.jobs` job: manifest, items). Job
 ids are made here (``YYYYMMDD-HHMMSS-xxxxxx``) and any id that comes back from a client is
-checked against that pattern before it names a folder. Uploaded videos are placed in
-``<job>/uploads/NN/<name>`` (hard link, or copy) so that a job resumed after Gradio has
-cleaned its upload cache still finds them. Server paths pass the same checks as the ingest
+checked against that pattern before it names a folder. Uploaded videos are taken into
+``<job>/uploads/NN/<name>`` (:func:`app.ui.uploads.take_uploads`: hard link, or copy) so that a
+job resumed after Gradio has cleaned its upload cache still finds them. Server paths pass the same checks as the ingest
 tab's folder (:func:`app.ui.paths.under_roots`, after symlinks and ``..``);
 URLs go into the job as typed and are validated by the fetch stage
 (:func:`pipeline.sources.resolve_source`).
@@ -12,9 +12,7 @@ URLs go into the job as typed and are validated by the fetch stage
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 from app.ui.paths import FolderRefused, check_path, under_roots
+from app.ui.uploads import place_uploads
 from pipeline.analysis import MANIFEST, job_status, read_manifest
-from pipeline.errors import BuscaError, ConfigError, MediaError
+from pipeline.errors import BuscaError, ConfigError
 from pipeline.sources import expand_sources, looks_like_url
 
 JOB_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")
@@ -95,19 +94,4 @@ def line_sources(lines: Sequence[str], roots: Sequence[Path]) -> tuple[list[str]
     return list(dict.fromkeys(sources)), skipped
 
 
-def place_uploads(files: Sequence[str | Path], folder: Path) -> list[str]:
-    """Uploaded files linked (or copied) into ``folder/NN/<name>``; their new paths."""
-    placed = []
-    for i, file in enumerate(files):
-        source = Path(file)
-        target = folder / f"{i:02d}" / source.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copyfile(source, target)
-        except OSError as err:
-            raise MediaError(source, f"cannot be placed in the job folder ({err.strerror or err})") from err
-        placed.append(str(target))
-    return placed
+__all__ = ["JobEntry", "job_dir", "line_sources", "list_jobs", "new_job_id", "place_uploads", "source_lines"]

@@ -105,11 +105,14 @@ class UiContext:
     def layout(self):
         return self.services.layout
 
-    def ready_encoder(self):
-        """The encoder, loaded once under a lock (concurrent first requests would load it twice)."""
+    def ready_encoder(self, db: str | None = None):
+        """The encoder (for ``db``: the one that made its vectors, see
+        :meth:`app.services.Services.encoder_for_db`), loaded once under a lock (concurrent first
+        requests would load it twice)."""
+        encoder = self.services.encoder_for_db(db) if db else self.services.encoder
         with self._encoder_lock:
-            _ = self.services.encoder.dim
-        return self.services.encoder
+            _ = encoder.dim
+        return encoder
 
     def databases(self) -> list[str]:
         names = self.services.databases()

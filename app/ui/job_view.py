@@ -140,7 +140,7 @@ class JobPanel:
         try:
             return self.runner.submit(self.kind, title, work, job_id)
         except JobRefused as err:
-            raise gr.Error(error_text(err, lang), duration=TOAST_SECONDS) from err
+            raise gr.Error(error_text(err, lang), duration=TOAST_SECONDS, print_exception=False) from err
 
     async def follow(self, job: Job, lang: str) -> AsyncIterator[list]:
         """Render ``job`` until it ends; then raise its error (if any) as a ``gr.Error``."""
@@ -151,7 +151,7 @@ class JobPanel:
                 break
             await asyncio.sleep(FOLLOW_S)
         if job.state == "failed":
-            raise gr.Error(error_text(job.error, lang), duration=TOAST_SECONDS)
+            raise gr.Error(error_text(job.error, lang), duration=TOAST_SECONDS, print_exception=False)
 
     def wire(self, outputs: Sequence, lang: gr.State) -> None:
         """The timer and the Cancel button; ``outputs`` are the tab's own (what ``render`` fills)."""

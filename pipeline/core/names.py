@@ -29,3 +29,18 @@ def check_video_id(video_id: str) -> str:
     if not isinstance(video_id, str) or not _VIDEO_ID.match(video_id):
         raise ConfigError(code="config.video_id", video_id=video_id)
     return video_id
+
+
+def vector_name_for(spec: str) -> str:
+    """The Qdrant named vector of an encoder spec, e.g. ``clip-vit-l-14-openai``: stable for a
+    model wherever its files are loaded from (hub, models folder); a ``local-dir:`` folder is
+    named by its last path component. Names made before the multilingual default are unchanged."""
+    spec = spec.strip()
+    if spec.startswith("local-dir:"):
+        name, tag = "local-" + spec[len("local-dir:"):].rstrip("/").rsplit("/", 1)[-1], None
+    elif spec.startswith("hf-hub:"):
+        name, tag = spec[len("hf-hub:"):], None
+    else:
+        name, _, tag = spec.partition("/")
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{name}-{tag or ''}".lower()).strip("-")
+    return f"clip-{slug}"

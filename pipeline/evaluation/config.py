@@ -11,9 +11,13 @@ keys). Keys:
   ``normalise((1 - weight) * text + weight * translation)``. Default ``0.5``.
 - ``model``: an encoder spec (open_clip conventions, e.g. ``ViT-B-32/openai``) whose named
   vector the database holds. Default: the encoder the evaluation was started with.
+- ``query_encoder`` (or ``qe``): how the query text becomes a vector: ``native`` (the encoder's
+  own text tower), ``mclip`` (M-CLIP, for ViT-L-14/openai vectors), ``translate`` (Apertium to
+  English first) or ``auto``. Default: the run's default (``auto``).
 
 Examples: ``es:query=es``, ``fused:query=es+en,weight=0.3``,
-``b32:model=ViT-B-32/openai``, ``{"name": "en", "query": "en"}``.
+``b32:model=ViT-B-32/openai``, ``l14-mclip:model=ViT-L-14/openai,qe=mclip``,
+``{"name": "en", "query": "en"}``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 from pipeline.errors import ConfigError
 from pipeline.evaluation.logs import LogOptions
 from pipeline.evaluation.metrics import OverlapOptions
+from pipeline.search import QUERY_ENCODERS
 
 PARTS = ("text", "translation")
 _PART_ALIASES = {"text": "text", "es": "text", "description": "text", "translation": "translation", "en": "translation"}
@@ -40,6 +45,7 @@ class EvalConfig:
     query: tuple[str, ...] = ("text",)
     weight: float = 0.5
     model: str | None = None
+    query_encoder: str | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -48,14 +54,18 @@ class EvalConfig:
             raise ConfigError(f"configuration {self.name!r}: query must be text, translation or text+translation")
         if not 0.0 <= self.weight <= 1.0:
             raise ConfigError(f"configuration {self.name!r}: weight must be between 0 and 1, got {self.weight}")
+        if self.query_encoder not in (None, *QUERY_ENCODERS):
+            raise ConfigError(f"configuration {self.name!r}: query_encoder must be one of {', '.join(QUERY_ENCODERS)}")
 
     def describe(self) -> str:
         parts = "+".join(self.query)
         fused = f", weight={self.weight:g}" if len(self.query) > 1 else ""
-        return f"query={parts}{fused}" + (f", model={self.model}" if self.model else "")
+        return (f"query={parts}{fused}" + (f", model={self.model}" if self.model else "")
+                + (f", query_encoder={self.query_encoder}" if self.query_encoder else ""))
 
     def to_json(self) -> dict:
-        return {"name": self.name, "query": "+".join(self.query), "weight": self.weight, "model": self.model}
+        return {"name": self.name, "query": "+".join(self.query), "weight": self.weight, "model": self.model,
+                "query_encoder": self.query_encoder}
 
 
 #: ``--compare`` without ``--config``: the description alone against description+translation fused.
@@ -73,10 +83,11 @@ def _query_parts(value: str, name: str) -> tuple[str, ...]:
 
 
 def _from_mapping(data: dict, name: str) -> EvalConfig:
-    unknown = set(data) - {"name", "query", "weight", "model"}
+    data = {("query_encoder" if k == "qe" else k): v for k, v in data.items()}
+    unknown = set(data) - {"name", "query", "weight", "model", "query_encoder"}
     if unknown:
         raise ConfigError(f"configuration {name!r}: unknown key(s) {', '.join(sorted(unknown))}; "
-                          "use query, weight, model")
+                          "use query, weight, model, query_encoder")
     query = _query_parts(str(data.get("query", "text")), name)
     if "weight" in data and len(query) < 2:
         raise ConfigError(f"configuration {name!r}: weight only applies to query=text+translation")
@@ -85,7 +96,9 @@ def _from_mapping(data: dict, name: str) -> EvalConfig:
     except (TypeError, ValueError) as err:
         raise ConfigError(f"configuration {name!r}: weight must be a number, got {data['weight']!r}") from err
     model = data.get("model") or None
-    return EvalConfig(name=name, query=query, weight=weight, model=str(model) if model else None)
+    query_encoder = str(data["query_encoder"]).lower() if data.get("query_encoder") else None
+    return EvalConfig(name=name, query=query, weight=weight, model=str(model) if model else None,
+                      query_encoder=query_encoder)
 
 
 def parse_config(spec: str) -> EvalConfig:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.core import parse_timecode
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, human_size
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,18 @@ _ALIASES = {
                     "traducción"),
 }
 _MAX_REPORTED = 10
+MB = 1024 * 1024
+
+
+class LogTooLargeError(ConfigError):
+    """A log over the configured caps (entries or bytes): refused before it costs memory."""
+
+    def __init__(self, path: str | Path, limit: int, size: int | None = None):
+        if size is None:
+            super().__init__(code="config.log_too_many", path=str(path), limit=limit)
+        else:
+            super().__init__(code="config.log_too_big", path=str(path), size=human_size(size),
+                             limit=human_size(limit))
 
 
 @dataclass(frozen=True)
@@ -164,12 +176,19 @@ class ParsedLog:
 
 @dataclass(frozen=True)
 class LogOptions:
+    """``max_lines``: most entries read; ``max_bytes``: largest file read (checked before reading).
+    Both bound the memory of an evaluation (``BUSCA_EVAL_MAX_LINES``, ``BUSCA_EVAL_MAX_MB``)."""
+
     format: str = "auto"
     paren_translation: bool = True
+    max_lines: int = 20_000
+    max_bytes: int = 20 * MB
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ConfigError(f"unknown log format {self.format!r}: use one of {', '.join(FORMATS)}")
+        if self.max_lines < 1 or self.max_bytes < 1:
+            raise ConfigError("the log caps (entries and bytes) must be positive")
 
 
 def detect_format(path: str | Path) -> str:
@@ -242,12 +261,14 @@ def parse_log(path: str | Path, options: LogOptions = LogOptions()) -> ParsedLog
     Raises :class:`LogFormatError` when no line is valid, ConfigError when there is none."""
     path = Path(path)
     fmt = detect_format(path) if options.format == "auto" else options.format
-    lines = _read_lines(path)
+    lines = _read_lines(path, options.max_bytes)
     entries: list[LogEntry] = []
     problems: list[LogProblem] = []
     parse = {"plain": _parse_plain, "csv": _parse_table, "tsv": _parse_table, "jsonl": _parse_jsonl}[fmt]
     for item in parse(lines, fmt, options):
         (entries if isinstance(item, LogEntry) else problems).append(item)
+        if len(entries) + len(problems) > options.max_lines:  # malformed lines count too
+            raise LogTooLargeError(path, options.max_lines)
     if not entries and problems:
         raise LogFormatError(path, problems)
     if not entries:
@@ -269,8 +290,11 @@ def _problem(number: int, err: ValueError) -> LogProblem:
     return LogProblem(number, "bad_time", {"value": str(err)})
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path, max_bytes: int) -> list[str]:
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LogTooLargeError(path, max_bytes, size)
         raw = path.read_bytes()
     except OSError as err:
         raise ConfigError(f"{path}: cannot be read ({err.strerror or err})") from err

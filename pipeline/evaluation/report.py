@@ -6,6 +6,7 @@ The files are named after the log and the date: ``<log>-evaluation-YYYY-MM-DD-HH
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -62,6 +63,8 @@ class ConfigResult:
     video: RankSummary
     shot: RankSummary
     video_in_shots: RankSummary
+    #: The query encoder that ran (its name), e.g. the encoder's own text tower or M-CLIP.
+    query_encoder: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class CorpusStats:
     videos: int
     shots: int
     duration_s: float
+
+
+def _ran(result: ConfigResult) -> str:
+    return f", query encoder {result.query_encoder}" if result.query_encoder else ""
 
 
 def _rank(value: float) -> int | None:
@@ -126,7 +133,8 @@ class EvaluationReport:
             "options": {"ks": list(opts.ks), "depth": opts.depth, "min_overlap_s": opts.overlap.min_overlap_s,
                         "min_overlap_fraction": opts.overlap.min_overlap_fraction},
             "definitions": DEFINITIONS,
-            "configs": [{**r.config.to_json(), "vector_name": r.vector_name, "seconds": round(r.seconds, 3),
+            "configs": [{**r.config.to_json(), "vector_name": r.vector_name, "query_encoder_ran": r.query_encoder,
+                         "seconds": round(r.seconds, 3),
                          "video": _summary_json(r.video), "shot": _summary_json(r.shot),
                          "video_in_shots": _summary_json(r.video_in_shots)} for r in self.results],
             "excluded": [{"line": e.line, "video": e.video, "reason": e.reason} for e in self.excluded],
@@ -191,18 +199,19 @@ def _cell(value: float) -> str:
 
 def _markdown_lines(report: EvaluationReport, per_query: bool) -> list[str]:
     c, opts = report.corpus, report.options
-    names = [r.config.name for r in report.results]
+    names = [_escape(r.config.name) for r in report.results]
     overlap = opts.overlap
     lines = [
         f"# Evaluation of database `{report.db}`", "",
-        f"- Logs: `{report.logs}`: {report.total_entries} entries, {len(report.entries)} evaluated, "
+        f"- Logs: {_escape(report.logs)}: {report.total_entries} entries, {len(report.entries)} evaluated, "
         f"{len(report.excluded)} excluded" + (f", {len(report.malformed)} malformed lines skipped"
                                               if report.malformed else ""),
         f"- Corpus: {c.videos} videos, {c.shots:,} shots, {format_duration(c.duration_s)}",
         f"- Depth {opts.depth} (ranks beyond it are misses, shown –); {_overlap_rule(overlap)}",
         f"- Made {report.created_at}", "",
         "## Configurations", "",
-        *[f"- **{r.config.name}**: {r.config.describe()} (vector `{r.vector_name}`, {r.seconds:.1f} s)"
+        *[f"- **{_escape(r.config.name)}**: {_escape(r.config.describe())} (vector `{r.vector_name}`{_ran(r)}, "
+          f"{r.seconds:.1f} s)"
           for r in report.results], "",
         "## Results", "",
         "| metric | " + " | ".join(names) + " |",
@@ -230,4 +239,9 @@ def _markdown_lines(report: EvaluationReport, per_query: bool) -> list[str]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Log text as inert Markdown table text on one line: HTML (``<script>``, ``&``) escaped, and
+    the characters of tables, code spans and links (``| ` [ ]``) taken literally."""
+    text = html.escape(str(text), quote=False).replace("\r", " ").replace("\n", " ").replace("\\", "\\\\")
+    for char in "|`[]":
+        text = text.replace(char, "\\" + char)
+    return text

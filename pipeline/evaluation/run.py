@@ -14,6 +14,11 @@ From the ranks come R@K, MRR and the median rank (:mod:`pipeline.evaluate_metric
 numpy). The search is injected (:data:`SearchFn`) so the ranking logic is testable without
 a model or a store.
 
+Memory stays bounded whatever the log's length: entries are encoded and searched
+``QUERY_BATCH`` at a time (each batch's distinct texts in one ``encode_texts`` call, which
+batches again inside the encoder), so only one batch of query vectors exists at once; the log
+itself is capped (:class:`~pipeline.evaluation.logs.LogOptions` ``max_lines``/``max_bytes``).
+
 Log entries are matched to indexed videos by file name: the exact name of the catalog's
 ``source`` first, then case-insensitively, then by name without extension. An entry whose
 video is not indexed, or that lacks a query part a configuration needs, is *excluded* and
@@ -26,7 +31,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +41,7 @@ from tqdm.auto import tqdm
 from pipeline.core import atomic
 from pipeline.errors import ConfigError, UnknownDatabaseError
 from pipeline.evaluation.config import EvalConfig, EvaluateOptions, parse_config
-from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, LogProblem, parse_log
+from pipeline.evaluation.logs import LogEntry, LogFormatError, LogOptions, LogProblem, LogTooLargeError, parse_log
 from pipeline.evaluation.metrics import (
     OverlapOptions,
     dedupe_videos,
@@ -46,8 +51,8 @@ from pipeline.evaluation.metrics import (
 )
 from pipeline.evaluation.report import ConfigResult, CorpusStats, EvaluationReport, Excluded, QueryRanks
 from pipeline.evaluation.temporal import entry_parts, has_translation
-from pipeline.index import DataLayout, catalog_for
-from pipeline.protocols import ImageTextEncoder
+from pipeline.index import DataLayout, catalog_for, check_encoder
+from pipeline.protocols import ImageTextEncoder, TextEncoder
 from pipeline.records import IndexedVideo, SearchHit
 from pipeline.search import fuse_vectors, pair_hits, to_hits
 from pipeline.store import VectorStore
@@ -77,6 +82,8 @@ class NothingToEvaluate(ConfigError):
 
 ANY_OVERLAP = OverlapOptions()
 DEFAULT_OPTIONS = EvaluateOptions()
+#: Log entries encoded and searched at a time.
+QUERY_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,7 @@ def _require_parts(matched: list[tuple[LogEntry, frozenset[str]]], configs: Sequ
     return kept, excluded
 
 
-def query_vectors(entries: Sequence[LogEntry], config: EvalConfig, encoder: ImageTextEncoder) -> np.ndarray:
+def query_vectors(entries: Sequence[LogEntry], config: EvalConfig, encoder: TextEncoder) -> np.ndarray:
     """One L2-normalised query vector per entry (texts encoded once each, then fused)."""
     columns = {"text": [e.text for e in entries], "translation": [e.translation or "" for e in entries]}
     unique = sorted({t for part in config.query for t in columns[part]})
@@ -231,16 +238,26 @@ def _place(ranks: list, where: Sequence[int], found: Sequence[QueryRanks]) -> li
 
 def evaluate_config(matched: Sequence[tuple[LogEntry, frozenset[str]]], config: EvalConfig,
                     encoder: ImageTextEncoder, search: SearchFn, options: EvaluateOptions,
-                    on_query: Callable[[], None] | None = None) -> ConfigResult:
+                    on_query: Callable[[], None] | None = None, text_encoder: TextEncoder | None = None
+                    ) -> ConfigResult:
+    """Ranks of every matched entry under one configuration, ``QUERY_BATCH`` entries at a time;
+    ``text_encoder`` (a query encoder into ``encoder``'s space) encodes the queries when given."""
     started = time.perf_counter()
-    entries = [entry for entry, _ in matched]
-    targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in matched]
-    ranks = rank_entries(entries, targets, config, encoder, search, options, on_query)
+    ranks: list[QueryRanks] = []
+    inner = replace(options, progress=False)  # one bar, over every batch
+    with tqdm(total=len(matched), desc="queries", unit="query", leave=False, disable=not options.progress) as bar:
+        for start in range(0, len(matched), QUERY_BATCH):
+            batch = matched[start:start + QUERY_BATCH]
+            entries = [entry for entry, _ in batch]
+            targets = [Target(ids, entry.start_s, entry.end_s) for entry, ids in batch]
+            ranks += rank_entries(entries, targets, config, text_encoder or encoder, search, inner, on_query)
+            bar.update(len(batch))
     return ConfigResult(
         config=config, vector_name=encoder.vector_name, seconds=time.perf_counter() - started, ranks=tuple(ranks),
         video=summarize([r.video_rank for r in ranks], options.ks),
         shot=summarize([r.shot_rank for r in ranks], options.ks),
         video_in_shots=summarize([r.video_in_shots_rank for r in ranks], options.ks),
+        query_encoder=(text_encoder or encoder).name,
     )
 
 
@@ -254,20 +271,25 @@ def _encoder_for(config: EvalConfig, encoder: ImageTextEncoder, encoders: Mappin
     if chosen.vector_name not in available:
         raise ConfigError(f"configuration {config.name!r}: database {db!r} has no vectors of "
                           f"{chosen.name} ({chosen.vector_name}); it holds {', '.join(available) or 'none'}. "
-                          "Ingest with that model first, or pick another --clip-model")
+                          f"Add them with: python -m app reindex --db {db} --model {chosen.name}, or pick another "
+                          "--clip-model")
     return chosen
 
 
 def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder: ImageTextEncoder,
              layout: DataLayout, db: str, options: EvaluateOptions = DEFAULT_OPTIONS,
              encoders: Mapping[str, ImageTextEncoder] | None = None,
-             on_query: OnQuery | None = None) -> EvaluationReport:
+             on_query: OnQuery | None = None, text_encoders: Mapping[str, TextEncoder] | None = None
+             ) -> EvaluationReport:
     """Evaluate database ``db`` against a log file (or parsed entries).
 
     ``encoder`` serves configurations without a ``model``; ``encoders`` maps the model specs
-    that configurations name to their encoders. Malformed lines of the log are skipped and
+    that configurations name to their encoders; ``text_encoders`` maps configuration names to
+    the query encoder that encodes their texts (default: the encoder itself), each checked
+    against the vectors the database records. Malformed lines of the log are skipped and
     listed in the report. Raises ConfigError (LogFormatError for a log without one valid
-    line, NothingToEvaluate when no entry matches an indexed video) or UnknownDatabaseError.
+    line, NothingToEvaluate when no entry matches an indexed video), QueryError (an encoder
+    that does not match the database) or UnknownDatabaseError.
     """
     malformed: list[LogProblem] = []
     if isinstance(logs, str | Path):
@@ -275,9 +297,14 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
         entries, malformed = parsed.entries, parsed.problems
     else:
         entries = list(logs)
+    if len(entries) > options.log.max_lines:
+        raise LogTooLargeError(logs if isinstance(logs, str | Path) else "(entries)", options.log.max_lines)
     if not store.has_collection(db):
         raise UnknownDatabaseError(db, store.list_collections())
     chosen = [_encoder_for(c, encoder, encoders, store, db) for c in options.configs]
+    texts = [(text_encoders or {}).get(c.name) for c in options.configs]
+    for image_encoder, text_encoder in zip(chosen, texts, strict=True):
+        check_encoder(store, db, text_encoder or image_encoder)
     catalog = catalog_for(store, layout.root).videos(db)  # the store's own: SQLite, or on the server
     matched, excluded = match_entries(entries, catalog)
     matched, bad_frames = resolve_frames(matched, layout)
@@ -298,8 +325,8 @@ def evaluate(logs: str | Path | Sequence[LogEntry], store: VectorStore, encoder:
         if on_query is not None:
             on_query(done[0], total)
 
-    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options, step)
-               for config, enc in zip(options.configs, chosen, strict=True)]
+    results = [evaluate_config(matched, config, enc, store_search(store, db, enc.vector_name), options, step, text)
+               for config, enc, text in zip(options.configs, chosen, texts, strict=True)]
     corpus = CorpusStats(videos=len(catalog), shots=store.count(db),
                          duration_s=float(sum(v.duration_s for v in catalog.values())))
     return EvaluationReport(

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from pipeline.core import check_db_name
-from pipeline.errors import BuscaError, ConfigError, MediaError
+from pipeline.core import check_db_name, check_free_space
+from pipeline.errors import BuscaError, ConfigError, DiskFullError, MediaError
 from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.embed import Decoder, Prefetch
 from pipeline.index.layout import DataLayout
@@ -122,17 +122,25 @@ def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout
                options: IngestOptions = DEFAULT_OPTIONS, catalog: Catalog | None = None,
                source: str | None = None, cut_detector: CutDetector | None = None,
                decoder: Decoder = iter_frames, prefetch: Prefetch | None = None) -> IngestResult:
-    """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause.
+    """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause,
+    except a full disk (:class:`DiskFullError`), which is raised: the next file would fail alike.
     ``source``: the name users see (default: the file name). ``cut_detector``: hard cuts (e.g.
     TransNetV2) that bound the semantic shots. ``decoder``: where frames come from (PyAV; a GPU
     decoder from ``models``). ``prefetch``: this file's decoding, if the caller started it
     (:func:`pipeline.index.prepare.start_prefetch`)."""
     started = time.perf_counter()
     try:
+        size = Path(path).stat().st_size if options.media == "copy" and Path(path).is_file() else 0
+        check_free_space(layout.root, options.margin, f"ingest {Path(path).name}", size)
         prepared = prepare_video(path, encoder, layout, options, cut_detector=cut_detector, decoder=decoder,
                                  started=prefetch)
+    except DiskFullError:
+        raise  # the next video would fail the same way: stop the batch with the one message
     except Exception as err:
         return failed_result(path, err, started)
+    finally:
+        if prefetch is not None:
+            prefetch.close()  # a decode started early ends even when the disk check refused the file
     return finish_ingest(path, prepared, store, layout, db, options, catalog, source, started)
 
 
@@ -160,6 +168,8 @@ def finish_ingest(path: Path, prepared: PreparedVideo, store: VectorStore, layou
         stored = time.perf_counter()
         entry = index_video(prepared, store, layout, db, source=source, media_path=media, catalog=catalog)
         prepared.timings.store_s += time.perf_counter() - stored
+    except DiskFullError:
+        raise
     except Exception as err:
         return failed_result(path, err, started)
     return IngestResult(str(path), "indexed", entry.video_id, entry.n_shots, entry.n_scenes,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from pipeline.core import atomic
+from pipeline.core import DiskMargin, atomic
 from pipeline.errors import ConfigError
 from pipeline.index.embed import Decoder, FrameSpool, Prefetch, StageTimes, decoded_frames, embed_frames
 from pipeline.index.fingerprint import ContentIds
@@ -47,6 +47,7 @@ from pipeline.segment import SegmentOptions, segment
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class IngestOptions:
     """``keep_frames`` keeps every sampled frame as a JPEG under ``videos/<id>/frames``;
@@ -56,7 +57,9 @@ class IngestOptions:
     ``media`` puts the video itself under ``<data>/media`` so the web app can play it
     without serving anything outside the data directory: ``"link"`` (a hard link, or a
     copy across file systems), ``"copy"``, or ``"none"`` (playback then needs the original
-    path to be served by other means). ``skip_similar``: a sampled frame whose every
+    path to be served by other means). ``margin``: free space that must remain on the data
+    directory's disk; each video is refused (:class:`pipeline.errors.DiskFullError`) before it is
+    processed when there is less. ``skip_similar``: a sampled frame whose every
     16x16 grey cell is within this many levels of the last frame encoded takes that frame's
     embedding instead of being encoded (:mod:`pipeline.media.similar`); 0 encodes every frame.
     ``decode_ahead``: how many of the next videos decode (in their own threads) while one is
@@ -69,6 +72,7 @@ class IngestOptions:
     force: bool = False
     progress: bool = True
     media: str = "link"
+    margin: DiskMargin = field(default_factory=DiskMargin)
     skip_similar: float = 3.0
     decode_ahead: int = 0
     prefetch_batches: int = 3
@@ -114,6 +118,8 @@ def _decoder_name(decoder: Decoder) -> str:
 
 #: What the frame embeddings depend on (the rest of the options only change the segmentation).
 FRAME_KEYS = ("encoder", "decode", "skip_similar", "decoder")
+#: What a ``meta.json`` written before these keys existed was made with: every frame encoded, PyAV.
+LEGACY_META = {"skip_similar": 0.0, "decoder": "iter_frames"}
 
 
 def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, decoder: Decoder,
@@ -125,14 +131,23 @@ def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, decoder: De
             "cuts": cuts.name if cuts else None}
 
 
+def _stored_meta(layout: DataLayout, video_id: str, vector_name: str) -> dict | None:
+    meta = layout.read_meta(video_id, vector_name)
+    return None if meta is None else {**LEGACY_META, **meta}
+
+
 def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions,
               decoder: Decoder, cuts: CutDetector | None = None, part: str = "all") -> bool:
     """Whether stored artifacts match: all of them (``part="all"``), or the frame embeddings only
     (``"frames"``: same encoder, sampling and decoder; then only the segmentation is made again)."""
-    meta = layout.read_meta(video_id, encoder.vector_name)
+    meta = _stored_meta(layout, video_id, encoder.vector_name)
+    if options.force or meta is None:
+        return False
     wanted = _options_meta(encoder, options, decoder, cuts)
+    if meta["skip_similar"] == 0:
+        wanted["skip_similar"] = 0  # every frame was encoded: as good as any skipping
     keys = FRAME_KEYS if part == "frames" else tuple(wanted)
-    if options.force or meta is None or any(meta.get(k) != wanted[k] for k in keys):
+    if any(meta.get(k) != wanted[k] for k in keys):
         return False
     return not options.keep_frames or (layout.video_dir(video_id) / "frames").is_dir()
 
@@ -200,10 +215,12 @@ def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayou
                                      vector_name, reused=True, timings=plan.times)
             frames_only = plan.frames_only or _reusable(layout, plan.video_id, encoder, options, decoder,
                                                         cut_detector, part="frames")
+            stored = _stored_meta(layout, plan.video_id, vector_name) if frames_only else None
             _clear(layout, plan.video_id, vector_name, new_frames=not frames_only)
             cuts = hard_cuts(path, plan.video_id, cut_detector, layout) if cut_detector else None
             if frames_only:
-                return _resegment(path, plan, encoder, layout, options, decoder, cut_detector, cuts)
+                skipped = stored["skip_similar"] if stored else options.skip_similar
+                return _resegment(path, plan, encoder, layout, options, decoder, cut_detector, cuts, skipped)
             expected = max(1, int(plan.info.duration_s * options.decode.fps) + 1)
             with tqdm(total=expected, desc=f"{path.name[:30]}", unit="frame", leave=False,
                       disable=not options.progress) as bar:
@@ -218,9 +235,11 @@ def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayou
 
 
 def _resegment(path: Path, plan: _Plan, encoder: ImageTextEncoder, layout: DataLayout, options: IngestOptions,
-               decoder: Decoder, cut_detector: CutDetector | None, cuts: list[float] | None) -> PreparedVideo:
+               decoder: Decoder, cut_detector: CutDetector | None, cuts: list[float] | None,
+               skipped: float) -> PreparedVideo:
     """A new segmentation of the stored frames: unchanged shots keep their point ids, and
-    thumbnails that existed are reused (the others are decoded from the media)."""
+    thumbnails that existed are reused (the others are decoded from the media). ``skipped``: the
+    ``skip_similar`` the stored frames were made with (0 when every frame was encoded)."""
     vector_name = encoder.vector_name
     folder = layout.encoder_dir(plan.video_id, vector_name)
     frames = layout.load_frames(plan.video_id, vector_name)
@@ -235,7 +254,8 @@ def _resegment(path: Path, plan: _Plan, encoder: ImageTextEncoder, layout: DataL
                      options.decode.short_side)
     prune_thumbnails(folder / "thumbs", len(seg.shots))
     plan.times.thumbnails_s += time.perf_counter() - started
-    layout.write_meta(plan.video_id, vector_name, _options_meta(encoder, options, decoder, cut_detector))
+    meta = _options_meta(encoder, options, decoder, cut_detector)
+    layout.write_meta(plan.video_id, vector_name, {**meta, "skip_similar": skipped})  # what the kept frames had
     return PreparedVideo(plan.video_id, plan.info, frames, seg, vector_name, reused=False, timings=plan.times)
 
 

@@ -1,6 +1,6 @@
-"""Query to ranked shots: the query and its vectors, the store search, relevance feedback, a
-minimum score and orders, temporal queries ("A, then B"), reused footage, and the per-video
-overview (2-D map, timeline) that browsing needs."""
+"""Query to ranked shots: the query and its vectors (query encoders: M-CLIP, translation, a cache),
+the store search, relevance feedback, a minimum score and orders, temporal queries ("A, then B"),
+reused footage, and the per-video overview (2-D map, timeline) that browsing needs."""
 
 from pipeline.search.arrange import SORTS, arrange
 from pipeline.search.duplicates import DuplicateOptions, Reuse, Span, appearances, find_reuse
@@ -16,21 +16,33 @@ from pipeline.search.temporal import (
     pair_hits,
     temporal_search,
 )
+from pipeline.search.text_encoders import (
+    QUERY_ENCODERS,
+    CachedTextEncoder,
+    QueryEncoderChoice,
+    TranslatingEncoder,
+    choose_query_encoder,
+)
 
 __all__ = [
     "DEFAULT_WITHIN_S",
     "PROJECTIONS",
+    "QUERY_ENCODERS",
     "SORTS",
+    "CachedTextEncoder",
     "DuplicateOptions",
     "FrameMap",
     "MapCache",
     "Query",
+    "QueryEncoderChoice",
     "Reuse",
     "Span",
     "TemporalHit",
+    "TranslatingEncoder",
     "appearances",
     "arrange",
     "check_within",
+    "choose_query_encoder",
     "encode_query",
     "find_reuse",
     "fuse_vectors",

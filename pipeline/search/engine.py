@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.protocols import ImageTextEncoder
+from pipeline.index import check_encoder
+from pipeline.protocols import ImageTextEncoder, TextEncoder
 from pipeline.records import SearchHit
 from pipeline.search.query import Query, encode_query
 from pipeline.store import StoredPoint, VectorStore
@@ -24,9 +25,25 @@ def to_hits(points: Sequence[StoredPoint]) -> list[SearchHit]:
     return hits
 
 
-def search(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query) -> list[SearchHit]:
-    """Text, image, or text+image -> ranked shots."""
-    vector = encode_query(encoder, query)
+def check_encoders(store: VectorStore, db: str, encoder: ImageTextEncoder, text_encoder: TextEncoder | None,
+                   query: Query | None) -> None:
+    """Refuse encoders that do not make ``db``'s vectors. The image encoder is checked when it runs
+    (an image query, or no query encoder); a text-only query checks the query encoder alone, so
+    that an M-CLIP search never loads the image model just to check it."""
+    if text_encoder is not None and text_encoder is not encoder:
+        check_encoder(store, db, text_encoder)
+        if query is not None and query.image is None:
+            return
+    check_encoder(store, db, encoder)
+
+
+def search(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query,
+           text_encoder: TextEncoder | None = None) -> list[SearchHit]:
+    """Text, image, or text+image -> ranked shots. ``text_encoder`` (a query encoder into the same
+    space) encodes the text instead of ``encoder``. The encoders are checked against the vectors
+    the database records first (:func:`pipeline.index.check_encoder`): a mismatch is refused."""
+    check_encoders(store, db, encoder, text_encoder, query)
+    vector = encode_query(encoder, query, text_encoder)
     return search_vector(store, encoder.vector_name, db, vector, query)
 
 

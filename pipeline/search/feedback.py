@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from pipeline.errors import QueryError
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import ImageTextEncoder, TextEncoder
 from pipeline.records import SearchHit
-from pipeline.search.engine import to_hits
+from pipeline.search.engine import check_encoders, to_hits
 from pipeline.search.query import Query, encode_query, normalise
 from pipeline.store import VectorStore
 
@@ -32,7 +32,7 @@ def rocchio(query: np.ndarray | None, positives: np.ndarray, negatives: np.ndarr
 
 def refine(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query | None,
            positive: Sequence[str], negative: Sequence[str], method: str = "rocchio",
-           k: int = 20, one_per_video: bool = False) -> list[SearchHit]:
+           k: int = 20, one_per_video: bool = False, text_encoder: TextEncoder | None = None) -> list[SearchHit]:
     """Search again with relevance feedback on result ids.
 
     ``rocchio`` moves the original query vector towards the relevant shots and away from
@@ -52,11 +52,13 @@ def refine(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query 
         return to_hits(points)
     if method != "rocchio":
         raise QueryError(code="query.refine_method", method=method)
-    vectors = {p.id: p.vectors[encoder.vector_name] for p in store.retrieve(db, positive + negative, with_vectors=True)}
-    dim = encoder.dim
+    check_encoders(store, db, encoder, text_encoder, query)
+    retrieved = store.retrieve(db, positive + negative, with_vectors=True)
+    vectors = {p.id: p.vectors[encoder.vector_name] for p in retrieved if encoder.vector_name in p.vectors}
+    dim = store.vector_names(db)[encoder.vector_name]
     pos = np.array([vectors[i] for i in positive if i in vectors]).reshape(-1, dim)
     neg = np.array([vectors[i] for i in negative if i in vectors]).reshape(-1, dim)
-    base = encode_query(encoder, query) if query else None
+    base = encode_query(encoder, query, text_encoder) if query else None
     vector = rocchio(base, pos, neg)
     points = store.query(db, encoder.vector_name, vector, k + len(marked), video_ids=video_ids,
                          one_per_video=one_per_video)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.errors import QueryError
-from pipeline.protocols import ImageTextEncoder
+from pipeline.protocols import ImageTextEncoder, TextEncoder
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,15 @@ def fuse_vectors(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.
     return normalise(total)
 
 
-def encode_query(encoder: ImageTextEncoder, query: Query) -> np.ndarray:
-    """The query's vector in the encoder's space."""
+def encode_query(encoder: ImageTextEncoder, query: Query, text_encoder: TextEncoder | None = None) -> np.ndarray:
+    """The query's vector in the encoder's space; the text goes through ``text_encoder`` when one
+    is given (a query encoder mapping into the same space), else through the encoder itself."""
+    if text_encoder is not None and text_encoder.vector_name != encoder.vector_name:
+        raise QueryError(f"the query encoder {text_encoder.name} maps into {text_encoder.vector_name}, not into "
+                         f"{encoder.vector_name}")
     vectors, weights = [], []
     if query.text and query.text.strip():
-        vectors.append(encoder.encode_texts([query.text.strip()])[0])
+        vectors.append((text_encoder or encoder).encode_texts([query.text.strip()])[0])
         weights.append(1.0 - query.image_weight if query.image is not None else 1.0)
     if query.image is not None:
         vectors.append(encoder.encode_images([query.image])[0])

@@ -6,5 +6,7 @@ from pipeline.segment.calibrate import Fit, VideoStats, fit_report, summary, vid
 from pipeline.segment.classes import UMAP_MIN_POINTS
 from pipeline.segment.options import SegmentOptions
 from pipeline.segment.segmenter import segment
+from pipeline.segment.shots import shot_vectors
 
-__all__ = ["UMAP_MIN_POINTS", "Fit", "SegmentOptions", "VideoStats", "fit_report", "segment", "summary", "video_stats"]
+__all__ = ["UMAP_MIN_POINTS", "Fit", "SegmentOptions", "VideoStats", "fit_report", "segment", "shot_vectors", "summary",
+           "video_stats"]

@@ -5,10 +5,15 @@ request goes through :class:`GuardedYoutubeDL` (built lazily): each request URL 
 before it is sent, each redirect target is validated *before* it is followed (a response hook on
 yt-dlp's ``requests`` handler, the only handler left enabled), and the final URL is validated
 again before the body is read. Those inner requests need not be on the allowlist (YouTube serves
-media from ``googlevideo.com``) but must still reach public addresses.
+media from ``googlevideo.com``) but must still reach public addresses. Every connection resolves
+its host once more, checks each address, and connects to the address it checked (never to a
+second lookup), which closes DNS rebinding.
 
-Only the extractors in ``SourceOptions.extractors`` are loaded; the generic extractor
-(any web page) only with ``allow_generic_extractor=True``.
+Only the extractors in ``SourceOptions.extractors`` are loaded (YouTube's), the generic extractor
+(any web page) only with ``allow_generic_extractor=True``; and for a URL on one of the
+administrator's hosts (``UrlPolicy.extra_hosts``, ``BUSCA_ALLOWED_HOSTS``), the extractor
+yt-dlp has for that site, or the generic one (a direct link to a media file, an embedded
+player) when it has none.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from urllib.parse import urljoin
 
 from pipeline.core import atomic
 from pipeline.errors import ConfigError, MediaError, UrlError
-from pipeline.sources.urls import Resolver, UrlPolicy, looks_like_url, validate_url
+from pipeline.sources.urls import Resolver, UrlPolicy, host_of, looks_like_url, public_addresses, validate_url
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +139,13 @@ def _guarded_class():
                 handlers.pop(key).close()
             handler = handlers["Requests"]
             create = handler._create_instance
+            pools = _pinned_pools(self.policy, self.resolve, Refused)
 
             def create_guarded(*args, **kwargs):
                 session = create(*args, **kwargs)
                 session.hooks["response"].append(self._redirect_hook)
+                for adapter in session.adapters.values():
+                    adapter.poolmanager.pool_classes_by_scheme = pools
                 return session
 
             handler._create_instance = create_guarded
@@ -165,6 +173,41 @@ def _guarded_class():
     return GuardedYoutubeDL
 
 
+def _pinned_pools(policy: UrlPolicy, resolve: Resolver | None, refused: type[Exception]) -> dict[str, type]:
+    """urllib3 connection pools whose connections resolve the host, refuse it unless every address
+    is public (:func:`public_addresses`), and connect to a checked address: what the validator saw
+    is what the socket reaches, whatever the DNS answers in between."""
+    import urllib3
+    from urllib3.exceptions import NewConnectionError
+
+    def pinned(base: type) -> type:
+        class PinnedConnection(base):
+            def _new_conn(self):
+                try:
+                    addresses = public_addresses(self._dns_host, self.port, policy, resolve)
+                except UrlError as err:
+                    raise refused(str(err), cause=err) from err
+                failure: OSError | None = None
+                for address in addresses:
+                    try:
+                        return urllib3.util.connection.create_connection(
+                            (address, self.port), self.timeout, source_address=self.source_address,
+                            socket_options=self.socket_options)
+                    except OSError as err:
+                        failure = err
+                raise NewConnectionError(self, f"Failed to establish a new connection: {failure}")
+
+        return PinnedConnection
+
+    class PinnedHTTPPool(urllib3.HTTPConnectionPool):
+        ConnectionCls = pinned(urllib3.connection.HTTPConnection)
+
+    class PinnedHTTPSPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = pinned(urllib3.connection.HTTPSConnection)
+
+    return {"http": PinnedHTTPPool, "https": PinnedHTTPSPool}
+
+
 def guard_response(response, check: Callable[[str], None]):
     """Validate a response's final URL (after redirects) before anything reads its body."""
     try:
@@ -182,8 +225,34 @@ def _format_selector(max_height: int) -> str:
             f"bv*[height<=?{h}]+ba/b[height<=?{h}]")
 
 
-def ydl_params(options: SourceOptions, outtmpl: str, needs_js: bool) -> dict:
-    extractors = list(options.extractors) + (["generic"] if options.allow_generic_extractor else [])
+def _configured_extractors(options: SourceOptions) -> list[str]:
+    return list(options.extractors) + (["generic"] if options.allow_generic_extractor else [])
+
+
+def extractor_patterns(url: str, options: SourceOptions) -> list[str]:
+    """The extractors allowed for ``url`` (regexes over yt-dlp's extractor names): the configured
+    ones, and for a host the administrator allowed (``policy.extra_hosts``) the site's own
+    extractor, or the generic one when yt-dlp has none for it."""
+    patterns = _configured_extractors(options)
+    host = host_of(url)
+    if any(host == h or host.endswith("." + h) for h in options.policy.extra_hosts):
+        patterns.append(_site_extractor(url))
+    return list(dict.fromkeys(patterns))
+
+
+@functools.lru_cache(maxsize=256)
+def _site_extractor(url: str) -> str:
+    from yt_dlp.extractor import gen_extractor_classes
+
+    for ie in gen_extractor_classes():
+        if ie.ie_key() != "Generic" and ie.working() and ie.suitable(url):
+            return re.escape(ie.IE_NAME.lower())
+    return "generic"
+
+
+def ydl_params(options: SourceOptions, outtmpl: str, needs_js: bool, extractors: list[str] | None = None) -> dict:
+    if extractors is None:
+        extractors = _configured_extractors(options)
     return {
         "format": _format_selector(options.max_height),
         "merge_output_format": "mp4",
@@ -200,8 +269,7 @@ def ydl_params(options: SourceOptions, outtmpl: str, needs_js: bool) -> dict:
     }
 
 
-def _allowed_extractor(name: str, options: SourceOptions) -> bool:
-    patterns = list(options.extractors) + (["generic"] if options.allow_generic_extractor else [])
+def _allowed_extractor(name: str, patterns: list[str]) -> bool:
     return any(re.fullmatch(p, name, re.IGNORECASE) for p in patterns)
 
 
@@ -213,8 +281,9 @@ def cache_key(url: str, options: SourceOptions) -> tuple[str, str] | None:
     """(extractor key, video id) from the URL alone, without network, when the extractor can tell."""
     from yt_dlp.extractor import gen_extractor_classes
 
+    patterns = extractor_patterns(url, options)
     for ie in gen_extractor_classes():
-        if not _allowed_extractor(ie.IE_NAME.lower(), options) or not ie.suitable(url):
+        if not _allowed_extractor(ie.IE_NAME.lower(), patterns) or not ie.suitable(url):
             continue
         if ie.ie_key() == "Generic":
             return "Generic", _url_hash(url)
@@ -312,7 +381,7 @@ def fetch_url(url: str, options: SourceOptions, *, resolve: Resolver | None = No
     needs_js = key is None or key[0].lower().startswith("youtube")
     tmp = Path(options.cache_dir) / ".tmp" / uuid.uuid4().hex
     try:
-        params = ydl_params(options, str(tmp / "video.%(ext)s"), needs_js)
+        params = ydl_params(options, str(tmp / "video.%(ext)s"), needs_js, extractor_patterns(url, options))
         with _guarded_class()(params, options.policy, resolve) as ydl:
             info = _run_ydl(lambda: ydl.extract_info(url, download=False), url)
             if info is None:

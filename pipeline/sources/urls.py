@@ -7,8 +7,10 @@ for it, passes :func:`validate_url`.
 * the host must not be, or resolve to, a loopback, private, link-local, shared, reserved,
   multicast or unspecified address (IPv4-mapped IPv6 included).
 
-What it cannot catch: a host that resolves to a public address when checked and a private one
-when connecting (DNS rebinding); run downloads where the network is egress-filtered if that matters.
+DNS rebinding (a host that resolves to a public address when checked and a private one when
+connecting) is closed where the connection is made: yt-dlp's connections resolve through
+:func:`public_addresses` and connect to the address that was checked
+(:mod:`pipeline.sources.fetch`).
 """
 
 from __future__ import annotations
@@ -72,16 +74,40 @@ def _host_of(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise UrlError(f"{url}: only http and https URLs are accepted (got {scheme or 'no'} scheme)")
+        raise UrlError(code="url.scheme", url=url, scheme=scheme or "no")
     if parts.username is not None or parts.password is not None:
-        raise UrlError(f"{url}: URLs with a user name or password are refused")
+        raise UrlError(code="url.credentials", url=url)
     try:
         host, port = (parts.hostname or "").rstrip("."), parts.port or (443 if scheme == "https" else 80)
     except ValueError as err:
-        raise UrlError(f"{url}: invalid port ({err})") from err
+        raise UrlError(code="url.bad_port", url=url, reason=str(err)) from err
     if not host:
-        raise UrlError(f"{url}: the URL has no host")
+        raise UrlError(code="url.no_host", url=url)
     return scheme, host.lower(), port
+
+
+def public_addresses(host: str, port: int, policy: UrlPolicy = UrlPolicy(), resolve: Resolver | None = None,
+                     what: str | None = None) -> list[str]:
+    """The addresses ``host`` resolves to, if every one is public (or the host is trusted);
+    else :class:`UrlError`, naming ``what`` (the URL, by default the host)."""
+    what = what or host
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            addresses = (resolve or system_resolve)(host, port)
+        except OSError as err:
+            raise UrlError(code="url.unresolvable", url=what, host=host, reason=str(err)) from err
+    if not addresses:
+        raise UrlError(code="url.no_address", url=what, host=host)
+    if host in policy.trusted_private_hosts:
+        return addresses
+    for address in addresses:
+        problem = address_problem(address)
+        if problem:
+            raise UrlError(code="url.not_public", url=what, host=host, problem=problem)
+    return addresses
 
 
 def validate_url(url: str, policy: UrlPolicy = UrlPolicy(), *, allowlist: bool = True,
@@ -90,24 +116,16 @@ def validate_url(url: str, policy: UrlPolicy = UrlPolicy(), *, allowlist: bool =
     _, host, port = _host_of(url)
     if allowlist and not policy.on_allowlist(host):
         allowed = ", ".join((*policy.allowed_hosts, *policy.extra_hosts))
-        raise UrlError(f"{url}: host {host} is not on the allowlist ({allowed}); "
-                       "an administrator can add hosts to the sources settings")
+        raise UrlError(code="url.not_allowed", url=url, host=host, allowed=allowed)
     if host in policy.trusted_private_hosts:
         return url.strip()
-    try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        try:
-            addresses = (resolve or system_resolve)(host, port)
-        except OSError as err:
-            raise UrlError(f"{url}: cannot resolve host {host} ({err})") from err
-    if not addresses:
-        raise UrlError(f"{url}: host {host} resolves to no address")
-    for address in addresses:
-        problem = address_problem(address)
-        if problem:
-            raise UrlError(f"{url}: refused, host {host} leads to a non-public address ({problem})")
+    public_addresses(host, port, policy, resolve, what=url)
     return url.strip()
+
+
+def host_of(url: str) -> str:
+    """The URL's host, lower-case, without a trailing dot (UrlError for a URL that is not http(s))."""
+    return _host_of(url)[1]
 
 
 def looks_like_url(source: str | Path) -> bool:

@@ -112,6 +112,15 @@ class VectorStore(Protocol):
         """The collection's named vectors and their dimensions."""
         ...
 
+    def metadata(self, name: str) -> dict:
+        """The collection's metadata: a JSON object the project keeps with the database (e.g.
+        ``{"encoders": {vector_name: {...}}}``, see :mod:`pipeline.index.encoders`); ``{}`` if none."""
+        ...
+
+    def update_metadata(self, name: str, values: dict) -> None:
+        """Merge ``values`` into the collection's metadata (top-level keys replaced)."""
+        ...
+
     def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
         """Insert or replace points (a replaced point loses vectors not given again).
         ``vectors`` maps vector names to ``(len(ids), dim)`` arrays. Returns only once the

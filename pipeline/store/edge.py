@@ -18,6 +18,18 @@ What Edge 0.9's Python API lacks, emulated here:
   the query vector is built as Qdrant builds it, ``2·mean(positive) − mean(negative)`` over
   the stored (normalised) vectors, and the examples are excluded with a ``has_id`` filter.
 
+Faults: errors *and panics* of the bindings become a :class:`StoreError` naming the database,
+and an index build's leftovers are removed on open (:mod:`pipeline.store.edge_faults`).
+
+Disk: Edge writes through memory-mapped files, so a full disk kills the process with SIGBUS
+instead of raising. Every write first checks that a margin stays free
+(:func:`pipeline.core.check_free_space`, else :class:`DiskFullError`); sealing a segment
+that would not fit is skipped (its points stay appendable, searched exactly). ``read_only=True``
+(what the services choose when the disk is already short) refuses every write and never
+flushes, so the archive stays searchable: loading a shard needs only a few KB, except on tmpfs,
+where reading a hole of a mapped file allocates it: there a shard opens only if its holes fit
+in the free space.
+
 Index: Edge 0.9 runs no background optimizer, and its bindings hold the GIL inside
 ``optimize`` (and ``update``/``query``): an HNSW build blocks every thread of the process,
 35-80 s per 20k 768-d points on 2 cores. So a database made by this version (``format`` 2 in
@@ -39,6 +51,7 @@ rebuilds one in the new layout.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import shutil
@@ -46,14 +59,23 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pipeline.core import DirectoryLock, check_db_name, valid_db_name
+from pipeline.core import (
+    NO_MARGIN,
+    DirectoryLock,
+    DiskMargin,
+    check_db_name,
+    check_free_space,
+    fills_holes_on_read,
+    space_shortfall,
+    sparse_bytes,
+    valid_db_name,
+)
 from pipeline.core.atomic import read_json, write_json
 from pipeline.errors import BuscaError, QueryError, StoreError, StoreLockedError, UnknownDatabaseError
 from pipeline.store.base import CollectionOptions, StoredPoint
@@ -65,6 +87,7 @@ from pipeline.store.common import (
     plain_payload,
     query_vector,
 )
+from pipeline.store.edge_faults import edge_errors, is_panic, panic_error, remove_builder_leftovers
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +98,10 @@ FULL_SCAN_KB = 10_000  # filtered searches over fewer vectors than this scan the
 UPSERT_BATCH = 1024
 SQ_OVERSAMPLING = 2.0  # candidates taken from the int8 scan, as a multiple of k, before rescoring
 SLOW_MAINTENANCE_S = 2.0  # a pause longer than this is logged as a warning
+#: What Edge maps and reads whole when it opens a shard (measured on tmpfs with 0.9).
+MAPPED_ON_OPEN = ("segments/*/vector_storage*", "segments/*/vector_index*", "segments/*/payload_index")
+PAYLOAD_BYTES = 1024  # a generous estimate of one point's payload on disk
+WRITE_OVERHEAD = 3  # WAL + segment + index: bytes on disk per byte of vector
 
 
 def _qe() -> Any:
@@ -88,17 +115,6 @@ def _qe() -> Any:
     return qdrant_edge
 
 
-@contextmanager
-def _edge_errors(action: str, name: str) -> Iterator[None]:
-    """The bindings raise plain ``Exception``: name the database and the operation."""
-    try:
-        yield
-    except BuscaError:
-        raise
-    except Exception as err:
-        raise StoreError(f"Qdrant Edge could not {action} in database {name!r}: {err}") from err
-
-
 @dataclass(frozen=True)
 class _Collection:
     name: str
@@ -106,6 +122,7 @@ class _Collection:
     vectors: dict[str, int]
     options: CollectionOptions
     format: int = META_FORMAT
+    metadata: dict = field(default_factory=dict)
 
     @property
     def sealed_segments(self) -> bool:
@@ -129,17 +146,22 @@ def _shard_config(vectors: dict[str, int], options: CollectionOptions) -> Any:
     )
 
 
-def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions, fmt: int = META_FORMAT) -> None:
-    write_json(folder / META_FILE, {"format": fmt, "vectors": vectors, "options": asdict(options)})
+def _write_meta(folder: Path, vectors: dict[str, int], options: CollectionOptions, metadata: dict | None = None,
+                fmt: int = META_FORMAT) -> None:
+    write_json(folder / META_FILE, {"format": fmt, "vectors": vectors, "options": asdict(options),
+                                    "metadata": metadata or {}})
 
 
-def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions, int]:
+def _read_meta(folder: Path) -> tuple[dict[str, int], CollectionOptions, dict, int]:
     path = folder / META_FILE
     try:
         meta = read_json(path)
         known = {f.name for f in fields(CollectionOptions)}
         options = CollectionOptions(**{k: v for k, v in meta.get("options", {}).items() if k in known})
-        return {str(n): int(d) for n, d in meta["vectors"].items()}, options, int(meta.get("format", 1))
+        metadata = meta.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise TypeError("metadata is not an object")
+        return {str(n): int(d) for n, d in meta["vectors"].items()}, options, metadata, int(meta.get("format", 1))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise StoreError(f"{path} is unreadable ({err}): restore the database from an export, or drop it") from err
 
@@ -166,19 +188,32 @@ class EdgeStore:
 
     kind = "edge"
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, read_only: bool = False, margin: DiskMargin | None = None):
+        """``read_only`` refuses every write (and never flushes); ``margin`` is the free space every
+        write must leave on the file system (default :class:`DiskMargin`: max(1 GB, 5 %))."""
         self.root = Path(root)
+        self.read_only = read_only
+        self.margin = DiskMargin() if margin is None else margin
         self._lock = DirectoryLock(self.root)
         self._lock.acquire()
         self._open: dict[str, _Collection] = {}
         self._unsealed: dict[str, int] = {}  # points written per database since its optimizer last ran
         self._mutex = threading.RLock()
         self._closed = False
-        for leftover in self.root.glob(".dropped-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        if not read_only:
+            for leftover in self.root.glob(".dropped-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
 
     def __repr__(self) -> str:
-        return f"EdgeStore({str(self.root)!r})"
+        return f"EdgeStore({str(self.root)!r}{', read-only' if self.read_only else ''})"
+
+    def _writable(self, action: str, extra_bytes: int = 0) -> None:
+        """Refuse a write (``action``, e.g. "store 12 points in database 'x'") in read-only mode, or
+        one that would leave less than the margin free."""
+        self._check_open()
+        if self.read_only:
+            raise StoreError(code="store.read_only", action=action, path=str(self.root))
+        check_free_space(self.root, self.margin, action, extra_bytes)
 
     def __enter__(self) -> EdgeStore:
         return self
@@ -203,8 +238,12 @@ class EdgeStore:
         vectors = {str(n): int(d) for n, d in vectors.items()}
         with self._mutex:
             if self.has_collection(name):
-                self._add_vectors(self._get(name), vectors)
+                c = self._get(name)
+                if any(v not in c.vectors for v in vectors):
+                    self._writable(f"add named vectors to database {name!r}")
+                self._add_vectors(c, vectors)
             else:
+                self._writable(f"create database {name!r}")
                 self._create(name, vectors, options or CollectionOptions())
 
     def _create(self, name: str, vectors: dict[str, int], options: CollectionOptions) -> None:
@@ -213,7 +252,7 @@ class EdgeStore:
             log.warning("replacing %s: a database creation was interrupted there", folder)
             shutil.rmtree(folder)
         qe = _qe()
-        with _edge_errors("create the shard", name):
+        with edge_errors("create the shard", name):
             shard = qe.EdgeShard.create(str(folder / SHARD_DIR), _shard_config(vectors, options))
             shard.update(qe.UpdateOperation.create_field_index("video_id", qe.PayloadSchemaType.Keyword))
             shard.flush()
@@ -232,12 +271,12 @@ class EdgeStore:
         if not missing:
             return
         qe = _qe()
-        with _edge_errors("add named vectors", c.name):
+        with edge_errors("add named vectors", c.name):
             for vname, dim in missing.items():
                 c.shard.update(qe.UpdateOperation.create_dense_vector(vname, dim, qe.Distance.Cosine))
             c.shard.flush()
         merged = {**c.vectors, **missing}
-        _write_meta(self.root / c.name, merged, c.options, c.format)
+        _write_meta(self.root / c.name, merged, c.options, c.metadata, c.format)
         self._open[c.name] = replace(c, vectors=merged)
         log.info("database %r: added vectors %s", c.name, missing)
 
@@ -251,13 +290,19 @@ class EdgeStore:
                 return self._open[name]
             if not self.has_collection(name):
                 raise UnknownDatabaseError(name, self.list_collections())
-            vectors, options, fmt = _read_meta(self.root / name)
-            c = _Collection(name, self._load_shard(name), vectors, options, fmt)
+            vectors, options, metadata, fmt = _read_meta(self.root / name)
+            c = _Collection(name, self._load_shard(name), vectors, options, fmt, metadata)
             self._open[name] = c
             return c
 
     def _load_shard(self, name: str) -> Any:
         path = self.root / name / SHARD_DIR
+        if not self.read_only:
+            remove_builder_leftovers(path)
+        if fills_holes_on_read(path):  # tmpfs: opening allocates the holes of the files Edge maps and reads
+            mapped = (d for pattern in MAPPED_ON_OPEN for d in path.glob(pattern))
+            check_free_space(self.root, NO_MARGIN, f"open database {name!r} (on a memory-backed file system)",
+                             sum(sparse_bytes(d) for d in mapped))
         try:
             return _qe().EdgeShard.load(str(path))
         except BuscaError:
@@ -266,17 +311,33 @@ class EdgeStore:
             if "WouldBlock" in str(err):
                 raise StoreLockedError(self.root) from err
             raise StoreError(f"Qdrant Edge could not open database {name!r} at {path}: {err}") from err
+        except BaseException as err:
+            if is_panic(err):
+                raise panic_error("open", name, err) from err
+            raise
 
     def vector_names(self, name: str) -> dict[str, int]:
         return dict(self._get(name).vectors)
+
+    def metadata(self, name: str) -> dict:
+        return copy.deepcopy(self._get(name).metadata)
+
+    def update_metadata(self, name: str, values: dict) -> None:
+        with self._mutex:
+            c = self._get(name)
+            merged = {**c.metadata, **copy.deepcopy(values)}
+            _write_meta(self.root / name, c.vectors, c.options, merged, c.format)
+            self._open[name] = replace(c, metadata=merged)
 
     def drop_collection(self, name: str) -> None:
         with self._mutex:
             if not self.has_collection(name):
                 raise UnknownDatabaseError(name, self.list_collections())
+            if self.read_only:
+                self._writable(f"drop database {name!r}")
             c = self._open.pop(name, None)
             if c is not None:
-                with _edge_errors("close the shard", name):
+                with edge_errors("close the shard", name):
                     c.shard.close()
             trash = self.root / f".dropped-{uuid.uuid4().hex}"
             os.replace(self.root / name, trash)
@@ -288,8 +349,10 @@ class EdgeStore:
     def upsert(self, name: str, ids: Sequence[str], vectors: dict[str, np.ndarray], payloads: Sequence[dict]) -> None:
         c = self._get(name)
         arrays = check_batch(name, c.vectors, ids, vectors, payloads)
+        per_point = sum(a.shape[1] * 4 for a in arrays.values()) + PAYLOAD_BYTES
+        self._writable(f"store {len(ids)} points in database {name!r}", len(ids) * per_point * WRITE_OVERHEAD)
         qe = _qe()
-        with _edge_errors("upsert points", name):
+        with edge_errors("upsert points", name):
             for start in range(0, len(ids), UPSERT_BATCH):
                 stop = min(len(ids), start + UPSERT_BATCH)
                 rows = {v: a[start:stop].tolist() for v, a in arrays.items()}
@@ -302,12 +365,13 @@ class EdgeStore:
 
     def delete_video(self, name: str, video_id: str, min_shot_index: int = 0, keep_ids: Sequence[str] = ()) -> None:
         c = self._get(name)
+        self._writable(f"delete points in database {name!r}")
         qe = _qe()
         must = [qe.FieldCondition("video_id", match=qe.MatchValue(video_id))]
         if min_shot_index > 0:
             must.append(qe.FieldCondition("shot_index", range=qe.RangeFloat(gte=float(min_shot_index))))
         must_not = [qe.HasIdCondition({str(i) for i in keep_ids})] if keep_ids else None
-        with _edge_errors("delete points", name):
+        with edge_errors("delete points", name):
             c.shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must, must_not=must_not)))
 
     def query(self, name: str, vector_name: str, vector: np.ndarray, k: int, video_ids: Sequence[str] | None = None,
@@ -340,7 +404,7 @@ class EdgeStore:
         if c.sealed_segments:
             params = qe.SearchParams(quantization=qe.QuantizationSearchParams(rescore=True, oversampling=SQ_OVERSAMPLING))
         else:
-            with _edge_errors("count points", c.name):
+            with edge_errors("count points", c.name):
                 exact = c.shard.info().points_count < c.options.exact_below
             params = qe.SearchParams(exact=True) if exact else qe.SearchParams(hnsw_ef=max(c.options.hnsw_ef, k))
         query = qe.Query.Nearest(q.tolist(), using=using)
@@ -348,7 +412,7 @@ class EdgeStore:
         def fetch(limit: int, exclude_videos: list[str]) -> list[StoredPoint]:
             request = qe.QueryRequest(limit=limit, query=query, filter=_filter(video_ids, exclude_videos, exclude_ids),
                                       with_payload=True, with_vector=False, params=params)
-            with _edge_errors("search", c.name):
+            with edge_errors("search", c.name):
                 hits = c.shard.query(request)
             return [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
 
@@ -358,7 +422,7 @@ class EdgeStore:
         c = self._get(name)
         if not ids:
             return []
-        with _edge_errors("retrieve points", name):
+        with edge_errors("retrieve points", name):
             records = c.shard.retrieve([str(i) for i in ids], True, bool(with_vectors))
         by_id = {str(r.id): _stored(r) for r in records}
         return [by_id[str(i)] for i in ids if str(i) in by_id]
@@ -367,7 +431,7 @@ class EdgeStore:
         c = self._get(name)
         qe = _qe()
         flt = None if video_id is None else qe.Filter(must=[qe.FieldCondition("video_id", match=qe.MatchValue(video_id))])
-        with _edge_errors("count points", name):
+        with edge_errors("count points", name):
             return int(c.shard.count(qe.CountRequest(exact=True, filter=flt)))
 
     def scroll(self, name: str, with_vectors: bool = False, batch_size: int = 256) -> Iterator[StoredPoint]:
@@ -379,7 +443,7 @@ class EdgeStore:
         offset = None
         while True:
             request = qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=with_vectors)
-            with _edge_errors("scroll points", c.name):
+            with edge_errors("scroll points", c.name):
                 records, offset = c.shard.scroll(request)
             yield from (_stored(r) for r in records)
             if offset is None:
@@ -391,8 +455,10 @@ class EdgeStore:
         """Flush every open shard to disk, then seal the segment that filled up, if one did
         (format 2; a format-1 database is only flushed: its HNSW build would block for minutes)."""
         self._check_open()
+        if self.read_only:
+            return  # nothing was written
         for c in list(self._open.values()):
-            with _edge_errors("flush", c.name):
+            with edge_errors("flush", c.name):
                 c.shard.flush()
             if c.sealed_segments:
                 self._seal(c)
@@ -406,8 +472,19 @@ class EdgeStore:
             self._seal(c)
 
     def _seal(self, c: _Collection) -> None:
+        with edge_errors("count points", c.name):
+            info = c.shard.info()
+        unsealed = info.points_count - info.indexed_vectors_count // max(1, len(c.vectors))
+        # a seal writes the appendable segment's vectors again, with int8 copies: 5 bytes a dimension
+        short = space_shortfall(self.root, self.margin, max(0, unsealed) * sum(c.vectors.values()) * 5)
+        if short is not None:
+            if unsealed >= c.options.edge_segment_points:  # a segment is due: say why it stays appendable
+                log.warning("database %r: segment not sealed, %d MB free on %s and about %d MB needed; its points "
+                            "stay searched exactly until space is freed", c.name, short[0] >> 20, self.root,
+                            short[1] >> 20)
+            return
         start = time.perf_counter()
-        with _edge_errors("optimize segments", c.name):
+        with edge_errors("optimize segments", c.name):
             changed = c.shard.optimize()
         if changed:
             self._unsealed[c.name] = 0
@@ -425,8 +502,9 @@ class EdgeStore:
             self._closed = True
             try:
                 for c in self._open.values():
-                    with _edge_errors("close", c.name):
-                        c.shard.flush()
+                    with edge_errors("close", c.name):
+                        if not self.read_only:
+                            c.shard.flush()
                         c.shard.close()
             finally:
                 self._open.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from pipeline.core import DiskMargin
 from pipeline.errors import ConfigError
 from pipeline.store.base import VectorStore
 
@@ -14,10 +15,14 @@ log = logging.getLogger(__name__)
 BACKENDS = ("edge", "local", "memory")
 
 
-def open_store(data_dir: Path, url: str | None = None, api_key: str | None = None, backend: str = "edge") -> VectorStore:
+def open_store(data_dir: Path, url: str | None = None, api_key: str | None = None, backend: str = "edge", *,
+               read_only: bool = False, margin: DiskMargin | None = None) -> VectorStore:
     """The store for ``data_dir``: a Qdrant server when ``url`` is given, else the embedded
     ``backend``: ``"edge"`` (Qdrant Edge at ``<data>/edge``, the default), ``"local"``
-    (qdrant-client local mode at ``<data>/qdrant``) or ``"memory"`` (nothing persisted)."""
+    (qdrant-client local mode at ``<data>/qdrant``) or ``"memory"`` (nothing persisted).
+
+    ``read_only`` and ``margin`` (free space every write leaves) apply to Edge, which a full
+    disk would kill with SIGBUS; the other backends report a full disk as an error."""
     if url:
         from pipeline.store.qdrant import QdrantClientStore
 
@@ -31,8 +36,8 @@ def open_store(data_dir: Path, url: str | None = None, api_key: str | None = Non
     if backend == "edge":
         from pipeline.store.edge import EdgeStore
 
-        log.info("vector store: Qdrant Edge at %s", data_dir / "edge")
-        return EdgeStore(data_dir / "edge")
+        log.info("vector store: Qdrant Edge at %s%s", data_dir / "edge", " (read-only)" if read_only else "")
+        return EdgeStore(data_dir / "edge", read_only=read_only, margin=margin)
     from pipeline.store.qdrant import QdrantClientStore
 
     if backend == "local":

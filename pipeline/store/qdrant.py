@@ -153,6 +153,16 @@ class QdrantClientStore:
         self._known_vectors[name] = known
         return dict(known)
 
+    def metadata(self, name: str) -> dict:
+        self._require(name)
+        with self._errors("read the collection", name):
+            return dict(self._client.get_collection(name).config.metadata or {})
+
+    def update_metadata(self, name: str, values: dict) -> None:
+        self._require(name)
+        with self._errors("update the collection metadata", name):
+            self._client.update_collection(name, metadata=values)
+
     def _known(self, name: str) -> dict[str, int]:
         return self._known_vectors.get(name) or self.vector_names(name)
 

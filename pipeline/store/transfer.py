@@ -3,7 +3,8 @@
 Backup layout, one directory written atomically (built beside the target, then renamed)::
 
     manifest.json     {"format": "buscaescenas-collection", "version": 1, "name", "count",
-                       "vectors": [{"name", "dim", "file"}], "points": "points.jsonl"}
+                       "vectors": [{"name", "dim", "file"}], "points": "points.jsonl",
+                       "metadata": {...}}  (the database's metadata, e.g. which model made each vector)
     points.jsonl      one point per line: {"id", "payload", "vectors": [names the point has]}
     vectors_000.npy   (count, dim) float32 per named vector; row i belongs to line i
                       (zeros where that point has no such vector)
@@ -46,7 +47,7 @@ def copy_collection(src: VectorStore, dst: VectorStore, name: str, dst_name: str
     if src is dst and dst_name == name:
         raise ConfigError(f"copying {name!r} onto itself: give another destination name")
     total = src.count(name)
-    _prepare_empty(dst, dst_name, src.vector_names(name))
+    _prepare_empty(dst, dst_name, src.vector_names(name), src.metadata(name))
     copied = _upsert_stream(dst, dst_name, src.scroll(name, with_vectors=True, batch_size=batch_size),
                             batch_size, total, progress)
     dst.flush()
@@ -70,6 +71,7 @@ def export_collection(store: VectorStore, name: str, directory: Path, progress: 
         manifest = {
             "format": FORMAT, "version": VERSION, "name": name, "count": written, "points": POINTS,
             "vectors": [{"name": v, "dim": vectors[v], "file": files[v]} for v in sorted(vectors)],
+            "metadata": store.metadata(name),
         }
         write_json(tmp / MANIFEST, manifest)
         if directory.exists():
@@ -128,7 +130,7 @@ def import_collection(store: VectorStore, directory: Path, name: str | None = No
         if arrays[v["name"]].shape != (count, v["dim"]):
             raise StoreError(f"{directory / v['file']} has shape {arrays[v['name']].shape}, the manifest says "
                              f"({count}, {v['dim']}): the backup is damaged")
-    _prepare_empty(store, name, vectors)
+    _prepare_empty(store, name, vectors, manifest.get("metadata") or {})
     restored = _upsert_stream(store, name, _read_points(directory / manifest["points"], arrays, count),
                               batch_size, count, progress)
     store.flush()
@@ -172,11 +174,13 @@ def _read_points(path: Path, arrays: dict[str, np.ndarray], count: int) -> Itera
             yield StoredPoint(id=record["id"], payload=record["payload"], vectors=vectors)
 
 
-def _prepare_empty(store: VectorStore, name: str, vectors: dict[str, int]) -> None:
+def _prepare_empty(store: VectorStore, name: str, vectors: dict[str, int], metadata: dict) -> None:
     if store.has_collection(name) and (n := store.count(name)) > 0:
         raise StoreError(f"database {name!r} in the {store.kind} store already has {n} points: "
                          "copy into a new or empty database, or drop it first")
     store.ensure_collection(name, vectors)
+    if metadata:
+        store.update_metadata(name, metadata)
 
 
 def _upsert_stream(store: VectorStore, name: str, points: Iterable[StoredPoint], batch_size: int, total: int,

@@ -98,13 +98,15 @@ def test_analyze_video_shows_each_shot_with_frames_transcript_and_json(client, r
 
 
 def test_refused_urls_and_missing_input_give_clear_errors(client, running_app):
-    """A refused URL is said in the user's language (the URL validator's generic text: its
-    errors carry no code yet) and the job keeps the cause for the server's log; a typed path is
-    refused before any job."""
+    """A refused URL is said in the user's language, with its reason (the validator's error codes),
+    and the job keeps the cause for the server's log; a typed path is refused before any job."""
     refused = {"http://169.254.169.254/x": "169.254.169.254", "file:///etc/passwd": "only http and https",
                "http://127.0.0.1:9/video.mp4": "127.0.0.1"}
+    said = {"http://169.254.169.254/x": "«169.254.169.254» no está entre los sitios de vídeo permitidos",
+            "file:///etc/passwd": "Solo se aceptan direcciones http o https",
+            "http://127.0.0.1:9/video.mp4": "«127.0.0.1» no está entre los sitios de vídeo permitidos"}
     for url, cause in refused.items():
-        with pytest.raises(AppError, match="No se ha podido usar esa URL"):
+        with pytest.raises(AppError, match=said[url]):
             client.predict(None, url, api_name="/analyze_video")
         job = running_app.ctx.jobs.jobs("analysis")[0]
         assert job.state == "failed" and cause in str(job.error)
@@ -218,7 +220,7 @@ def test_a_server_address_that_is_not_allowed_is_refused_in_the_users_language(c
     ctx = running_app.ctx
     open_env = ctx.analysis_env
     ctx.analysis_env = replace(open_env, ui_models="restricted", vlm_url="http://vllm:8000/v1",
-                               vlm_urls=("http://ollama:11434/v1",))
+                               vlm_urls=("http://ollama:11434/v1",), ui_vlm_models=("m",))  # the served name, listed
     try:
         with pytest.raises(AppError) as info:  # (the English page: the browser test)
             client.predict("es", "base", 2, "openai", "m", "http://192.168.1.5:8000/v1", "", "x",

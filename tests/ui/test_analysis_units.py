@@ -4,6 +4,7 @@ folder and source checks of the batch tab, and the display of results."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,8 @@ def test_defaults_come_from_the_environment_and_the_prompts():
 
 def test_the_servers_api_key_never_reaches_the_page_nor_another_url():
     env = AnalysisSettings.from_env({"BUSCA_VLM_BACKEND": "openai", "BUSCA_VLM_URL": "http://vllm:8000/v1",
-                                     "BUSCA_VLM_API_KEY": "del-servidor", "BUSCA_VLM_URLS": "http://otro:1/v1"})
+                                     "BUSCA_VLM_API_KEY": "del-servidor", "BUSCA_VLM_URLS": "http://otro:1/v1",
+                                     "BUSCA_UI_VLM_MODELS": "qwen"})
     config = AnalysisConfig.from_settings(env)
     assert config.vlm_api_key == "" and config.vlm_url == "http://vllm:8000/v1"  # the page is built from this
     assert config.check(env).vlm_api_key == "del-servidor"  # the server's URL gets the server's key
@@ -56,7 +58,8 @@ def test_the_servers_api_key_never_reaches_the_page_nor_another_url():
 def test_restricted_web_users_cannot_pick_other_servers_or_model_folders():
     """The default: a web user cannot make the app send requests to a URL of their choosing,
     nor load a model from a folder on the server."""
-    env = AnalysisSettings.from_env({"BUSCA_VLM_URL": "http://vllm:8000/v1", "BUSCA_VLM_URLS": "http://ollama:11434/v1"})
+    env = AnalysisSettings.from_env({"BUSCA_VLM_URL": "http://vllm:8000/v1", "BUSCA_VLM_URLS": "http://ollama:11434/v1",
+                                     "BUSCA_UI_VLM_MODELS": "qwen"})
     assert env.ui_models == "restricted"
     assert _config(vlm_url="http://vllm:8000/v1").check(env).vlm_url == "http://vllm:8000/v1"
     assert _config(vlm_url="http://ollama:11434/v1").check(env).vlm_url == "http://ollama:11434/v1"
@@ -71,6 +74,27 @@ def test_restricted_web_users_cannot_pick_other_servers_or_model_folders():
             config.check(env)
     with pytest.raises(ConfigError, match="BUSCA_UI_MODELS"):
         AnalysisSettings.from_env({"BUSCA_UI_MODELS": "maybe"})
+
+
+def test_restricted_web_users_pick_only_the_catalogue_and_the_administrators_lists():
+    """Red team: any Hugging Face id was accepted (the server would download it), relative
+    folders too, and values outside the dropdowns. Now only the lists pass, unless ui_models=open."""
+    env = AnalysisSettings.from_env({"BUSCA_VLM_URL": "http://vllm:8000/v1", "BUSCA_UI_VLM_MODELS": "qwen, my/served",
+                                     "BUSCA_UI_WHISPER_MODELS": "large-v3-turbo"})
+    ok = _config(vlm_url="http://vllm:8000/v1", vlm_model="my/served", whisper_model="large-v3-turbo", audio_lang="gl")
+    assert ok.check(env).vlm_model == "my/served"
+    assert _config(vlm_backend="transformers", vlm_url="", vlm_model="Qwen/Qwen2.5-VL-3B-Instruct").check(env)
+    refused = {"is not offered here": [_config(vlm_url="http://vllm:8000/v1", vlm_model="evil/huge-model"),
+                                       _config(vlm_url="http://vllm:8000/v1", whisper_model="org/whisper-x"),
+                                       _config(vlm_url="http://vllm:8000/v1", audio_lang="xx")],
+               "local model folders": [_config(vlm_url="http://vllm:8000/v1", vlm_model="./qwen"),
+                                       _config(vlm_url="http://vllm:8000/v1", whisper_model="..\\w"),
+                                       _config(vlm_backend="transformers", vlm_url="", vlm_model="~/m")]}
+    for message, configs in refused.items():
+        for config in configs:
+            with pytest.raises(ConfigError, match=message):
+                config.check(env)
+    assert _config(vlm_url="http://vllm:8000/v1", vlm_model="evil/huge-model").check(replace(env, ui_models="open"))
 
 
 def test_settings_are_checked_before_any_model_is_made():

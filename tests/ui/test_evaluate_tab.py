@@ -117,6 +117,10 @@ def test_evaluations_wait_in_their_own_pool_and_never_hold_up_a_search(client, r
     release = threading.Event()
     blocker = running_app.ctx.jobs.submit("evaluate", "ocupado", lambda job: release.wait(60))
     try:
+        deadline = time.monotonic() + 30
+        while blocker.state != "running":  # the pool's thread picks it up
+            assert time.monotonic() < deadline, "the blocking job never started"
+            time.sleep(0.05)
         logs = tmp_path / "registro.txt"
         logs.write_text(LOG, encoding="utf-8")
         waiting = client.submit("archivo", handle_file(str(logs)), "", False, api_name="/evaluate")

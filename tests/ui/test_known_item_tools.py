@@ -122,7 +122,7 @@ def test_other_appearances_subtitles_and_edl(api, tools_app):
     transcript.write_text(json.dumps([{"video_id": first["video_id"], "start_s": 0.5, "end_s": 2.0,
                                        "text": "Un fondo blanco."}]), encoding="utf-8")
     files = api.predict(api_name="/subtitles")["value"]
-    paths = sorted(Path(f["path"]) for f in files)
+    paths = sorted((Path(f["path"]) for f in files), key=lambda p: p.suffix)  # each file sits in its own cache folder
     assert [p.suffix for p in paths] == [".srt", ".vtt"]
     assert paths[1].read_text(encoding="utf-8").startswith("WEBVTT") and "Un fondo blanco." in paths[0].read_text()
 

@@ -1,10 +1,12 @@
-"""``.ci/audit_pins.py``: which pins it reads from requirements.txt, and what it concludes from a
-PyPI project document. Offline: the documents here are built by hand in PyPI's shape."""
+"""``.ci/audit_pins.py``: which pins it reads from requirements.txt, which source settles each pinned
+version, and what it concludes. Offline: the sources are faked with documents in PyPI's and OSV's
+shapes, and their failures with the errors urllib raises."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import urllib.error
 from pathlib import Path
 
 import pytest
@@ -14,13 +16,26 @@ spec = importlib.util.spec_from_file_location("audit_pins", ROOT / ".ci" / "audi
 audit = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(audit)
 
-
-def project(latest: str, *vulnerabilities: dict) -> dict:
-    return {"info": {"version": latest}, "vulnerabilities": list(vulnerabilities)}
-
-
-ADVISORY = {"id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-0001"], "fixed_in": [], "link": "x",
+ADVISORY = {"id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-0001"], "fixed_in": ["2.0"], "link": "x",
             "withdrawn": None}
+OSV_VULN = {"id": "PYSEC-2026-7", "aliases": ["CVE-2026-0007"],
+            "affected": [{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "18.2.0"}]}]}]}
+
+
+def http_404(url):
+    return urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+
+
+def sources(release=None, osv=None, project=None):
+    """A fake ``fetch_json``: each source answers its document, or raises the error given instead."""
+    def fetch(url, payload=None):
+        answer = osv if url == audit.OSV_QUERY else release if url.count("/") == 6 else project
+        if answer is None:
+            raise urllib.error.URLError("Name or service not known")
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+    return fetch
 
 
 def test_exact_pins_keep_names_and_versions_and_skip_ranges_comments_and_extras():
@@ -29,36 +44,62 @@ def test_exact_pins_keep_names_and_versions_and_skip_ranges_comments_and_extras(
     assert pins == {"torch": "2.14.1", "yt-dlp": "2026.10.26", "open-clip-torch": "3.3.0"}
 
 
-def test_the_projects_requirements_pin_gradio_exactly():
-    assert "gradio" in audit.exact_pins((ROOT / "requirements.txt").read_text())
+def test_the_projects_requirements_pin_the_packages_that_face_untrusted_input():
+    pins = audit.exact_pins((ROOT / "requirements.txt").read_text())
+    assert {"gradio", "av", "torch", "torchvision", "transformers", "yt-dlp"} <= pins.keys()
 
 
-def test_a_pin_on_the_newest_release_is_clean_or_open_by_its_listed_advisories():
-    assert audit.assess("6.31.0", project("6.31.0"))["status"] == "clean"
-    report = audit.assess("6.31.0", project("6.31.0", ADVISORY))
-    assert report["status"] == "open"
-    assert [a["id"] for a in report["advisories"]] == ["GHSA-aaaa-bbbb-cccc"]
+def test_an_older_pin_is_checked_against_the_advisories_of_its_own_version():
+    """Red team: torch, torchvision, transformers and av were behind, so never checked."""
+    vulnerable = audit.check_pin("av", "18.1.0", sources(release={"vulnerabilities": [ADVISORY]},
+                                                         project={"info": {"version": "19.0.2"}, "vulnerabilities": []}))
+    assert vulnerable["status"] == "vulnerable" and vulnerable["source"] == "pypi-release"
+    assert [a["id"] for a in vulnerable["advisories"]] == ["GHSA-aaaa-bbbb-cccc"]
+    clean = audit.check_pin("av", "18.1.0", sources(release={"vulnerabilities": []}))
+    assert clean["status"] == "clean" and clean["source"] == "pypi-release"
     withdrawn = {**ADVISORY, "withdrawn": "2026-01-02T00:00:00Z"}
-    assert audit.assess("6.31.0", project("6.31.0", withdrawn))["status"] == "clean"
+    assert audit.check_pin("av", "18.1.0", sources(release={"vulnerabilities": [withdrawn]}))["status"] == "clean"
 
 
-def test_an_older_pin_is_reported_behind_not_clean():
-    report = audit.assess("6.30.0", project("6.31.0"))
-    assert report["status"] == "behind" and report["latest"] == "6.31.0"
+def test_osv_answers_when_pypis_release_document_is_not_reachable():
+    result = audit.check_pin("av", "18.1.0", sources(release=http_404("u"), osv={"vulns": [OSV_VULN]}))
+    assert result["status"] == "vulnerable" and result["source"] == "osv"
+    assert result["advisories"][0]["fixed_in"] == ["18.2.0"]
+    assert result["tried"] == [{"source": "pypi-release", "error": "HTTP 404"}]
+    assert audit.check_pin("av", "18.1.0", sources(release=http_404("u"), osv={}))["status"] == "clean"
 
 
-@pytest.mark.parametrize(("document", "code"), [(project("1.0"), 0), (project("1.0", ADVISORY), 1),
-                                                (project("1.1"), 1)])
-def test_require_fails_unless_the_named_pin_is_clean(tmp_path, monkeypatch, capsys, document, code):
+def test_the_project_document_settles_only_the_newest_release():
+    project = {"info": {"version": "6.31.0"}, "vulnerabilities": [ADVISORY]}
+    newest = audit.check_pin("gradio", "6.31.0", sources(release=http_404("u"), project=project))
+    assert newest["status"] == "vulnerable" and newest["source"] == "pypi-project"
+    older = audit.check_pin("gradio", "6.30.0", sources(release=http_404("u"), project=project))
+    assert older["status"] == "unchecked" and older["latest"] == "6.31.0"  # not "clean", not "vulnerable"
+    assert [t["source"] for t in older["tried"]] == ["pypi-release", "osv", "pypi-project"]
+    assert "newest release (6.31.0) only" in older["tried"][-1]["error"]
+
+
+def test_an_unreachable_source_is_reported_never_passed_silently(tmp_path, capsys):
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("gradio==1.0\nother==2.0\n")
-    monkeypatch.setattr(audit, "fetch", lambda name: document if name == "gradio" else project("2.0", ADVISORY))
-    assert audit.main(["--requirements", str(requirements), "--require", "gradio"]) == code
+    requirements.write_text("av==18.1.0\n")
+    assert audit.main(["--requirements", str(requirements)], fetch=sources()) == audit.EXIT_UNCHECKED
+    err = capsys.readouterr().err
+    assert "av==18.1.0 NOT CHECKED" in err and "unreachable" in err and "0 of 1 pins checked" in err
+
+
+@pytest.mark.parametrize(("release", "code"), [({"vulnerabilities": []}, 0), ({"vulnerabilities": [ADVISORY]}, 1)])
+def test_ci_fails_only_on_a_known_advisory_not_on_a_newer_release(tmp_path, capsys, release, code):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("gradio==1.0\n")
+    fetch = sources(release=release, project={"info": {"version": "9.9"}, "vulnerabilities": [ADVISORY]})
+    assert audit.main(["--requirements", str(requirements)], fetch=fetch) == code
     report = json.loads(capsys.readouterr().out)
-    assert report["other"]["status"] == "open"  # reported, but not required
+    assert report["gradio"]["source"] == "pypi-release"
 
 
-def test_require_of_a_package_that_is_not_pinned_exactly_fails(tmp_path):
+def test_require_fails_when_the_named_pin_is_missing_or_unchecked(tmp_path):
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("gradio>=6\n")
-    assert audit.main(["--requirements", str(requirements), "--require", "gradio"]) == 1
+    requirements.write_text("gradio>=6\nav==1.0\n")
+    assert audit.main(["--requirements", str(requirements), "--require", "gradio"], fetch=sources()) == 1
+    assert audit.main(["--requirements", str(requirements), "--require", "av"], fetch=sources()) == 1
+    assert audit.main(["--requirements", str(requirements)], fetch=sources()) == audit.EXIT_UNCHECKED

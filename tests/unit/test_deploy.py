@@ -86,6 +86,22 @@ def test_the_image_declares_volumes_for_data_and_models_and_a_health_check():
     assert env["BUSCA_HOST"] == "0.0.0.0"  # inside a container; compose publishes on 127.0.0.1 only
 
 
+def test_the_image_does_not_listen_on_every_address_without_a_login():
+    """Red team: 0.0.0.0 and no login was the image's default. Now the app refuses to start that way
+    unless the operator adds a strong login or BUSCA_ALLOW_ANONYMOUS=1 (never set by the image)."""
+    pytest.importorskip("gradio")
+    from app.ui.settings import UiSettings, exposure_problem
+
+    env = {k: v for k, v in dockerfile_env().items() if k.startswith("BUSCA_")}
+    assert "BUSCA_ALLOW_ANONYMOUS" not in env and "BUSCA_AUTH" not in env
+    assert "without a login" in exposure_problem(UiSettings.from_env(Settings.from_env(env), env))
+    with_login = {**env, "BUSCA_AUTH": "ana:sierra-tango-042!"}
+    assert exposure_problem(UiSettings.from_env(Settings.from_env(with_login), with_login)) is None
+    app = compose()["services"]["app"]
+    assert re.fullmatch(r"\$\{BUSCA_AUTH:\?[^}]+\}", app["environment"]["BUSCA_AUTH"])  # required, no default
+    assert "BUSCA_ALLOW_ANONYMOUS" not in app["environment"]
+
+
 def test_the_web_app_in_the_image_may_ingest_only_from_the_archive_folder():
     """The image sets BUSCA_INGEST_ROOT to the folder the archive is mounted on; without it the
     documented default, /archivo, applies (never / or the data directory's parent)."""

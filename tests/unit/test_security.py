@@ -372,3 +372,46 @@ def test_the_file_route_refuses_traversal_links_and_neighbours(data_dir):
     finally:
         demo.close()
 
+
+
+# --- no existence oracle, no server paths in what users read ----------------------------------------------
+
+
+@MODEST
+@given(st.sampled_from(["etc", "srv/secret", "home/x/.ssh", "nowhere/at/all", "tmp"]), st.booleans())
+def test_a_path_outside_the_roots_gets_the_same_answer_whether_it_exists_or_not(tmp_path_factory, name, exists):
+    """Red team: /ingest_folder and /analyze_batch answered 'does not exist' for missing paths and
+    'outside the allowed folders' for existing ones, an oracle for the server's file system."""
+    pytest.importorskip("gradio")
+    from app.ui.paths import FolderRefused, check_folder, check_path
+
+    base = tmp_path_factory.getbasetemp() / "oracle"
+    root = base / "archive"
+    root.mkdir(parents=True, exist_ok=True)
+    target = base / name
+    if exists:
+        target.mkdir(parents=True, exist_ok=True)
+    for check, key in ((check_folder, "folder_outside"), (check_path, "path_outside")):
+        for text in (str(target), f"{root}/../{name}", str(target / "deeper")):
+            with pytest.raises(FolderRefused) as refused:
+                check(text, [root])
+            assert refused.value.key == key, (text, exists)
+
+
+def test_messages_for_web_users_carry_no_absolute_server_path(tmp_path):
+    pytest.importorskip("gradio")
+    from app.ui.errors import public_message
+
+    data = tmp_path / "data"
+    cases = {
+        "/tmp/gradio/3f2a9c/clip.mp4: not a readable media file": "clip.mp4: not a readable media file",
+        f"{data}/uploads/ab/00/x.mp4: no video stream": "data/uploads/ab/00/x.mp4: no video stream",
+        f"the data directory {data} has 1.0 GB free": "the data directory data has 1.0 GB free",
+        "https://www.youtube.com/watch?v=x: refused, host 10.0.0.1": "https://www.youtube.com/watch?v=x: refused, "
+                                                                    "host 10.0.0.1",
+        "Qdrant at http://qdrant:6333 could not search": "Qdrant at http://qdrant:6333 could not search",
+        "relative/path and ./here stay": "relative/path and ./here stay",
+    }
+    for text, expected in cases.items():
+        assert public_message(text, data) == expected
+    assert public_message("cannot open /srv/archivo/privado/cinta.mov (errno 13)", data) == "cannot open cinta.mov (errno 13)"

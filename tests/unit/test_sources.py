@@ -259,3 +259,60 @@ def test_source_options_are_checked(tmp_path):
         SourceOptions(cache_dir=tmp_path, extractors=("youtube(",))
     with pytest.raises(ConfigError):
         SourceOptions(cache_dir=tmp_path, max_duration_s=0)
+
+
+# ---------------------------------------------------------------- hosts beyond YouTube, DNS rebinding
+
+
+def test_an_administrators_host_gets_its_sites_extractor_or_the_generic_one(tmp_path):
+    from pipeline.sources.fetch import extractor_patterns
+
+    options = SourceOptions(cache_dir=tmp_path, policy=UrlPolicy(extra_hosts=("vimeo.com", "media.example.org")))
+    assert extractor_patterns("https://vimeo.com/76979871", options) == ["youtube", "vimeo"]
+    assert extractor_patterns("https://media.example.org/a/clip.mp4", options) == ["youtube", "generic"]
+    assert extractor_patterns("https://www.youtube.com/watch?v=x", options) == ["youtube"]
+    assert extractor_patterns("https://other.example.com/a.mp4", options) == ["youtube"]  # validate_url refuses it
+
+
+def test_a_direct_link_on_an_administrators_host_is_fetched_under_the_guard(server, tmp_path):
+    """Before: 'No suitable extractor' for every BUSCA_ALLOWED_HOSTS host; the generic extractor
+    stays off for every other host."""
+    base, seen = server
+    policy = UrlPolicy(extra_hosts=("127.0.0.1",), trusted_private_hosts=("127.0.0.1",))
+    video = fetch_url(f"{base}/video.mp4", SourceOptions(cache_dir=tmp_path, policy=policy))
+    assert video.path.is_file() and video.extractor == "Generic"
+    seen.clear()
+    with pytest.raises(UrlError, match="redirect refused"):  # its redirects still meet the validator
+        fetch_url(f"{base}/redirect", SourceOptions(cache_dir=tmp_path, policy=policy))
+    assert seen == ["/redirect"]
+
+
+def test_dns_rebinding_between_the_check_and_the_connection_reaches_nothing(server, tmp_path):
+    """The validator's lookups answer a public address, the connection's lookup the loopback: the
+    connection checks the address it is about to use and refuses it; nothing reaches the server
+    (without the pin, the system resolver sent the request to 127.0.0.1)."""
+    base, seen = server
+    port = int(base.rsplit(":", 1)[1])
+    calls = []
+
+    def rebinding(host, port_):
+        calls.append(host)
+        return [PUBLIC_IP] if len(calls) <= 2 else ["127.0.0.1"]
+
+    policy = UrlPolicy(extra_hosts=("localhost",))
+    seen.clear()
+    with pytest.raises(UrlError, match="loopback"):
+        fetch_url(f"http://localhost:{port}/video.mp4", SourceOptions(cache_dir=tmp_path, policy=policy),
+                  resolve=rebinding)
+    assert seen == [] and len(calls) >= 3
+
+
+def test_connections_go_to_the_address_that_was_checked(server, tmp_path):
+    """A name the system cannot resolve, answered by the validator's resolver: the download works
+    only because the socket connects to the checked address, not to a second lookup."""
+    base, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    policy = UrlPolicy(extra_hosts=("video.invalid",), trusted_private_hosts=("video.invalid",))
+    video = fetch_url(f"http://video.invalid:{port}/video.mp4", SourceOptions(cache_dir=tmp_path, policy=policy),
+                      resolve=lambda host, port_: ["127.0.0.1"])
+    assert video.path.is_file()

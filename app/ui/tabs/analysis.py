@@ -26,7 +26,8 @@ from app.ui.analysis_format import config_markdown, shots_html, summary_markdown
 from app.ui.analysis_messages import error_text
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
 from app.ui.context import UiContext
-from app.ui.i18n import check_lang, t
+from app.ui.errors import ui_message
+from app.ui.i18n import check_lang
 from app.ui.job_view import JobPanel
 from app.ui.jobs import Job
 from pipeline.analysis import AnalysisOptions, VideoAnalysis, analyze_video
@@ -45,7 +46,7 @@ def session_setup(ctx: UiContext, config: AnalysisConfig | None,
     try:
         return config.check(ctx.analysis_env), config.options()
     except BuscaError as err:
-        raise gr.Error(error_text(err, lang)) from err
+        raise gr.Error(error_text(err, lang), print_exception=False) from err
 
 
 def source_options(ctx: UiContext, settings: AnalysisSettings) -> SourceOptions:
@@ -54,7 +55,7 @@ def source_options(ctx: UiContext, settings: AnalysisSettings) -> SourceOptions:
 
 
 def ingest_options(ctx: UiContext) -> IngestOptions:
-    return IngestOptions(decode=DecodeOptions(fps=ctx.services.settings.fps))
+    return IngestOptions(decode=DecodeOptions(fps=ctx.services.settings.fps), margin=ctx.services.settings.margin)
 
 
 def _file_stem(text: str) -> str:
@@ -73,11 +74,11 @@ class AnalysisHandlers:
         settings, options = session_setup(self.ctx, config, lang)
         url = (url or "").strip()
         if file and url:
-            raise gr.Error(t(lang, "both_sources"))
+            raise ui_message(lang, "both_sources")
         if not file and not url:
-            raise gr.Error(t(lang, "no_video"))
+            raise ui_message(lang, "no_video")
         if url and not looks_like_url(url):
-            raise gr.Error(t(lang, "not_a_url", url=url))  # a typed path would read the server's files
+            raise ui_message(lang, "not_a_url", url=url)  # a typed path would read the server's files
         name = url or Path(file).name
         models = self.ctx.analysis_models
 

@@ -26,13 +26,15 @@ import pandas as pd
 from app.ui.analysis_format import BATCH_COLUMNS, batch_rows, config_markdown, source_label
 from app.ui.analysis_messages import error_text, plural, stop_text
 from app.ui.analysis_models import AnalysisConfig, SharedEncoder
-from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, place_uploads, source_lines
+from app.ui.batch_jobs import job_dir, line_sources, list_jobs, new_job_id, source_lines
 from app.ui.context import Refresh, UiContext
+from app.ui.errors import ui_message
 from app.ui.i18n import check_lang, t
 from app.ui.job_view import JobPanel
 from app.ui.jobs import Job
 from app.ui.paths import FolderRefused
 from app.ui.tabs.analysis import ingest_options, session_setup, source_options
+from app.ui.uploads import check_caps, take_uploads
 from pipeline.analysis import (
     STAGES,
     Exported,
@@ -166,20 +168,21 @@ class BatchHandlers:
         paths, skipped = line_sources(source_lines(lines), self.ctx.ui.ingest_roots)
         if not files and not paths:
             detail = f" {skipped_text(skipped, self.roots, lang)}" if skipped else ""
-            raise gr.Error(t(lang, "no_sources") + detail)
+            raise gr.Error(t(lang, "no_sources") + detail, print_exception=False)
+        check_caps(files or [], self.ctx.ui, lang)
         if skipped:
             gr.Warning(skipped_text(skipped, self.roots, lang))
         folder = self.ctx.jobs_dir / new_job_id()
 
         def make() -> None:
-            sources = list(dict.fromkeys(place_uploads(files or [], folder / "uploads") + paths))
+            sources = list(dict.fromkeys(take_uploads(files or [], folder / "uploads") + paths))
             create_job(folder, sources, STAGES)
 
         try:
             await asyncio.to_thread(make)  # uploads are copied when they cannot be linked: not on the event loop
         except BuscaError as err:
             shutil.rmtree(folder, ignore_errors=True)
-            raise gr.Error(error_text(err, lang)) from err
+            raise gr.Error(error_text(err, lang), print_exception=False) from err
         async for update in self._start(folder, setup, lang, tuple(skipped)):
             yield update
 
@@ -188,11 +191,11 @@ class BatchHandlers:
         lang = check_lang(lang)
         setup = session_setup(self.ctx, config, lang)
         if not job_id:
-            raise gr.Error(t(lang, "no_job"))
+            raise ui_message(lang, "no_job")
         try:
             folder = job_dir(self.ctx.jobs_dir, job_id)
         except BuscaError as err:
-            raise gr.Error(t(lang, "job_unknown", job=job_id)) from err
+            raise ui_message(lang, "job_unknown", job=job_id) from err
         async for update in self._start(folder, setup, lang):
             yield update
 

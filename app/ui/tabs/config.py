@@ -47,7 +47,7 @@ class ConfigHandlers:
             config = AnalysisConfig.from_form(*values)
             config.check(self.ctx.analysis_env)
         except BuscaError as err:
-            raise gr.Error(error_text(err, lang)) from err
+            raise gr.Error(error_text(err, lang), print_exception=False) from err
         return config
 
     def _statuses(self, config: AnalysisConfig, lang: str) -> str:

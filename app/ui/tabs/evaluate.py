@@ -22,6 +22,7 @@ import pandas as pd
 
 from app.ui.analysis_messages import plural, problem_text
 from app.ui.context import UiContext
+from app.ui.errors import ui_message
 from app.ui.i18n import check_lang, t
 from app.ui.job_view import JobPanel
 from app.ui.jobs import Job
@@ -31,6 +32,7 @@ from pipeline.evaluation import (
     EvalConfig,
     EvaluateOptions,
     EvaluationReport,
+    LogOptions,
     evaluate,
     parse_min_overlap,
 )
@@ -119,15 +121,17 @@ class EvaluateHandlers:
                        lang: str) -> AsyncIterator[list]:
         lang = check_lang(lang)
         if not log_file:
-            raise gr.Error(t(lang, "eval_no_file"))
+            raise ui_message(lang, "eval_no_file")
         db = self.ctx.require_db(db, lang)
         path = Path(log_file)
         try:
             overlap = parse_min_overlap(min_overlap) if (min_overlap or "").strip() else EvaluateOptions().overlap
         except BuscaError as err:
-            raise gr.Error(t(lang, "eval_bad_overlap", value=min_overlap)) from err
+            raise ui_message(lang, "eval_bad_overlap", value=min_overlap) from err
+        settings = self.ctx.services.settings
+        caps = LogOptions(max_lines=settings.eval_max_lines, max_bytes=int(settings.eval_max_mb * 1024 * 1024))
         options = EvaluateOptions(configs=COMPARE_DEFAULT if compare else (EvalConfig(),), overlap=overlap,
-                                  progress=False)
+                                  log=caps, progress=False)
 
         def work(job: Job):
             started = time.perf_counter()
@@ -137,8 +141,10 @@ class EvaluateHandlers:
                 job.raise_if_cancelled()
                 job.update(index=min(done + 1, total), total=total, fraction=0.0 if done < total else 1.0)
 
-            report = evaluate(path, self.ctx.services.store, self.ctx.ready_encoder(), self.ctx.layout, db, options,
-                              on_query=on_query)
+            encoder = self.ctx.ready_encoder(db)
+            text_encoder, _ = self.ctx.services.query_encoder(db, encoder)  # as a search of this database would
+            report = evaluate(path, self.ctx.services.store, encoder, self.ctx.layout, db, options,
+                              on_query=on_query, text_encoders={c.name: text_encoder for c in options.configs})
             report = dataclasses.replace(report, logs=path.name)
             paths = report.write(self.ctx.export_path("report").parent)
             log.info("evaluated %s on %s: %d queries, %d excluded, %d malformed lines", path.name, db,

@@ -1,14 +1,18 @@
 """The "Indexar vídeos" tab: uploaded videos or a server folder, indexed one video at a time.
 
-Uploaded files arrive in Gradio's upload folder; ingest places each video under
-``<data>/media`` (hard link, or copy across file systems) before it is indexed, so the
-app plays it from the data directory. A server folder must lie under an allowed root
-(:mod:`app.ui.paths`).
+Uploaded files arrive in Gradio's upload folder; they are taken out of it at once into
+``<data>/uploads/<id>/`` (:func:`app.ui.uploads.take_uploads`), within the caps of one
+operation, and each is deleted from there once indexed: ingest places each video under
+``<data>/media`` (hard link, or copy across file systems), so the app plays it from the data
+directory. A server folder must lie under an allowed root (:mod:`app.ui.paths`). A full disk
+stops the batch with one message (:class:`DiskFullError`).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,14 +20,15 @@ import gradio as gr
 import pandas as pd
 
 from app.ui.context import Refresh, UiContext
-from app.ui.errors import render_error, ui_error
+from app.ui.errors import render_error, ui_error, ui_message
 from app.ui.i18n import check_lang, t
 from app.ui.job_view import JobPanel
 from app.ui.jobs import Job
 from app.ui.paths import FolderRefused, check_folder, under_roots
+from app.ui.uploads import check_caps, take_uploads
 from pipeline.core import check_db_name, format_timecode
 from pipeline.errors import BuscaError
-from pipeline.index import IngestOptions, IngestResult, ingest_paths
+from pipeline.index import IngestOptions, IngestResult, ingest_paths, record_encoder
 from pipeline.media import VIDEO_EXTENSIONS, DecodeOptions
 from pipeline.sources import expand_sources
 
@@ -44,8 +49,15 @@ class IngestHandlers:
     async def ingest_uploads(self, files: list[str] | None, db: str, force: bool, lang: str) -> AsyncIterator[list]:
         lang = check_lang(lang)
         if not files:
-            raise gr.Error(t(lang, "no_files"))
-        async for update in self._start([Path(f) for f in files], db, force, lang):
+            raise ui_message(lang, "no_files")
+        check_caps(files, self.ctx.ui, lang)
+        staging = self.ctx.layout.root / "uploads" / uuid.uuid4().hex
+        try:
+            paths = [Path(p) for p in take_uploads(files, staging)]
+        except BuscaError as err:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ui_error(lang, err) from err
+        async for update in self._start(paths, db, force, lang, staging=staging):
             yield update
 
     async def ingest_folder(self, folder: str | None, db: str, force: bool, lang: str) -> AsyncIterator[list]:
@@ -54,36 +66,56 @@ class IngestHandlers:
         try:
             path = check_folder(folder, roots)
         except FolderRefused as err:
-            raise gr.Error(t(lang, err.key, path=err.path, roots=", ".join(map(str, roots)))) from err
+            raise ui_message(lang, err.key, path=err.path, roots=", ".join(map(str, roots))) from err
         paths = [Path(found) for found in expand_sources([str(path)])]
         if not paths:
-            raise gr.Error(t(lang, "no_videos_found"))
+            raise ui_message(lang, "no_videos_found")
         refused = {p for p in paths if not under_roots(p.resolve(), roots)}  # symlinks leading outside
         async for update in self._start(paths, db, force, lang, refused):
             yield update
 
-    async def _start(self, paths: list[Path], db: str, force: bool, lang: str,
-                     refused: set[Path] = frozenset()) -> AsyncIterator[list]:
+    async def _start(self, paths: list[Path], db: str, force: bool, lang: str, refused: set[Path] = frozenset(),
+                     staging: Path | None = None) -> AsyncIterator[list]:
+        """``staging``: the folder the uploads were taken into; each file is deleted once indexed
+        (its media is in ``<data>/media`` by then), and the folder when the job ends."""
         try:
             check_db_name(db)
         except BuscaError as err:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
             raise ui_error(lang, err) from err
-        options = IngestOptions(decode=DecodeOptions(fps=self.ctx.services.settings.fps), force=bool(force),
-                                media="link")
+        settings = self.ctx.services.settings
+        fps = settings.fps
         outside = t(lang, "folder_outside", path="{path}", roots=", ".join(map(str, self.ctx.ui.ingest_roots)))
 
         def work(job: Job) -> list[IngestResult | None]:
             results: list[IngestResult | None] = [None] * len(paths)
             job.view = (db, paths, results)
-            encoder = self.ctx.ready_encoder()
-            for i, path in enumerate(paths):
-                job.raise_if_cancelled()
-                job.update(index=i + 1, total=len(paths), name=path.name)
-                if path in refused:
-                    results[i] = IngestResult(str(path), "failed", error=outside.replace("{path}", str(path)))
-                else:
-                    [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db,
-                                                options, self.ctx.services.catalog)
+            try:
+                # the database's own encoder, checked against (and recorded in) the database before any video
+                encoder = self.ctx.ready_encoder(db)
+                record_encoder(self.ctx.services.store, db, encoder)
+                decode = DecodeOptions(fps=fps, short_side=max(DecodeOptions.short_side,
+                                                               getattr(encoder, "image_size", 224)))
+                options = IngestOptions(decode=decode, force=bool(force), media="link", margin=settings.margin)
+                for i, path in enumerate(paths):
+                    job.raise_if_cancelled()
+                    job.update(index=i + 1, total=len(paths), name=path.name)
+                    if path in refused:
+                        results[i] = IngestResult(str(path), "failed", error=outside.replace("{path}", str(path)))
+                        continue
+                    try:  # a full disk (DiskFullError) ends the job: the next video would fail alike
+                        [results[i]] = ingest_paths([path], encoder, self.ctx.services.store, self.ctx.layout, db,
+                                                    options, self.ctx.services.catalog)
+                    finally:
+                        if staging is not None:
+                            path.unlink(missing_ok=True)
+                # a database that holds several encoders gets all of them for the new videos
+                self.ctx.services.add_other_encoders(db, encoder,
+                                                     [r.video_id for r in results if r.status == "indexed"])
+            finally:
+                if staging is not None:
+                    shutil.rmtree(staging, ignore_errors=True)
             return results
 
         job = self.panel.submit(("job_ingest_title", {"n": len(paths), "db": db}), work, lang)

@@ -26,6 +26,7 @@ from pipeline.index import (
     delete_database,
     find_videos,
     ingest_paths,
+    record_encoder,
     remove_video,
     rename_database,
 )
@@ -226,8 +227,10 @@ class ManageHandlers:
         if not url:
             raise gr.Error(t(lang, "mg_url_empty"))
         fetch = make_source_options(self.ctx.layout.root, self.ctx.analysis_env)
-        options = IngestOptions(decode=DecodeOptions(fps=self.services.settings.fps))
-        encoder = self._guard(lang, self.ctx.ready_encoder)
+        encoder = self._guard(lang, lambda: self.ctx.ready_encoder(db))  # the database's own, checked and recorded
+        self._guard(lang, lambda: record_encoder(self.services.store, db, encoder))
+        short_side = max(DecodeOptions.short_side, getattr(encoder, "image_size", 224))
+        options = IngestOptions(decode=DecodeOptions(fps=self.services.settings.fps, short_side=short_side))
         [result] = ingest_paths([url], encoder, self.services.store, self.ctx.layout, db, options,
                                 self.services.catalog, fetch)
         self.services.forget_counts(db)

@@ -15,6 +15,7 @@ import gradio as gr
 from app.ui.components import QueryImage
 from app.ui.context import Refresh, UiContext
 from app.ui.exports import FORMATS
+from app.ui.tabs.encoder_picker import EncoderPicker, build_encoder_picker, refresh_choices
 from app.ui.tabs.search_extras import (
     LINK_JS,
     DetailTools,
@@ -96,10 +97,11 @@ class SearchTab:
     videos: gr.Dropdown
     then: ThenBox
     order: OrderControls
+    encoders: EncoderPicker
 
     @property
     def known_item_inputs(self) -> list:
-        """"A, then B", minimum score and order: the last inputs of ``/search``."""
+        """"A, then B", minimum score and order: inputs of ``/search`` (before the encoder picker's)."""
         return [self.then.text, self.then.image, self.then.within, self.order.min_score, self.order.sort]
 
 
@@ -128,7 +130,8 @@ def _query_inputs(ctx: UiContext) -> SearchTab:
             videos = tx.bind(gr.Dropdown(choices=[], multiselect=True, allow_custom_value=True,
                                          label=tx("restrict_videos")), label="restrict_videos")
         order = build_order_controls(ctx)
-    return SearchTab(text, limit, image, weight, k, one, videos, then, order)
+        encoders = build_encoder_picker(ctx)
+    return SearchTab(text, limit, image, weight, k, one, videos, then, order, encoders)
 
 
 @dataclass
@@ -271,7 +274,7 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
     results = [named[n] for n in RESULT_OUTPUTS]
     details_out = [named[n] for n in DETAIL_OUTPUTS] + [opened]
     search_inputs = [db, q.text, q.image, q.weight, q.k, q.one_per_video, q.videos, lang, basket,
-                     *q.known_item_inputs]
+                     *q.known_item_inputs, q.encoders.encoder, q.encoders.query_encoder]
     opts = {"concurrency_id": "search", "concurrency_limit": 2, "show_progress_on": [cards]}
     set_url = "(u) => { if (window.beSetUrl && u) window.beSetUrl(u); }"
     stale = "() => { if (window.beStale) window.beStale(true); }"
@@ -338,7 +341,9 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
     return SearchView(
         load=loader(ctx, handlers, selection), load_inputs=[basket_store, prefs], load_outputs=load_outputs,
         relang=relanger(handlers, selection), relang_inputs=relang_inputs, relang_outputs=relang_outputs,
-        refreshers=[(q.videos, lambda name, _lang: handlers.video_choices(name))], prefs=prefs, gradio_texts=[q.image])
+        refreshers=[(q.videos, lambda name, _lang: handlers.video_choices(name)),
+                    (q.encoders.encoder, lambda name, code: refresh_choices(ctx, name, code))],
+        prefs=prefs, gradio_texts=[q.image])
 
 
 def _wire_known_item_tools(handlers: SearchHandlers, d: Details, records, query, basket, opened, opened_event,

@@ -27,6 +27,7 @@ from app.ui.formatting import (
 )
 from app.ui.i18n import check_lang, decimal, t, tn
 from app.ui.review import apply_marks, clean_basket, keep_disjoint, keep_marked, set_mark, toggle_basket
+from app.ui.tabs.encoder_picker import encoders_for, ran_state, ran_text
 from app.ui.tabs.search_extras import SearchExtras, cards_for
 from pipeline.errors import BuscaError
 from pipeline.records import SearchHit
@@ -68,9 +69,11 @@ class SearchHandlers:
     def search(self, db: str, text: str | None, image: str | None, image_weight: float, k: float,
                one_per_video: bool, video_ids: list[str] | None, lang: str, basket: list | None = None,
                then_text: str | None = None, then_image: str | None = None, within: float = DEFAULT_WITHIN_S,
-               min_score: float | None = None, sort: str = "score"):
+               min_score: float | None = None, sort: str = "score", encoder: str | None = "",
+               query_encoder: str | None = "auto"):
         """A search; with ``then_text``/``then_image``, pairs "A, then B within ``within`` s"; results below
-        ``min_score`` hidden, in ``sort`` order (see :mod:`app.ui.tabs.search_extras`)."""
+        ``min_score`` hidden, in ``sort`` order (see :mod:`app.ui.tabs.search_extras`); ``encoder`` and
+        ``query_encoder`` from the encoder picker (:mod:`app.ui.tabs.encoder_picker`)."""
         lang = check_lang(lang)
         text = (text or "").strip()
         if not text and not image:
@@ -79,12 +82,16 @@ class SearchHandlers:
         known = self.ctx.videos(db)
         state = {"db": db, "text": text, "image": image or None, "image_weight": float(image_weight), "k": int(k),
                  "one_per_video": bool(one_per_video), "video_ids": [v for v in video_ids or [] if v in known],
-                 "like": None, **self.extras.state(then_text, then_image, within, min_score, sort)}
+                 "like": None, **self.extras.state(then_text, then_image, within, min_score, sort),
+                 "encoder": encoder or "", "query_encoder": query_encoder or "auto"}
         started = time.perf_counter()
         pairs = self.extras.is_temporal(state)
+        image_encoder, text_encoder, choice = self._run(lang, lambda: encoders_for(
+            self.ctx, db, state["encoder"], state["query_encoder"], bool(text)))
         hits, hidden = self._run(lang, lambda: self.extras.results(
             db, state, self._query(state, lang),
-            lambda q: search(self.ctx.services.store, self.ctx.ready_encoder(), db, q)))
+            lambda q: search(self.ctx.services.store, image_encoder, db, q, text_encoder if q.text else None)))
+        state["ran"] = ran_state(image_encoder, text_encoder, choice, text)
         spec = ["vb_n_pairs" if pairs else "n_results",
                 {"n": len(hits), "db": db, "seconds": round(time.perf_counter() - started, 2)}]
         truncated = self._tokens(text)
@@ -106,9 +113,11 @@ class SearchHandlers:
         db = self.ctx.require_db(state["db"], lang)
         seeds = [state["like"]] if state.get("like") and state["like"] not in negative else []
         query = self._query(state, lang) if not state.get("like") else None
+        image_encoder, text_encoder, _ = self._run(lang, lambda: encoders_for(
+            self.ctx, db, state.get("encoder"), state.get("query_encoder"), bool(state.get("text"))))
         new = self._run(lang, lambda: refine(
-            self.ctx.services.store, self.ctx.ready_encoder(), db, query, [*seeds, *positive], negative,
-            method=method or "rocchio", k=state["k"], one_per_video=state["one_per_video"]))
+            self.ctx.services.store, image_encoder, db, query, [*seeds, *positive], negative,
+            method=method or "rocchio", k=state["k"], one_per_video=state["one_per_video"], text_encoder=text_encoder))
         view = keep_marked(records or [], self.records(new, db), positive, negative)
         state = {**state, "status": ["refined_results", {"n": len(new), "pos": ["n_relevant", len(positive)],
                                                           "neg": ["n_not_relevant", len(negative)]}]}
@@ -118,7 +127,7 @@ class SearchHandlers:
                      basket: list | None):
         """"Buscar similares" on a card: the shots nearest to that shot's stored vector."""
         db = self.ctx.require_db(record.get("db"), lang)
-        encoder = self.ctx.ready_encoder()
+        encoder = self._run(lang, lambda: self.ctx.services.encoder_for_db(db))  # its vector name; nothing loads
         known = self.ctx.videos(db)
         restrict = [v for v in video_ids or [] if v in known]
         hits = self._run(lang, lambda: similar(self.ctx.services.store, encoder.vector_name, db, record["point_id"],
@@ -133,7 +142,7 @@ class SearchHandlers:
     def similar_records(self, db: str, shot: str, k: float = 20, one_per_video: bool = False) -> list[dict]:
         """``/similar`` for API clients: "more like this" from a shot's point id (from ``/search``)."""
         db = self.ctx.require_db(db, "en")
-        encoder = self.ctx.ready_encoder()
+        encoder = self._run("en", lambda: self.ctx.services.encoder_for_db(db))  # its vector name; nothing loads
         hits = self._run("en", lambda: similar(self.ctx.services.store, encoder.vector_name, db, shot, int(k),
                                                None, bool(one_per_video)))
         return [{key: v for key, v in r.items() if key != "thumbnail_path"} for r in self.records(hits, db)]
@@ -183,7 +192,8 @@ class SearchHandlers:
         choices = [(choice_label(r), r["point_id"]) for r in records]
         basket_ids = {b["point_id"] for b in clean_basket(basket)}
         public = [{k: v for k, v in r.items() if k != "thumbnail_path"} for r in records]
-        return {"cards": cards_for(records, lang, basket_ids), "status": status_text(lang, state["status"]),
+        status = status_text(lang, state["status"]) + ran_text(lang, state.get("ran"))
+        return {"cards": cards_for(records, lang, basket_ids), "status": status,
                 "records": records, "query": state, "relevant": gr.update(choices=choices, value=relevant),
                 "not_relevant": gr.update(choices=choices, value=not_relevant), "json": public,
                 "details": gr.update(visible=False), "files": gr.update(value=None, visible=False)}

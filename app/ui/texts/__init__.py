@@ -4,6 +4,6 @@ A new area adds a module here and lists it in ``AREAS``; :mod:`app.ui.i18n` merg
 refuses a key defined twice.
 """
 
-from app.ui.texts import analysis_jobs, base, errors, manage, search_review, vbs
+from app.ui.texts import analysis_jobs, base, encoders, errors, manage, reliability, search_review, vbs
 
-AREAS = (base, errors, manage, search_review, analysis_jobs, vbs)
+AREAS = (base, errors, manage, search_review, analysis_jobs, vbs, encoders, reliability)
