@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_OPTIONS = IngestOptions()
 
+
 @dataclass(frozen=True)
 class IngestResult:
     path: str

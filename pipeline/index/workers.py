@@ -38,16 +38,9 @@ from pipeline.core import check_db_name, exclusive_lock
 from pipeline.errors import ConfigError, MediaError
 from pipeline.index.catalog import Catalog, catalog_for
 from pipeline.index.fingerprint import ContentIds
-from pipeline.index.ingest import (
-    IngestOptions,
-    IngestResult,
-    PreparedVideo,
-    failed_result,
-    fetch_source,
-    finish_ingest,
-    prepare_video,
-)
+from pipeline.index.ingest import IngestResult, failed_result, fetch_source, finish_ingest
 from pipeline.index.layout import DataLayout
+from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video
 from pipeline.protocols import CutDetector, ImageTextEncoder
 from pipeline.sources import SourceOptions, expand_sources, looks_like_url
 from pipeline.store import VectorStore
