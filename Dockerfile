@@ -16,7 +16,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     BUSCA_DATA_DIR=/data \
-    BUSCA_INGEST_ROOT=/archive \
+    BUSCA_INGEST_ROOT=/archivo \
     BUSCA_HOST=0.0.0.0 \
     BUSCA_PORT=7860 \
     HF_HOME=/models/huggingface \
@@ -32,7 +32,7 @@ RUN apt-get update -q \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 busca \
-    && mkdir -p /app /data /models /archive \
+    && mkdir -p /app /data /models /archivo \
     && chown busca:busca /app /data /models
 
 WORKDIR /app

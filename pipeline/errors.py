@@ -113,6 +113,16 @@ MESSAGES: dict[str, str] = {
     "url.not_public": "{url}: refused, host {host} leads to a non-public address ({problem})",
     "url.not_allowed": "{url}: host {host} is not on the allowlist ({allowed}); an administrator can add hosts "
                        "to the sources settings",
+    # URLs (the download, pipeline.sources.fetch)
+    "url.playlist": "{url}: is a playlist or channel; give the URL of a single video",
+    "url.live": "{url}: live streams cannot be analysed; wait until the recording is published",
+    "url.too_long": "{url}: the video lasts {minutes} min, over the limit of {limit} min",
+    "url.too_big": "{url}: the download is about {mb} MB, over the limit of {limit} MB",
+    "url.no_file": "{url}: the download produced no file (larger than {limit} MB, or no format up to "
+                   "{height}p)",
+    "url.not_video": "{url}: the downloaded file is not a readable video ({reason})",
+    "url.no_video": "{url}: yt-dlp found no video (no allowed extractor for this URL)",
+    "url.download_failed": "{url}: download failed: {reason}",
     # evaluation logs
     "config.log_too_many": "{path}: more than {limit} log entries: split the log, or raise the limit "
                            "(BUSCA_EVAL_MAX_LINES)",

@@ -315,18 +315,18 @@ def _cause(err: Exception) -> str:
 def check_info(info: dict, url: str, options: SourceOptions) -> None:
     """Refuse playlists, live streams, and videos over the duration or size limits, before downloading."""
     if info.get("_type") in ("playlist", "multi_video") or info.get("entries") is not None:
-        raise UrlError(f"{url}: is a playlist or channel; give the URL of a single video")
+        raise UrlError(code="url.playlist", url=url)
     if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming", "post_live"):
-        raise UrlError(f"{url}: live streams cannot be analysed; wait until the recording is published")
+        raise UrlError(code="url.live", url=url)
     duration = info.get("duration")
     if duration and duration > options.max_duration_s:
-        raise UrlError(f"{url}: the video lasts {duration / 60:.1f} min, over the limit of "
-                       f"{options.max_duration_s / 60:.1f} min")
+        raise UrlError(code="url.too_long", url=url, minutes=f"{duration / 60:.1f}",
+                       limit=f"{options.max_duration_s / 60:.1f}")
     formats = info.get("requested_formats") or [info]
     size = sum((f.get("filesize") or f.get("filesize_approx") or 0) for f in formats)
     if size > options.max_filesize_bytes:
-        raise UrlError(f"{url}: the download would be about {size / 1e6:.0f} MB, over the limit of "
-                       f"{options.max_filesize_bytes / 1e6:.0f} MB")
+        raise UrlError(code="url.too_big", url=url, mb=f"{size / 1e6:.0f}",
+                       limit=f"{options.max_filesize_bytes / 1e6:.0f}")
 
 
 def _info_key(info: dict, url: str) -> tuple[str, str]:
@@ -337,8 +337,8 @@ def _info_key(info: dict, url: str) -> tuple[str, str]:
 def _downloaded_file(folder: Path, url: str, options: SourceOptions) -> Path:
     files = [p for p in folder.glob("*") if p.is_file() and p.suffix not in (".part", ".ytdl", ".temp")]
     if not files:
-        raise UrlError(f"{url}: the download produced no file (larger than "
-                       f"{options.max_filesize_bytes / 1e6:.0f} MB, or no format up to {options.max_height}p)")
+        raise UrlError(code="url.no_file", url=url, limit=f"{options.max_filesize_bytes / 1e6:.0f}",
+                       height=options.max_height)
     return max(files, key=lambda p: (p.suffix == ".mp4", p.stat().st_size))
 
 
@@ -346,14 +346,15 @@ def _store(path: Path, key: tuple[str, str], info: dict, url: str, options: Sour
     from pipeline.media import probe
 
     if path.stat().st_size > options.max_filesize_bytes:
-        raise UrlError(f"{url}: the download is over the limit of {options.max_filesize_bytes / 1e6:.0f} MB")
+        raise UrlError(code="url.too_big", url=url, mb=f"{path.stat().st_size / 1e6:.0f}",
+                       limit=f"{options.max_filesize_bytes / 1e6:.0f}")
     try:
         duration = probe(path).duration_s
     except MediaError as err:
-        raise UrlError(f"{url}: the downloaded file is not a readable video ({err.cause})") from err
+        raise UrlError(code="url.not_video", url=url, reason=err.cause) from err
     if duration > options.max_duration_s:
-        raise UrlError(f"{url}: the video lasts {duration / 60:.1f} min, over the limit of "
-                       f"{options.max_duration_s / 60:.1f} min")
+        raise UrlError(code="url.too_long", url=url, minutes=f"{duration / 60:.1f}",
+                       limit=f"{options.max_duration_s / 60:.1f}")
     video, meta = _cache_paths(options.cache_dir, key)
     video.parent.mkdir(parents=True, exist_ok=True)
     os.replace(path, video)
@@ -369,7 +370,7 @@ def _run_ydl(step: Callable[[], dict], url: str) -> dict:
     try:
         return step()
     except YoutubeDLError as err:
-        raise UrlError(f"{url}: download failed: {_cause(err)}") from err
+        raise UrlError(code="url.download_failed", url=url, reason=_cause(err)) from err
 
 
 def fetch_url(url: str, options: SourceOptions, *, resolve: Resolver | None = None) -> SourceVideo:
@@ -385,7 +386,7 @@ def fetch_url(url: str, options: SourceOptions, *, resolve: Resolver | None = No
         with _guarded_class()(params, options.policy, resolve) as ydl:
             info = _run_ydl(lambda: ydl.extract_info(url, download=False), url)
             if info is None:
-                raise UrlError(f"{url}: yt-dlp found no video (no allowed extractor for this URL)")
+                raise UrlError(code="url.no_video", url=url)
             check_info(info, url, options)
             key = _info_key(info, url)
             if hit := _cache_hit(options.cache_dir, key):
@@ -395,6 +396,8 @@ def fetch_url(url: str, options: SourceOptions, *, resolve: Resolver | None = No
     except UrlError as err:  # a refused inner request or redirect: name the URL the user gave
         if str(err).startswith(url):
             raise
+        if err.code != UrlError.generic:  # the same refusal, told of the URL the user gave
+            raise UrlError(code=err.code, **{**err.params, "url": url}) from err
         raise UrlError(f"{url}: {err}") from err
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -109,7 +109,7 @@ def test_rename_and_delete_a_database(client, manage_app):
 def test_a_url_goes_through_the_one_validator(client, manage_app):
     with pytest.raises(AppError, match="Pegue la URL"):
         client.predict("archivo", "  ", "es", api_name="/ingest_url")
-    with pytest.raises(AppError, match=r"No se pudo indexar http://127\.0\.0\.1:9/v\.mp4: .*allowlist"):
+    with pytest.raises(AppError, match=r"No se pudo indexar http://127\.0\.0\.1:9/v\.mp4: El servidor «127\.0\.0\.1» no está entre los sitios de vídeo permitidos"):
         client.predict("archivo", "http://127.0.0.1:9/v.mp4", "es", api_name="/ingest_url")
 
 

@@ -141,11 +141,15 @@ def test_every_request_url_is_checked_before_sending(dns, monkeypatch):
 def test_info_checks_refuse_before_downloading(tmp_path):
     opts = SourceOptions(cache_dir=tmp_path, max_duration_s=600, max_filesize_bytes=10_000_000)
     check_info({"id": "a", "duration": 300, "filesize_approx": 1_000}, "u", opts)
-    for info, reason in [({"duration": 601}, "min, over the limit"), ({"_type": "playlist", "entries": []}, "playlist"),
-                         ({"is_live": True}, "live"),
-                         ({"requested_formats": [{"filesize": 9_000_000}, {"filesize_approx": 2_000_000}]}, "MB")]:
-        with pytest.raises(UrlError, match=reason):
+    for info, reason, code in [
+        ({"duration": 601}, "10.0 min, over the limit of 10.0 min", "url.too_long"),
+        ({"_type": "playlist", "entries": []}, "playlist", "url.playlist"),
+        ({"is_live": True}, "live", "url.live"),
+        ({"requested_formats": [{"filesize": 9_000_000}, {"filesize_approx": 2_000_000}]}, "11 MB", "url.too_big"),
+    ]:
+        with pytest.raises(UrlError, match=reason) as refused:
             check_info(info, "https://www.youtube.com/watch?v=a", opts)
+        assert refused.value.code == code and refused.value.params["url"].endswith("v=a")  # the UI words it
 
 
 def test_cache_key_comes_from_the_url_alone(tmp_path):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from app.services import ArchiveWarning, make_source_options
 from app.ui.context import TRACK_TQDM, Refresh, UiContext
+from app.ui.errors import error_text, render_error, ui_message
 from app.ui.i18n import check_lang, t
 from pipeline.core import format_timecode, valid_db_name
 from pipeline.errors import BuscaError
@@ -64,7 +65,7 @@ class ManageHandlers:
         try:
             return work()
         except BuscaError as err:
-            raise gr.Error(t(lang, "mg_failed", error=err)) from err
+            raise ui_message(lang, "mg_failed", error=error_text(lang, err)) from err
 
     # --- what is shown ----------------------------------------------------------------------------
 
@@ -160,9 +161,9 @@ class ManageHandlers:
 
     def _db(self, db: str | None, lang: str) -> str:
         if not db:
-            raise gr.Error(t(lang, "no_database"))
+            raise ui_message(lang, "no_database")
         if not valid_db_name(db):
-            raise gr.Error(t(lang, "mg_bad_name", name=db))
+            raise ui_message(lang, "mg_bad_name", name=db)
         return db
 
     def remove(self, db: str | None, wanted: str | None, confirmed: bool, lang: str):
@@ -170,14 +171,14 @@ class ManageHandlers:
         db = self._db(db, lang)
         wanted = (wanted or "").strip()
         if not wanted:
-            raise gr.Error(t(lang, "mg_remove_none"))
+            raise ui_message(lang, "mg_remove_none")
         if not confirmed:
-            raise gr.Error(t(lang, "mg_need_confirm"))
+            raise ui_message(lang, "mg_need_confirm")
         services = self.services
         found = self._guard(lang, lambda: find_videos(services.catalog, db, wanted))
         if len(found) != 1:
             key = "mg_remove_ambiguous" if found else "mg_remove_unknown"
-            raise gr.Error(t(lang, key, n=len(found), video=wanted, db=db))
+            raise ui_message(lang, key, n=len(found), video=wanted, db=db)
         video = found[0]
         removed = self._guard(lang, lambda: remove_video(services.store, services.catalog, services.layout, db,
                                                          video.video_id))
@@ -192,12 +193,12 @@ class ManageHandlers:
         db = self._db(db, lang)
         new = (new or "").strip()
         if not valid_db_name(new):
-            raise gr.Error(t(lang, "mg_bad_name", name=new))
+            raise ui_message(lang, "mg_bad_name", name=new)
         services = self.services
         if new in services.databases():
-            raise gr.Error(t(lang, "mg_exists", name=new))
+            raise ui_message(lang, "mg_exists", name=new)
         if db not in services.databases():
-            raise gr.Error(t(lang, "mg_unknown_db", db=db))
+            raise ui_message(lang, "mg_unknown_db", db=db)
         points = self._guard(lang, lambda: rename_database(services.store, services.catalog, db, new))
         services.forget_counts()
         picker = gr.update(choices=self.ctx.databases(), value=new)
@@ -207,10 +208,10 @@ class ManageHandlers:
         lang = check_lang(lang)
         db = self._db(db, lang)
         if not confirmed:
-            raise gr.Error(t(lang, "mg_need_confirm"))
+            raise ui_message(lang, "mg_need_confirm")
         services = self.services
         if db not in services.databases():
-            raise gr.Error(t(lang, "mg_unknown_db", db=db))
+            raise ui_message(lang, "mg_unknown_db", db=db)
         removed = self._guard(lang, lambda: delete_database(services.store, services.catalog, services.layout, db))
         services.forget_counts()
         remaining = [name for name in services.databases() if name != db]
@@ -225,7 +226,7 @@ class ManageHandlers:
         db = self._db(db, lang)
         url = (url or "").strip()
         if not url:
-            raise gr.Error(t(lang, "mg_url_empty"))
+            raise ui_message(lang, "mg_url_empty")
         fetch = make_source_options(self.ctx.layout.root, self.ctx.analysis_env)
         encoder = self._guard(lang, lambda: self.ctx.ready_encoder(db))  # the database's own, checked and recorded
         self._guard(lang, lambda: record_encoder(self.services.store, db, encoder))
@@ -235,7 +236,8 @@ class ManageHandlers:
                                 self.services.catalog, fetch)
         self.services.forget_counts(db)
         if result.status != "indexed":
-            raise gr.Error(t(lang, "mg_url_failed", url=url, error=result.error))
+            cause = render_error(lang, result.error_code, result.error_params)  # the user's language
+            raise ui_message(lang, "mg_url_failed", url=url, error=cause)
         databases = gr.update(choices=self.ctx.databases(), value=db)
         return t(lang, "mg_url_done", url=url, db=db, shots=result.n_shots), databases
 

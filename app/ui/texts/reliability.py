@@ -31,6 +31,15 @@ ES = {
                           "direcciones públicas de internet.",
     "err.url.not_allowed": "El servidor «{host}» no está entre los sitios de vídeo permitidos ({allowed}); el "
                            "administrador puede añadir sitios (BUSCA_ALLOWED_HOSTS).",
+    "err.url.playlist": "«{url}» es una lista de reproducción o un canal: indique la dirección de un solo vídeo.",
+    "err.url.live": "«{url}» es una emisión en directo: espere a que se publique la grabación.",
+    "err.url.too_long": "El vídeo de «{url}» dura {minutes} min, más que el límite de {limit} min.",
+    "err.url.too_big": "La descarga de «{url}» ocupa unos {mb} MB, más que el límite de {limit} MB.",
+    "err.url.no_file": "La descarga de «{url}» no produjo ningún archivo (más de {limit} MB, o ningún formato "
+                       "de hasta {height}p).",
+    "err.url.not_video": "Lo descargado de «{url}» no es un vídeo legible.",
+    "err.url.no_video": "No se encontró ningún vídeo en «{url}» (ningún extractor permitido la reconoce).",
+    "err.url.download_failed": "No se pudo descargar «{url}». Los detalles están en el registro del servidor.",
     "err.config.log_too_big": "El registro «{name}» ocupa {size}, más que el límite de {limit}: divídalo en varios.",
 }
 
@@ -63,5 +72,14 @@ EN = {
                           "addresses are accepted.",
     "err.url.not_allowed": "The server “{host}” is not one of the allowed video sites ({allowed}); the "
                            "administrator can add sites (BUSCA_ALLOWED_HOSTS).",
+    "err.url.playlist": "“{url}” is a playlist or channel: give the address of a single video.",
+    "err.url.live": "“{url}” is a live stream: wait until the recording is published.",
+    "err.url.too_long": "The video at “{url}” lasts {minutes} min, over the limit of {limit} min.",
+    "err.url.too_big": "The download of “{url}” is about {mb} MB, over the limit of {limit} MB.",
+    "err.url.no_file": "The download of “{url}” produced no file (over {limit} MB, or no format up to "
+                       "{height}p).",
+    "err.url.not_video": "What was downloaded from “{url}” is not a readable video.",
+    "err.url.no_video": "No video was found at “{url}” (no allowed extractor recognises it).",
+    "err.url.download_failed": "“{url}” could not be downloaded. The details are in the server log.",
     "err.config.log_too_big": "The log “{name}” holds {size}, over the limit of {limit}: split it.",
 }
