@@ -46,6 +46,19 @@ def make_encoder(model: str, device: str, models_dir=None, text_runtime: str = "
                                        models_dir=str(models_dir) if models_dir else None, text_runtime=text_runtime))
 
 
+def make_decoder(name: str, device: str):
+    """Ingest's frame source: ``pyav`` (CPU, the default) or ``torchcodec`` (NVDEC on a GPU)."""
+    if name == "pyav":
+        from pipeline.media import iter_frames
+
+        return iter_frames
+    if name == "torchcodec":
+        from models.video import TorchcodecDecoder
+
+        return TorchcodecDecoder(device)
+    raise ConfigError(f"unknown decoder {name!r}: choose pyav or torchcodec")
+
+
 def make_cut_detector(name: str, device: str) -> CutDetector:
     """A shot-boundary detector by name (``transnetv2``); nothing is loaded until it is first used."""
     if name != "transnetv2":

@@ -26,7 +26,7 @@ if [[ "${BENCH_FULL:-0}" == 1 ]]; then
     HOSTILE_ARGS=()
     EVAL_MEMORY_ARGS=(--lines 1000,100000)
 else
-    INGEST_ARGS=(--max-encode-frames 4 --skip-end-to-end)
+    INGEST_ARGS=(--quick)
     SEGMENT_ARGS=(--quick --repeat 1)
     CUTS_ARGS=(--seconds 20 --rounds 1)
     STORE_ARGS=(--sizes 1000,20000 --skip-local-above 1000 --queries 50)

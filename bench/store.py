@@ -1,11 +1,16 @@
 """Vector store benchmark on synthetic *clustered* 768-d shot embeddings.
 
-For each size and backend: upsert points/s, flush (Edge: HNSW build) time, top-20 query
-p50/p95, one-per-video p95, reopen time (open + first query) and recall@20 against exact
-search. Backends: ``edge`` (the embedded default), ``local`` (qdrant-client local mode),
-``numpy`` (brute force, the lower bound) and ``server`` when ``--url`` is given.
+For each size and backend: upsert points/s, the **longest pause** (the longest time the
+process could not run any Python while the store was written, measured by a ticker thread:
+what a web app or an ingest sharing the process would feel; Qdrant Edge holds the GIL in its
+calls), top-20 query p50/p95, one-per-video p95, reopen time (open + first query) and
+recall@20 against exact search. Points are written as ingest writes them: ``--write-batch``
+shots per call (a few videos), each followed by a flush. Backends: ``edge`` (the embedded
+default), ``local`` (qdrant-client local mode), ``numpy`` (brute force, the lower bound) and
+``server`` when ``--url`` is given.
 
     .venv/bin/python bench/store.py --sizes 1000,20000,100000 --skip-local-above 20000
+    .venv/bin/python bench/store.py --sizes 1000000 --backends edge,numpy --queries 50   # ~8 GB RAM
 
 Prints one JSON document (also written to ``--out``). Never part of the test run.
 """
@@ -19,8 +24,10 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.store import CollectionOptions, point_id  # noqa: E402
 
-DIM, K, BATCH, NAME, VEC = 768, 20, 512, "bench", "clip"
-TARGETS = {"size": 100_000, "query_p95_ms": 30.0, "reopen_s": 1.0, "upsert_points_per_s": 5000.0}
+DIM, K, NAME, VEC = 768, 20, "bench", "clip"
+TARGETS = {"size": 100_000, "query_p95_ms": 50.0, "reopen_s": 1.0, "upsert_points_per_s": 5000.0, "max_pause_s": 2.0}
+GEN_CHUNK = 50_000
 
 
 def clustered(n: int, seed: int) -> tuple[np.ndarray, list[str], list[dict]]:
@@ -41,11 +49,14 @@ def clustered(n: int, seed: int) -> tuple[np.ndarray, list[str], list[dict]]:
     n_videos = max(1, n // 200)
     video = np.sort(rng.integers(0, n_videos, n))
     scene = video * 10 + rng.integers(0, 10, n)
-    centres = rng.normal(size=(n_videos, DIM)).astype(np.float32)
-    offsets = 0.6 * rng.normal(size=(n_videos * 10, DIM)).astype(np.float32)
-    shared = 1.04 * rng.normal(size=DIM).astype(np.float32)
-    x = shared + centres[video] + offsets[scene] + 0.5 * rng.normal(size=(n, DIM)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    centres = rng.standard_normal((n_videos, DIM), dtype=np.float32)
+    offsets = 0.6 * rng.standard_normal((n_videos * 10, DIM), dtype=np.float32)
+    shared = 1.04 * rng.standard_normal(DIM, dtype=np.float32)
+    x = np.empty((n, DIM), np.float32)
+    for s in range(0, n, GEN_CHUNK):  # in chunks: float32 throughout, ~3 GB at 1M
+        e = min(n, s + GEN_CHUNK)
+        chunk = shared + centres[video[s:e]] + offsets[scene[s:e]] + 0.5 * rng.standard_normal((e - s, DIM), dtype=np.float32)
+        x[s:e] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
     ids = [point_id(f"v{v:05d}", i) for i, v in enumerate(video)]
     payloads = [{"video_id": f"v{v:05d}", "shot_index": i, "scene": int(s)} for i, (v, s) in enumerate(zip(video, scene, strict=True))]
     return x, ids, payloads
@@ -67,14 +78,38 @@ def exact_top(x: np.ndarray, queries: np.ndarray, k: int = K) -> np.ndarray:
     return np.take_along_axis(top, order, axis=1)
 
 
+@contextmanager
+def pause_meter(tick_s: float = 0.005):
+    """Yields a dict whose ``max_pause_s`` is, on exit, the longest gap between the wake-ups of a
+    thread that sleeps ``tick_s`` at a time: how long the process ran no Python (the GIL held)."""
+    out, stop = {"max_pause_s": 0.0}, threading.Event()
+
+    def tick() -> None:
+        last = time.perf_counter()
+        while not stop.wait(tick_s):
+            now = time.perf_counter()
+            out["max_pause_s"] = max(out["max_pause_s"], now - last - tick_s)
+            last = now
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield out
+    finally:
+        stop.set()
+        thread.join()
+        out["max_pause_s"] = round(out["max_pause_s"], 3)
+
+
 def ms(samples: list[float], pct: float) -> float:
     return round(1000 * float(np.percentile(samples, pct)), 3)
 
 
-def bench_numpy(x: np.ndarray, queries: np.ndarray, workdir: Path) -> dict:
+def bench_numpy(x: np.ndarray, queries: np.ndarray, workdir: Path, batch: int) -> dict:
     t = time.perf_counter()
-    chunks = [x[s:s + BATCH].copy() for s in range(0, len(x), BATCH)]
+    chunks = [x[s:s + batch].copy() for s in range(0, len(x), batch)]
     stored = np.concatenate(chunks)
+    del chunks
     upsert_s = time.perf_counter() - t
     np.save(workdir / "vectors.npy", stored, allow_pickle=False)
     times = []
@@ -106,19 +141,27 @@ def opener(kind: str, workdir: Path, args: argparse.Namespace):
 def bench_store(kind: str, x, ids, payloads, queries, truth, workdir: Path, args) -> dict:
     open_store = opener(kind, workdir, args)
     name = NAME if kind != "server" else f"bench_{uuid.uuid4().hex[:8]}"
-    options = CollectionOptions(hnsw_m=args.m, hnsw_ef_construct=args.ef_construct, hnsw_ef=args.ef)
+    options = CollectionOptions(hnsw_m=args.m, hnsw_ef_construct=args.ef_construct, hnsw_ef=args.ef,
+                                edge_segment_points=args.segment_points)
     store = open_store()
     store.ensure_collection(name, {VEC: DIM}, options)
-    t = time.perf_counter()
-    for s in range(0, len(x), BATCH):
-        store.upsert(name, ids[s:s + BATCH], {VEC: x[s:s + BATCH]}, payloads[s:s + BATCH])
-    upsert_s = time.perf_counter() - t
-    t = time.perf_counter()
-    store.flush()
-    flush_s = time.perf_counter() - t
-    out = {"upsert_points_per_s": round(len(x) / upsert_s), "flush_s": round(flush_s, 2)}
+    batch, slowest, slowest_cpu = args.write_batch, 0.0, 0.0
+    with pause_meter() as pauses:
+        t = time.perf_counter()
+        for s in range(0, len(x), batch):
+            call, cpu = time.perf_counter(), time.process_time()
+            store.upsert(name, ids[s:s + batch], {VEC: x[s:s + batch]}, payloads[s:s + batch])
+            store.flush()
+            slowest = max(slowest, time.perf_counter() - call)
+            slowest_cpu = max(slowest_cpu, time.process_time() - cpu)
+        write_s = time.perf_counter() - t
+    # wall times stretch with the machine's load; CPU seconds (all threads of the process) do not
+    out = {"upsert_points_per_s": round(len(x) / write_s), "max_pause_s": pauses["max_pause_s"],
+           "slowest_write_and_flush_s": round(slowest, 3), "slowest_write_and_flush_cpu_s": round(slowest_cpu, 3)}
     out.update(measure_queries(store, name, queries, truth, ids))
     store.close()
+    if kind != "server":
+        out["disk_bytes_per_point"] = round(sum(p.stat().st_size for p in workdir.rglob("*") if p.is_file()) / len(x))
     t = time.perf_counter()
     store = open_store()
     store.query(name, VEC, queries[0], K)
@@ -151,7 +194,8 @@ def check_targets(results: list[dict]) -> dict:
     if row is None:
         return {"checked": False, "why": f"edge was not run at {TARGETS['size']} shots"}
     checks = {
-        "query_p95_ms<=30": row["query_p95_ms"] <= TARGETS["query_p95_ms"],
+        "query_p95_ms<=50": row["query_p95_ms"] <= TARGETS["query_p95_ms"],
+        "max_pause_s<=2": row["max_pause_s"] <= TARGETS["max_pause_s"],
         "reopen_s<=1": row["reopen_s"] <= TARGETS["reopen_s"],
         "upsert_points_per_s>=5000": row["upsert_points_per_s"] >= TARGETS["upsert_points_per_s"],
         "recall_at_20>=0.95": row["recall_at_20"] >= 0.95,
@@ -171,6 +215,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--m", type=int, default=CollectionOptions.hnsw_m)
     p.add_argument("--ef-construct", type=int, default=CollectionOptions.hnsw_ef_construct)
     p.add_argument("--ef", type=int, default=CollectionOptions.hnsw_ef)
+    p.add_argument("--segment-points", type=int, default=CollectionOptions.edge_segment_points,
+                   help="Edge: points per sealed segment")
+    p.add_argument("--write-batch", type=int, default=2000, help="shots per upsert call, each followed by a flush")
     p.add_argument("--workdir", type=Path, help="where stores are written (default: a temporary directory)")
     p.add_argument("--out", type=Path, help="also write the JSON here")
     return p.parse_args()
@@ -193,17 +240,19 @@ def main() -> None:
                     continue
                 workdir = root / f"{kind}-{n}"
                 workdir.mkdir()
-                row = bench_numpy(x, queries, workdir) if kind == "numpy" else bench_store(
+                row = bench_numpy(x, queries, workdir, args.write_batch) if kind == "numpy" else bench_store(
                     kind, x, ids, payloads, queries, truth, workdir, args)
-                results.append({"backend": kind, "n": n, **row})
+                results.append({"backend": kind, "n": n, **row, "load_average": round(os.getloadavg()[0], 2)})
                 print(json.dumps(results[-1]), file=sys.stderr, flush=True)
                 shutil.rmtree(workdir, ignore_errors=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     report = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "params": {"dim": DIM, "k": K, "queries": args.queries, "hnsw_m": args.m, "hnsw_ef_construct": args.ef_construct,
-                   "hnsw_ef": args.ef, "exact_below": CollectionOptions.exact_below},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "note": "shared with other jobs; load_average is recorded with each row"},
+        "params": {"dim": DIM, "k": K, "queries": args.queries, "write_batch": args.write_batch,
+                   "edge_segment_points": args.segment_points, "hnsw_m": args.m,
+                   "hnsw_ef_construct": args.ef_construct, "hnsw_ef": args.ef, "exact_below": CollectionOptions.exact_below},
         "results": results,
         "edge_targets_at_100k": check_targets(results),
     }

@@ -225,18 +225,20 @@ class OpenClipEncoder:
         return 64 if self._device != "cpu" else 8
 
     def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """RGB ``uint8 (H, W, 3)`` frames (or a ``uint8 (N, 3, H, W)`` tensor already on the
+        device, e.g. from the NVDEC decoder): preprocessed as batched tensors on the device
+        (:mod:`models.preprocess`), no per-frame PIL."""
         self._ensure_loaded()
         torch = require("torch", "pip install -r requirements.txt")
-        from PIL import Image
+        from models.preprocess import PixelSpec, to_pixels
 
+        spec = PixelSpec.from_open_clip(self._model.visual.preprocess_cfg)
         out = []
         size = self._batch_size()
         with torch.inference_mode():
             for start in range(0, len(images), size):
-                chunk = images[start:start + size]
-                pixels = torch.stack([self._preprocess(Image.fromarray(img)) for img in chunk])
-                features = self._model.encode_image(pixels.to(self._device, self._dtype))
-                out.append(_normalise(features))
+                pixels = to_pixels(images[start:start + size], spec, self._device, self._dtype)
+                out.append(_normalise(self._model.encode_image(pixels)))
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:

@@ -33,6 +33,13 @@ def add_parsers(sub, add_common: Callable, add_model: Callable) -> None:
     ingest.add_argument("--cuts", default="none", choices=["none", "transnetv2"],
                         help="hard cuts that bound the semantic shots: none (default) or transnetv2 (a shot-boundary "
                              "network over every frame; on CPU ~0.14x the time of ViT-L-14 at 2 fps, see README)")
+    ingest.add_argument("--skip-similar", type=float, default=3.0, metavar="LEVELS",
+                        help="reuse the last embedding for a frame within this many grey levels of the last frame "
+                             "encoded, in every 16x16 cell (default 3; 0 encodes every frame)")
+    ingest.add_argument("--decoder", choices=("pyav", "torchcodec"), default="pyav",
+                        help="frame source: pyav (CPU) or torchcodec (NVDEC with its CUDA build)")
+    ingest.add_argument("--decode-ahead", type=int, metavar="N",
+                        help="videos decoding while one is encoded (default: 4 on a GPU, 0 on a CPU)")
     ingest.add_argument("--json", action="store_true", help="print the per-file results as JSON")
     ingest.add_argument("--channels", help="visual plus speech and/or ocr (env BUSCA_CHANNELS, default "
                         "visual,speech,ocr; see `enrich --help`)")
@@ -95,7 +102,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.cli.channels import checked_models
     from app.config import AnalysisSettings
-    from app.services import Services, make_cut_detector, make_encoder, make_source_options
+    from app.services import Services, make_cut_detector, make_decoder, make_encoder, make_source_options
+    from models.device import resolve_device
     from pipeline.core import check_db_name
     from pipeline.index import IngestOptions, Shard, ingest_parallel, ingest_paths, record_encoder, select_shard
     from pipeline.media import DecodeOptions
@@ -104,6 +112,10 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     extra, asked = ingest_channels(args)
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers > 1 and args.decoder != "pyav":
+        print("error: --decoder torchcodec runs in one process (one GPU model, several videos decoding at once): "
+              "drop --workers", file=sys.stderr)
         return EXIT_USAGE
     shard = Shard.parse(args.shard) if args.shard else None
     sources = select_shard(args.inputs, shard)
@@ -120,9 +132,12 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
         encoder.load()
         record_encoder(services.store, settings.db, encoder)
         extra, channel_models = checked_models(settings, args, extra, asked)  # before any video, too
-        decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size))
-        options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames,
-                                margin=settings.margin)
+        gpu = resolve_device(settings.device) != "cpu"
+        ahead = args.decode_ahead if args.decode_ahead is not None else (4 if gpu else 0)
+        decode = DecodeOptions(fps=settings.fps, short_side=max(DecodeOptions.short_side, encoder.image_size),
+                               batch_size=64 if gpu else 32)
+        options = IngestOptions(decode=decode, force=args.force, keep_frames=args.keep_frames, margin=settings.margin,
+                                skip_similar=args.skip_similar, decode_ahead=ahead)
         detector = make_cut_detector(args.cuts, settings.device) if args.cuts != "none" else None
         if args.workers > 1 and sources:
             factory = partial(make_encoder, encoder.name, settings.device, settings.models_dir, settings.text_runtime)
@@ -131,7 +146,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
                                       args.workers, services.catalog, fetch, make_cuts=cuts)
         else:
             results = ingest_paths(sources, encoder, services.store, services.layout, settings.db, options,
-                                   services.catalog, fetch, cut_detector=detector)
+                                   services.catalog, fetch, cut_detector=detector,
+                                   decoder=make_decoder(args.decoder, settings.device))
         indexed = list(dict.fromkeys(r.video_id for r in results if r.status == "indexed"))
         added = services.add_other_encoders(settings.db, encoder, indexed, progress=sys.stderr.isatty())
         for result in added:

@@ -25,18 +25,10 @@ from pipeline.index.encoders import (
     record_encoder,
     stored_encoders,
 )
-from pipeline.index.ingest import (
-    IngestOptions,
-    IngestResult,
-    PreparedVideo,
-    index_video,
-    ingest_one,
-    ingest_paths,
-    place_media,
-    prepare_video,
-)
+from pipeline.index.ingest import IngestResult, index_video, ingest_one, ingest_paths, place_media
 from pipeline.index.layout import DataLayout, content_id
 from pipeline.index.manage import Removed, delete_database, find_videos, remove_video, rename_database
+from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video
 from pipeline.index.reindex import ReindexResult, reindex, reindex_video
 from pipeline.index.resegment import ResegmentResult, resegment_database
 from pipeline.index.shots import read_cuts, shot_point_id, stored_point_ids

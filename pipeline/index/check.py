@@ -34,8 +34,9 @@ from PIL import Image
 from pipeline.core import atomic
 from pipeline.errors import BuscaError, CatalogError
 from pipeline.index.catalog import Catalog
-from pipeline.index.ingest import PreparedVideo, index_video, place_media
+from pipeline.index.ingest import index_video, place_media
 from pipeline.index.layout import DataLayout, content_id
+from pipeline.index.prepare import PreparedVideo
 from pipeline.media import iter_frames_at
 from pipeline.records import IndexedVideo, VideoInfo
 from pipeline.store import VectorStore

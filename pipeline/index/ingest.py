@@ -1,6 +1,12 @@
 """Ingest: video file -> sampled frames -> CLIP embeddings -> semantic shots -> Qdrant.
 
-Stages write their artifacts before the next one starts (see :mod:`pipeline.artifacts`),
+One video is prepared by :mod:`pipeline.index.prepare` (decoding and the per-frame CPU work in
+a background thread beside the encoder; sampled frames spooled for the thumbnails, not kept
+unless ``keep_frames``; an unchanged file not hashed again), then written to the store here.
+Each stage's time comes back with the result (``IngestResult.timings``). With ``decode_ahead``
+the next videos decode while one is encoded.
+
+Stages write their artifacts before the next one starts (see :mod:`pipeline.index.layout`),
 and the order of writes makes a crash at any point harmless:
 
 1. frame embeddings, segmentation and thumbnails are written atomically;
@@ -15,80 +21,32 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import shutil
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
-from pipeline.core import DiskMargin, atomic, check_db_name, check_free_space
+from pipeline.core import check_db_name, check_free_space
 from pipeline.errors import BuscaError, ConfigError, DiskFullError, MediaError
 from pipeline.index.catalog import Catalog, catalog_for
-from pipeline.index.layout import DataLayout, content_id
-from pipeline.index.shots import (
-    POINT_IDS_FILE,
-    carry_ids,
-    hard_cuts,
-    old_thumbnails,
-    previous_ids,
-    prune_thumbnails,
-    stored_point_ids,
-    write_point_ids,
-    write_thumbnails,
-)
+from pipeline.index.embed import Decoder, Prefetch
+from pipeline.index.layout import DataLayout
+from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video, start_prefetch
 from pipeline.index.shots import shot_payloads as _payloads
-from pipeline.media import DecodeOptions, FrameBatch, iter_frames, probe
+from pipeline.index.shots import stored_point_ids
+from pipeline.media import iter_frames
 from pipeline.protocols import CutDetector, ImageTextEncoder
-from pipeline.records import FrameEmbeddings, IndexedVideo, Segmentation, VideoInfo
-from pipeline.segment import SegmentOptions, segment
+from pipeline.records import IndexedVideo
 from pipeline.sources import SourceOptions, expand_sources, looks_like_url, resolve_source
 from pipeline.store import VectorStore
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class IngestOptions:
-    """``keep_frames`` keeps every sampled frame as a JPEG under ``videos/<id>/frames``
-    (the analysis mode needs them); otherwise only one thumbnail per shot is kept.
-    ``force`` recomputes artifacts even when ones made with the same options exist.
-    ``media`` puts the video itself under ``<data>/media`` so the web app can play it
-    without serving anything outside the data directory: ``"link"`` (a hard link, or a
-    copy across file systems), ``"copy"``, or ``"none"`` (playback then needs the original
-    path to be served by other means). ``margin``: free space that must remain on the data
-    directory's disk; each video is refused (:class:`DiskFullError`) before it is processed
-    when there is less."""
-
-    decode: DecodeOptions = field(default_factory=DecodeOptions)
-    segment: SegmentOptions = field(default_factory=SegmentOptions)
-    keep_frames: bool = False
-    force: bool = False
-    progress: bool = True
-    media: str = "link"
-    margin: DiskMargin = field(default_factory=DiskMargin)
-
-    def __post_init__(self) -> None:
-        if self.media not in ("link", "copy", "none"):
-            raise ConfigError(f"media must be link, copy or none, got {self.media!r}")
-
-
-@dataclass(frozen=True)
-class PreparedVideo:
-    """Everything computed for one video, before it touches a database."""
-
-    video_id: str
-    info: VideoInfo
-    frames: FrameEmbeddings
-    segmentation: Segmentation
-    vector_name: str
-    reused: bool
+DEFAULT_OPTIONS = IngestOptions()
 
 
 @dataclass(frozen=True)
@@ -101,126 +59,10 @@ class IngestResult:
     seconds: float = 0.0
     reused: bool = False
     error: str | None = None
+    timings: dict | None = None  # seconds per stage (StageTimes.as_dict)
     #: The failure's code and parameters (:mod:`pipeline.errors`), for front ends that translate it.
     error_code: str | None = None
     error_params: dict = field(default_factory=dict)
-
-
-def _prefetch(iterator: Iterator[FrameBatch], depth: int = 3) -> Iterator[FrameBatch]:
-    """Decode in a background thread while the encoder works (PyAV releases the GIL)."""
-    items: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-
-    def worker() -> None:
-        try:
-            for item in iterator:
-                items.put(item)
-        except BaseException as err:  # handed to the consumer, which re-raises it
-            items.put(err)
-        items.put(done)
-
-    threading.Thread(target=worker, daemon=True, name="decode").start()
-    while (item := items.get()) is not done:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-
-
-def embed_video(
-    path: Path, video_id: str, info: VideoInfo, encoder: ImageTextEncoder, options: DecodeOptions,
-    layout: DataLayout, progress: bool = True,
-) -> FrameEmbeddings:
-    """Decode, save each sampled frame as a JPEG (``layout.frame_path``), and embed every frame."""
-    layout.frame_path(video_id, 0).parent.mkdir(parents=True, exist_ok=True)
-    expected = max(1, int(info.duration_s * options.fps) + 1)
-    times, chunks = [], []
-    with tqdm(total=expected, desc=f"{path.name[:30]}", unit="frame", leave=False, disable=not progress) as bar:
-        for batch in _prefetch(iter_frames(path, options)):
-            for offset, image in enumerate(batch.images):
-                Image.fromarray(image).save(layout.frame_path(video_id, batch.first_index + offset), quality=85)
-            chunks.append(encoder.encode_images(batch.images))
-            times.append(batch.timestamps)
-            bar.update(len(batch.images))
-    return FrameEmbeddings(video_id, np.concatenate(times), np.concatenate(chunks).astype(np.float32))
-
-
-def _write_thumbnails(layout: DataLayout, seg: Segmentation, vector_name: str) -> None:
-    for shot in seg.shots:
-        source = layout.frame_path(seg.video_id, shot.keyframe)
-        atomic.write_bytes(layout.thumb_path(seg.video_id, vector_name, shot.index), source.read_bytes())
-
-
-def _options_meta(encoder: ImageTextEncoder, options: IngestOptions, cuts: CutDetector | None = None) -> dict:
-    return {"encoder": encoder.name, "decode": asdict(options.decode), "segment": asdict(options.segment),
-            "cuts": cuts.name if cuts else None}
-
-
-def _reusable(layout: DataLayout, video_id: str, encoder: ImageTextEncoder, options: IngestOptions,
-              cuts: CutDetector | None = None, part: str = "all") -> bool:
-    """Whether stored artifacts match: all of them (``part="all"``), or the frame embeddings only
-    (``"frames"``: same encoder and sampling; then only the segmentation is made again)."""
-    meta = layout.read_meta(video_id, encoder.vector_name)
-    wanted = _options_meta(encoder, options, cuts)
-    keys = ("encoder", "decode") if part == "frames" else tuple(wanted)
-    if options.force or meta is None or any(meta.get(k) != wanted[k] for k in keys):
-        return False
-    return not options.keep_frames or (layout.video_dir(video_id) / "frames").is_dir()
-
-
-def _remove_temp_files(layout: DataLayout, video_id: str, vector_name: str) -> None:
-    """Temporary files that a killed run of this stage left behind (atomic.write_bytes names them
-    ``.<name>.<random>.tmp``; nothing reads them): ``info.json``'s and the encoder folder's."""
-    video_dir, encoder_dir = layout.video_dir(video_id), layout.encoder_dir(video_id, vector_name)
-    for tmp in [*video_dir.glob(".info.json.*.tmp"), *encoder_dir.rglob(".*.tmp")]:
-        tmp.unlink(missing_ok=True)
-
-
-def prepare_video(path: str | Path, encoder: ImageTextEncoder, layout: DataLayout,
-                  options: IngestOptions = IngestOptions(), video_id: str | None = None,
-                  cut_detector: CutDetector | None = None) -> PreparedVideo:
-    """Probe, embed and segment one video, reusing artifacts made with the same options (frame
-    embeddings made with the same encoder and sampling are reused when only the segmentation
-    options or the hard cuts changed). ``video_id``: its content id when the caller has it
-    already; ``cut_detector``: hard cuts that bound the shots."""
-    path = Path(path)
-    info = probe(path, options.decode.max_pixels)
-    video_id = video_id or content_id(path)
-    vector_name = encoder.vector_name
-    if _reusable(layout, video_id, encoder, options, cut_detector):
-        frames = layout.load_frames(video_id, vector_name)
-        seg = layout.load_segmentation(video_id, vector_name)
-        return PreparedVideo(video_id, info, frames, seg, vector_name, reused=True)
-    folder = layout.encoder_dir(video_id, vector_name)
-    frames_only = _reusable(layout, video_id, encoder, options, cut_detector, part="frames")
-    # meta.json says "the artifacts match these options": drop it before any artifact changes, so
-    # that a run killed half-way is never mistaken for a finished one (it is written last).
-    (folder / "meta.json").unlink(missing_ok=True)
-    _remove_temp_files(layout, video_id, vector_name)
-    cuts = hard_cuts(path, video_id, cut_detector, layout) if cut_detector else None
-    if frames_only:  # new segmentation of the stored frames: unchanged shots keep their point ids
-        frames = layout.load_frames(video_id, vector_name)
-        old = layout.load_segmentation(video_id, vector_name)
-        seg = segment(frames, options.segment, cuts)
-        write_point_ids(folder, seg, carry_ids(seg, previous_ids(old, folder)))
-        layout.save_segmentation(seg, vector_name)
-        write_thumbnails(seg, frames.timestamps, folder / "thumbs", path, old_thumbnails(layout, old, vector_name),
-                         options.decode.short_side)
-        prune_thumbnails(folder / "thumbs", len(seg.shots))
-        layout.write_meta(video_id, vector_name, _options_meta(encoder, options, cut_detector))
-        return PreparedVideo(video_id, info, frames, seg, vector_name, reused=False)
-    (folder / POINT_IDS_FILE).unlink(missing_ok=True)  # new frames: earlier frame spans mean nothing
-    frames_dir = layout.video_dir(video_id) / "frames"
-    shutil.rmtree(frames_dir, ignore_errors=True)
-    frames = embed_video(path, video_id, info, encoder, options.decode, layout, options.progress)
-    layout.save_frames(frames, vector_name)
-    seg = segment(frames, options.segment, cuts)
-    layout.save_segmentation(seg, vector_name)
-    _write_thumbnails(layout, seg, vector_name)
-    if not options.keep_frames:
-        shutil.rmtree(frames_dir, ignore_errors=True)
-    atomic.write_json(layout.video_dir(video_id) / "info.json", {**asdict(info), "video_id": video_id})
-    layout.write_meta(video_id, vector_name, _options_meta(encoder, options, cut_detector))
-    return PreparedVideo(video_id, info, frames, seg, vector_name, reused=False)
 
 
 def shot_payloads(prepared: PreparedVideo, layout: DataLayout, source: str) -> list[dict]:
@@ -278,20 +120,28 @@ def index_video(prepared: PreparedVideo, store: VectorStore, layout: DataLayout,
 
 
 def ingest_one(path: Path, encoder: ImageTextEncoder, store: VectorStore, layout: DataLayout, db: str,
-               options: IngestOptions = IngestOptions(), catalog: Catalog | None = None,
-               source: str | None = None, cut_detector: CutDetector | None = None) -> IngestResult:
+               options: IngestOptions = DEFAULT_OPTIONS, catalog: Catalog | None = None,
+               source: str | None = None, cut_detector: CutDetector | None = None,
+               decoder: Decoder = iter_frames, prefetch: Prefetch | None = None) -> IngestResult:
     """Ingest one file; a failure comes back as a ``failed`` result naming the file and the cause,
     except a full disk (:class:`DiskFullError`), which is raised: the next file would fail alike.
-    ``source``: the name users see (default: the file name)."""
+    ``source``: the name users see (default: the file name). ``cut_detector``: hard cuts (e.g.
+    TransNetV2) that bound the semantic shots. ``decoder``: where frames come from (PyAV; a GPU
+    decoder from ``models``). ``prefetch``: this file's decoding, if the caller started it
+    (:func:`pipeline.index.prepare.start_prefetch`)."""
     started = time.perf_counter()
     try:
         size = Path(path).stat().st_size if options.media == "copy" and Path(path).is_file() else 0
         check_free_space(layout.root, options.margin, f"ingest {Path(path).name}", size)
-        prepared = prepare_video(path, encoder, layout, options, cut_detector=cut_detector)
+        prepared = prepare_video(path, encoder, layout, options, cut_detector=cut_detector, decoder=decoder,
+                                 started=prefetch)
     except DiskFullError:
         raise  # the next video would fail the same way: stop the batch with the one message
     except Exception as err:
         return failed_result(path, err, started)
+    finally:
+        if prefetch is not None:
+            prefetch.close()  # a decode started early ends even when the disk check refused the file
     return finish_ingest(path, prepared, store, layout, db, options, catalog, source, started)
 
 
@@ -316,13 +166,15 @@ def finish_ingest(path: Path, prepared: PreparedVideo, store: VectorStore, layou
     started = time.perf_counter() if started is None else started
     try:
         media = place_media(Path(path), prepared.video_id, layout, options.media)
+        stored = time.perf_counter()
         entry = index_video(prepared, store, layout, db, source=source, media_path=media, catalog=catalog)
+        prepared.timings.store_s += time.perf_counter() - stored
     except DiskFullError:
         raise
     except Exception as err:
         return failed_result(path, err, started)
     return IngestResult(str(path), "indexed", entry.video_id, entry.n_shots, entry.n_scenes,
-                        time.perf_counter() - started, prepared.reused)
+                        time.perf_counter() - started, prepared.reused, timings=prepared.timings.as_dict())
 
 
 def fetch_source(source: str | Path, fetch: SourceOptions | None) -> tuple[Path, str | None]:
@@ -338,20 +190,34 @@ def fetch_source(source: str | Path, fetch: SourceOptions | None) -> tuple[Path,
 
 
 def ingest_paths(inputs: Sequence[str | Path], encoder: ImageTextEncoder, store: VectorStore,
-                 layout: DataLayout, db: str, options: IngestOptions = IngestOptions(),
+                 layout: DataLayout, db: str, options: IngestOptions = DEFAULT_OPTIONS,
                  catalog: Catalog | None = None, fetch: SourceOptions | None = None,
-                 cut_detector: CutDetector | None = None) -> list[IngestResult]:
+                 cut_detector: CutDetector | None = None, decoder: Decoder = iter_frames) -> list[IngestResult]:
     """Ingest files, folders and (with ``fetch``) URLs into database ``db``; one bad input never
-    stops the others. ``cut_detector``: hard cuts (e.g. TransNetV2) that bound the semantic shots."""
+    stops the others. ``cut_detector``: hard cuts (e.g. TransNetV2) that bound the semantic shots.
+    With ``options.decode_ahead`` = N, the next N local files probe and decode in their own
+    threads while one is encoded (each holds at most ``prefetch_batches`` ready)."""
     check_db_name(db)
     catalog = catalog or catalog_for(store, layout.root)
     sources = expand_sources(inputs)
     results = []
-    for source in tqdm(sources, desc="videos", unit="video", disable=not options.progress or len(sources) < 2):
-        try:
-            path, name = fetch_source(source, fetch)
-        except Exception as err:
-            results.append(failed_result(source, err, time.perf_counter()))
-            continue
-        results.append(ingest_one(path, encoder, store, layout, db, options, catalog, name, cut_detector))
+    ahead: dict[int, Prefetch] = {}
+    launched = 0
+    try:
+        for i, source in enumerate(tqdm(sources, desc="videos", unit="video",
+                                        disable=not options.progress or len(sources) < 2)):
+            while options.decode_ahead and launched < len(sources) and launched <= i + options.decode_ahead:
+                if launched > i and not looks_like_url(str(sources[launched])):  # a URL downloads when its turn comes
+                    ahead[launched] = start_prefetch(Path(sources[launched]), encoder, layout, options, decoder)
+                launched += 1
+            try:
+                path, name = fetch_source(source, fetch)
+            except Exception as err:
+                results.append(failed_result(source, err, time.perf_counter()))
+                continue
+            results.append(ingest_one(path, encoder, store, layout, db, options, catalog, name, cut_detector,
+                                      decoder, ahead.pop(i, None)))
+    finally:
+        for pending in ahead.values():
+            pending.close()
     return results

@@ -3,7 +3,7 @@
 Layout (every write atomic, see :mod:`pipeline.core.atomic`)::
 
     <data>/videos/<video_id>/info.json                    probe result + source name
-    <data>/videos/<video_id>/frames/000000.jpg            sampled frames, while ingesting (kept with keep_frames)
+    <data>/videos/<video_id>/frames/000000.jpg            every sampled frame, only with keep_frames
     <data>/videos/<video_id>/<vector_name>/timestamps.npy  (N,) float64 seconds
     <data>/videos/<video_id>/<vector_name>/embeddings.npy  (N, D) float32, L2-normalised
     <data>/videos/<video_id>/<vector_name>/segmentation.json
@@ -12,6 +12,7 @@ Layout (every write atomic, see :mod:`pipeline.core.atomic`)::
     <data>/videos/<video_id>/<vector_name>/thumbs/shot_0000.jpg
     <data>/media/<video_id>.<ext>                         the video itself (hard link or copy), for playback
     <data>/catalog/catalog.sqlite3                        videos confirmed in each database (pipeline.index.catalog)
+    <data>/content_ids.sqlite                             video ids by file fingerprint (pipeline.index.fingerprint)
     <data>/edge/ or <data>/qdrant/                        the embedded vector store
 
 Each stage reads the previous stage's files, so a stage can be re-run alone.

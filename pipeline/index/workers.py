@@ -37,16 +37,10 @@ from tqdm.auto import tqdm
 from pipeline.core import check_db_name, exclusive_lock
 from pipeline.errors import ConfigError, MediaError
 from pipeline.index.catalog import Catalog, catalog_for
-from pipeline.index.ingest import (
-    IngestOptions,
-    IngestResult,
-    PreparedVideo,
-    failed_result,
-    fetch_source,
-    finish_ingest,
-    prepare_video,
-)
-from pipeline.index.layout import DataLayout, content_id
+from pipeline.index.fingerprint import ContentIds
+from pipeline.index.ingest import IngestResult, failed_result, fetch_source, finish_ingest
+from pipeline.index.layout import DataLayout
+from pipeline.index.prepare import IngestOptions, PreparedVideo, prepare_video
 from pipeline.protocols import CutDetector, ImageTextEncoder
 from pipeline.sources import SourceOptions, expand_sources, looks_like_url
 from pipeline.store import VectorStore
@@ -121,7 +115,7 @@ def _prepare(path: Path, root: Path, options: IngestOptions, started: float) -> 
     """A prepared video, or its ``failed`` result (the pipeline's exceptions do not all pickle)."""
     layout = DataLayout(root)
     try:
-        video_id = content_id(path)
+        video_id = ContentIds(layout.root).video_id(path)  # not read again when unchanged
         with exclusive_lock(layout.root / "videos" / ".locks" / f"{video_id}.lock"):
             return prepare_video(path, _ENCODER, layout, options, video_id=video_id, cut_detector=_CUTS)
     except Exception as err:

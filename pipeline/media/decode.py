@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -22,6 +23,9 @@ from pipeline.errors import ConfigError, MediaError
 from pipeline.records import VideoInfo
 
 log = logging.getLogger(__name__)
+
+#: JPEG quality of the sampled frames kept for thumbnails (and with ``keep_frames``).
+FRAME_JPEG_QUALITY = 85
 
 #: Extensions picked up when a folder is ingested. Any file PyAV opens can be given by path.
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".mxf", ".flv", ".wmv"})
@@ -36,12 +40,19 @@ class DecodeOptions:
     ``short_side`` is the size (pixels) of the shorter side after resizing: 224 is what
     CLIP ViT-L-14 sees, and it doubles as the thumbnail size.
     ``max_pixels`` refuses absurd resolutions (default 8K UHD) before decoding.
+    ``skip_nonref`` (off by default): when sampling at most a quarter of the video's frame
+    rate, the decoder skips the frames that no other frame is predicted from (most B-frames):
+    decoding gets up to twice as fast on footage that has them (``bench/ingest.py``), which
+    matters where decoding is the limit (a GPU encoder). A sample then falls on the next
+    decoded frame (its recorded time is that frame's own), and on a *damaged* file FFmpeg can
+    stop at the first error much earlier than it would otherwise, so it stays opt-in.
     """
 
     fps: float = 2.0
     short_side: int = 224
     batch_size: int = 32
     max_pixels: int = 7680 * 4320
+    skip_nonref: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.fps <= 30:
@@ -54,11 +65,20 @@ class DecodeOptions:
 
 @dataclass(frozen=True)
 class FrameBatch:
-    """Consecutive sampled frames: indices, timestamps and RGB ``uint8 (H, W, 3)`` images."""
+    """Consecutive sampled frames: indices, timestamps and RGB ``uint8 (H, W, 3)`` images.
+
+    A GPU decoder keeps the frames on its device instead: ``pixels`` is then a ``uint8
+    (N, 3, H, W)`` tensor that the encoder takes as is, ``jpegs`` the frames compressed there
+    (for the thumbnails) and ``signatures`` their near-duplicate signatures
+    (:func:`pipeline.media.similar.signature`, ``(N, 16, 16)``), and ``images`` may be empty.
+    """
 
     first_index: int
     timestamps: np.ndarray
     images: list[np.ndarray]
+    pixels: Any = None
+    jpegs: list[bytes] | None = None
+    signatures: np.ndarray | None = None
 
 
 def _open(path: Path) -> av.container.InputContainer:
@@ -164,6 +184,8 @@ def iter_frames(path: str | Path, options: DecodeOptions = DecodeOptions()) -> I
     with _open(path) as container:
         stream = _video_stream(container, path, options.max_pixels)
         stream.thread_type = "AUTO"
+        if options.skip_nonref and stream.average_rate and float(stream.average_rate) >= 4 * options.fps:
+            stream.codec_context.skip_frame = "NONREF"
         origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else None
         next_time, index, last = 0.0, 0, None
         times: list[float] = []

@@ -111,10 +111,16 @@ class CollectionOptions:
 
     ``shard_number``, ``replication_factor``, ``on_disk_vectors`` and
     ``scalar_quantization`` only apply to a Qdrant server/cluster. ``exact_below``,
-    ``hnsw_m``, ``hnsw_ef_construct`` and ``hnsw_ef`` control index search: below
-    ``exact_below`` points a query is exact (brute force); above it, HNSW. Edge builds the
-    HNSW index in ``flush()``; a server uses ``ef = ef_construct`` (its default);
-    qdrant-client local mode is always exact.
+    ``hnsw_m``, ``hnsw_ef_construct`` and ``hnsw_ef`` control index search on a server:
+    below ``exact_below`` points a query is exact (brute force); above it, HNSW, built by
+    the server in the background (``ef = ef_construct``, its default). qdrant-client local
+    mode is always exact.
+
+    Qdrant Edge builds no HNSW graph (its build holds the process for minutes): it keeps
+    segments of at most ``edge_segment_points`` points, each with int8 scalar-quantised
+    copies of its vectors, and searches them all exhaustively with rescoring (see
+    :mod:`pipeline.store.edge`). A smaller value makes each segment's build shorter (the
+    longest pause of a write) and queries a little slower.
     """
 
     shard_number: int | None = None
@@ -125,6 +131,7 @@ class CollectionOptions:
     hnsw_m: int = 16
     hnsw_ef_construct: int = 200
     hnsw_ef: int = 256
+    edge_segment_points: int = 10_000
 
 
 class VectorStore(Protocol):

@@ -2,7 +2,9 @@
 and payload updates, fused queries), as a mixin of :class:`pipeline.store.edge.EdgeStore`.
 
 The store supplies ``_api()`` (the ``qdrant_edge`` module), ``_errors(action, name)`` (its
-error translation), ``_get(name)`` (the open collection), ``_remember_sparse(c, names)`` and
+error translation), ``_get(name)`` (the open collection), ``_remember_sparse(c, names)``,
+``_dense_params(c, k)`` (how its dense searches run: int8 segments rescored, or exact/HNSW),
+``_after_write(c, n)`` (seals a full segment: an updated point moves to the appendable one) and
 ``_writable(action, extra_bytes)``: every write here, like the store's own, is refused in
 read-only mode or when it would leave less than the disk margin free (its bytes estimated as the
 store estimates an upsert's: vectors and payload, times the WAL + segment + index overhead).
@@ -82,6 +84,7 @@ class EdgeChannelsMixin:
         if points:
             with self._errors("update vectors", name):
                 c.shard.update(qe.UpdateOperation.update_vectors(points))
+            self._after_write(c, len(points))
 
     def clear_fields(self, name: str, video_id: str, vectors: Sequence[str], payload_keys: Sequence[str] = ()) -> None:
         c = self._get(name)
@@ -109,6 +112,7 @@ class EdgeChannelsMixin:
                     c.shard.update(qe.UpdateOperation.set_payload([str(pid)], keep))
                 if drop:
                     c.shard.update(qe.UpdateOperation.delete_payload([str(pid)], drop))
+        self._after_write(c, len(ids))
 
     def fused_query(self, name: str, prefetches: Sequence[Prefetch], k: int, depth: int = 100,
                     video_ids: Sequence[str] | None = None, exclude_ids: Sequence[str] = (),
@@ -118,28 +122,30 @@ class EdgeChannelsMixin:
         if video_ids is not None and len(video_ids) == 0:
             return FusedResult([], {leaf.label: [] for leaf in leaves})
         qe = self._api()
-        with self._errors("count points", name):
-            exact = c.shard.info().points_count < c.options.exact_below
+        dense = self._dense_params(c, depth)
 
-        def params(leaf: Prefetch, limit: int) -> Any:
-            if isinstance(leaf.query, SparseVector):
-                return None  # the sparse inverted index is exact already; exact=True would scan every point
-            return qe.SearchParams(exact=True) if exact else qe.SearchParams(hnsw_ef=max(c.options.hnsw_ef, limit))
+        def params(leaf: Prefetch) -> Any:
+            # the sparse inverted index is exact already (exact=True would scan every point)
+            return None if isinstance(leaf.query, SparseVector) else dense
 
         def rank_leaves(limit: int) -> dict[str, list[str]]:
             flt = _filter(qe, video_ids, exclude_ids)
             requests = [qe.QueryRequest(limit=limit, query=_nearest(qe, leaf), filter=flt, with_payload=False,
-                                        with_vector=False, params=params(leaf, limit)) for leaf in leaves]
+                                        with_vector=False, params=params(leaf)) for leaf in leaves]
             with self._errors("search", name):
                 answers = c.shard.query_batch(qe.QueryBatchRequest(requests))
             return {leaf.label: [str(h.id) for h in hits] for leaf, hits in zip(leaves, answers, strict=True)}
 
         def fuse(candidates: Sequence[str], limit: int, depth_now: int) -> list[StoredPoint]:
-            # no search params here: the has_id filter leaves a few hundred points, which Qdrant scores
-            # directly (forcing exact or HNSW search over the whole segment made this step 2x slower)
+            # the has_id filter leaves a few hundred points, which Qdrant scores directly: forcing exact or
+            # HNSW search over the whole segment made this step 2x slower; int8 segments are rescored as
+            # the leaf rankings were, so that the fusion sees the same order
+            rescore = dense if c.sealed_segments else None
+
             def node(p: Prefetch) -> Any:
                 if not p.children:
-                    return qe.Prefetch(depth_now, query=_nearest(qe, p))
+                    return qe.Prefetch(depth_now, query=_nearest(qe, p),
+                                       params=None if isinstance(p.query, SparseVector) else rescore)
                 return qe.Prefetch(depth_now, query=qe.Fusion.Rrf(rrf_k, [ch.weight for ch in p.children]),
                                    prefetches=[node(ch) for ch in p.children])
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.index.ingest as ingest_module
+import pipeline.index.prepare as prepare_module
 from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
 from pipeline.media import DecodeOptions
 from pipeline.store import open_store
@@ -128,7 +128,7 @@ def test_a_killed_recompute_is_never_taken_for_a_finished_one(tmp_path, tiny_enc
             (folder / ".segmentation.json.k1ll3d.tmp").write_bytes(b"{")
         raise Killed
 
-    monkeypatch.setattr(ingest_module, "segment", die)
+    monkeypatch.setattr(prepare_module, "segment", die)
     with pytest.raises(Killed):
         run(fps1)
     monkeypatch.undo()

@@ -175,14 +175,14 @@ def _realign(layout: DataLayout, vid: str, seg) -> None:
 def test_ingest_with_new_options_re_segments_the_stored_frames(data, tiny_encoder, monkeypatch):
     """Re-ingesting with other segmentation options does not run the encoder again, and unchanged
     shots keep their ids there too."""
-    import pipeline.index.ingest as ingest_module
+    import pipeline.index.prepare as prepare_module
 
     before = _spans_and_ids(data)
 
     def no_encoding(*args, **kwargs):
         raise AssertionError("the frames were encoded again")
 
-    monkeypatch.setattr(ingest_module, "embed_video", no_encoding)
+    monkeypatch.setattr(prepare_module, "embed_frames", no_encoding)
     entries = VideoCatalog(data).videos(DB)
     media = [DataLayout(data).media_file(e.path, vid) for vid, e in entries.items()]
     store = open_store(data)

@@ -1,4 +1,5 @@
-"""What only the Edge backend does: its files, HNSW above exact_below, crash recovery."""
+"""What only the Edge backend does: its files, sealed quantised segments (no HNSW build), databases
+of the earlier HNSW format, crash recovery."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.store import CollectionOptions, point_id
-from pipeline.store.edge import META_FILE, SHARD_DIR, EdgeStore
+from pipeline.store.edge import META_FILE, SHARD_DIR, EdgeStore, _qe
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,23 +47,56 @@ def test_an_interrupted_creation_is_not_listed_and_is_replaced(tmp_path):
         assert store.list_collections() == ["half"] and store.count("half") == 0
 
 
-def test_hnsw_above_exact_below_keeps_recall_at_20_above_095(tmp_path):
+def _recall_and_groups(store: EdgeStore, x: np.ndarray, ids: list[str], dim: int) -> float:
+    rng = np.random.default_rng(1)
+    queries = x[rng.integers(0, len(x), 20)] + 0.3 * rng.normal(size=(20, dim)).astype(np.float32)
+    recalls = []
+    for q in queries:
+        exact = {ids[i] for i in np.argsort(-(x @ (q / np.linalg.norm(q))))[:20]}
+        recalls.append(len(exact & {p.id for p in store.query("db", "clip", q, 20)}) / 20)
+        grouped = store.query("db", "clip", q, 10, one_per_video=True)
+        assert len({p.payload["video_id"] for p in grouped}) == 10
+    return float(np.mean(recalls))
+
+
+def test_full_segments_are_sealed_as_written_and_searched_with_rescoring(tmp_path):
+    """Each time ``edge_segment_points`` points have been written, one segment is sealed (int8
+    copies, no graph), so no optimizer run ever has more than about one segment to build; the
+    quantised scan with rescoring keeps recall@20 at the exact search's level."""
     x, ids, payloads = _clustered(3000, 48, n_videos=60)
-    options = CollectionOptions(exact_below=500)
     with EdgeStore(tmp_path) as store:
-        store.ensure_collection("db", {"clip": 48}, options)
+        store.ensure_collection("db", {"clip": 48}, CollectionOptions(edge_segment_points=500))
+        for start in range(0, 3000, 250):  # like videos: small writes, no flush in between
+            store.upsert("db", ids[start:start + 250], {"clip": x[start:start + 250]}, payloads[start:start + 250])
+            info = store._open["db"].shard.info()
+            assert info.points_count - info.indexed_vectors_count < 500 + 250  # never more than one segment waits
+        store.flush()
+        info = store._open["db"].shard.info()
+        assert info.segments_count >= 3 and info.indexed_vectors_count >= 2500
+        assert _recall_and_groups(store, x, ids, 48) >= 0.95
+    assert json.loads((tmp_path / "db" / META_FILE).read_text())["format"] == 2
+
+
+def test_a_database_of_the_earlier_hnsw_format_opens_and_is_never_indexed_in_flush(tmp_path):
+    """Format 1 (HNSW above ``exact_below``, built in ``flush``): it still answers, and ``flush``
+    no longer runs its optimizer, which would hold the process for the whole graph build."""
+    qe = _qe()
+    config = qe.EdgeConfig(vectors={"clip": qe.EdgeVectorParams(size=48, distance=qe.Distance.Cosine)},
+                           hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10),
+                           optimizers=qe.EdgeOptimizersConfig(indexing_threshold=10))
+    shard = qe.EdgeShard.create(str(tmp_path / "db" / SHARD_DIR), config)
+    shard.update(qe.UpdateOperation.create_field_index("video_id", qe.PayloadSchemaType.Keyword))
+    shard.close()
+    (tmp_path / "db" / META_FILE).write_text(json.dumps(
+        {"format": 1, "vectors": {"clip": 48}, "options": {"exact_below": 500}}))
+    x, ids, payloads = _clustered(1500, 48, n_videos=30)
+    with EdgeStore(tmp_path) as store:
         store.upsert("db", ids, {"clip": x}, payloads)
-        store.flush()  # runs the optimizer: HNSW for segments above exact_below points
-        assert store._open["db"].shard.info().indexed_vectors_count > 0
-        rng = np.random.default_rng(1)
-        queries = x[rng.integers(0, len(x), 20)] + 0.3 * rng.normal(size=(20, 48)).astype(np.float32)
-        recalls = []
-        for q in queries:
-            exact = {ids[i] for i in np.argsort(-(x @ (q / np.linalg.norm(q))))[:20]}
-            recalls.append(len(exact & {p.id for p in store.query("db", "clip", q, 20)}) / 20)
-            grouped = store.query("db", "clip", q, 10, one_per_video=True)
-            assert len({p.payload["video_id"] for p in grouped}) == 10
-        assert np.mean(recalls) >= 0.95
+        store.flush()
+        assert store._open["db"].shard.info().indexed_vectors_count == 0
+        assert _recall_and_groups(store, x, ids, 48) == 1.0  # exact while nothing is indexed
+        store.ensure_collection("db", {"text": 4})
+    assert json.loads((tmp_path / "db" / META_FILE).read_text())["format"] == 1
 
 
 _WRITER = """
