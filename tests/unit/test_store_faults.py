@@ -108,13 +108,12 @@ def test_a_kill_during_a_segment_seal_leaks_nothing_after_the_next_open(tmp_path
         deadline = time.monotonic() + 120
         while not (temp.is_dir() and any(temp.iterdir())) and builder.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        if not (temp.is_dir() and any(temp.iterdir())):
-            pytest.skip("the seal finished before it could be interrupted")
-        time.sleep(0.3)
-    finally:
+    finally:  # killed the moment the builder's files appear
         builder.send_signal(signal.SIGKILL)
         builder.wait(timeout=30)
-    assert any(temp.iterdir())  # what the red team found: left behind
+    if not (temp.is_dir() and any(temp.iterdir())):  # on a quiet machine a seal can beat the kill
+        pytest.skip("the seal finished before it could be interrupted")
+    # what the red team found: left behind
     with EdgeStore(tmp_path) as store:
         assert store.count("db") in (19999, 20000)  # the last point was written as the kill came
     assert not any(temp.iterdir())
