@@ -6,7 +6,8 @@ the options and the reasoning behind their defaults are documented in :mod:`pipe
 - :func:`reduce_embeddings` — PCA (default), UMAP or nothing before clustering.
 - :func:`cluster_frames` — HDBSCAN over the reduced frames, ignoring time (raw labels, -1 = noise).
 - :func:`merge_similar_clusters` — joins clusters that are alike (one setting, many long shots).
-- :func:`resolve_noise` — gives every noise frame a class (most similar class, else temporal neighbour).
+- :func:`resolve_noise` — gives every noise frame a class (most similar class, else a class found
+  among the left-over noise frames themselves, else temporal neighbour).
 - :func:`smooth_classes` — class diarization: runs shorter than ``min_scene_s`` are absorbed.
 - :func:`runs` / :func:`renumber_by_first_appearance` — small helpers on label sequences.
 """
@@ -32,6 +33,9 @@ CHUNK = 8192
 IDENTICAL_SPREAD = 1e-5
 #: Below this many points UMAP's neighbour graph is meaningless; PCA is used instead.
 UMAP_MIN_POINTS = 16
+#: Most left-over noise frames compared pairwise by :func:`classes_among_noise` (its average
+#: linkage holds M x M matrices: ~60 MB at 2,000 frames); more are strided to this many.
+NOISE_LINKAGE_MAX = 2000
 
 
 def runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,16 +203,18 @@ def class_centroids(embeddings: np.ndarray, labels: np.ndarray, n_classes: int) 
 
 def resolve_noise(
     embeddings: np.ndarray, raw: np.ndarray, timestamps: np.ndarray, min_similarity: float,
-    scale: VideoScale | None = None,
+    scale: VideoScale | None = None, min_class_frames: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Give every frame a class; return ``(classes, centroids)`` of the given clusters.
+    """Give every frame a class; return ``(classes, centroids)``, one centroid per class.
 
     A noise frame joins the class it is most similar to, if that similarity is at least
     ``min_similarity``: without ``scale``, the cosine to the class centroid (normalised mean
     of its clustered frames, in the full embedding space); with it, the frame's mean cosine to
-    the class's frames on the video's scale. Frames still unassigned take the class of the
-    nearest assigned frame in time (the earlier one on a tie). When HDBSCAN found no cluster at
-    all, every frame is class 0.
+    the class's frames on the video's scale. With ``scale`` and ``min_class_frames``, the noise
+    frames that no class took may then form new classes of their own
+    (:func:`classes_among_noise`), numbered after HDBSCAN's. Frames still unassigned take the
+    class of the nearest assigned frame in time (the earlier one on a tie). When HDBSCAN found
+    no cluster at all, every frame is class 0.
     """
     n_clusters = int(raw.max()) + 1 if len(raw) else 0
     if n_clusters <= 0:
@@ -230,6 +236,15 @@ def resolve_noise(
         close = sims[np.arange(len(idx)), best] >= min_similarity
         classes[idx[close]] = best[close]
     left_over = np.flatnonzero(classes < 0)
+    if scale is not None and min_class_frames is not None and len(left_over) >= min_class_frames:
+        found = classes_among_noise(embeddings, left_over, scale, min_similarity, min_class_frames)
+        if found.max() >= 0:
+            classes[left_over[found >= 0]] = n_clusters + found[found >= 0]
+            labels = np.full(len(raw), -1, dtype=np.int64)
+            labels[left_over] = found
+            new = class_centroids(embeddings, labels, int(found.max()) + 1)
+            centroids = np.vstack([centroids, new])
+            left_over = left_over[found < 0]
     if len(left_over):
         assigned = np.flatnonzero(classes >= 0)
         pos = np.searchsorted(assigned, left_over)
@@ -239,6 +254,54 @@ def resolve_noise(
         gap_after = np.where(pos < len(assigned), timestamps[after] - timestamps[left_over], np.inf)
         classes[left_over] = classes[np.where(gap_after < gap_before, after, before)]
     return classes, centroids
+
+
+def classes_among_noise(
+    embeddings: np.ndarray, left_over: np.ndarray, scale: VideoScale, min_similarity: float, min_frames: int
+) -> np.ndarray:
+    """New classes among the noise frames ``left_over`` that no class took: ``(len(left_over),)``
+    labels 0..K-1, -1 for a frame left without one.
+
+    HDBSCAN keeps a group of frames as a cluster only if it stays connected while it comes off
+    the rest; a setting that barely fills ``min_cluster_s``, filmed in a few short shots, can
+    instead come off one shot at a time, each below the minimum size, and all of it is noise.
+    Whether it does depends on the density of the reduced frames, which a non-linear similarity
+    scale changes (``bench/segment.py``). Here the left-over frames are grouped by average
+    linkage on their cosines on the video's scale, cut where a group's frames are on average
+    less than ``min_similarity`` alike (the same rule as a noise frame joining a class); every
+    left-over frame then joins the group it is most alike on average, if at least
+    ``min_similarity``, and a group that ends with fewer than ``min_frames`` frames (less
+    footage than ``min_cluster_s``) is dropped. So a class is the same thing on any scale: frames
+    alike on the video's scale, filling ``min_cluster_s``. Above :data:`NOISE_LINKAGE_MAX`
+    left-over frames the linkage runs on every k-th one. Deterministic.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    out = np.full(len(left_over), -1, dtype=np.int64)
+    sample = left_over[:: math.ceil(len(left_over) / NOISE_LINKAGE_MAX)]
+    x = embeddings[sample]
+    distance = scale.z(x @ x.T)  # float64 M x M, turned into distances in place
+    np.maximum(np.subtract(1.0, distance, out=distance), 0.0, out=distance)
+    groups = fcluster(linkage(squareform(distance, checks=False), method="average"),
+                      t=1.0 - min_similarity, criterion="distance") - 1
+    stride = len(left_over) / len(sample)
+    labels = np.full(len(embeddings), -1, dtype=np.int64)
+    labels[sample] = groups
+    sums, counts = class_sums(embeddings, labels, int(groups.max()) + 1)
+    kept = np.flatnonzero(counts * stride >= min_frames)
+    if not len(kept):
+        return out
+    references = (sums[kept] / counts[kept, None]).astype(np.float32)
+    for lo in range(0, len(left_over), CHUNK):
+        idx = slice(lo, lo + CHUNK)
+        sims = scale.z(embeddings[left_over[idx]] @ references.T)
+        best = np.argmax(sims, axis=1)
+        out[idx] = np.where(sims[np.arange(len(best)), best] >= min_similarity, best, -1)
+    sizes = np.bincount(out[out >= 0], minlength=len(kept))
+    big = sizes >= min_frames
+    renumber = np.where(big, np.cumsum(big) - 1, -1)
+    return np.where(out >= 0, renumber[np.maximum(out, 0)], -1)
 
 
 def smooth_classes(

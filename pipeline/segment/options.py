@@ -39,8 +39,7 @@ class SegmentOptions:
     different share of it. Measured (``bench/segment.py``, ``tests/unit/test_segment_scale.py``):
     shot F1 and class ARI within 0.02 across CLIP-like, compressed SigLIP-like, cone and
     stretched non-linear synthetic scales at frame-noise levels 0.90-0.96 (the bench also shows
-    where it stops: classes with barely ``min_cluster_s`` of footage on the non-linear scale, and
-    1 fps with very noisy frames); the absolute thresholds lose up to 1.0 of F1 or ARI on the
+    where it stops: 1 fps with very noisy frames); the absolute thresholds lose up to 1.0 of F1 or ARI on the
     compressed and cone scales. Why per video and not constants per encoder in the model
     catalogue: no real weights can be downloaded where this was built, so no encoder constant
     could be measured here, while a video's own levels need nothing and also follow its footage
@@ -80,7 +79,11 @@ class SegmentOptions:
       ~1.0 with, on synthetic streams). None disables it.
     - ``noise_min_similarity`` = 0.2 (video scale; absolute 0.75): a noise frame joins the class
       it is most alike on average (absolute: the cosine to the class's normalised centroid), if
-      that similarity is at least this; else the class of its nearest frame in time.
+      that similarity is at least this. Video scale only: the noise frames no class took that are
+      on average at least this alike to each other and fill ``min_cluster_s`` become classes of
+      their own (HDBSCAN drops a setting of barely ``min_cluster_s`` filmed in a few short shots
+      when its shots come off the rest one by one, which depends on the scale's non-linearity).
+      Frames left after that take the class of their nearest frame in time.
     - ``min_scene_s`` = 3.0: class runs shorter than this are flicker and get absorbed by a
       neighbour (0 disables). Short enough to keep a real 3-s cutaway as its own scene.
     - ``shot_threshold`` = 0.25 (video scale; absolute 0.15): a cut is a peak of the distance

@@ -9,8 +9,10 @@ with ``SegmentOptions.scale="absolute"``:
     or nothing) gives *semantic classes*, ignoring time; clusters at least
     ``class_merge_similarity`` alike are joined (long shots of one setting). Noise frames
     (HDBSCAN label -1; HDBSCAN's own labels are kept in ``Segmentation.raw_labels``) join the
-    most similar class when that similarity is at least ``noise_min_similarity``,
-    otherwise the class of the nearest assigned frame in time. With no cluster at all (too few
+    most similar class when that similarity is at least ``noise_min_similarity``; on the video
+    scale, the rest may form classes of their own (alike to each other by the same rule, and
+    filling ``min_cluster_s``); the frames still left take the class of the nearest assigned
+    frame in time. With no cluster at all (too few
     frames, identical frames, pure noise) every frame is class 0.
 (b) **Class diarization.** Classes are laid on the timeline; runs shorter than ``min_scene_s``
     are absorbed by a neighbour; *scenes* are the maximal runs of one class that remain. A class
@@ -37,6 +39,7 @@ nothing is O(N²). See ``bench/segment.py``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -113,7 +116,10 @@ def _segment(frames: FrameEmbeddings, options: SegmentOptions, hard_cuts: Sequen
     class_scale = measure_scale(embeddings) if video else None
     raw = cluster_frames(embeddings, rate, options)  # Euclidean on PCA, which centres: blind to a common offset
     merged = merge_similar_clusters(embeddings, raw, options.class_merge_similarity, class_scale)
-    classes, centroids = resolve_noise(embeddings, merged, timestamps, options.noise_min_similarity, class_scale)
+    min_class_frames = max(2, math.ceil(options.min_cluster_s * rate - 1e-9))  # as HDBSCAN's, in frames
+    classes, centroids = resolve_noise(
+        embeddings, merged, timestamps, options.noise_min_similarity, class_scale, min_class_frames
+    )
     classes = smooth_classes(classes, bounds_s, embeddings, centroids, options.min_scene_s, tol_s)
     classes = renumber_by_first_appearance(classes)
     scene_starts, _ = runs(classes)

@@ -20,10 +20,12 @@ from pipeline.records import FrameEmbeddings
 from pipeline.segment import SegmentOptions, segment
 from pipeline.segment.synthetic import CLIP_LEVELS, SCALES, boundary_f1, make_stream
 
-#: (seed, classes, shots, fps, shot lengths): short and long shots, 1-3 fps, 3-12 settings, each
-#: setting filling at least 15 s (a class needs ``min_cluster_s`` = 10 s of footage; classes
-#: near that limit depend on HDBSCAN's density, which a non-linear scale changes: the bench shows it).
-STREAMS = [(31, 5, 40, 2.0, (2.0, 10.0)), (33, 3, 24, 1.0, (5.0, 25.0)), (41, 12, 80, 3.0, (2.0, 8.0))]
+#: (seed, classes, shots, fps, shot lengths): short and long shots, 1-3 fps, 3-12 settings. Stream
+#: 32 has a setting of 13 s in four short shots, barely the ``min_cluster_s`` = 10 s a class needs:
+#: on the stretched scale at frame level 0.96 HDBSCAN leaves it all noise (its shots come off one
+#: at a time), and only the classes found among the noise frames keep its ARI with the others'.
+STREAMS = [(31, 5, 40, 2.0, (2.0, 10.0)), (32, 8, 50, 3.0, (1.5, 6.0)), (33, 3, 24, 1.0, (5.0, 25.0)),
+           (41, 12, 80, 3.0, (2.0, 8.0))]
 
 
 def _quality(stream, options: SegmentOptions) -> tuple[float, float]:
