@@ -80,6 +80,14 @@ def ui_free_error(text: str, data_dir: Path | None = None) -> gr.Error:
 _ABSOLUTE = re.compile(r"(?<![\w:/.~-])/(?:[^\s'\"()<>\[\],;]|,(?! ))+")
 
 
+def public_spec(spec: str) -> str:
+    """A model spec as users see it: ``local-dir:`` with the folder's name, never the server's path."""
+    prefix = "local-dir:"
+    if spec.startswith(prefix):
+        return prefix + (PurePath(spec[len(prefix):]).name or spec[len(prefix):])
+    return public_message(spec)
+
+
 def public_message(text: str, data_dir: Path | None = None) -> str:
     """Free ``text`` without absolute server paths: a path under ``data_dir`` starts at the data
     directory's own name (``data/videos/...``), any other keeps only its file name."""

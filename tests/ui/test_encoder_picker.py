@@ -3,6 +3,8 @@ encoder chosen per search, and a status line that says which ones ran (tiny mode
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.ui.tabs.encoder_picker import encoder_choices
@@ -15,7 +17,7 @@ def test_the_picker_lists_the_encoders_the_database_records(running_app, tiny_en
     assert encoder_choices(ctx, "nada", "es") == [("El de la base de datos", "")]
     record_encoder(ctx.services.store, "archivo", tiny_encoder)  # the same weights that made the shots
     labels = dict((value, label) for label, value in encoder_choices(ctx, "archivo", "en"))
-    assert labels[""] == "The database's own" and labels[tiny_encoder.model_id] == f"{tiny_encoder.model_id} (768-d)"
+    assert labels[""] == "The database's own" and labels[tiny_encoder.model_id] == f"local-dir:{Path(tiny_encoder.model_id).name} (768-d)"
 
 
 def _search(client, text: str, query_encoder: str):
@@ -26,7 +28,8 @@ def _search(client, text: str, query_encoder: str):
 
 def test_search_says_which_encoder_and_query_encoder_ran(client):
     _cards, status, *_ = _search(client, "un gato", "native")
-    assert "Codificador: local-dir:" in status and "consulta: El del modelo (elegido)" in status
+    assert "Codificador: local-dir:tiny-clip" in status and "consulta: El del modelo (elegido)" in status
+    assert "/tmp" not in status  # a local model's folder by its name, never the server's path
 
 
 @pytest.mark.skipif(not ApertiumTranslator.available(), reason="apt install apertium-eng-spa")

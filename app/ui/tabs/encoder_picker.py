@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from app.ui.context import UiContext
+from app.ui.errors import public_spec
 from app.ui.i18n import t
 from pipeline.errors import BuscaError
 from pipeline.search import QUERY_ENCODERS
@@ -38,7 +39,7 @@ def encoder_choices(ctx: UiContext, db: str | None, lang: str) -> list[tuple[str
     for record in records.values():
         if record.model:
             note = "" if record.recorded else f", {t(lang, 'encoder_unrecorded')}"
-            choices.append((f"{record.model} ({record.dim}-d{note})", record.model))
+            choices.append((f"{public_spec(record.model)} ({record.dim}-d{note})", record.model))
     return choices
 
 
@@ -84,6 +85,6 @@ def ran_text(lang: str, ran: dict | None) -> str:
     """`` Codificador: …; consulta: … (why).`` (and the translation), or nothing."""
     if not ran:
         return ""
-    line = " " + t(lang, "encoders_ran", encoder=ran["encoder"], query=t(lang, f"query_encoder_{ran['kind']}"),
+    line = " " + t(lang, "encoders_ran", encoder=public_spec(str(ran["encoder"])), query=t(lang, f"query_encoder_{ran['kind']}"),
                    reason=t(lang, f"qe_reason_{ran['code']}"))
     return line + (f" {t(lang, 'query_translated', text=ran['translated'])}" if ran.get("translated") else "")

@@ -85,7 +85,8 @@ class SelectionHandlers:
         query = state.get("text") or ""
         if state.get("like_label"):
             query = t(lang, "query_like", shot=state["like_label"])
-        prov = provenance(query, state.get("image"), state["db"], self.ctx.services.encoder.name)
+        ran = (state.get("ran") or {}).get("encoder") or self.ctx.services.encoder.name  # the one that searched
+        prov = provenance(query, state.get("image"), state["db"], str(ran))
         stem = f"buscaescenas-{slug(state.get('text') or state.get('like_label') or '') or 'resultados'}"
         return self._files(records, prov, stem, fmt, timecodes, lang)
 
