@@ -11,6 +11,13 @@ import av
 import numpy as np
 import pytest
 
+# The browser tests: Debian's chromium, headless, and where their screenshots go.
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required"]
+
 
 def slideshow_images(size: tuple[int, int] = (320, 240)) -> list[np.ndarray]:
     """Real photos from scikit-image (astronaut, coffee, chelsea, rocket), or distinct synthetic

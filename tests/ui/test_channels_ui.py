@@ -5,6 +5,9 @@ not the ranking."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from app.ui import channels_format, channels_ui
@@ -12,7 +15,7 @@ from pipeline.channels import ShotText, write_channel
 from pipeline.search import SearchResult
 from pipeline.store import Bm25Encoder, copy_collection
 
-from testkit import HashingEmbedder
+from testkit import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HashingEmbedder
 
 RECORD = {"rank": 1, "matches": [{"channel": "speech", "ranking": "words", "rank": 1},
                                   {"channel": "visual", "ranking": "text", "rank": 7}],
@@ -116,3 +119,44 @@ def test_fused_scores_a_minimum_score_and_a_then_b_over_the_channels(client, spe
     assert pairs[0]["then"]["matches"][0]["channel"] == "speech"
     *_, none, _ = _search(client, "puerto Barcelona", then="bidones Casablanca")  # the reverse order
     assert not any(p["point_id"] == speech_db[1] and p["then"]["point_id"] == speech_db[0] for p in none)
+
+
+@pytest.mark.browser
+def test_a_spoken_hit_in_the_browser_says_why_and_plays_from_the_moment(running_app, speech_db):
+    """The walk-through of a channel search: a Spanish query in the address bar, the card's reasons
+    with the query's words marked, "Más información", then "play from the spoken moment".
+    Screenshots: test-artifacts/ui-channels-es.png, ui-channels-why-es.png."""
+    from urllib.parse import urlencode
+
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="es-ES")
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(f"{running_app.url}?{urlencode({'db': 'canales', 'q': 'bidones Casablanca', 'lang': 'es'})}")
+            first = page.locator("#be-cards .be-card").first
+            first.wait_for(timeout=60_000)
+            text = first.inner_text()
+            assert "Encontrado por" in text and "Lo que se dice" in text
+            assert first.locator("mark", has_text="bidones").count() == 1  # the query's word, marked
+            assert first.get_attribute("data-id") == speech_db[0]
+            first.locator(".be-more").click()
+            moment = page.locator("#be-moment")
+            moment.wait_for(state="visible", timeout=30_000)
+            page.wait_for_function("() => (document.querySelector('#be-info')?.innerText || '').includes('Por qué aparece')",
+                                   timeout=30_000)
+            assert "00:00:00.700" in moment.inner_text()  # where the query's word "bidones" is said
+            moment.click()
+            page.wait_for_function(
+                "() => { const v = document.querySelector('#be-details video');"
+                " return v && v.readyState >= 1 && Math.abs(v.currentTime - 0.7) < 0.3; }", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "ui-channels-es.png"), full_page=True)
+            page.locator("#be-info").screenshot(path=str(ARTIFACTS / "ui-channels-why-es.png"))  # scrolled into view
+            assert not errors, errors
+        finally:
+            browser.close()
