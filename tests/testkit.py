@@ -19,6 +19,21 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--autoplay-policy=no-user-gesture-required"]
 
 
+@contextlib.contextmanager
+def chromium_browser():
+    """Debian's chromium through Playwright (skips the test where either is missing)."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def slideshow_images(size: tuple[int, int] = (320, 240)) -> list[np.ndarray]:
     """Real photos from scikit-image (astronaut, coffee, chelsea, rocket), or distinct synthetic
     patterns when scikit-image is missing."""

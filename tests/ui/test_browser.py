@@ -9,12 +9,10 @@ wiring, never the ranking."""
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
-from testkit import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from testkit import ARTIFACTS, chromium_browser
 
 pytestmark = pytest.mark.browser
 
@@ -32,14 +30,8 @@ WORDS = {
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 def _page(browser, size: str, locale: str):

@@ -22,13 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from testkit import FakeVLM
+from testkit import ARTIFACTS, FakeVLM, chromium_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
 SHOT = {
     "summary": "Una fotografía fija.", "setting": "estudio", "people": {"count": 1, "apparent_roles": ["astronauta"]},
     "actions": [], "objects": ["traje"], "on_screen_text": None, "speech": None,
@@ -47,15 +45,8 @@ def vlm():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

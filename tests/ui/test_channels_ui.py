@@ -5,9 +5,6 @@ not the ranking."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from app.ui import channels_format, channels_ui
@@ -15,7 +12,7 @@ from pipeline.channels import ShotText, write_channel
 from pipeline.search import SearchResult
 from pipeline.store import Bm25Encoder, copy_collection
 
-from testkit import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HashingEmbedder
+from testkit import ARTIFACTS, HashingEmbedder, chromium_browser
 
 RECORD = {"rank": 1, "matches": [{"channel": "speech", "ranking": "words", "rank": 1},
                                   {"channel": "visual", "ranking": "text", "rank": 7}],
@@ -128,35 +125,27 @@ def test_a_spoken_hit_in_the_browser_says_why_and_plays_from_the_moment(running_
     Screenshots: test-artifacts/ui-channels-es.png, ui-channels-why-es.png."""
     from urllib.parse import urlencode
 
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="es-ES")
-            errors: list[str] = []
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            page.goto(f"{running_app.url}?{urlencode({'db': 'canales', 'q': 'bidones Casablanca', 'lang': 'es'})}")
-            first = page.locator("#be-cards .be-card").first
-            first.wait_for(timeout=60_000)
-            text = first.inner_text()
-            assert "Encontrado por" in text and "Lo que se dice" in text
-            assert first.locator("mark", has_text="bidones").count() == 1  # the query's word, marked
-            assert first.get_attribute("data-id") == speech_db[0]
-            first.locator(".be-more").click()
-            moment = page.locator("#be-moment")
-            moment.wait_for(state="visible", timeout=30_000)
-            page.wait_for_function("() => (document.querySelector('#be-info')?.innerText || '').includes('Por qué aparece')",
-                                   timeout=30_000)
-            assert "00:00:00.700" in moment.inner_text()  # where the query's word "bidones" is said
-            moment.click()
-            page.wait_for_function(
-                "() => { const v = document.querySelector('#be-details video');"
-                " return v && v.readyState >= 1 && Math.abs(v.currentTime - 0.7) < 0.3; }", timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "ui-channels-es.png"), full_page=True)
-            page.locator("#be-info").screenshot(path=str(ARTIFACTS / "ui-channels-why-es.png"))  # scrolled into view
-            assert not errors, errors
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="es-ES")
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto(f"{running_app.url}?{urlencode({'db': 'canales', 'q': 'bidones Casablanca', 'lang': 'es'})}")
+        first = page.locator("#be-cards .be-card").first
+        first.wait_for(timeout=60_000)
+        text = first.inner_text()
+        assert "Encontrado por" in text and "Lo que se dice" in text
+        assert first.locator("mark", has_text="bidones").count() == 1  # the query's word, marked
+        assert first.get_attribute("data-id") == speech_db[0]
+        first.locator(".be-more").click()
+        moment = page.locator("#be-moment")
+        moment.wait_for(state="visible", timeout=30_000)
+        page.wait_for_function("() => (document.querySelector('#be-info')?.innerText || '').includes('Por qué aparece')",
+                               timeout=30_000)
+        assert "00:00:00.700" in moment.inner_text()  # where the query's word "bidones" is said
+        moment.click()
+        page.wait_for_function(
+            "() => { const v = document.querySelector('#be-details video');"
+            " return v && v.readyState >= 1 && Math.abs(v.currentTime - 0.7) < 0.3; }", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "ui-channels-es.png"), full_page=True)
+        page.locator("#be-info").screenshot(path=str(ARTIFACTS / "ui-channels-why-es.png"))  # scrolled into view
+        assert not errors, errors

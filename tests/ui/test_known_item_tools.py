@@ -11,7 +11,6 @@ of ``orden.mp4`` re-encoded with ffmpeg (MPEG-4, 30 fps). The tiny model proves 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +27,9 @@ from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
 from pipeline.media import DecodeOptions
 from pipeline.store import open_store
 
-from testkit import edit_video, free_port, serve_app, still_png, write_video
+from testkit import chromium_browser, edit_video, free_port, serve_app, still_png, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass(frozen=True)
@@ -149,18 +147,12 @@ def test_url_state_carries_the_second_moment():
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_browser_pairs_appearances_and_deep_link(tools_app, lang):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-
     words = {"es": ("Y después, en el mismo vídeo", "Par #1", "Buscar otras apariciones", "Buscar", "Coloque la imagen"),
              "en": ("And then, in the same video", "Pair #1", "Find other appearances", "Search", "Drop Image")}[lang]
     drop = "([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)"
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox",
-                                                                              "--disable-gpu", "--no-first-run"])
+    with chromium_browser() as browser:
         # the browser's locale is the other language: Gradio's own texts must follow the app's
         page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="en-US" if lang == "es" else "es-ES")
         errors: list[str] = []
@@ -199,5 +191,4 @@ def test_browser_pairs_appearances_and_deep_link(tools_app, lang):
         page.locator("#be-appearances li").first.wait_for(timeout=60_000)
         assert "orden.mp4" in page.locator("#be-appearances").inner_text()
         page.screenshot(path=str(artifacts / f"ui-deep-link-{lang}.png"), full_page=True)
-        browser.close()
     assert not errors, errors

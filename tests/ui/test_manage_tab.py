@@ -4,7 +4,6 @@ delete a database, index a URL) and in a real browser (Spanish, then English; sc
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from pipeline.index import DataLayout, IngestOptions, VideoCatalog, ingest_paths
 from pipeline.media import DecodeOptions
 from pipeline.store import open_store
 
-from testkit import free_port, serve_app, slideshow_images, write_video
+from testkit import chromium_browser, free_port, serve_app, slideshow_images, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,17 +116,12 @@ def test_a_url_goes_through_the_one_validator(client, manage_app):
 def test_manage_tab_in_the_browser(manage_app):
     """The warning above the tabs names the damaged database until the repair; the tab in Spanish and
     English. Screenshots: test-artifacts/ui-manage*.png."""
-    if not Path("/usr/bin/chromium").exists() and not shutil.which("chromium"):
-        pytest.skip("/usr/bin/chromium is missing: apt-get install chromium to run the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
     url, ctx, first, _ = manage_app
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     ctx.services.store.delete_video("archivo", first, min_shot_index=1)
     ctx.services.forget_counts()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+    with chromium_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="es-ES")
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
