@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from app.config import AnalysisSettings, ChannelSettings, Settings
 from models.catalogue import ENCODERS, MCLIP_MODEL, ORIGINAL_ENCODER, is_multilingual, resolve_encoder_name
 from models.clip import ClipOptions, OpenClipEncoder
-from pipeline.channels import OCR, SPEECH, ChannelModels
+from pipeline.channels import OCR, SPEECH, ChannelModels, migrate_registry_files
 from pipeline.core import check_free_space, space_shortfall
 from pipeline.errors import BuscaError, ConfigError, QueryError
 from pipeline.index import Catalog, DataLayout, EncoderRecord, catalog_for, open_catalog, stored_encoders
@@ -258,8 +258,11 @@ class Services:
         log.info("data in %s, store %s, catalog %s, encoder %s", settings.data_dir, store.kind, catalog.where,
                  settings.clip_model)
         services = cls(settings, DataLayout(settings.data_dir), catalog, store, encoder)
-        for problem in catalog.problems():
+        problems = catalog.problems()
+        for problem in problems:
             log.warning("%s", problem)
+        if not problems:  # channel records of an earlier version, before any command moves their database
+            migrate_registry_files(store, settings.data_dir, catalog)
         return services
 
     @property

@@ -162,14 +162,13 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
             bar, update = _progress(f"{name} -> {dst_name}")
             with bar:
                 copied = copy_collection(src, dst, name, dst_name, batch_size=args.batch_size, progress=update)
-            videos = catalog_for(src, settings.data_dir).videos(name).values()
-            n_videos = _put_catalog(catalog_for(dst, settings.data_dir, options.replication_factor), dst_name, videos,
-                                    settings)
+            videos, channels = _read_catalog(src, name, settings)
+            n_videos = _put_catalog(dst, catalog_for(dst, settings.data_dir, options.replication_factor), dst_name,
+                                    videos, channels, settings)
         finally:
             dst.close()
     finally:
         src.close()
-    _copy_channels(settings.data_dir, name, dst_name)
     print(f"copied {copied} shots of '{name}' from {src_label} to {dst_label} as '{dst_name}', "
           f"with {n_videos} catalog records")
     if dst_label.startswith("http"):
@@ -178,29 +177,40 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _put_catalog(catalog, name: str, videos, settings: Settings) -> int:
-    """Make ``name``'s catalog hold exactly ``videos`` (media paths relative to the data directory)."""
-    from dataclasses import replace
+def _read_catalog(store, name: str, settings: Settings) -> tuple[list, dict]:
+    """``name``'s videos and text-channel registry (``pipeline.channels``, in its JSON form), read
+    before anything is written: a damaged catalog stops the command here."""
+    from pipeline.channels import ChannelRegistry
+    from pipeline.index import catalog_for
 
-    from pipeline.index import DataLayout
-
-    layout = DataLayout(settings.data_dir)
-    entries = [replace(v, path=layout.stored_path(v.path)) if v.path else v for v in videos]
+    catalog = catalog_for(store, settings.data_dir)
     try:
-        catalog.drop_database(name)
-        return catalog.record_many(name, entries)
+        videos = list(catalog.videos(name).values())
+        return videos, ChannelRegistry(store, settings.data_dir, catalog).read(name)
     finally:
         catalog.close()
 
 
-def _copy_channels(data_dir: Path, name: str, dst_name: str) -> None:
-    """The database's text-channel metadata (``pipeline.channels``) follows it under its new name."""
-    from pipeline.channels import ChannelRegistry
-    from pipeline.core import atomic
+def _put_catalog(store, catalog, name: str, videos, channels: dict | None, settings: Settings) -> int:
+    """Make ``name``'s catalog hold exactly ``videos`` (media paths relative to the data directory;
+    None: leave its videos as they are) and the channel records of ``channels``; closes ``catalog``."""
+    from dataclasses import replace
 
-    registry = ChannelRegistry(data_dir)
-    if dst_name != name and registry.path(name).exists():
-        atomic.write_bytes(registry.path(dst_name), registry.path(name).read_bytes())
+    from pipeline.channels import ChannelRegistry
+    from pipeline.index import DataLayout
+
+    layout = DataLayout(settings.data_dir)
+    try:
+        n = 0
+        if videos is not None:
+            catalog.drop_database(name)
+            n = catalog.record_many(name, [replace(v, path=layout.stored_path(v.path)) if v.path else v
+                                           for v in videos])
+        if channels:
+            ChannelRegistry(store, settings.data_dir, catalog).write(name, channels)
+        return n
+    finally:
+        catalog.close()
 
 
 CATALOG_FILE = "catalog.json"
@@ -209,10 +219,9 @@ CHANNELS_FILE = "channels.json"
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK
-    from pipeline.channels import ChannelRegistry
     from pipeline.core import atomic, check_db_name
     from pipeline.errors import UnknownDatabaseError
-    from pipeline.index import catalog_for, write_json_catalog
+    from pipeline.index import write_json_catalog
     from pipeline.store import export_collection, open_store
 
     name = check_db_name(settings.db)
@@ -222,28 +231,23 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if not store.has_collection(name):
             raise UnknownDatabaseError(name, store.list_collections())
-        catalog = catalog_for(store, settings.data_dir)
-        try:
-            videos = catalog.videos(name).values()  # read first: a damaged catalog stops the backup here
-        finally:
-            catalog.close()
+        videos, channels = _read_catalog(store, name, settings)
         bar, update = _progress(f"backup {name}")
         with bar:
             written = export_collection(store, name, out, progress=update)
         n_videos = write_json_catalog(out / CATALOG_FILE, videos)
+        if channels["channels"] or channels["videos"]:
+            atomic.write_json(out / CHANNELS_FILE, channels)
     finally:
         store.close()
-    channels = ChannelRegistry(settings.data_dir).path(name)
-    if channels.exists():
-        atomic.write_bytes(out / CHANNELS_FILE, channels.read_bytes())
     print(f"backed up {written} shots of '{name}' and its catalog ({n_videos} videos) to {out}")
     return EXIT_OK
 
 
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     from app.cli.output import EXIT_OK
-    from pipeline.channels import ChannelRegistry
-    from pipeline.core import atomic, check_db_name
+    from pipeline.channels import read_registry_file
+    from pipeline.core import check_db_name
     from pipeline.index import catalog_for, read_json_catalog
     from pipeline.store import export_contents, import_collection, open_store
 
@@ -252,6 +256,7 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     name = check_db_name(args.db or exported)  # --db here means "restore under this name"
     listed = directory / CATALOG_FILE
     videos = read_json_catalog(listed) if listed.exists() else None  # a damaged one stops the restore here
+    channels = read_registry_file(directory / CHANNELS_FILE) if (directory / CHANNELS_FILE).exists() else None
     store = open_store(settings.data_dir, url=settings.qdrant_url, api_key=settings.qdrant_api_key,
                        backend=settings.store)
     options = collection_options(args)
@@ -260,12 +265,11 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
         bar, update = _progress(f"restore {name}")
         with bar:
             restored = import_collection(store, directory, name, progress=update)
-        if videos is not None:
-            _put_catalog(catalog_for(store, settings.data_dir, options.replication_factor), name, videos, settings)
+        if videos is not None or channels:
+            _put_catalog(store, catalog_for(store, settings.data_dir, options.replication_factor), name, videos,
+                         channels, settings)
     finally:
         store.close()
-    if (directory / CHANNELS_FILE).exists():
-        atomic.write_bytes(ChannelRegistry(settings.data_dir).path(name), (directory / CHANNELS_FILE).read_bytes())
     if videos is None:
         print(f"warning: {directory} has no {CATALOG_FILE}: the videos of '{name}' are not listed; "
               f"`python -m app check --db {name} --repair` rebuilds them from the store", file=sys.stderr)

@@ -14,7 +14,7 @@ from pipeline.channels.enrich import (
     stored_speech,
     write_channel,
 )
-from pipeline.channels.registry import ChannelDone, ChannelRegistry
+from pipeline.channels.registry import ChannelDone, ChannelRegistry, migrate_registry_files, read_registry_file
 from pipeline.channels.shot_text import ShotText, merge_lines, ocr_per_shot, ocr_times, speech_per_shot
 from pipeline.channels.spec import (
     ALL_CHANNELS,
@@ -51,11 +51,13 @@ __all__ = [
     "enrich",
     "enrich_video",
     "merge_lines",
+    "migrate_registry_files",
     "ocr_per_shot",
     "ocr_times",
     "parse_channels",
     "parse_weights",
     "payload_fields",
+    "read_registry_file",
     "record_channel",
     "shot_ids",
     "sparse_name",

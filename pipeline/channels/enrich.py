@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from pipeline.channels.shot_text import ShotText, ocr_per_shot, ocr_times, speec
 from pipeline.channels.spec import OCR, SPEECH, dense_name, payload_fields, sparse_name, text_field
 from pipeline.core import atomic
 from pipeline.errors import BuscaError, ConfigError, MediaError
-from pipeline.index import Catalog, DataLayout, catalog_for, stored_point_ids
+from pipeline.index import Catalog, DataLayout, stored_point_ids
 from pipeline.media import iter_frames_at
 from pipeline.protocols import TextEmbedder, TextReader, Transcriber
 from pipeline.records import IndexedVideo, OcrLine, TranscriptSegment
@@ -218,28 +219,43 @@ def _still_stored(store: VectorStore, layout: DataLayout, db: str, entry: Indexe
     return len(points) == entry.n_shots and sum(text_field(channel) in p.payload for p in points) == done.shots
 
 
+@contextmanager
+def _registry(store: VectorStore, layout: DataLayout, given: ChannelRegistry | None) -> Iterator[ChannelRegistry]:
+    """``given``, or the store's own registry for the time of one call."""
+    if given is not None:
+        yield given
+        return
+    with ChannelRegistry(store, layout.root) as registry:
+        yield registry
+
+
 def record_channel(store: VectorStore, layout: DataLayout, db: str, entry: IndexedVideo, channel: str,
-                   texts: Sequence[ShotText], models: ChannelModels, source: str, note: str | None) -> int:
-    """Write, flush, then record one channel of one video; returns the shots with text."""
+                   texts: Sequence[ShotText], models: ChannelModels, source: str, note: str | None,
+                   registry: ChannelRegistry | None = None) -> int:
+    """Write, flush, then record one channel of one video; returns the shots with text.
+    ``registry``: the store's own by default."""
     write_channel(store, db, entry.video_id, channel, texts, models.embedder, models.bm25, shot_ids(layout, entry))
     store.flush()
     shots = sum(1 for t in texts if t.text.strip())
-    ChannelRegistry(layout.root).record(db, entry.video_id, channel, models.config(channel, source),
-                                        ChannelDone(source, shots, note, n_shots=entry.n_shots))
+    with _registry(store, layout, registry) as reg:
+        reg.record(db, entry.video_id, channel, models.config(channel, source),
+                   ChannelDone(source, shots, note, n_shots=entry.n_shots))
     return shots
 
 
 def enrich_video(store: VectorStore, layout: DataLayout, db: str, entry: IndexedVideo, channel: str,
-                 models: ChannelModels, options: ChannelOptions = ChannelOptions()) -> ChannelResult:
+                 models: ChannelModels, options: ChannelOptions = ChannelOptions(),
+                 registry: ChannelRegistry | None = None) -> ChannelResult:
     """One channel of one video; a failure comes back as a ``failed`` result naming the cause."""
     started = time.perf_counter()
     try:
         source = models.source(channel)
-        done = ChannelRegistry(layout.root).done(db, entry.video_id).get(channel)
-        if done is not None and not options.force and done.source == source and _still_stored(store, layout, db, entry, channel, done):
-            return ChannelResult(entry.video_id, entry.source, channel, "skipped", done.shots, done.note)
-        texts, note = channel_texts(channel, layout, entry, models, options)
-        shots = record_channel(store, layout, db, entry, channel, texts, models, source, note)
+        with _registry(store, layout, registry) as reg:
+            done = reg.done(db, entry.video_id).get(channel)
+            if done is not None and not options.force and done.source == source and _still_stored(store, layout, db, entry, channel, done):
+                return ChannelResult(entry.video_id, entry.source, channel, "skipped", done.shots, done.note)
+            texts, note = channel_texts(channel, layout, entry, models, options)
+            shots = record_channel(store, layout, db, entry, channel, texts, models, source, note, reg)
     except BuscaError as err:
         log.warning("%s, %s channel: %s", entry.source, channel, err)
         return ChannelResult(entry.video_id, entry.source, channel, "failed", error=str(err),
@@ -265,19 +281,14 @@ def enrich(store: VectorStore, layout: DataLayout, db: str, channels: Sequence[s
             raise ConfigError(f"enrich adds speech and ocr; {channel!r} comes from elsewhere "
                               "(visual: ingest; description: python -m app index-analysis)")
         models.source(channel)
-    own = catalog is None
-    catalog = catalog or catalog_for(store, layout.root)
-    try:
-        videos = catalog.videos(db)
-    finally:
-        if own:
-            catalog.close()
-    return _enrich_videos(store, layout, db, channels, models, options, videos, video_ids, progress)
+    with ChannelRegistry(store, layout.root, catalog) as registry:
+        videos = registry.catalog.videos(db)
+        return _enrich_videos(store, layout, db, channels, models, options, videos, video_ids, progress, registry)
 
 
 def _enrich_videos(store: VectorStore, layout: DataLayout, db: str, channels: Sequence[str], models: ChannelModels,
                    options: ChannelOptions, catalog: dict[str, IndexedVideo], video_ids: Sequence[str] | None,
-                   progress: Progress | None) -> list[ChannelResult]:
+                   progress: Progress | None, registry: ChannelRegistry) -> list[ChannelResult]:
     if video_ids is not None:
         unknown = [v for v in video_ids if v not in catalog]
         if unknown:
@@ -287,7 +298,7 @@ def _enrich_videos(store: VectorStore, layout: DataLayout, db: str, channels: Se
     with tqdm(total=total, desc="channels", unit="video", disable=not options.progress or total < 2) as bar:
         for channel in channels:
             for entry in entries:
-                results.append(enrich_video(store, layout, db, entry, channel, models, options))
+                results.append(enrich_video(store, layout, db, entry, channel, models, options, registry))
                 bar.update(1)
                 if progress is not None:
                     progress(len(results), total, f"{channel} · {entry.source}")

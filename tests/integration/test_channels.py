@@ -84,7 +84,8 @@ def test_enrich_adds_what_is_said_and_written_without_touching_frames_or_visual_
     assert "conferencia" in spoken and "persona" in spoken, spoken
     assert "CASABLANCA" in written and "CLENSEOL" in written.replace(" ", ""), written
     assert all(p.payload["video_id"] == ids["clip"] for p in points.values() if "speech_text" in p.payload)
-    done = ChannelRegistry(layout.root).done("db", ids["clip"])
+    with ChannelRegistry(store, layout.root) as registry:
+        done = registry.done("db", ids["clip"])
     assert done["speech"].source.startswith("whisper:") and done["ocr"].source == "rapidocr:PP-OCRv6"
 
 

@@ -1,6 +1,6 @@
 """The scale-out path through the CLI: ``migrate`` edge -> local -> edge and ``backup`` /
 ``restore`` lose nothing (same points, payloads, vectors and search results), and the
-catalog travels with the database."""
+catalog and the channel registry travel with the database."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from app.cli.main import main
+from pipeline.channels import ChannelRegistry
+from pipeline.core import atomic
 from pipeline.index import DataLayout, VideoCatalog
 from pipeline.records import IndexedVideo
 from pipeline.store import open_store, point_id
@@ -80,9 +82,27 @@ def run(*argv):
     return main([*argv])
 
 
+#: a channel registry file as earlier versions kept it (``<data>/channels/<db>.json``)
+REGISTRY = {"format": 1, "channels": {"speech": {"dense": "speech-e5-small", "sparse": "speech-bm25",
+                                                 "source": "whisper:base/int8", "bm25": {"k1": 1.2}}},
+            "videos": {f"{v:020x}": {"speech": {"source": "whisper:base/int8", "shots": v, "note": None,
+                                                "at": "2026-01-01T00:00:00+00:00", "n_shots": SHOTS}}
+                       for v in range(3)}}
+
+
+def registry(root, backend, name):
+    store = open_store(root, backend=backend)
+    try:
+        with ChannelRegistry(store, root) as reg:
+            return reg.read(name)
+    finally:
+        store.close()
+
+
 def test_migrate_edge_to_local_and_back_loses_nothing(data, capsys):
     queries = _unit(np.random.default_rng(1).standard_normal((4, 16)))
     original = snapshot(data, "edge", "arch", queries)
+    atomic.write_json(data / "channels" / "arch.json", REGISTRY)
 
     assert run("migrate", "--data-dir", str(data), "--db", "arch", "--from", "edge", "--to", "local") == 0
     assert "copied 150 shots of 'arch' from edge to local" in capsys.readouterr().out
@@ -93,6 +113,8 @@ def test_migrate_edge_to_local_and_back_loses_nothing(data, capsys):
     assert_same(original, snapshot(data, "edge", "back", queries))
     layout = DataLayout(data)
     assert VideoCatalog(layout.root).videos("back") == VideoCatalog(layout.root).videos("arch") and len(VideoCatalog(layout.root).videos("back")) == N_VIDEOS
+    assert registry(data, "edge", "back") == registry(data, "local", "arch") == registry(data, "edge", "arch") == REGISTRY
+    assert (data / "channels" / "arch.json.migrated").exists() and not (data / "channels" / "back.json").exists()
 
 
 def test_migrate_refuses_to_overwrite_without_replace(data, capsys):
@@ -110,8 +132,10 @@ def test_migrate_refuses_to_overwrite_without_replace(data, capsys):
 def test_backup_and_restore_carry_the_catalog(data, tmp_path, capsys):
     queries = _unit(np.random.default_rng(2).standard_normal((3, 16)))
     original = snapshot(data, "edge", "arch", queries)
+    atomic.write_json(data / "channels" / "arch.json", REGISTRY)
     backup = tmp_path / "backup"
     assert run("backup", "--data-dir", str(data), "--db", "arch", "--out", str(backup)) == 0
+    assert json.loads((backup / "channels.json").read_text()) == REGISTRY
     assert json.loads((backup / "catalog.json").read_text())["videos"].keys() == VideoCatalog(data).videos("arch").keys()
 
     fresh = tmp_path / "fresh"
@@ -119,9 +143,11 @@ def test_backup_and_restore_carry_the_catalog(data, tmp_path, capsys):
     assert "restored 150 shots into 'arch'" in capsys.readouterr().out
     assert_same(original, snapshot(fresh, "local", "arch", queries))
     assert VideoCatalog(fresh).videos("arch") == VideoCatalog(data).videos("arch")
+    assert registry(fresh, "local", "arch") == REGISTRY and not (fresh / "channels").exists()
 
     assert run("restore", str(backup), "--data-dir", str(data), "--db", "copy") == 0
     assert_same(original, snapshot(data, "edge", "copy", queries))
+    assert registry(data, "edge", "copy") == REGISTRY
     assert run("restore", str(backup), "--data-dir", str(data), "--db", "copy") == 1
     assert run("restore", str(tmp_path), "--data-dir", str(data)) == 1
     assert "not a backup" in capsys.readouterr().err
@@ -176,3 +202,12 @@ def test_migrate_to_a_server_and_back_with_collection_options(data, monkeypatch)
         server = open_store(data, url=url, api_key=key[1] if key else None)
         server.drop_collection(name)
         server.close()
+
+
+def test_databases_rename_and_delete_carry_and_remove_the_channel_registry(data):
+    """A registry file of an earlier version is imported when the app opens, so renaming carries it."""
+    atomic.write_json(data / "channels" / "arch.json", REGISTRY)
+    assert run("databases", "rename", "arch", "nuevo", "--data-dir", str(data)) == 0
+    assert registry(data, "edge", "nuevo") == REGISTRY and not (data / "channels" / "arch.json").exists()
+    assert run("databases", "delete", "nuevo", "--yes", "--keep-files", "--data-dir", str(data)) == 0
+    assert VideoCatalog(data).channel_records("nuevo") == {}

@@ -106,6 +106,37 @@ def test_rename_and_drop_a_database(catalog):
     assert catalog.drop_database("c") == 2 and catalog.databases() == ["b"]
 
 
+def test_channel_records_are_kept_per_video_and_go_with_the_video_and_the_database(catalog):
+    """One record per (database, video, channel): written one at a time, kept or replaced on
+    request, not touched when the video's row is recorded again; forgetting the video, renaming
+    and dropping the database take them along; they never count as videos."""
+    one, two = entry(1).video_id, entry(2).video_id
+    catalog.record_many("a", [entry(1), entry(2)])
+    assert catalog.channel_records("a") == {}
+    assert catalog.record_channels("a", {one: {"speech": {"source": "w", "shots": 2}, "ocr": {"source": "r"}}}) == 2
+    catalog.record_channels("a", {two: {"speech": {"source": "w", "shots": 1, "note": "ñandú"}}})
+    catalog.record_channels("a", {one: {"speech": {"source": "other"}}}, keep=True)  # kept as it was
+    catalog.record_channels("a", {one: {"ocr": {"source": "r2"}}})  # replaced
+    assert catalog.channel_records("a", one) == {one: {"ocr": {"source": "r2"}, "speech": {"source": "w", "shots": 2}}}
+    assert catalog.channel_records("a")[two] == {"speech": {"source": "w", "shots": 1, "note": "ñandú"}}
+    catalog.record("a", replace(entry(1), path="media/moved.mp4"))  # a row written again keeps its records
+    assert set(catalog.channel_records("a", one)[one]) == {"ocr", "speech"}
+    assert catalog.totals("a") == CatalogTotals(2, 6, 0) and catalog.pending("a") == []
+    assert set(catalog.videos("a")) == {one, two} and catalog.holders(one) == ["a"]
+    catalog.forget_channels("a", two)
+    assert list(catalog.channel_records("a")) == [one] and catalog.get("a", two) is not None
+    assert catalog.rename_database("a", "c") == 2
+    assert catalog.channel_records("a") == {} and set(catalog.channel_records("c")[one]) == {"ocr", "speech"}
+    catalog.forget("c", one)
+    assert catalog.channel_records("c") == {}
+    catalog.record_channels("c", {two: {"ocr": {"source": "r"}}})
+    assert catalog.drop_database("c") == 1 and catalog.channel_records("c") == {} and catalog.databases() == []
+    with pytest.raises(ConfigError):
+        catalog.record_channels("c", {"../x": {"ocr": {}}})
+    with pytest.raises(ConfigError):
+        catalog.record_channels("c", {one: {"ocr": "not an object"}})
+
+
 def test_names_are_checked(catalog):
     for bad in ("../x", "", "a b", "_buscaescenas_catalog"):
         with pytest.raises(ConfigError):
@@ -207,6 +238,17 @@ def test_a_damaged_catalog_file_is_named_and_can_be_set_aside(tmp_path):
     assert Path(moved).read_bytes().startswith(b"this is not") and not damaged.exists()
     catalog.record("archivo", entry(1))  # a fresh file
     assert catalog.problems() == [] and list(catalog.videos("archivo")) == [entry(1).video_id]
+
+
+def test_a_version_1_catalog_gains_the_channel_table_and_keeps_its_videos(tmp_path):
+    VideoCatalog(tmp_path).record("a", entry(1))
+    with sqlite3.connect(tmp_path / "catalog" / "catalog.sqlite3") as conn:
+        conn.execute("DROP TABLE channels")
+        conn.execute("PRAGMA user_version = 1")
+    again = VideoCatalog(tmp_path)
+    assert list(again.videos("a")) == [entry(1).video_id] and again.channel_records("a") == {}
+    again.record_channels("a", {entry(1).video_id: {"speech": {"source": "w"}}})
+    assert again.channel_records("a") == {entry(1).video_id: {"speech": {"source": "w"}}}
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):

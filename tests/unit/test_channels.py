@@ -1,6 +1,6 @@
 """Text channels without models: channel names and weights, speech aligned to shots, OCR frames
 and merging, BM25 highlighting, snippets and moments, the query plan, evaluation configurations,
-analysis descriptions and the channel registry."""
+analysis descriptions (the channel registry: test_channel_registry.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 
 from pipeline.channels import (
-    ChannelDone,
-    ChannelRegistry,
     merge_lines,
     ocr_per_shot,
     ocr_times,
@@ -179,7 +177,7 @@ def test_text_and_image_are_two_rankings_balanced_by_the_slider_or_one_averaged_
     assert [p.label for p in only_image.prefetches] == ["visual:image"] and only_image.channels == ("visual",)
 
 
-# --- evaluation configurations, analysis descriptions, registry ---------------------------------
+# --- evaluation configurations, analysis descriptions ------------------------------------------
 
 
 def test_evaluation_configurations_take_channels_weights_and_an_image():
@@ -213,17 +211,3 @@ def test_description_text_joins_the_validated_fields_and_error_shots_are_skipped
     assert "neutro" not in texts[0].text and "intolerance" not in texts[0].text
     assert len(notes) == 1 and "shot 1" in notes[0] and "invalid JSON" in notes[0]
 
-
-def test_registry_records_channels_per_video_and_forgets(tmp_path):
-    reg = ChannelRegistry(tmp_path)
-    assert reg.channels("db") == {} and reg.done("db", "v") == {}
-    reg.record("db", "v", "speech", {"source": "w"}, ChannelDone("w", 3, None, n_shots=5))
-    reg.record("db", "v", "ocr", {"source": "r"}, ChannelDone("r", 0, "no text on screen", n_shots=5))
-    done = reg.done("db", "v")
-    assert done["speech"].shots == 3 and done["ocr"].note == "no text on screen" and done["ocr"].at
-    assert set(reg.channels("db")) == {"speech", "ocr"}
-    reg.forget("db", "v")
-    assert reg.done("db", "v") == {}
-    (tmp_path / "channels" / "db.json").write_text("{broken")
-    with pytest.raises(BuscaError, match="unreadable"):
-        reg.read("db")

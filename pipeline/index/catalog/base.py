@@ -4,18 +4,26 @@ A catalog lists, per database, the videos whose shots are confirmed in the store
 (``indexed``), and the videos an ingest has started to write (``pending``: a marker written
 *before* any point, so a point in the store always has a catalog row, and ``check`` can tell
 an interrupted ingest from a lost record). Readers see ``indexed`` videos only.
+
+Beside its videos, a catalog keeps the text-channel records of each (database, video, channel)
+(:class:`pipeline.channels.ChannelRegistry`: what made the channel, how many shots got text, a
+note), as plain JSON objects, written one at a time; removing a video, dropping or renaming a
+database takes them along.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Protocol
 
-from pipeline.errors import CatalogError
+from pipeline.core import check_video_id
+from pipeline.errors import CatalogError, ConfigError
 from pipeline.records import IndexedVideo
 
 INDEXED, PENDING = "indexed", "pending"
+#: ``{video_id: {channel: record}}``: text-channel records of one database
+ChannelRecords = dict[str, dict[str, dict]]
 ENTRY_FIELDS = tuple(f.name for f in fields(IndexedVideo))
 
 
@@ -49,6 +57,18 @@ def entry_from(data: dict) -> IndexedVideo:
 
 def entry_dict(entry: IndexedVideo) -> dict:
     return asdict(entry)
+
+
+def channel_rows(records: Mapping[str, Mapping[str, dict]]) -> list[tuple[str, str, dict]]:
+    """``(video_id, channel, record)`` of each record, the video ids and records checked."""
+    rows = []
+    for video_id, channels in records.items():
+        check_video_id(video_id)
+        for channel, record in channels.items():
+            if not str(channel) or not isinstance(record, Mapping):
+                raise ConfigError(f"channel record {channel!r} of video {video_id} is not an object")
+            rows.append((video_id, str(channel), dict(record)))
+    return rows
 
 
 class Catalog(Protocol):
@@ -88,7 +108,20 @@ class Catalog(Protocol):
     def record_many(self, db: str, entries: Iterable[IndexedVideo]) -> int: ...
 
     def forget(self, db: str, video_id: str) -> None:
-        """Drop the video's row (indexed or pending) from ``db``."""
+        """Drop the video's row (indexed or pending) and its channel records from ``db``."""
+        ...
+
+    def channel_records(self, db: str, video_id: str | None = None) -> ChannelRecords:
+        """The text-channel records of ``db`` (of one video with ``video_id``)."""
+        ...
+
+    def record_channels(self, db: str, records: Mapping[str, Mapping[str, dict]], keep: bool = False) -> int:
+        """Write channel records ``{video_id: {channel: record}}`` (each replaces the one it names;
+        with ``keep``, one already there stays); returns how many were given."""
+        ...
+
+    def forget_channels(self, db: str, video_id: str) -> None:
+        """Drop the video's channel records (the video's row stays)."""
         ...
 
     def databases(self) -> list[str]: ...
@@ -97,9 +130,13 @@ class Catalog(Protocol):
         """The databases that list ``video_id`` (indexed or pending)."""
         ...
 
-    def drop_database(self, db: str) -> int: ...
+    def drop_database(self, db: str) -> int:
+        """Drop ``db``'s rows and channel records; returns the rows dropped."""
+        ...
 
-    def rename_database(self, old: str, new: str) -> int: ...
+    def rename_database(self, old: str, new: str) -> int:
+        """Move ``old``'s rows and channel records to ``new``; returns the rows moved."""
+        ...
 
     def problems(self) -> list[CatalogError]:
         """What is wrong with the catalog itself (a damaged file, an unreachable server), each naming

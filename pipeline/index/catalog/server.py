@@ -6,7 +6,10 @@ kept on one machine's disk: so the videos are recorded in the server itself, in 
 a digit). It has no vectors; each point is one (database, video) row whose payload is the
 :class:`~pipeline.records.IndexedVideo` plus ``db`` and ``status``, with keyword indexes on
 ``db``, ``video_id`` and ``status``. Point ids are UUIDs of ``(db, video_id)``, so recording a
-video twice (two machines, a re-run) writes one row.
+video twice (two machines, a re-run) writes one row. A text-channel record is a point of its own
+with ``status`` ``channel`` (id: UUID of ``(db, video_id, channel)``; payload ``db``,
+``video_id``, ``channel``, ``record``), so that writing one costs one point and dropping or
+renaming a database takes the records with its rows.
 
 Listing: a page is a filtered scroll from a point-id cursor (a fixed, arbitrary order; the
 SQLite catalog pages in name order); :meth:`ServerCatalog.videos` reads the whole database and
@@ -22,13 +25,22 @@ from __future__ import annotations
 import logging
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from pipeline.core import check_db_name, check_video_id
 from pipeline.errors import BuscaError, CatalogError, ConfigError
-from pipeline.index.catalog.base import INDEXED, PENDING, CatalogTotals, VideoPage, entry_dict, entry_from
+from pipeline.index.catalog.base import (
+    INDEXED,
+    PENDING,
+    CatalogTotals,
+    ChannelRecords,
+    VideoPage,
+    channel_rows,
+    entry_dict,
+    entry_from,
+)
 from pipeline.records import IndexedVideo
 
 log = logging.getLogger(__name__)
@@ -37,10 +49,11 @@ COLLECTION = "_buscaescenas_catalog"
 #: Never change it: stored row ids depend on it.
 ROW_NAMESPACE = uuid.UUID("1b1e5f0c-5b59-4d0e-9a56-0c7b8d0f7a21")
 SCROLL_BATCH = 1024
+CHANNEL = "channel"  # the status of a channel record's point
 
 
-def row_id(db: str, video_id: str) -> str:
-    return str(uuid.uuid5(ROW_NAMESPACE, f"{db}:{video_id}"))
+def row_id(db: str, video_id: str, channel: str | None = None) -> str:
+    return str(uuid.uuid5(ROW_NAMESPACE, f"{db}:{video_id}" if channel is None else f"{db}:{video_id}:{channel}"))
 
 
 class ServerCatalog:
@@ -168,7 +181,7 @@ class ServerCatalog:
             if payload.get("status") == INDEXED:
                 videos += 1
                 shots += int(payload.get("n_shots") or 0)
-            else:
+            elif payload.get("status") == PENDING:
                 pending += 1
         return CatalogTotals(videos, shots, pending)
 
@@ -211,7 +224,7 @@ class ServerCatalog:
         self._ensure()
         with self._errors(action) as m:
             for start in range(0, len(rows), SCROLL_BATCH):
-                points = [m.PointStruct(id=row_id(db, vid), vector={}, payload=payload)
+                points = [m.PointStruct(id=row_id(db, vid, payload.get("channel")), vector={}, payload=payload)
                           for db, vid, payload in rows[start:start + SCROLL_BATCH]]
                 self.client.upsert(self.collection, points=points, wait=True)
 
@@ -239,7 +252,39 @@ class ServerCatalog:
         if not self._exists():
             return
         with self._errors("forget a video") as m:
-            self.client.delete(self.collection, points_selector=m.PointIdsList(points=[row_id(db, video_id)]), wait=True)
+            self.client.delete(self.collection, points_selector=m.FilterSelector(filter=self._filter(
+                m, db=db, video_id=video_id)), wait=True)
+
+    # -- channel records -------------------------------------------------------------------------
+
+    def channel_records(self, db: str, video_id: str | None = None) -> ChannelRecords:
+        check_db_name(db)
+        found: ChannelRecords = {}
+        for r in self._scroll("read channel records", {"db": db, "status": CHANNEL, "video_id": video_id}):
+            payload = r.payload or {}
+            found.setdefault(str(payload.get("video_id")), {})[str(payload.get("channel"))] = payload.get("record") or {}
+        return {vid: dict(sorted(channels.items())) for vid, channels in sorted(found.items())}
+
+    def record_channels(self, db: str, records: Mapping[str, Mapping[str, dict]], keep: bool = False) -> int:
+        check_db_name(db)
+        rows = [(db, vid, {"db": db, "video_id": vid, "status": CHANNEL, "channel": channel, "record": record})
+                for vid, channel, record in channel_rows(records)]
+        given = len(rows)
+        if keep and rows and self._exists():
+            with self._errors("read channel records"):
+                there = {str(p.id) for p in self.client.retrieve(
+                    self.collection, [row_id(db, vid, p["channel"]) for _, vid, p in rows], with_payload=False)}
+            rows = [row for row in rows if row_id(db, row[1], row[2]["channel"]) not in there]
+        self._upsert("record channels", rows)
+        return given
+
+    def forget_channels(self, db: str, video_id: str) -> None:
+        check_db_name(db)
+        if not self._exists():
+            return
+        with self._errors("forget channel records") as m:
+            self.client.delete(self.collection, points_selector=m.FilterSelector(filter=self._filter(
+                m, db=db, status=CHANNEL, video_id=video_id)), wait=True)
 
     def drop_database(self, db: str) -> int:
         check_db_name(db)
@@ -247,12 +292,14 @@ class ServerCatalog:
             return 0
         with self._errors("drop a database") as m:
             flt = self._filter(m, db=db)
-            n = self.client.count(self.collection, count_filter=flt, exact=True).count
+            rows = m.Filter(must=flt.must, must_not=[m.FieldCondition(key="status", match=m.MatchValue(value=CHANNEL))])
+            n = self.client.count(self.collection, count_filter=rows, exact=True).count
             self.client.delete(self.collection, points_selector=m.FilterSelector(filter=flt), wait=True)
         return int(n)
 
     def rename_database(self, old: str, new: str) -> int:
-        """Rows are keyed by (db, video): each is written under the new name, then the old ones deleted."""
+        """Rows are keyed by (db, video) (channel records by (db, video, channel)): each is written under
+        the new name, then the old ones deleted."""
         check_db_name(old)
         check_db_name(new)
         if any(True for _ in self._scroll("rename a database", {"db": new}, False)):

@@ -2,7 +2,9 @@
 
 One row per (database, video), keyed by both; an index on ``(db, status, source, video_id)``
 serves listing and paging, one on ``video_id`` the question "which databases hold this video",
-one on ``(db, status, n_shots)`` the counts (an index-only sum).
+one on ``(db, status, n_shots)`` the counts (an index-only sum). The table ``channels`` holds one
+row per (database, video, channel): the channel record as JSON (schema version 2 added it; a
+version-1 file gains the empty table when it opens).
 The file is in WAL mode with ``synchronous=NORMAL``: a commit survives the process being
 killed at any point; only a power cut can take back the last commits (then ``check --repair``
 finds the video's points without a row and rebuilds the row from the store and the artifacts).
@@ -23,7 +25,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,7 +33,15 @@ from pathlib import Path
 
 from pipeline.core import check_db_name, check_video_id, exclusive_lock, valid_db_name
 from pipeline.errors import CatalogError, ConfigError
-from pipeline.index.catalog.base import ENTRY_FIELDS, INDEXED, PENDING, CatalogTotals, VideoPage
+from pipeline.index.catalog.base import (
+    ENTRY_FIELDS,
+    INDEXED,
+    PENDING,
+    CatalogTotals,
+    ChannelRecords,
+    VideoPage,
+    channel_rows,
+)
 from pipeline.index.catalog.legacy import read_json_catalog
 from pipeline.index.layout import DataLayout
 from pipeline.records import IndexedVideo
@@ -39,7 +49,7 @@ from pipeline.records import IndexedVideo
 log = logging.getLogger(__name__)
 
 FILE = "catalog.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS videos (
     db TEXT NOT NULL,
@@ -59,6 +69,13 @@ CREATE TABLE IF NOT EXISTS videos (
 CREATE INDEX IF NOT EXISTS videos_listing ON videos (db, status, source, video_id);
 CREATE INDEX IF NOT EXISTS videos_by_id ON videos (video_id);
 CREATE INDEX IF NOT EXISTS videos_totals ON videos (db, status, n_shots);
+CREATE TABLE IF NOT EXISTS channels (
+    db TEXT NOT NULL,
+    video_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (db, video_id, channel)
+) WITHOUT ROWID;
 """
 COLUMNS = ", ".join(ENTRY_FIELDS)
 _UPSERT = (f"INSERT OR REPLACE INTO videos (db, status, {COLUMNS}) "
@@ -97,6 +114,18 @@ class VideoCatalog:
                 raise
             except sqlite3.DatabaseError as err:
                 raise self._error(action, err, db) from err
+
+    @contextmanager
+    def _write(self, action: str, db: str | None = None) -> Iterator[sqlite3.Connection]:
+        """:meth:`_sql` in one write transaction, rolled back on any error."""
+        with self._sql(action, db) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def _error(self, action: str, err: sqlite3.Error, db: str | None) -> CatalogError:
         text = str(err)
@@ -276,20 +305,46 @@ class VideoCatalog:
         rows = [self._row(db, INDEXED, self._relative(e)) for e in entries]
         for row in rows:
             check_video_id(row[2])
-        with self._sql("record videos", db) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(_UPSERT, rows)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._write("record videos", db) as conn:
+            conn.executemany(_UPSERT, rows)
         return len(rows)
 
     def forget(self, db: str, video_id: str) -> None:
         check_db_name(db)
-        with self._sql("forget a video", db) as conn:
+        with self._write("forget a video", db) as conn:
             conn.execute("DELETE FROM videos WHERE db = ? AND video_id = ?", (db, video_id))
+            conn.execute("DELETE FROM channels WHERE db = ? AND video_id = ?", (db, video_id))
+
+    # -- channel records -------------------------------------------------------------------------
+
+    def channel_records(self, db: str, video_id: str | None = None) -> ChannelRecords:
+        check_db_name(db)
+        where, args = ("db = ? AND video_id = ?", (db, video_id)) if video_id is not None else ("db = ?", (db,))
+        with self._sql("read channel records", db) as conn:
+            rows = conn.execute(f"SELECT video_id, channel, record FROM channels WHERE {where} "
+                                "ORDER BY video_id, channel", args).fetchall()
+        found: ChannelRecords = {}
+        for vid, channel, record in rows:
+            try:
+                found.setdefault(vid, {})[channel] = json.loads(record)
+            except ValueError as err:
+                raise CatalogError(self.file, f"is damaged (channel record {channel} of {vid}: {err}): "
+                                              f"{_repair_hint(db)}") from err
+        return found
+
+    def record_channels(self, db: str, records: Mapping[str, Mapping[str, dict]], keep: bool = False) -> int:
+        check_db_name(db)
+        rows = [(db, vid, channel, json.dumps(record, ensure_ascii=False))
+                for vid, channel, record in channel_rows(records)]
+        verb = "INSERT OR IGNORE" if keep else "INSERT OR REPLACE"
+        with self._write("record channels", db) as conn:
+            conn.executemany(f"{verb} INTO channels (db, video_id, channel, record) VALUES (?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def forget_channels(self, db: str, video_id: str) -> None:
+        check_db_name(db)
+        with self._sql("forget channel records", db) as conn:
+            conn.execute("DELETE FROM channels WHERE db = ? AND video_id = ?", (db, video_id))
 
     def databases(self) -> list[str]:
         with self._sql("list databases") as conn:
@@ -302,22 +357,20 @@ class VideoCatalog:
 
     def drop_database(self, db: str) -> int:
         check_db_name(db)
-        with self._sql("drop a database", db) as conn:
-            return conn.execute("DELETE FROM videos WHERE db = ?", (db,)).rowcount
+        with self._write("drop a database", db) as conn:
+            dropped = conn.execute("DELETE FROM videos WHERE db = ?", (db,)).rowcount
+            conn.execute("DELETE FROM channels WHERE db = ?", (db,))
+        return dropped
 
     def rename_database(self, old: str, new: str) -> int:
         check_db_name(old)
         check_db_name(new)
-        with self._sql("rename a database", old) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if conn.execute("SELECT 1 FROM videos WHERE db = ? LIMIT 1", (new,)).fetchone():
-                    raise ConfigError(f"the catalog already lists videos in database {new!r}: choose another name")
-                moved = conn.execute("UPDATE videos SET db = ? WHERE db = ?", (new, old)).rowcount
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._write("rename a database", old) as conn:
+            if conn.execute("SELECT 1 FROM videos WHERE db = ? LIMIT 1", (new,)).fetchone():
+                raise ConfigError(f"the catalog already lists videos in database {new!r}: choose another name")
+            moved = conn.execute("UPDATE videos SET db = ? WHERE db = ?", (new, old)).rowcount
+            conn.execute("DELETE FROM channels WHERE db = ?", (new,))  # records of no listed video
+            conn.execute("UPDATE channels SET db = ? WHERE db = ?", (new, old))
         return moved
 
 
