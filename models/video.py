@@ -27,7 +27,7 @@ import numpy as np
 
 from models.device import require, resolve_device
 from pipeline.errors import MediaError
-from pipeline.media import FRAME_JPEG_QUALITY, SIGNATURE_CELLS, DecodeOptions, FrameBatch
+from pipeline.media import FRAME_JPEG_QUALITY, SIGNATURE_CELLS, DecodeOptions, FrameBatch, batch_limit
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,9 @@ class TorchcodecDecoder:
                              limit=options.max_pixels)
         step = 1.0 / options.fps
         instants = np.arange(0.0, end - begin, step)
-        for first in range(0, len(instants), options.batch_size):
-            chunk = instants[first:first + options.batch_size]
+        first = 0
+        while first < len(instants):
+            chunk = instants[first:first + batch_limit(first, options.batch_size)]
             try:
                 frames = decoder.get_frames_played_at([begin + float(t) for t in chunk])
             except (RuntimeError, ValueError) as err:
@@ -79,6 +80,7 @@ class TorchcodecDecoder:
                             path, float(chunk[0]), err)
                 return
             yield self._batch(torch, first, frames, begin, options.short_side)
+            first += len(chunk)
 
     @staticmethod
     def _batch(torch, first: int, frames, begin: float, short_side: int) -> FrameBatch:

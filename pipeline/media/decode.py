@@ -63,6 +63,16 @@ class DecodeOptions:
             raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
 
 
+#: Frames in a video's first batch: a small one, so that the encoder starts while the rest of the
+#: first ``batch_size`` frames decode (a 32-frame first batch kept it waiting for 16 s of video).
+FIRST_BATCH = 4
+
+
+def batch_limit(first_index: int, batch_size: int) -> int:
+    """How many frames the batch that starts at ``first_index`` holds."""
+    return batch_size if first_index else min(batch_size, FIRST_BATCH)
+
+
 @dataclass(frozen=True)
 class FrameBatch:
     """Consecutive sampled frames: indices, timestamps and RGB ``uint8 (H, W, 3)`` images.
@@ -204,7 +214,7 @@ def iter_frames(path: str | Path, options: DecodeOptions = DecodeOptions()) -> I
             images.append(_to_rgb(frame, options.short_side))
             while next_time <= t + 1e-6:
                 next_time += step
-            if len(images) == options.batch_size:
+            if len(images) == batch_limit(index, options.batch_size):
                 yield FrameBatch(index, np.asarray(times), images)
                 index += len(images)
                 times, images = [], []
