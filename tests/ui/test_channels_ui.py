@@ -118,34 +118,40 @@ def test_fused_scores_a_minimum_score_and_a_then_b_over_the_channels(client, spe
     assert not any(p["point_id"] == speech_db[1] and p["then"]["point_id"] == speech_db[0] for p in none)
 
 
+WHY_WORDS = {"es": ("Encontrado por", "Lo que se dice", "Por qué aparece"),
+             "en": ("Found by", "What is said", "Why it came up")}
+
+
 @pytest.mark.browser
-def test_a_spoken_hit_in_the_browser_says_why_and_plays_from_the_moment(running_app, speech_db):
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_spoken_hit_in_the_browser_says_why_and_plays_from_the_moment(running_app, speech_db, lang):
     """The walk-through of a channel search: a Spanish query in the address bar, the card's reasons
-    with the query's words marked, "Más información", then "play from the spoken moment".
-    Screenshots: test-artifacts/ui-channels-es.png, ui-channels-why-es.png."""
+    with the query's words marked, "Más información", then "play from the spoken moment", in each
+    language. Screenshots: test-artifacts/ui-channels-{es,en}.png, ui-channels-why-{es,en}.png."""
     from urllib.parse import urlencode
 
+    found_by, speech, why = WHY_WORDS[lang]
     with chromium_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="es-ES")
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
-        page.goto(f"{running_app.url}?{urlencode({'db': 'canales', 'q': 'bidones Casablanca', 'lang': 'es'})}")
+        page.goto(f"{running_app.url}?{urlencode({'db': 'canales', 'q': 'bidones Casablanca', 'lang': lang})}")
         first = page.locator("#be-cards .be-card").first
         first.wait_for(timeout=60_000)
         text = first.inner_text()
-        assert "Encontrado por" in text and "Lo que se dice" in text
+        assert found_by in text and speech in text
         assert first.locator("mark", has_text="bidones").count() == 1  # the query's word, marked
         assert first.get_attribute("data-id") == speech_db[0]
         first.locator(".be-more").click()
         moment = page.locator("#be-moment")
         moment.wait_for(state="visible", timeout=30_000)
-        page.wait_for_function("() => (document.querySelector('#be-info')?.innerText || '').includes('Por qué aparece')",
+        page.wait_for_function("w => (document.querySelector('#be-info')?.innerText || '').includes(w)", arg=why,
                                timeout=30_000)
         assert "00:00:00.700" in moment.inner_text()  # where the query's word "bidones" is said
         moment.click()
         page.wait_for_function(
             "() => { const v = document.querySelector('#be-details video');"
             " return v && v.readyState >= 1 && Math.abs(v.currentTime - 0.7) < 0.3; }", timeout=30_000)
-        page.screenshot(path=str(ARTIFACTS / "ui-channels-es.png"), full_page=True)
-        page.locator("#be-info").screenshot(path=str(ARTIFACTS / "ui-channels-why-es.png"))  # scrolled into view
+        page.screenshot(path=str(ARTIFACTS / f"ui-channels-{lang}.png"), full_page=True)
+        page.locator("#be-info").screenshot(path=str(ARTIFACTS / f"ui-channels-why-{lang}.png"))  # scrolled into view
         assert not errors, errors
