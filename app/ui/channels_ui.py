@@ -35,11 +35,9 @@ def build_channel_controls(ctx) -> ChannelControls:
     channels = tx.bind(gr.CheckboxGroup(choices=choices, value=list(ALL_CHANNELS), label=tx("ch_channels"),
                                         info=tx("ch_channels_info"), elem_id="be-channels"),
                        label="ch_channels", info="ch_channels_info")
-    with gr.Accordion(tx("ch_weights"), open=False) as box:
-        tx.bind(box, label="ch_weights")
-        with gr.Row():
-            weights = [tx.bind(gr.Slider(0.0, WEIGHT_MAX, value=1.0, step=0.25, label=tx(f"ch_{c}"),
-                                         elem_id=f"be-weight-{c}"), label=f"ch_{c}") for c in ALL_CHANNELS]
+    with tx.accordion("ch_weights", open=False), gr.Row():
+        weights = [tx.bind(gr.Slider(0.0, WEIGHT_MAX, value=1.0, step=0.25, label=tx(f"ch_{c}"),
+                                     elem_id=f"be-weight-{c}"), label=f"ch_{c}") for c in ALL_CHANNELS]
     fusion = tx.bind(gr.Radio([(tx("ch_fusion_rrf"), "rrf"), (tx("ch_fusion_vector"), "vector")], value="rrf",
                               label=tx("ch_fusion"), elem_id="be-fusion"), label="ch_fusion")
     return ChannelControls(channels, weights, fusion)

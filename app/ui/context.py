@@ -53,6 +53,15 @@ class Texts:
         self._entries.append((component, {"props": props, "values": values or {}, "fmt": fmt}))
         return component
 
+    def accordion(self, key: str, help_key: str | None = None, **kwargs) -> gr.Accordion:
+        """A translated accordion (``with tx.accordion("refine", "refine_help", open=False): ...``),
+        its help text first inside it."""
+        box = self.bind(gr.Accordion(self(key), **kwargs), label=key)
+        if help_key:
+            with box:
+                self.bind(gr.Markdown(self(help_key)), value=help_key)
+        return box
+
     @property
     def components(self) -> list:
         return [component for component, _ in self._entries]

@@ -154,8 +154,7 @@ def build_analysis_tab(ctx: UiContext, config: gr.State, lang: gr.State, switch:
     with gr.Row():
         download = tx.bind(gr.File(label=tx("analysis_download"), interactive=False, visible=False,
                                    elem_id="be-an-download"), label="analysis_download")
-    with gr.Accordion(tx("analysis_json"), open=False) as box:
-        tx.bind(box, label="analysis_json")
+    with tx.accordion("analysis_json", open=False):
         json_out = gr.JSON(elem_id="be-an-json")
 
     outputs = [summary, shots, json_out, download]

@@ -120,8 +120,7 @@ def _query_inputs(ctx: UiContext) -> SearchTab:
                                    sources=["upload", "clipboard"], height=180, scale=2, min_width=240,
                                    elem_id="be-image"), {"mb": ctx.ui.max_upload_mb}, label="query_image")
     then = build_then_box(ctx)
-    with gr.Accordion(tx("options"), open=False) as options:
-        tx.bind(options, label="options")
+    with tx.accordion("options", open=False):
         with gr.Row():
             weight = tx.bind(gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=tx("image_weight"),
                                        info=tx("image_weight_info"), elem_id="be-weight"),
@@ -181,9 +180,7 @@ class RefineBox:
 
 def _refine_box(ctx: UiContext) -> RefineBox:
     tx = ctx.texts
-    with gr.Accordion(tx("refine"), open=False, elem_id="be-refine-box") as box:
-        tx.bind(box, label="refine")
-        tx.bind(gr.Markdown(tx("refine_help")), value="refine_help")
+    with tx.accordion("refine", "refine_help", open=False, elem_id="be-refine-box"):
         with gr.Row():
             relevant = tx.bind(gr.CheckboxGroup(choices=[], label=tx("relevant"), elem_id="be-relevant"),
                                label="relevant")
@@ -209,12 +206,9 @@ class Exports:
 
 def _selection_and_exports(ctx: UiContext) -> Exports:
     tx = ctx.texts
-    with gr.Accordion(tx("basket_title"), open=True, elem_id="be-basket-box") as box:
-        tx.bind(box, label="basket_title")
-        tx.bind(gr.Markdown(tx("basket_help")), value="basket_help")
+    with tx.accordion("basket_title", "basket_help", open=True, elem_id="be-basket-box"):
         basket_view = gr.HTML("", js_on_load=CARDS_JS, elem_id="be-basket")
-    with gr.Accordion(tx("export_title"), open=True, elem_id="be-export-box") as box:
-        tx.bind(box, label="export_title")
+    with tx.accordion("export_title", open=True, elem_id="be-export-box"):
         with gr.Row():
             fmt = tx.bind(gr.Radio([(tx(f"fmt_{f}"), f) for f in FORMATS], value=DEFAULT_PREFS["fmt"],
                                    label=tx("export_format"), elem_id="be-fmt"),
@@ -268,8 +262,7 @@ def build_search_tab(ctx: UiContext, db: gr.Dropdown, lang: gr.State) -> SearchV
         d = _details(ctx)
     refine_box = _refine_box(ctx)
     ex = _selection_and_exports(ctx)
-    with gr.Accordion(tx("results_json"), open=False) as json_box:
-        tx.bind(json_box, label="results_json")
+    with tx.accordion("results_json", open=False):
         json_out = gr.JSON()
 
     named = {"cards": cards, "status": status, "records": records, "query": query, "relevant": refine_box.relevant,

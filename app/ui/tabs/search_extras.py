@@ -79,9 +79,7 @@ class DetailTools:
 def build_then_box(ctx: UiContext) -> ThenBox:
     """The second query box, B of "A, then B within N seconds" (collapsed: a plain search by default)."""
     tx = ctx.texts
-    with gr.Accordion(tx("vb_then_box"), open=False, elem_id="be-then-box") as box:
-        tx.bind(box, label="vb_then_box")
-        tx.bind(gr.Markdown(tx("vb_then_help")), value="vb_then_help")
+    with tx.accordion("vb_then_box", "vb_then_help", open=False, elem_id="be-then-box"):
         with gr.Row(equal_height=True):
             text = tx.bind(gr.Textbox(label=tx("vb_then_text"), placeholder=tx("vb_then_placeholder"), lines=2,
                                       scale=3, elem_id="be-then"), label="vb_then_text", placeholder="vb_then_placeholder")
