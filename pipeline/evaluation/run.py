@@ -229,8 +229,9 @@ def channel_search(store: VectorStore, db: str, encoder: ImageTextEncoder, embed
     (``options``: ``depth``, ``rrf_k``... of :func:`~pipeline.search.search_channels`)."""
     def search(query: Query, k: int, one_per_video: bool) -> list[SearchHit]:
         request = replace(query, k=k, one_per_video=one_per_video)
-        return search_channels(store, encoder, db, request, embedder,
-                               text_encoder=text_encoder if request.text else None, **options).hits
+        return search_channels(store, encoder, db, request, embedder,  # ranks only: no reasons to show
+                               text_encoder=text_encoder if request.text else None, explain_hits=False,
+                               **options).hits
 
     return search
 

@@ -170,9 +170,11 @@ def plan_query(query: Query, have: DatabaseChannels, encoder: ImageTextEncoder |
 def search_channels(store: VectorStore, encoder: ImageTextEncoder | None, db: str, query: Query,
                     embedder: TextEmbedder | None = None, *, text_encoder: TextEncoder | None = None,
                     visual_vector: np.ndarray | None = None, exclude_ids: Sequence[str] = (), depth: int = DEPTH,
-                    rrf_k: int = RRF_K, bm25: Bm25Encoder = BM25) -> SearchResult:
+                    rrf_k: int = RRF_K, bm25: Bm25Encoder = BM25, explain_hits: bool = True) -> SearchResult:
     """Search ``db`` with every channel ``query`` asks for that the database holds, fused in Qdrant;
-    every hit explains itself (channels and ranks, highlighted snippets, the spoken moment).
+    with ``explain_hits`` every hit explains itself (channels and ranks, highlighted snippets, the
+    spoken moment), which runs each ranking a second time; without it (evaluation) the fused query
+    is Qdrant's prefetch + fusion query alone.
     ``text_encoder`` encodes the visual channel's text (a query encoder into the encoder's space),
     checked with the encoder against the vectors the database records (a mismatch is refused);
     ``visual_vector`` replaces the visual query (relevance feedback); ``exclude_ids`` drops shots."""
@@ -202,14 +204,17 @@ def search_channels(store: VectorStore, encoder: ImageTextEncoder | None, db: st
         rankings = {leaf.label: [p.id for p in points]}
     else:
         result = store.fused_query(db, plan, k=query.k, depth=max(depth, query.k), video_ids=query.video_ids,
-                                   exclude_ids=exclude_ids, one_per_video=query.one_per_video, rrf_k=rrf_k)
+                                   exclude_ids=exclude_ids, one_per_video=query.one_per_video, rrf_k=rrf_k,
+                                   ranks=explain_hits)
         best = rrf_best([p.weight for p in plan], rrf_k) or 1.0
         points = [replace(p, score=p.score / best) for p in result.points]
         rankings = result.rankings
     for note in notes:
         log.info("%s", note)
-    return SearchResult(explain(to_hits(points), points, rankings, query.text or "", used, bm25), used, missing,
-                        tuple(notes), planned.words_only, planned.meaning_error)
+    hits = to_hits(points)
+    if explain_hits and rankings is not None:
+        hits = explain(hits, points, rankings, query.text or "", used, bm25)
+    return SearchResult(hits, used, missing, tuple(notes), planned.words_only, planned.meaning_error)
 
 
 def search(store: VectorStore, encoder: ImageTextEncoder, db: str, query: Query, text_encoder: TextEncoder | None = None,

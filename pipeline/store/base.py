@@ -99,10 +99,11 @@ class Prefetch:
 @dataclass(frozen=True)
 class FusedResult:
     """A fused query's answer: the fused points, best first, and each leaf ranking's ids, best
-    first (``rankings[label]``), so that every hit can say which rankings found it and where."""
+    first (``rankings[label]``), so that every hit can say which rankings found it and where;
+    ``rankings`` is None when the query did not ask for them (``ranks=False``)."""
 
     points: list[StoredPoint]
-    rankings: dict[str, list[str]]
+    rankings: dict[str, list[str]] | None
 
 
 @dataclass(frozen=True)
@@ -255,10 +256,11 @@ class VectorStore(Protocol):
 
     def fused_query(self, name: str, prefetches: Sequence[Prefetch], k: int, depth: int = 100,
                     video_ids: Sequence[str] | None = None, exclude_ids: Sequence[str] = (),
-                    one_per_video: bool = False, rrf_k: int = 2) -> FusedResult:
+                    one_per_video: bool = False, rrf_k: int = 2, ranks: bool = True) -> FusedResult:
         """Weighted reciprocal-rank fusion of the prefetches, computed by Qdrant's query API
         (prefetches, then ``Fusion.Rrf(k, weights)``), best first. Each leaf ranking fetches
-        ``depth`` points. See :func:`pipeline.store.common.fused_search` for how it runs."""
+        ``depth`` points. ``ranks`` also returns each leaf ranking (what explains the hits), at the
+        cost of running the leaves a second time. See :func:`pipeline.store.common.fused_search`."""
         ...
 
     def flush(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -139,34 +140,36 @@ def check_prefetches(name: str, dense: dict[str, int], sparse: Sequence[str], pr
     return leaves
 
 
-def fused_search(rank_leaves: Callable[[int], dict[str, list[str]]],
-                 fuse: Callable[[Sequence[str], int, int], list[StoredPoint]],
-                 k: int, depth: int, one_per_video: bool) -> FusedResult:
+def fused_search(run: Callable[[int, int, bool, bool], tuple[list[StoredPoint], dict[str, list[str]] | None]],
+                 payloads: Callable[[Sequence[str]], dict[str, dict]], n_leaves: int, k: int, depth: int,
+                 one_per_video: bool, ranks: bool) -> FusedResult:
     """The procedure behind every backend's ``fused_query``.
 
-    1. ``rank_leaves(depth)``: every leaf ranking, top ``depth`` ids each, in one batch request;
-       they say which rankings found each hit, and where.
-    2. ``fuse(candidates, limit, depth)``: Qdrant's own prefetch + weighted-RRF query, with every
-       prefetch restricted (``has_id``) to the union of the leaf rankings. Each leaf's top ``depth``
-       lies in that union, so the restricted fusion ranks exactly as an unrestricted one would,
-       while the expensive searches run once (step 1), not twice.
+    ``run(limit, depth, ranks, video_only)`` sends one batch to Qdrant: the fusion request (every
+    leaf ranking fetched ``depth`` deep as a prefetch, then weighted RRF, ``limit`` points back)
+    and, when ``ranks``, each leaf ranking on its own, so that every hit can say which rankings
+    found it and where. Without ``ranks`` the fused query is Qdrant's single prefetch + fusion
+    query and nothing more: what costs a query is scanning the vectors, and the leaf rankings scan
+    them a second time (Qdrant Edge runs a batch one request after the other, holding the GIL).
 
-    ``one_per_video`` keeps the best-fused shot of each video; when fewer than k videos come out
-    and some ranking was cut at ``depth``, both steps run again four times deeper."""
+    ``one_per_video`` asks for the whole fused list (at most ``n_leaves * depth`` points) with only
+    ``video_id`` in the payloads (``video_only``), keeps the best-fused shot of each video and reads
+    the full payloads of those (``payloads(ids)``). When fewer than k videos come out and a
+    ranking may have been cut at ``depth``, it runs again four times deeper."""
     depth = max(depth, k)
     while True:
-        rankings = rank_leaves(depth)
-        candidates = sorted({i for ranking in rankings.values() for i in ranking})
-        if not candidates:
-            return FusedResult([], rankings)
-        limit = len(candidates) if one_per_video else min(k, len(candidates))
-        points = fuse(candidates, limit, depth)
+        limit = n_leaves * depth if one_per_video else k
+        points, rankings = run(limit, depth, ranks, one_per_video)
         if not one_per_video:
             return FusedResult(points[:k], rankings)
         best: dict[str, StoredPoint] = {}
         for point in points:
             best.setdefault(str(point.payload.get("video_id", point.id)), point)
-        cut = any(len(ranking) >= depth for ranking in rankings.values())
+        # a ranking was cut when it filled its depth; without the rankings, only a fused list shorter
+        # than the depth proves that none was
+        cut = any(len(r) >= depth for r in rankings.values()) if rankings is not None else len(points) >= depth
         if len(best) >= k or not cut or depth >= MAX_DEPTH:
-            return FusedResult(list(best.values())[:k], rankings)
+            chosen = list(best.values())[:k]
+            full = payloads([p.id for p in chosen])
+            return FusedResult([replace(p, payload=full.get(p.id, p.payload)) for p in chosen], rankings)
         depth = min(MAX_DEPTH, depth * 4)

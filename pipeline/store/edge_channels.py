@@ -8,8 +8,9 @@ error translation), ``_get(name)`` (the open collection), ``_remember_sparse(c, 
 ``_writable(action, extra_bytes)``: every write here, like the store's own, is refused in
 read-only mode or when it would leave less than the disk margin free (its bytes estimated as the
 store estimates an upsert's: vectors and payload, times the WAL + segment + index overhead).
-Fused queries follow :func:`pipeline.store.common.fused_search`: one ``query_batch`` for the
-leaf rankings, then Edge's own prefetch + ``Fusion.Rrf(k, weights)`` query.
+Fused queries follow :func:`pipeline.store.common.fused_search`: one ``query_batch`` holding
+Edge's own prefetch + ``Fusion.Rrf(k, weights)`` query and, when the ranks are asked for, the
+leaf rankings.
 """
 
 from __future__ import annotations
@@ -116,48 +117,46 @@ class EdgeChannelsMixin:
 
     def fused_query(self, name: str, prefetches: Sequence[Prefetch], k: int, depth: int = 100,
                     video_ids: Sequence[str] | None = None, exclude_ids: Sequence[str] = (),
-                    one_per_video: bool = False, rrf_k: int = 2) -> FusedResult:
+                    one_per_video: bool = False, rrf_k: int = 2, ranks: bool = True) -> FusedResult:
         c = self._get(name)
         leaves = check_prefetches(name, c.vectors, c.sparse, prefetches, k)
         if video_ids is not None and len(video_ids) == 0:
-            return FusedResult([], {leaf.label: [] for leaf in leaves})
+            return FusedResult([], {leaf.label: [] for leaf in leaves} if ranks else None)
         qe = self._api()
-        dense = self._dense_params(c, depth)
+        flt = _filter(qe, video_ids, exclude_ids)
 
-        def params(leaf: Prefetch) -> Any:
-            # the sparse inverted index is exact already (exact=True would scan every point)
-            return None if isinstance(leaf.query, SparseVector) else dense
+        def run(limit: int, depth_now: int, with_ranks: bool, video_only: bool
+                ) -> tuple[list[StoredPoint], dict[str, list[str]] | None]:
+            dense = self._dense_params(c, depth_now)
 
-        def rank_leaves(limit: int) -> dict[str, list[str]]:
-            flt = _filter(qe, video_ids, exclude_ids)
-            requests = [qe.QueryRequest(limit=limit, query=_nearest(qe, leaf), filter=flt, with_payload=False,
-                                        with_vector=False, params=params(leaf)) for leaf in leaves]
-            with self._errors("search", name):
-                answers = c.shard.query_batch(qe.QueryBatchRequest(requests))
-            return {leaf.label: [str(h.id) for h in hits] for leaf, hits in zip(leaves, answers, strict=True)}
-
-        def fuse(candidates: Sequence[str], limit: int, depth_now: int) -> list[StoredPoint]:
-            # the has_id filter leaves a few hundred points, which Qdrant scores directly: forcing exact or
-            # HNSW search over the whole segment made this step 2x slower; int8 segments are rescored as
-            # the leaf rankings were, so that the fusion sees the same order
-            rescore = dense if c.sealed_segments else None
+            def params(leaf: Prefetch) -> Any:
+                # the sparse inverted index is exact already (exact=True would scan every point)
+                return None if isinstance(leaf.query, SparseVector) else dense
 
             def node(p: Prefetch) -> Any:
                 if not p.children:
-                    return qe.Prefetch(depth_now, query=_nearest(qe, p),
-                                       params=None if isinstance(p.query, SparseVector) else rescore)
+                    return qe.Prefetch(depth_now, query=_nearest(qe, p), params=params(p))
                 return qe.Prefetch(depth_now, query=qe.Fusion.Rrf(rrf_k, [ch.weight for ch in p.children]),
                                    prefetches=[node(ch) for ch in p.children])
 
-            request = qe.QueryRequest(limit=limit, prefetches=[node(p) for p in prefetches],
-                                      query=qe.Fusion.Rrf(rrf_k, [p.weight for p in prefetches]),
-                                      filter=_filter(qe, video_ids, exclude_ids, candidates),
-                                      with_payload=True, with_vector=False)
-            with self._errors("fuse rankings", name):
-                hits = c.shard.query(request)
-            return [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
+            payload = qe.PayloadSelector.Include(["video_id"]) if video_only else True
+            requests = [qe.QueryRequest(limit=limit, prefetches=[node(p) for p in prefetches], filter=flt,
+                                        query=qe.Fusion.Rrf(rrf_k, [p.weight for p in prefetches]),
+                                        with_payload=payload, with_vector=False)]
+            if with_ranks:  # the same leaves, each on its own: the same params, so the same order
+                requests += [qe.QueryRequest(limit=depth_now, query=_nearest(qe, leaf), filter=flt, with_payload=False,
+                                             with_vector=False, params=params(leaf)) for leaf in leaves]
+            with self._errors("search", name):
+                hits, *answers = c.shard.query_batch(qe.QueryBatchRequest(requests))
+            points = [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
+            if not with_ranks:
+                return points, None
+            return points, {leaf.label: [str(h.id) for h in found] for leaf, found in zip(leaves, answers, strict=True)}
 
-        return fused_search(rank_leaves, fuse, k, depth, one_per_video)
+        def payloads(ids: Sequence[str]) -> dict[str, dict]:
+            return {p.id: p.payload for p in self.retrieve(name, ids)}
+
+        return fused_search(run, payloads, len(leaves), k, depth, one_per_video, ranks)
 
 
 def _nearest(qe: Any, leaf: Prefetch) -> Any:
@@ -166,10 +165,7 @@ def _nearest(qe: Any, leaf: Prefetch) -> Any:
     return qe.Query.Nearest(query, using=leaf.using)
 
 
-def _filter(qe: Any, video_ids: Sequence[str] | None, exclude_ids: Sequence[str],
-            only_ids: Sequence[str] | None = None) -> Any:
+def _filter(qe: Any, video_ids: Sequence[str] | None, exclude_ids: Sequence[str]) -> Any:
     must = [qe.FieldCondition("video_id", match=qe.MatchAny(list(video_ids)))] if video_ids is not None else []
-    if only_ids is not None:
-        must.append(qe.HasIdCondition({str(i) for i in only_ids}))
     must_not = [qe.HasIdCondition({str(i) for i in exclude_ids})] if exclude_ids else []
     return qe.Filter(must=must, must_not=must_not) if must or must_not else None

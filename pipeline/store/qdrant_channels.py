@@ -8,9 +8,9 @@ because qdrant-client's local mode would need fastembed for it and the two backe
 same points. The server applies the IDF modifier itself, as Edge and local mode do.
 
 The store supplies ``_api()`` (``qdrant_client.models``), ``_errors(action, name)``, ``_require``,
-``_known`` and ``_client``. Fused queries follow :func:`pipeline.store.common.fused_search`:
-``query_batch_points`` for the leaf rankings, then ``query_points`` with prefetches and
-``RrfQuery(Rrf(k, weights))``.
+``_known`` and ``_client``. Fused queries follow :func:`pipeline.store.common.fused_search`: one ``query_batch_points``
+round trip holding the prefetch + ``RrfQuery(Rrf(k, weights))`` query and, when the ranks are
+asked for, the leaf rankings.
 """
 
 from __future__ import annotations
@@ -95,36 +95,40 @@ class QdrantChannelsMixin:
 
     def fused_query(self, name: str, prefetches: Sequence[Prefetch], k: int, depth: int = 100,
                     video_ids: Sequence[str] | None = None, exclude_ids: Sequence[str] = (),
-                    one_per_video: bool = False, rrf_k: int = 2) -> FusedResult:
+                    one_per_video: bool = False, rrf_k: int = 2, ranks: bool = True) -> FusedResult:
         leaves = check_prefetches(name, self._known(name), self.sparse_names(name), prefetches, k)
         if video_ids is not None and len(video_ids) == 0:
-            return FusedResult([], {leaf.label: [] for leaf in leaves})
+            return FusedResult([], {leaf.label: [] for leaf in leaves} if ranks else None)
         m = self._api()
+        flt = _filter(m, video_ids, exclude_ids)
 
-        def rank_leaves(limit: int) -> dict[str, list[str]]:
-            flt = _filter(m, video_ids, exclude_ids)
-            requests = [m.QueryRequest(query=_query(m, leaf), using=leaf.using, filter=flt, limit=limit,
-                                       with_payload=False, with_vector=False) for leaf in leaves]
-            with self._errors("search", name):
-                answers = self._client.query_batch_points(name, requests=requests)
-            return {leaf.label: [str(p.id) for p in answer.points]
-                    for leaf, answer in zip(leaves, answers, strict=True)}
-
-        def fuse(candidates: Sequence[str], limit: int, depth_now: int) -> list[StoredPoint]:
+        def run(limit: int, depth_now: int, with_ranks: bool, video_only: bool
+                ) -> tuple[list[StoredPoint], dict[str, list[str]] | None]:
             def node(p: Prefetch) -> Any:
                 if not p.children:
                     return m.Prefetch(query=_query(m, p), using=p.using, limit=depth_now)
                 return m.Prefetch(prefetch=[node(ch) for ch in p.children], limit=depth_now,
                                   query=m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=[ch.weight for ch in p.children])))
 
-            with self._errors("fuse rankings", name):
-                hits = self._client.query_points(
-                    name, prefetch=[node(p) for p in prefetches], limit=limit, with_payload=True,
-                    query=m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=[p.weight for p in prefetches])),
-                    query_filter=_filter(m, video_ids, exclude_ids, candidates)).points
-            return [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
+            requests = [m.QueryRequest(prefetch=[node(p) for p in prefetches], filter=flt, limit=limit,
+                                       query=m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=[p.weight for p in prefetches])),
+                                       with_payload=["video_id"] if video_only else True, with_vector=False)]
+            if with_ranks:
+                requests += [m.QueryRequest(query=_query(m, leaf), using=leaf.using, filter=flt, limit=depth_now,
+                                            with_payload=False, with_vector=False) for leaf in leaves]
+            with self._errors("search", name):
+                fused, *answers = self._client.query_batch_points(name, requests=requests)
+            points = [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score))
+                      for h in fused.points]
+            if not with_ranks:
+                return points, None
+            return points, {leaf.label: [str(p.id) for p in answer.points]
+                            for leaf, answer in zip(leaves, answers, strict=True)}
 
-        return fused_search(rank_leaves, fuse, k, depth, one_per_video)
+        def payloads(ids: Sequence[str]) -> dict[str, dict]:
+            return {p.id: p.payload for p in self.retrieve(name, ids)}
+
+        return fused_search(run, payloads, len(leaves), k, depth, one_per_video, ranks)
 
 
 def _query(m: Any, leaf: Prefetch) -> Any:
@@ -133,10 +137,7 @@ def _query(m: Any, leaf: Prefetch) -> Any:
     return np.asarray(leaf.query, dtype=np.float32).ravel().tolist()
 
 
-def _filter(m: Any, video_ids: Sequence[str] | None, exclude_ids: Sequence[str],
-            only_ids: Sequence[str] | None = None) -> Any:
+def _filter(m: Any, video_ids: Sequence[str] | None, exclude_ids: Sequence[str]) -> Any:
     must = [m.FieldCondition(key="video_id", match=m.MatchAny(any=list(video_ids)))] if video_ids is not None else []
-    if only_ids is not None:
-        must.append(m.HasIdCondition(has_id=[str(i) for i in only_ids]))
     must_not = [m.HasIdCondition(has_id=[str(i) for i in exclude_ids])] if exclude_ids else []
     return m.Filter(must=must or None, must_not=must_not or None) if must or must_not else None

@@ -109,6 +109,18 @@ def test_one_query_finds_the_written_and_the_said_and_says_why(archive, tiny_enc
     assert "conferencia" in {speech.text[a:b].lower() for a, b in speech.spans}
 
 
+def test_unexplained_search_ranks_the_same_and_carries_no_reasons(archive, tiny_encoder, models):
+    """What evaluation runs: Qdrant's fused query alone, the same ranking and scores, no reasons."""
+    from pipeline.search import Query, search_channels
+
+    query = Query(text="bidón Casablanca conferencia", k=4)
+    explained = search_channels(archive["store"], tiny_encoder, "db", query, models.embedder)
+    bare = search_channels(archive["store"], tiny_encoder, "db", query, models.embedder, explain_hits=False)
+    assert [(h.point_id, round(h.score, 6)) for h in bare.hits] == [(h.point_id, round(h.score, 6))
+                                                                     for h in explained.hits]
+    assert any(h.matches for h in explained.hits) and not any(h.matches or h.snippets for h in bare.hits)
+
+
 def test_an_english_query_finds_spanish_speech_by_meaning(archive, tiny_encoder, models):
     from pipeline.search import Query, search_channels
 

@@ -181,6 +181,23 @@ def test_one_per_video_the_video_filter_and_exclusions(store, data, bm25):
     assert store.fused_query(store.db, plan, k=3, video_ids=[]).points == []
 
 
+def test_without_ranks_the_fused_query_answers_the_same(store, data, bm25):
+    """``ranks=False`` is Qdrant's prefetch + fusion query alone: the same points, scores and
+    payloads, grouped or not, filtered or not; only the leaf rankings are left out."""
+    plan = _plan(bm25, data, "bidón conferencia tren", 7, (1.0, 0.6))
+    keep = [data["payloads"][0]["video_id"], data["payloads"][9]["video_id"], data["payloads"][20]["video_id"]]
+    for options in ({"k": 10}, {"k": 4, "one_per_video": True}, {"k": 6, "video_ids": keep, "exclude_ids": [data["ids"][7]]},
+                    {"k": 3, "one_per_video": True, "depth": 5}):
+        ranked = store.fused_query(store.db, plan, ranks=True, **options)
+        bare = store.fused_query(store.db, plan, ranks=False, **options)
+        assert bare.rankings is None and ranked.rankings
+        assert [(p.id, round(p.score, 6)) for p in bare.points] == [(p.id, round(p.score, 6)) for p in ranked.points]
+        assert [p.payload for p in bare.points] == [p.payload for p in ranked.points]
+        assert all("speech_text" in p.payload or "shot_index" in p.payload for p in bare.points), "full payloads"
+        assert len(bare.points) == options["k"]
+    assert store.fused_query(store.db, plan, k=3, video_ids=[], ranks=False).rankings is None
+
+
 def test_malformed_fused_queries_are_refused(store, data, bm25):
     with pytest.raises(QueryError, match="sparse"):
         store.fused_query(store.db, [Prefetch("x", "ocr-bm25", bm25.query("perro"))], k=3)
