@@ -178,6 +178,11 @@ def test_one_per_video_the_video_filter_and_exclusions(store, data, bm25):
     filtered = store.fused_query(store.db, plan, k=10, video_ids=keep, exclude_ids=[top])
     assert filtered.points and {p.payload["video_id"] for p in filtered.points} <= set(keep)
     assert top not in {p.id for p in filtered.points}
+    # the filter applies inside every prefetch (not after the fusion): the fused scores are the RRF of
+    # the filtered leaf rankings, and the list is as long as those rankings allow
+    assert all(set(r) <= {p.id for p in store.scroll(store.db) if p.payload["video_id"] in keep} - {top}
+               for r in filtered.rankings.values())
+    _check_fused(filtered, _expected(plan, filtered.rankings, 2, 100), 10)
     assert store.fused_query(store.db, plan, k=3, video_ids=[]).points == []
 
 
