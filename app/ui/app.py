@@ -9,8 +9,10 @@ the store cleanly.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
+import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -222,13 +224,15 @@ def start(settings: Settings, ui: UiSettings, services: Services | None = None) 
 
 
 def _interrupt_on_sigterm() -> None:
-    """``docker stop`` sends SIGTERM: make it the Ctrl+C that ``launch()`` already handles."""
+    """``docker stop`` sends SIGTERM: make it the Ctrl+C that ``launch()`` already handles. And
+    ``kill -USR1 <pid>`` prints every thread's stack to stderr, for a server that seems stuck."""
 
     def handler(signum, frame):
         raise KeyboardInterrupt
 
     try:
         signal.signal(signal.SIGTERM, handler)
+        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     except ValueError:  # not the main thread (an embedding program): its own signals apply
         log.debug("SIGTERM handler not installed: not in the main thread")
 

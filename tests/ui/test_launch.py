@@ -30,9 +30,34 @@ def test_python_m_app_serves_the_page_and_exits_zero_on_interrupt(tmp_path, tiny
         assert "Describe the scene in words" in str(config)  # BUSCA_LANG=en
     finally:
         process.send_signal(stop)
-        output, _ = process.communicate(timeout=30)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # say where it hangs: the app prints its threads' stacks on SIGUSR1
+            process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            process.kill()
+            pytest.fail(f"the app did not stop within 30 s of {stop.name}; its threads:\n{process.communicate()[0]}")
     assert process.returncode == 0, output  # SIGTERM's default would give -15, the store left open
     assert f"http://127.0.0.1:{port}" in output
+
+
+@pytest.mark.slow
+def test_sigusr1_prints_the_threads_and_the_app_goes_on(tmp_path, tiny_clip_dir, port):
+    env = {**os.environ, "BUSCA_DATA_DIR": str(tmp_path / "data"), "BUSCA_CLIP_MODEL": f"local-dir:{tiny_clip_dir}",
+           "BUSCA_DEVICE": "cpu", "BUSCA_PORT": str(port), "BUSCA_LANG": "en", "BUSCA_AUTH": ""}
+    process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for_page(f"http://127.0.0.1:{port}/", process, timeout=90)
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        assert process.poll() is None, "SIGUSR1 stopped the app"
+        assert "BuscaEscenas" in _wait_for_page(f"http://127.0.0.1:{port}/", process, timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "Thread 0x" in output and "(most recent call first)" in output, output
 
 
 def _wait_for_page(url: str, process: subprocess.Popen, timeout: float) -> str:
