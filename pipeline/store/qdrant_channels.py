@@ -8,9 +8,9 @@ because qdrant-client's local mode would need fastembed for it and the two backe
 same points. The server applies the IDF modifier itself, as Edge and local mode do.
 
 The store supplies ``_api()`` (``qdrant_client.models``), ``_errors(action, name)``, ``_require``,
-``_known`` and ``_client``. Fused queries follow :func:`pipeline.store.common.fused_search`: one ``query_batch_points``
-round trip holding the prefetch + ``RrfQuery(Rrf(k, weights))`` query and, when the ranks are
-asked for, the leaf rankings.
+``_known`` and ``_client``. Fused queries follow :func:`pipeline.store.common.fused_search`: one
+``query_batch_points`` round trip holding the prefetch + ``RrfQuery(Rrf(k, weights))`` query and,
+when the ranks are asked for, the leaf rankings.
 """
 
 from __future__ import annotations
