@@ -224,7 +224,9 @@ def start(settings: Settings, ui: UiSettings, services: Services | None = None) 
 
 
 def _interrupt_on_sigterm() -> None:
-    """``docker stop`` sends SIGTERM: make it the Ctrl+C that ``launch()`` already handles. And
+    """``docker stop`` sends SIGTERM: make it the Ctrl+C that ``launch()`` already handles. SIGINT
+    is set too: a process started in the background (``&`` in a script, ``nohup``) inherits SIGINT
+    ignored, and Python then never raises KeyboardInterrupt, so ``kill -INT`` did nothing. And
     ``kill -USR1 <pid>`` prints every thread's stack to stderr, for a server that seems stuck."""
 
     def handler(signum, frame):
@@ -232,6 +234,7 @@ def _interrupt_on_sigterm() -> None:
 
     try:
         signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
         faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     except ValueError:  # not the main thread (an embedding program): its own signals apply
         log.debug("SIGTERM handler not installed: not in the main thread")

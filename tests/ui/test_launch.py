@@ -42,6 +42,29 @@ def test_python_m_app_serves_the_page_and_exits_zero_on_interrupt(tmp_path, tiny
 
 
 @pytest.mark.slow
+def test_sigint_stops_the_app_even_when_started_with_sigint_ignored(tmp_path, tiny_clip_dir, port):
+    """What a background start (``&`` in a script, ``nohup``) gives the app: SIGINT ignored, which
+    Python keeps (no KeyboardInterrupt ever); ``kill -INT`` must still stop it cleanly."""
+    env = {**os.environ, "BUSCA_DATA_DIR": str(tmp_path / "data"), "BUSCA_CLIP_MODEL": f"local-dir:{tiny_clip_dir}",
+           "BUSCA_DEVICE": "cpu", "BUSCA_PORT": str(port), "BUSCA_LANG": "en", "BUSCA_AUTH": ""}
+    command = ["bash", "-c", f"trap '' INT; exec {sys.executable} -m app"]  # the child inherits SIGINT ignored
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for_page(f"http://127.0.0.1:{port}/", process, timeout=90)
+        ignored = int(next(line.split()[1] for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+                           if line.startswith("SigIgn:")), 16)
+        assert not ignored & (1 << (signal.SIGINT - 1)), "the app should catch SIGINT itself"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail(f"SIGINT did not stop the app: {process.communicate()[0]}")
+    assert process.returncode == 0, output
+
+
+@pytest.mark.slow
 def test_sigusr1_prints_the_threads_and_the_app_goes_on(tmp_path, tiny_clip_dir, port):
     env = {**os.environ, "BUSCA_DATA_DIR": str(tmp_path / "data"), "BUSCA_CLIP_MODEL": f"local-dir:{tiny_clip_dir}",
            "BUSCA_DEVICE": "cpu", "BUSCA_PORT": str(port), "BUSCA_LANG": "en", "BUSCA_AUTH": ""}
@@ -55,7 +78,11 @@ def test_sigusr1_prints_the_threads_and_the_app_goes_on(tmp_path, tiny_clip_dir,
         assert "BuscaEscenas" in _wait_for_page(f"http://127.0.0.1:{port}/", process, timeout=10)
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     assert process.returncode == 0, output
     assert "Thread 0x" in output and "(most recent call first)" in output, output
 
