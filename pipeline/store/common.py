@@ -140,26 +140,27 @@ def check_prefetches(name: str, dense: dict[str, int], sparse: Sequence[str], pr
     return leaves
 
 
-def fused_search(run: Callable[[int, int, bool, bool], tuple[list[StoredPoint], dict[str, list[str]] | None]],
+def fused_search(run: Callable[[int, int], tuple[list[StoredPoint], dict[str, list[str]] | None]],
                  payloads: Callable[[Sequence[str]], dict[str, dict]], n_leaves: int, k: int, depth: int,
-                 one_per_video: bool, ranks: bool) -> FusedResult:
+                 one_per_video: bool) -> FusedResult:
     """The procedure behind every backend's ``fused_query``.
 
-    ``run(limit, depth, ranks, video_only)`` sends one batch to Qdrant: the fusion request (every
-    leaf ranking fetched ``depth`` deep as a prefetch, then weighted RRF, ``limit`` points back)
-    and, when ``ranks``, each leaf ranking on its own, so that every hit can say which rankings
-    found it and where. Without ``ranks`` the fused query is Qdrant's single prefetch + fusion
-    query and nothing more: what costs a query is scanning the vectors, and the leaf rankings scan
-    them a second time (Qdrant Edge runs a batch one request after the other, holding the GIL).
+    ``run(limit, depth)`` sends one batch to Qdrant: the fusion request (every leaf ranking fetched
+    ``depth`` deep as a prefetch, then weighted RRF, ``limit`` points back) and, when the caller
+    asked for the ranks, each leaf ranking on its own (else None), so that every hit can say which
+    rankings found it and where. Without the ranks the fused query is Qdrant's single prefetch +
+    fusion query and nothing more: what costs a query is scanning the vectors, and the leaf
+    rankings scan them a second time (Qdrant Edge runs a batch one request after the other,
+    holding the GIL).
 
-    ``one_per_video`` asks for the whole fused list (at most ``n_leaves * depth`` points) with only
-    ``video_id`` in the payloads (``video_only``), keeps the best-fused shot of each video and reads
-    the full payloads of those (``payloads(ids)``). When fewer than k videos come out and a
+    ``one_per_video`` asks for the whole fused list (at most ``n_leaves * depth`` points), whose
+    payloads ``run`` reduces to ``video_id``, keeps the best-fused shot of each video and reads the
+    full payloads of those (``payloads(ids)``). When fewer than k videos come out and a
     ranking may have been cut at ``depth``, it runs again four times deeper."""
     depth = max(depth, k)
     while True:
         limit = n_leaves * depth if one_per_video else k
-        points, rankings = run(limit, depth, ranks, one_per_video)
+        points, rankings = run(limit, depth)
         if not one_per_video:
             return FusedResult(points[:k], rankings)
         best: dict[str, StoredPoint] = {}

@@ -125,8 +125,7 @@ class EdgeChannelsMixin:
         qe = self._api()
         flt = _filter(qe, video_ids, exclude_ids)
 
-        def run(limit: int, depth_now: int, with_ranks: bool, video_only: bool
-                ) -> tuple[list[StoredPoint], dict[str, list[str]] | None]:
+        def run(limit: int, depth_now: int) -> tuple[list[StoredPoint], dict[str, list[str]] | None]:
             dense = self._dense_params(c, depth_now)
 
             def params(leaf: Prefetch) -> Any:
@@ -139,24 +138,24 @@ class EdgeChannelsMixin:
                 return qe.Prefetch(depth_now, query=qe.Fusion.Rrf(rrf_k, [ch.weight for ch in p.children]),
                                    prefetches=[node(ch) for ch in p.children])
 
-            payload = qe.PayloadSelector.Include(["video_id"]) if video_only else True
+            payload = qe.PayloadSelector.Include(["video_id"]) if one_per_video else True
             requests = [qe.QueryRequest(limit=limit, prefetches=[node(p) for p in prefetches], filter=flt,
                                         query=qe.Fusion.Rrf(rrf_k, [p.weight for p in prefetches]),
                                         with_payload=payload, with_vector=False)]
-            if with_ranks:  # the same leaves, each on its own: the same params, so the same order
+            if ranks:  # the same leaves, each on its own: the same params, so the same order
                 requests += [qe.QueryRequest(limit=depth_now, query=_nearest(qe, leaf), filter=flt, with_payload=False,
                                              with_vector=False, params=params(leaf)) for leaf in leaves]
             with self._errors("search", name):
                 hits, *answers = c.shard.query_batch(qe.QueryBatchRequest(requests))
             points = [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score)) for h in hits]
-            if not with_ranks:
+            if not ranks:
                 return points, None
             return points, {leaf.label: [str(h.id) for h in found] for leaf, found in zip(leaves, answers, strict=True)}
 
         def payloads(ids: Sequence[str]) -> dict[str, dict]:
             return {p.id: p.payload for p in self.retrieve(name, ids)}
 
-        return fused_search(run, payloads, len(leaves), k, depth, one_per_video, ranks)
+        return fused_search(run, payloads, len(leaves), k, depth, one_per_video)
 
 
 def _nearest(qe: Any, leaf: Prefetch) -> Any:

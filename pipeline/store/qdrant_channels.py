@@ -102,8 +102,7 @@ class QdrantChannelsMixin:
         m = self._api()
         flt = _filter(m, video_ids, exclude_ids)
 
-        def run(limit: int, depth_now: int, with_ranks: bool, video_only: bool
-                ) -> tuple[list[StoredPoint], dict[str, list[str]] | None]:
+        def run(limit: int, depth_now: int) -> tuple[list[StoredPoint], dict[str, list[str]] | None]:
             def node(p: Prefetch) -> Any:
                 if not p.children:
                     return m.Prefetch(query=_query(m, p), using=p.using, limit=depth_now)
@@ -112,15 +111,15 @@ class QdrantChannelsMixin:
 
             requests = [m.QueryRequest(prefetch=[node(p) for p in prefetches], filter=flt, limit=limit,
                                        query=m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=[p.weight for p in prefetches])),
-                                       with_payload=["video_id"] if video_only else True, with_vector=False)]
-            if with_ranks:
+                                       with_payload=["video_id"] if one_per_video else True, with_vector=False)]
+            if ranks:
                 requests += [m.QueryRequest(query=_query(m, leaf), using=leaf.using, filter=flt, limit=depth_now,
                                             with_payload=False, with_vector=False) for leaf in leaves]
             with self._errors("search", name):
                 fused, *answers = self._client.query_batch_points(name, requests=requests)
             points = [StoredPoint(id=str(h.id), payload=dict(h.payload or {}), score=float(h.score))
                       for h in fused.points]
-            if not with_ranks:
+            if not ranks:
                 return points, None
             return points, {leaf.label: [str(p.id) for p in answer.points]
                             for leaf, answer in zip(leaves, answers, strict=True)}
@@ -128,7 +127,7 @@ class QdrantChannelsMixin:
         def payloads(ids: Sequence[str]) -> dict[str, dict]:
             return {p.id: p.payload for p in self.retrieve(name, ids)}
 
-        return fused_search(run, payloads, len(leaves), k, depth, one_per_video, ranks)
+        return fused_search(run, payloads, len(leaves), k, depth, one_per_video)
 
 
 def _query(m: Any, leaf: Prefetch) -> Any:
